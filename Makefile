@@ -1,0 +1,96 @@
+# Parley: one plain Makefile (see ../shared/STYLE.md, "Build and tests").
+#   make            build/parley
+#   make deps       install missing Debian packages and the Node test tools
+#   make run        deps + build + serve moderation.yml on http://localhost:8080
+#   make test       deps + build + unit, integration and browser tests, then the
+#                   same suites against an AddressSanitizer/UBSan build
+#   make bench      benchmarks -> docs/BENCHMARKS.md
+#   SANITIZE=address,undefined make   sanitizer build under build/san/
+
+CC      ?= cc
+PKGS    := libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n
+OPT     ?= -O2 -g
+CFLAGS  := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -D_GNU_SOURCE -MMD -MP -Iserver
+LDLIBS  := -lpthread -lm
+
+ifdef SANITIZE
+BUILD   := build/san
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BUILD   := build
+endif
+
+# pkg-config is only asked once deps are installed; a missing package then fails loudly.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+SRCS     := $(wildcard server/*.c)
+OBJS     := $(SRCS:server/%.c=$(BUILD)/obj/%.o)
+LIBOBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+.PHONY: all deps run test test-unit test-node test-browser test-san bench bench-quick \
+        eval fuzz format clean
+
+all: $(BUILD)/parley
+
+$(BUILD)/parley: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/obj/%.o: server/%.c | $(BUILD)/obj
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIBOBJS) $(LDFLAGS) $(PKG_LIBS) -lcmocka $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+-include $(DEPS)
+
+deps:
+	@bash scripts/deps.sh
+
+run: deps all
+	@bash scripts/run.sh
+
+# The whole suite: plain build first, then the sanitizer build runs the same suites.
+test: deps
+	$(MAKE) all unit-bins
+	$(MAKE) test-unit test-node test-browser
+	$(MAKE) bench-quick
+	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
+	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test-unit test-node
+	@echo "make test: all suites passed"
+
+unit-bins: $(UNIT_BINS)
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+test-node: $(BUILD)/parley
+	cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 integration/
+
+test-browser: $(BUILD)/parley
+	@if ls tests/browser/*.test.js >/dev/null 2>&1; then \
+	  cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 browser/; \
+	else echo "no browser tests yet"; fi
+
+bench-quick: all
+	@if [ -f bench/run.sh ]; then bash bench/run.sh --quick; else echo "bench harness not present"; fi
+
+bench: deps all
+	bash bench/run.sh
+
+eval: all
+	@bash scripts/eval.sh
+
+format:
+	clang-format -i server/*.c server/*.h tests/unit/*.c
+
+clean:
+	rm -rf build

@@ -1,0 +1,638 @@
+/* comments.c: reader operations on comments as storage jobs (see comments.h). */
+#include "comments.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+
+#define PAGE 50            /* comments per history page */
+#define SINCE_PAGE 500     /* comments per reply when replaying after `since` */
+#define EDIT_WINDOW_MS (5 * 60 * 1000)
+
+/* One reader operation. Created on the loop, run on the storage thread, finished and
+ * freed on the loop. Strings are owned by the job. */
+typedef struct {
+    store_job job;
+    uint64_t conn_id;
+    json_t *req_id;          /* the request's id, loop thread only */
+    char *article, *author_id, *ip_hash;
+    char *title, *body, *name, *avatar, *reason, *note;
+    bool guest;
+    int64_t since, before, comment, parent;
+    ruleset_t *rs;
+    /* results */
+    perr_t err;              /* a refusal that still commits (a refused post is kept) */
+    char *message;           /* reader-safe text for err */
+    json_t *comment_json;    /* the comment as it now is */
+    json_t *pages;           /* history: array of arrays of comments */
+    bool has_older;
+    int64_t count;
+    char *old_status;        /* edit/delete: the status before */
+    void (*counts_cb)(json_t *, void *);
+    void *counts_arg;
+    json_t *counts;
+    char **articles;
+    int narticles;
+} cjob;
+
+static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
+                      void (*done)(store_job *)) {
+    cjob *j = calloc(1, sizeof *j);
+    if (!j) abort();
+    j->job.run = run;
+    j->job.done = done;
+    if (c) {
+        j->conn_id = c->id;
+        j->author_id = strdup(c->author_id);
+        j->ip_hash = strdup(c->ip_hash);
+    }
+    j->req_id = id ? json_incref((json_t *)id) : NULL;
+    return j;
+}
+
+static void cjob_free(cjob *j) {
+    free(j->article);
+    free(j->author_id);
+    free(j->ip_hash);
+    free(j->title);
+    free(j->body);
+    free(j->name);
+    free(j->avatar);
+    free(j->reason);
+    free(j->note);
+    free(j->message);
+    free(j->old_status);
+    json_decref(j->req_id);
+    json_decref(j->comment_json);
+    json_decref(j->pages);
+    json_decref(j->counts);
+    for (int i = 0; i < j->narticles; i++) free(j->articles[i]);
+    free(j->articles);
+    if (j->rs) ruleset_put(j->rs);
+    free(j);
+}
+
+/* ---- Rows ---- */
+
+void comment_time(int64_t ms, char out[32]) {
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+             (unsigned)(ms % 1000));
+}
+
+static const char *col_text(sqlite3_stmt *st, int i) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+json_t *comment_from_row(sqlite3_stmt *st) {
+    char created[32], edited[32];
+    comment_time(sqlite3_column_int64(st, 9), created);
+    json_t *author = json_pack("{s:s, s:s, s:b}", "id", col_text(st, 3), "name", col_text(st, 4),
+                               "guest", sqlite3_column_int(st, 5));
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+        json_object_set_new(author, "avatar", json_string(col_text(st, 6)));
+    json_t *c = json_pack("{s:I, s:s, s:o, s:o, s:s, s:s, s:s, s:s}", "id",
+                          (json_int_t)sqlite3_column_int64(st, 0), "article", col_text(st, 1),
+                          "parent",
+                          sqlite3_column_type(st, 2) == SQLITE_NULL
+                              ? json_null()
+                              : json_integer(sqlite3_column_int64(st, 2)),
+                          "author", author, "title", col_text(st, 7), "body", col_text(st, 8),
+                          "created_at", created, "status", col_text(st, 11));
+    if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+        comment_time(sqlite3_column_int64(st, 10), edited);
+        json_object_set_new(c, "edited_at", json_string(edited));
+    } else {
+        json_object_set_new(c, "edited_at", json_null());
+    }
+    if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+        json_object_set_new(c, "reason", json_string(col_text(st, 12)));
+    return c;
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_err("store: prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+        return NULL;
+    }
+    return st;
+}
+
+static json_t *load_comment(sqlite3 *db, int64_t id) {
+    sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE id = ?");
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    json_t *c = sqlite3_step(st) == SQLITE_ROW ? comment_from_row(st) : NULL;
+    sqlite3_finalize(st);
+    return c;
+}
+
+/* Visible to this author: published, or their own pending and rejected comments. */
+#define VISIBLE "(status = 'published' OR (author_id = ?2 AND status IN ('pending','rejected')))"
+
+static int64_t published_count(sqlite3 *db, const char *article) {
+    sqlite3_stmt *st = prepare(db, "SELECT COUNT(*) FROM comments WHERE article = ? AND "
+                                   "status = 'published'");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* ---- History ---- */
+
+static int run_history(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    j->pages = json_array();
+    if (j->since >= 0) {
+        /* Everything after `since`, oldest first, in pages. */
+        sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
+                                       "article = ?1 AND id > ?3 AND " VISIBLE " ORDER BY id");
+        if (!st) return PERR_INTERNAL;
+        sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, j->since);
+        json_t *page = json_array();
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (json_array_size(page) == SINCE_PAGE) {
+                json_array_append_new(j->pages, page);
+                page = json_array();
+            }
+            json_array_append_new(page, comment_from_row(st));
+        }
+        json_array_append_new(j->pages, page);
+        sqlite3_finalize(st);
+        j->has_older = true;
+    } else {
+        /* The newest page before `before` (or the newest of all), oldest first. */
+        sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
+                                       "article = ?1 AND id < ?3 AND " VISIBLE
+                                       " ORDER BY id DESC LIMIT ?4");
+        if (!st) return PERR_INTERNAL;
+        sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, j->before > 0 ? j->before : INT64_MAX);
+        sqlite3_bind_int(st, 4, PAGE + 1);
+        json_t *rows = json_array();
+        while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(rows, comment_from_row(st));
+        sqlite3_finalize(st);
+        j->has_older = json_array_size(rows) > PAGE;
+        size_t n = j->has_older ? PAGE : json_array_size(rows);
+        json_t *page = json_array();
+        for (size_t i = n; i-- > 0;) json_array_append(page, json_array_get(rows, i));
+        json_decref(rows);
+        json_array_append_new(j->pages, page);
+    }
+    j->count = published_count(db, j->article);
+    return 0;
+}
+
+static void send_history(conn_t *c, cjob *j, bool subscribed) {
+    size_t npages = json_array_size(j->pages);
+    for (size_t i = 0; i < npages; i++) {
+        json_t *m = json_pack("{s:s, s:s, s:O, s:b, s:I}", "type", "history", "article",
+                              j->article, "comments", json_array_get(j->pages, i), "has_older",
+                              j->has_older, "count", (json_int_t)j->count);
+        if (j->req_id) json_object_set(m, "id", j->req_id);
+        if (i + 1 < npages) json_object_set_new(m, "more", json_true());
+        if (subscribed && j->since >= 0) json_object_set_new(m, "since", json_integer(j->since));
+        if (conn_send_json(c, m)) return;
+    }
+}
+
+static void done_subscribe(store_job *job) {
+    cjob *j = (cjob *)job;
+    conn_t *c = conn_by_id(j->conn_id);
+    if (c) {
+        sub_t *s = hub_find(c, j->article);
+        if (job->status) {
+            conn_error(c, j->req_id, (perr_t)job->status, "The history could not be read.");
+            if (s && !s->active) hub_unsubscribe(c, j->article);
+        } else {
+            send_history(c, j, true);
+            /* Live events from here on: everything earlier was in the history, since
+             * the storage thread ran this job after every earlier commit. */
+            if (s) hub_activate(s);
+        }
+    }
+    cjob_free(j);
+}
+
+static void done_history(store_job *job) {
+    cjob *j = (cjob *)job;
+    conn_t *c = conn_by_id(j->conn_id);
+    if (c) {
+        if (job->status)
+            conn_error(c, j->req_id, (perr_t)job->status, "The history could not be read.");
+        else
+            send_history(c, j, false);
+    }
+    cjob_free(j);
+}
+
+void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since) {
+    cjob *j = cjob_new(c, id, run_history, done_subscribe);
+    j->article = strdup(article);
+    j->since = since;
+    store_submit(srv.store, &j->job);
+}
+
+void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before) {
+    cjob *j = cjob_new(c, id, run_history, done_history);
+    j->since = -1;
+    j->article = strdup(article);
+    j->before = before;
+    store_submit(srv.store, &j->job);
+}
+
+/* ---- Posting ---- */
+
+/* The article's mode: a setting stored by a moderator wins over moderation.yml. */
+static article_mode_t article_mode(sqlite3 *db, const rules_t *r, const char *article) {
+    sqlite3_stmt *st = prepare(db, "SELECT mode FROM articles WHERE id = ?");
+    article_mode_t m = rules_article_mode(r, article);
+    if (!st) return m;
+    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *s = col_text(st, 0);
+        m = !strcmp(s, "closed") ? ARTICLE_CLOSED
+            : !strcmp(s, "premoderated") ? ARTICLE_PREMODERATED
+                                         : ARTICLE_OPEN;
+    }
+    sqlite3_finalize(st);
+    return m;
+}
+
+static long author_posts(sqlite3 *db, const char *author) {
+    sqlite3_stmt *st = prepare(db, "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE "
+                                   "author_id = ? LIMIT 1000)");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
+    long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Scores title/body/name for the job's author; returns the decision, with the rules'
+ * explanation in *decision_json (new reference). */
+static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *body,
+                        const char *name, double *total, char **decision_json) {
+    rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
+                      .author = j->author_id, .ip_hash = j->ip_hash,
+                      .author_posts = author_posts(db, j->author_id),
+                      .now = (double)store_now_ms() / 1000.0};
+    rules_result res;
+    memset(&res, 0, sizeof res);
+    if (rules_eval(j->rs->rules, srv.rules_state, &in, &res)) {
+        log_err("rules: evaluation failed; holding the post");
+        res.decision = DECISION_HOLD;
+    }
+    json_t *dj = rules_result_json(&res);
+    *decision_json = json_dumps(dj, JSON_COMPACT);
+    json_decref(dj);
+    *total = res.score;
+    if (res.decision == DECISION_REJECT)
+        j->message = strdup(res.message ? res.message
+                                        : "Your comment was not published: it breaks the rules "
+                                          "of this discussion.");
+    decision_t d = res.decision;
+    rules_result_free(&res);
+    return d;
+}
+
+static int run_post(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    if (j->parent > 0) {
+        sqlite3_stmt *st = prepare(db, "SELECT article, status FROM comments WHERE id = ?");
+        if (!st) return PERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, j->parent);
+        int ok = sqlite3_step(st) == SQLITE_ROW && !strcmp(col_text(st, 0), j->article) &&
+                 strcmp(col_text(st, 1), "published") == 0;
+        sqlite3_finalize(st);
+        if (!ok) {
+            j->message = strdup("parent is not a published comment of this article");
+            return PERR_BAD_REQUEST;
+        }
+    }
+    article_mode_t mode = article_mode(db, j->rs->rules, j->article);
+    if (mode == ARTICLE_CLOSED) {
+        j->message = strdup("Comments are closed on this article.");
+        return PERR_FORBIDDEN;
+    }
+    double total = 0;
+    char *dj = NULL;
+    decision_t d = score(db, j, j->title, j->body, j->name, &total, &dj);
+    const char *status = d == DECISION_REJECT                                 ? "refused"
+                         : (d == DECISION_HOLD || mode == ARTICLE_PREMODERATED) ? "pending"
+                                                                                : "published";
+    sqlite3_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
+                                   "author_name, author_guest, author_avatar, ip_hash, title, "
+                                   "body, status, score, decision, created_at) VALUES "
+                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st) {
+        free(dj);
+        return PERR_INTERNAL;
+    }
+    sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+    if (j->parent > 0)
+        sqlite3_bind_int64(st, 2, j->parent);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, j->author_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, j->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, j->guest);
+    if (j->avatar)
+        sqlite3_bind_text(st, 6, j->avatar, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, j->ip_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, j->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, j->body, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, status, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 11, total);
+    sqlite3_bind_text(st, 12, dj, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 13, store_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    free(dj);
+    if (rc != SQLITE_DONE) {
+        log_err("store: insert failed: %s", sqlite3_errmsg(db));
+        return PERR_UNAVAILABLE;
+    }
+    if (d == DECISION_REJECT) {
+        j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
+        return 0;
+    }
+    j->comment_json = load_comment(db, sqlite3_last_insert_rowid(db));
+    return j->comment_json ? 0 : PERR_INTERNAL;
+}
+
+static void publish_event(const char *type, const char *article, json_t *comment) {
+    json_t *ev = json_pack("{s:s, s:O}", "type", type, "comment", comment);
+    msg_t *m = msg_from_json(ev);
+    json_decref(ev);
+    hub_publish(article, m);
+    msg_unref(m);
+}
+
+static void publish_removed(const char *article, int64_t id) {
+    json_t *ev = json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article, "comment",
+                           (json_int_t)id);
+    msg_t *m = msg_from_json(ev);
+    json_decref(ev);
+    hub_publish(article, m);
+    msg_unref(m);
+}
+
+static void reply_ack(conn_t *c, cjob *j) {
+    json_t *ack = json_pack("{s:s, s:O}", "type", "ack", "comment", j->comment_json);
+    if (j->req_id) json_object_set(ack, "id", j->req_id);
+    conn_send_json(c, ack);
+}
+
+/* Sends the job's error, with its message when it has one. */
+static void reply_error(conn_t *c, cjob *j, perr_t e, const char *fallback) {
+    conn_error(c, j->req_id, e, "%s", j->message ? j->message : fallback);
+}
+
+static void done_post(store_job *job) {
+    cjob *j = (cjob *)job;
+    conn_t *c = conn_by_id(j->conn_id);
+    perr_t e = job->status ? (perr_t)job->status : j->err;
+    if (e) {
+        if (e == PERR_REJECTED) metrics.posts[POST_REJECTED]++;
+        if (c) reply_error(c, j, e, "The comment could not be stored; try again.");
+    } else {
+        const char *status = json_string_value(json_object_get(j->comment_json, "status"));
+        bool published = status && !strcmp(status, "published");
+        metrics.posts[published ? POST_PUBLISHED : POST_PENDING]++;
+        if (published) publish_event("comment", j->article, j->comment_json);
+        if (c) reply_ack(c, j);
+    }
+    cjob_free(j);
+}
+
+void comments_post(conn_t *c, const json_t *id, post_input *in) {
+    cjob *j = cjob_new(c, id, run_post, done_post);
+    j->article = in->article;
+    j->title = in->title;
+    j->body = in->body;
+    j->name = in->name;
+    j->avatar = in->avatar;
+    j->parent = in->parent;
+    j->guest = !c->signed_in;
+    j->rs = ruleset_get();
+    store_submit(srv.store, &j->job);
+}
+
+/* ---- Edit and delete ---- */
+
+/* Loads the comment for an author's change; checks ownership and state. */
+static int own_comment(sqlite3 *db, cjob *j, int64_t *created) {
+    sqlite3_stmt *st = prepare(db, "SELECT author_id, status, article, created_at, title "
+                                   "FROM comments WHERE id = ?");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, j->comment);
+    int rc = sqlite3_step(st);
+    int e = 0;
+    if (rc != SQLITE_ROW) {
+        e = PERR_NOT_FOUND;
+    } else if (strcmp(col_text(st, 0), j->author_id) != 0) {
+        e = PERR_FORBIDDEN;
+        j->message = strdup("Only the author can change this comment.");
+    } else if (!strcmp(col_text(st, 1), "removed") || !strcmp(col_text(st, 1), "refused")) {
+        e = PERR_NOT_FOUND;
+    } else {
+        j->old_status = strdup(col_text(st, 1));
+        j->article = strdup(col_text(st, 2));
+        *created = sqlite3_column_int64(st, 3);
+        if (!j->title) j->title = strdup(col_text(st, 4));
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static int run_edit(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    int64_t created = 0;
+    int e = own_comment(db, j, &created);
+    if (e) return e;
+    int64_t now = store_now_ms();
+    if (now - created > EDIT_WINDOW_MS) {
+        j->message = strdup("Comments can be edited for 5 minutes after posting.");
+        return PERR_EDIT_WINDOW;
+    }
+    double total = 0;
+    char *dj = NULL;
+    decision_t d = score(db, j, j->title, j->body, j->name ? j->name : "", &total, &dj);
+    if (d == DECISION_REJECT) {
+        free(dj);
+        return PERR_REJECTED;
+    }
+    /* A held edit waits for review again; a comment already pending stays so. */
+    const char *status = d == DECISION_HOLD ? "pending" : j->old_status;
+    sqlite3_stmt *st = prepare(db, "UPDATE comments SET title = ?, body = ?, edited_at = ?, "
+                                   "status = ?, score = ?, decision = ? WHERE id = ?");
+    if (!st) {
+        free(dj);
+        return PERR_INTERNAL;
+    }
+    sqlite3_bind_text(st, 1, j->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, total);
+    sqlite3_bind_text(st, 6, dj, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, j->comment);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    free(dj);
+    if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    j->comment_json = load_comment(db, j->comment);
+    return j->comment_json ? 0 : PERR_INTERNAL;
+}
+
+static int run_delete(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    int64_t created = 0;
+    int e = own_comment(db, j, &created);
+    if (e) return e;
+    sqlite3_stmt *st = prepare(db, "UPDATE comments SET status = 'removed', reason = 'author' "
+                                   "WHERE id = ?");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, j->comment);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    j->comment_json = load_comment(db, j->comment);
+    return j->comment_json ? 0 : PERR_INTERNAL;
+}
+
+/* After an edit or delete: tell the article's readers what changed. */
+static void done_change(store_job *job) {
+    cjob *j = (cjob *)job;
+    conn_t *c = conn_by_id(j->conn_id);
+    if (job->status) {
+        if (c) reply_error(c, j, (perr_t)job->status, "The comment could not be changed.");
+    } else {
+        const char *now = json_string_value(json_object_get(j->comment_json, "status"));
+        bool was_public = j->old_status && !strcmp(j->old_status, "published");
+        if (now && !strcmp(now, "published"))
+            publish_event("edited", j->article, j->comment_json);
+        else if (was_public)
+            publish_removed(j->article, j->comment);
+        if (c) reply_ack(c, j);
+    }
+    cjob_free(j);
+}
+
+void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, char *body) {
+    cjob *j = cjob_new(c, id, run_edit, done_change);
+    j->comment = comment;
+    j->title = title;
+    j->body = body;
+    j->name = c->user_name ? strdup(c->user_name) : NULL;
+    j->rs = ruleset_get();
+    store_submit(srv.store, &j->job);
+}
+
+void comments_delete(conn_t *c, const json_t *id, int64_t comment) {
+    cjob *j = cjob_new(c, id, run_delete, done_change);
+    j->comment = comment;
+    store_submit(srv.store, &j->job);
+}
+
+/* ---- Reports ---- */
+
+static int run_report(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    sqlite3_stmt *st = prepare(db, "SELECT status FROM comments WHERE id = ?");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, j->comment);
+    int found = sqlite3_step(st) == SQLITE_ROW && !strcmp(col_text(st, 0), "published");
+    sqlite3_finalize(st);
+    if (!found) return PERR_NOT_FOUND;
+    st = prepare(db, "INSERT OR IGNORE INTO reports (comment_id, reporter, reason, note, "
+                     "created_at) VALUES (?,?,?,?,?)");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, j->comment);
+    sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, j->reason, -1, SQLITE_STATIC);
+    if (j->note)
+        sqlite3_bind_text(st, 4, j->note, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, store_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    if (sqlite3_changes(db) == 0) {
+        j->message = strdup("You have already reported this comment.");
+        return PERR_CONFLICT;
+    }
+    return 0;
+}
+
+static void done_report(store_job *job) {
+    cjob *j = (cjob *)job;
+    conn_t *c = conn_by_id(j->conn_id);
+    if (c) {
+        if (job->status) {
+            reply_error(c, j, (perr_t)job->status, "The report could not be stored.");
+        } else {
+            json_t *r = json_pack("{s:s, s:I}", "type", "reported", "comment",
+                                  (json_int_t)j->comment);
+            if (j->req_id) json_object_set(r, "id", j->req_id);
+            conn_send_json(c, r);
+        }
+    }
+    cjob_free(j);
+}
+
+void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *reason,
+                     const char *note) {
+    cjob *j = cjob_new(c, id, run_report, done_report);
+    j->comment = comment;
+    j->reason = strdup(reason);
+    j->note = note ? strdup(note) : NULL;
+    store_submit(srv.store, &j->job);
+}
+
+/* ---- Counts ---- */
+
+static int run_counts(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    j->counts = json_object();
+    for (int i = 0; i < j->narticles; i++)
+        json_object_set_new(j->counts, j->articles[i],
+                            json_integer(published_count(db, j->articles[i])));
+    return 0;
+}
+
+static void done_counts(store_job *job) {
+    cjob *j = (cjob *)job;
+    j->counts_cb(job->status ? NULL : j->counts, j->counts_arg);
+    cjob_free(j);
+}
+
+void comments_counts(const char *const *articles, int n, void (*cb)(json_t *, void *),
+                     void *arg) {
+    cjob *j = cjob_new(NULL, NULL, run_counts, done_counts);
+    j->articles = calloc((size_t)n + 1, sizeof *j->articles);
+    for (int i = 0; i < n; i++) j->articles[i] = strdup(articles[i]);
+    j->narticles = n;
+    j->counts_cb = cb;
+    j->counts_arg = arg;
+    store_submit(srv.store, &j->job);
+}

@@ -1,0 +1,47 @@
+/* comments.h: what readers do to comments, as storage jobs: the request is checked on
+ * the loop, the work runs on the storage thread, the reply and the fan-out happen back
+ * on the loop after the commit. */
+#ifndef PARLEY_COMMENTS_H
+#define PARLEY_COMMENTS_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "conn.h"
+
+/* Columns to select for comment_from_row(), in this order. */
+#define COMMENT_COLUMNS                                                                     \
+    "id, article, parent, author_id, author_name, author_guest, author_avatar, title, "    \
+    "body, created_at, edited_at, status, reason"
+
+/* Builds a COMMENT object from a row selected with COMMENT_COLUMNS (new reference). */
+json_t *comment_from_row(sqlite3_stmt *st);
+/* Formats ms since the epoch as RFC 3339 UTC with milliseconds into out[32]. */
+void comment_time(int64_t ms, char out[32]);
+
+/* A cleaned post, ready to store. Strings are owned by the caller until passed. */
+typedef struct {
+    char *article, *title, *body, *name, *avatar;
+    int64_t parent;  /* 0: top level */
+} post_input;
+
+/* Subscribes c to article; replies with history (since >= 0: everything after it;
+ * -1: the newest page). */
+void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since);
+/* Replies with a page of history before `before`. */
+void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before);
+/* Scores and stores a post; takes ownership of in's strings. */
+void comments_post(conn_t *c, const json_t *id, post_input *in);
+/* Edits (title may be NULL: unchanged) or deletes (body NULL) the author's own comment. */
+void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, char *body);
+void comments_delete(conn_t *c, const json_t *id, int64_t comment);
+void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *reason,
+                     const char *note);
+
+/* Counts of published comments for the articles; calls back on the loop with a JSON
+ * object {article: count} (new reference, or NULL on failure). */
+void comments_counts(const char *const *articles, int n, void (*cb)(json_t *, void *),
+                     void *arg);
+
+#endif

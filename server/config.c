@@ -1,0 +1,201 @@
+/* config.c: validation of the server sections of moderation.yml. */
+#include "config.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *const top_keys[] = {"server", "storage", "identity", "limits", "log_level",
+                                       "moderation", "rules", "articles", "redis", "console",
+                                       NULL};
+static const char *const server_keys[] = {
+    "listen", "web_root", "public_url", "origins", "behind_tls", "trust_proxy",
+    "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
+    "client_burst", "queue_max_messages", "queue_max_bytes", NULL};
+static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
+static const char *const identity_keys[] = {"guests", "keys", NULL};
+static const char *const limits_keys[] = {"title", "body", "name", NULL};
+
+int config_parse_listen(const char *s, char **host, int *port) {
+    const char *colon = strrchr(s, ':');
+    if (!colon) return -1;
+    const char *h = s;
+    size_t hlen = (size_t)(colon - s);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    }
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535) return -1;
+    *host = hlen ? strndup(h, hlen) : strdup("0.0.0.0");
+    *port = (int)p;
+    return 0;
+}
+
+char *config_path(const config_t *c, const char *p) {
+    if (p[0] == '/' || !c->base_dir) return strdup(p);
+    size_t n = strlen(c->base_dir) + strlen(p) + 2;
+    char *out = malloc(n);
+    snprintf(out, n, "%s/%s", c->base_dir, p);
+    return out;
+}
+
+bool config_origin_allowed(const config_t *c, const char *origin) {
+    for (int i = 0; i < c->norigins; i++)
+        if (strcmp(c->origins[i], "*") == 0 || strcmp(c->origins[i], origin) == 0) return true;
+    return false;
+}
+
+#define OPT_LONG(map, key, min, max, dst)                                                    \
+    do {                                                                                     \
+        const cfg_node *n_ = cfg_get(map, key);                                              \
+        if (n_ && cfg_long(n_, min, max, &(dst), f, err, errlen)) return -1;                 \
+    } while (0)
+#define OPT_BOOL(map, key, dst)                                                              \
+    do {                                                                                     \
+        const cfg_node *n_ = cfg_get(map, key);                                              \
+        if (n_ && cfg_bool(n_, &(dst), f, err, errlen)) return -1;                           \
+    } while (0)
+#define OPT_DOUBLE(map, key, min, max, dst)                                                  \
+    do {                                                                                     \
+        const cfg_node *n_ = cfg_get(map, key);                                              \
+        if (n_ && cfg_double(n_, min, max, &(dst), f, err, errlen)) return -1;               \
+    } while (0)
+#define OPT_STR(map, key, dst)                                                               \
+    do {                                                                                     \
+        const cfg_node *n_ = cfg_get(map, key);                                              \
+        if (n_) {                                                                            \
+            const char *s_ = cfg_str(n_, f, err, errlen);                                    \
+            if (!s_) return -1;                                                              \
+            free(dst);                                                                       \
+            (dst) = strdup(s_);                                                              \
+        }                                                                                    \
+    } while (0)
+
+/* Gets a section that must be a map with known keys; NULL (no error) when absent. */
+static int section(const cfg_node *root, const char *name, const char *const *keys,
+                   const cfg_node **out, const char *f, char *err, size_t errlen) {
+    *out = cfg_get(root, name);
+    if (!*out) return 0;
+    if (cfg_expect(*out, CFG_MAP, name, f, err, errlen)) return -1;
+    return cfg_check_keys(*out, keys, f, err, errlen);
+}
+
+static int read_server(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    const cfg_node *n = cfg_get(s, "listen");
+    if (n) {
+        const char *v = cfg_str(n, f, err, errlen);
+        if (!v) return -1;
+        free(c->listen_host);
+        c->listen_host = NULL;
+        if (config_parse_listen(v, &c->listen_host, &c->listen_port))
+            return cfg_error(err, errlen, f, n, "'listen' must be HOST:PORT, not '%s'", v);
+    }
+    OPT_STR(s, "web_root", c->web_root);
+    OPT_STR(s, "public_url", c->public_url);
+    n = cfg_get(s, "origins");
+    if (n) {
+        if (cfg_expect(n, CFG_SEQ, "origins", f, err, errlen)) return -1;
+        c->origins = calloc(n->count + 1, sizeof *c->origins);
+        c->norigins = 0;
+        for (const cfg_node *o = n->child; o; o = o->next) {
+            const char *v = cfg_str(o, f, err, errlen);
+            if (!v) return -1;
+            if (strcmp(v, "*") && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+                return cfg_error(err, errlen, f, o,
+                                 "an origin is scheme://host[:port] (or \"*\"), not '%s'", v);
+            size_t len = strlen(v);
+            if (len > 1 && v[len - 1] == '/')
+                return cfg_error(err, errlen, f, o, "an origin has no trailing slash: '%s'", v);
+            c->origins[c->norigins++] = strdup(v);
+        }
+    }
+    OPT_BOOL(s, "behind_tls", c->behind_tls);
+    OPT_BOOL(s, "trust_proxy", c->trust_proxy);
+    OPT_LONG(s, "max_connections", 1, 1000000, c->max_connections);
+    OPT_LONG(s, "max_connections_per_ip", 0, 1000000, c->max_connections_per_ip);
+    OPT_LONG(s, "max_frame_bytes", 1024, 1 << 24, c->max_frame_bytes);
+    OPT_DOUBLE(s, "client_rate", 0.1, 1e6, c->client_rate);
+    OPT_DOUBLE(s, "client_burst", 1, 1e6, c->client_burst);
+    OPT_LONG(s, "queue_max_messages", 8, 1 << 20, c->queue_max_messages);
+    OPT_LONG(s, "queue_max_bytes", 16384, 1L << 32, c->queue_max_bytes);
+    return 0;
+}
+
+int config_load(const char *path, config_t *c, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    c->file = strdup(path);
+    char *dup = strdup(path);
+    c->base_dir = strdup(dirname(dup));
+    free(dup);
+    c->listen_host = strdup("127.0.0.1");
+    c->listen_port = 8080;
+    c->web_root = strdup("web");
+    c->max_connections = 19500;
+    c->max_connections_per_ip = 64;
+    c->max_frame_bytes = 16384;
+    c->client_rate = 20;
+    c->client_burst = 40;
+    c->queue_max_messages = 1024;
+    c->queue_max_bytes = 2 << 20;
+    c->data_dir = strdup("data");
+    c->batch_max = 256;
+    c->guests = true;
+    c->limit_title = 100;
+    c->limit_body = 1000;
+    c->limit_name = 40;
+    c->log_level = LOG_INFO;
+
+    c->tree = cfg_parse_file(path, err, errlen);
+    if (!c->tree) return -1;
+    const char *f = c->file;
+    const cfg_node *root = c->tree, *sec;
+    if (cfg_check_keys(root, top_keys, f, err, errlen)) return -1;
+
+    if (section(root, "server", server_keys, &sec, f, err, errlen)) return -1;
+    if (sec && read_server(c, sec, err, errlen)) return -1;
+    if (section(root, "storage", storage_keys, &sec, f, err, errlen)) return -1;
+    if (sec) {
+        OPT_STR(sec, "data_dir", c->data_dir);
+        OPT_LONG(sec, "batch_max", 1, 100000, c->batch_max);
+    }
+    if (section(root, "identity", identity_keys, &sec, f, err, errlen)) return -1;
+    if (sec) OPT_BOOL(sec, "guests", c->guests);
+    if (section(root, "limits", limits_keys, &sec, f, err, errlen)) return -1;
+    if (sec) {
+        OPT_LONG(sec, "title", 1, 10000, c->limit_title);
+        OPT_LONG(sec, "body", 1, 100000, c->limit_body);
+        OPT_LONG(sec, "name", 1, 200, c->limit_name);
+    }
+    const cfg_node *ll = cfg_get(root, "log_level");
+    if (ll) {
+        const char *v = cfg_str(ll, f, err, errlen);
+        if (!v) return -1;
+        int lv = log_level_parse(v);
+        if (lv < 0)
+            return cfg_error(err, errlen, f, ll,
+                             "'log_level' must be debug, info, warn or error, not '%s'", v);
+        c->log_level = lv;
+    }
+    if (c->client_burst < c->client_rate) c->client_burst = c->client_rate;
+    if (!c->origins) c->origins = calloc(1, sizeof *c->origins);
+    return 0;
+}
+
+void config_free(config_t *c) {
+    free(c->file);
+    free(c->base_dir);
+    cfg_free(c->tree);
+    free(c->listen_host);
+    free(c->web_root);
+    free(c->public_url);
+    for (int i = 0; i < c->norigins; i++) free(c->origins[i]);
+    free(c->origins);
+    free(c->data_dir);
+    memset(c, 0, sizeof *c);
+}

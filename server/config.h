@@ -1,0 +1,50 @@
+/* config.h: the server's own settings from moderation.yml (sections server, storage,
+ * identity, limits, log_level). Rules and identity keys are read by their modules from
+ * the same tree, kept here. */
+#ifndef PARLEY_CONFIG_H
+#define PARLEY_CONFIG_H
+
+#include <stdbool.h>
+
+#include "cfg.h"
+
+typedef struct {
+    char *file;      /* path of moderation.yml */
+    char *base_dir;  /* its directory: relative paths in it are resolved against it */
+    cfg_node *tree;  /* the parsed file, owned */
+
+    char *listen_host;
+    int listen_port;
+    char *web_root;
+    char *public_url;
+    char **origins;
+    int norigins;
+    bool behind_tls, trust_proxy;
+    long max_connections, max_connections_per_ip, max_frame_bytes;
+    double client_rate, client_burst;
+    long queue_max_messages, queue_max_bytes;
+
+    char *data_dir;
+    long batch_max;
+
+    bool guests;
+
+    long limit_title, limit_body, limit_name;
+    int log_level;
+} config_t;
+
+/* Reads and validates path into c (zeroed by the caller or not: it is overwritten).
+ * Returns 0, or -1 with "file:line:col: why" in err. */
+int config_load(const char *path, config_t *c, char *err, size_t errlen);
+void config_free(config_t *c);
+
+/* Splits "HOST:PORT" (or "[v6]:PORT", or ":PORT"); returns 0 or -1. host is malloc'd. */
+int config_parse_listen(const char *s, char **host, int *port);
+
+/* True when origin is listed under server.origins. */
+bool config_origin_allowed(const config_t *c, const char *origin);
+
+/* Resolves a path from the config against base_dir; returns a malloc'd path. */
+char *config_path(const config_t *c, const char *p);
+
+#endif

@@ -1,0 +1,65 @@
+/* hub.h: messages, per-connection send queues, and per-article rooms.
+ *
+ * A message for a room is serialised once into a msg_t and each subscriber's queue holds
+ * a reference; the last release frees it. A queue is bounded in messages and bytes; a
+ * reader past either bound is closed with 1013 and resumes with `since`. */
+#ifndef PARLEY_HUB_H
+#define PARLEY_HUB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A frame ready for lws_write: LWS_PRE bytes of room, then the payload.
+ * Owned by its references (queues, the publisher while publishing). */
+typedef struct msg {
+    unsigned refs;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE + len + 1 */
+} msg_t;
+
+msg_t *msg_new(const char *payload, size_t len);
+/* Serialises j compactly into a new message (refs = 1). */
+msg_t *msg_from_json(const json_t *j);
+static inline unsigned char *msg_payload(msg_t *m);
+void msg_unref(msg_t *m);
+
+typedef struct conn conn_t;
+typedef struct room room_t;
+
+/* A connection's interest in one article. Owned by the connection (its subs list) and
+ * linked into the room's list. Pending until its history has been sent. */
+typedef struct sub {
+    room_t *room;
+    conn_t *conn;
+    struct sub *prev, *next;  /* in the room */
+    struct sub *cnext;        /* in the connection */
+    bool active;
+} sub_t;
+
+/* Queues m on c (taking a reference). Returns 0, or -1 when the queue passed its bound:
+ * the connection is then marked to close with 1013 and the message is not queued. */
+int conn_enqueue(conn_t *c, msg_t *m);
+
+void hub_init(size_t max_messages, size_t max_bytes);
+void hub_shutdown(void);
+
+/* The connection's subscription to article, created pending when new. *created tells. */
+sub_t *hub_subscribe(conn_t *c, const char *article, bool *created);
+sub_t *hub_find(conn_t *c, const char *article);
+void hub_activate(sub_t *s);
+/* Removes one subscription (0) or returns -1 when there is none. */
+int hub_unsubscribe(conn_t *c, const char *article);
+void hub_unsubscribe_all(conn_t *c);
+
+/* Queues m to every active subscriber of article. Returns the number reached. */
+size_t hub_publish(const char *article, msg_t *m);
+/* Active readers of an article in this process. */
+size_t hub_readers(const char *article);
+size_t hub_rooms(void);
+const char *hub_room_article(const room_t *r);
+
+#include "hub_inline.h"
+
+#endif

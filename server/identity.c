@@ -1,0 +1,55 @@
+/* identity.c: guests and signed-in users (the hello message). */
+#include "identity.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server.h"
+
+void identity_init_conn(conn_t *c) {
+    unsigned char rnd[8];
+    char hex[17];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+    snprintf(c->author_id, sizeof c->author_id, "g:%s", hex);
+}
+
+static void welcome(conn_t *c, const json_t *id) {
+    json_t *user = json_pack("{s:s, s:b}", "id", c->author_id, "guest", !c->signed_in);
+    json_object_set_new(user, "name", c->user_name ? json_string(c->user_name) : json_null());
+    if (c->avatar) json_object_set_new(user, "avatar", json_string(c->avatar));
+    json_t *r = json_pack("{s:s, s:o, s:b, s:{s:I, s:I, s:I}, s:s}", "type", "welcome", "user",
+                          user, "guests", srv.cfg.guests, "limits", "title",
+                          (json_int_t)srv.cfg.limit_title, "body",
+                          (json_int_t)srv.cfg.limit_body, "name",
+                          (json_int_t)srv.cfg.limit_name, "version", PARLEY_VERSION);
+    if (id) json_object_set(r, "id", (json_t *)id);
+    conn_send_json(c, r);
+}
+
+void identity_hello(conn_t *c, json_t *req, const json_t *id) {
+    json_t *key = json_object_get(req, "guest_key");
+    json_t *token = json_object_get(req, "token");
+    if (token && !json_is_null(token)) {
+        if (!json_is_string(token)) {
+            conn_error(c, id, PERR_BAD_REQUEST, "'token' must be a string");
+            return;
+        }
+        conn_error(c, id, PERR_UNAUTHORIZED, "Sign-in tokens are not configured here.");
+        return;
+    }
+    if (key && !json_is_null(key)) {
+        size_t n = json_string_length(key);
+        if (!json_is_string(key) || n < 16 || n > 128) {
+            conn_error(c, id, PERR_BAD_REQUEST, "'guest_key' must be 16-128 characters");
+            return;
+        }
+        char hex[33];
+        server_hash_hex(json_string_value(key), n, hex);
+        hex[16] = '\0';
+        snprintf(c->author_id, sizeof c->author_id, "g:%s", hex);
+    }
+    welcome(c, id);
+}

@@ -1,0 +1,318 @@
+/* proto.c: parsing and checking of client messages, then dispatch. */
+#include "proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "comments.h"
+#include "identity.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "text.h"
+
+#define MAX_SUBS 32
+#define MAX_ID_LEN 64
+
+static proto_mod_handler mod_handler;
+
+void proto_set_mod_handler(proto_mod_handler h) { mod_handler = h; }
+
+int proto_article_valid(const char *s) {
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char ch = s[n];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == ':' || ch == '/' || ch == '-'))
+            return 0;
+    }
+    return n >= 1 && n <= 128;
+}
+
+/* ---- Field helpers: each sends the error itself and returns -1 ---- */
+
+static int get_article(conn_t *c, json_t *req, const json_t *id, const char **out) {
+    json_t *a = json_object_get(req, "article");
+    if (!json_is_string(a) || !proto_article_valid(json_string_value(a))) {
+        conn_error(c, id, PERR_BAD_REQUEST,
+                   "'article' must be 1-128 characters of A-Z a-z 0-9 . _ : / -");
+        return -1;
+    }
+    *out = json_string_value(a);
+    return 0;
+}
+
+/* An optional positive id field: 0 when absent or null. */
+static int get_opt_id(conn_t *c, json_t *req, const json_t *id, const char *key, int64_t *out) {
+    json_t *v = json_object_get(req, key);
+    *out = 0;
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'%s' must be a positive comment id", key);
+        return -1;
+    }
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int get_req_id(conn_t *c, json_t *req, const json_t *id, const char *key, int64_t *out) {
+    if (get_opt_id(c, req, id, key, out)) return -1;
+    if (*out == 0) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'%s' is required", key);
+        return -1;
+    }
+    return 0;
+}
+
+/* Cleans a text field. required: absent or empty is an error; else absent gives NULL. */
+static int get_text(conn_t *c, json_t *req, const json_t *id, const char *key,
+                    text_field_t field, long max, bool required, char **out) {
+    static const perr_t empty[] = {PERR_TITLE_EMPTY, PERR_BODY_EMPTY, PERR_NAME_EMPTY};
+    static const perr_t toolong[] = {PERR_TITLE_TOO_LONG, PERR_BODY_TOO_LONG,
+                                     PERR_NAME_TOO_LONG};
+    json_t *v = json_object_get(req, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (!required) return 0;
+        conn_error(c, id, empty[field], "The %s is required.", key);
+        return -1;
+    }
+    if (!json_is_string(v)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'%s' must be a string", key);
+        return -1;
+    }
+    size_t ncp;
+    text_status_t st = text_clean(json_string_value(v), json_string_length(v), field,
+                                  (size_t)max, out, &ncp);
+    switch (st) {
+    case TEXT_OK:
+        return 0;
+    case TEXT_EMPTY:
+        if (!required) return 0;
+        conn_error(c, id, empty[field], "The %s is empty.", key);
+        return -1;
+    case TEXT_TOO_LONG:
+        conn_error(c, id, toolong[field], "The %s is longer than %ld characters.", key, max);
+        return -1;
+    case TEXT_INVALID:
+    default:
+        conn_error(c, id, PERR_INVALID_TEXT,
+                   "The %s contains characters that are not allowed (control or "
+                   "direction-override characters, or invalid UTF-8).",
+                   key);
+        return -1;
+    }
+}
+
+/* ---- Handlers ---- */
+
+static void handle_ping(conn_t *c, json_t *req, const json_t *id) {
+    char now[32];
+    comment_time(store_now_ms(), now);
+    json_t *r = json_pack("{s:s, s:s}", "type", "pong", "time", now);
+    if (id) json_object_set(r, "id", (json_t *)id);
+    conn_send_json(c, r);
+}
+
+static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    int64_t since = -1; /* absent: the newest page; 0: everything */
+    if (get_article(c, req, id, &article)) return;
+    json_t *sv = json_object_get(req, "since");
+    if (sv && !json_is_null(sv)) {
+        if (!json_is_integer(sv) || json_integer_value(sv) < 0) {
+            conn_error(c, id, PERR_BAD_REQUEST, "'since' must be a comment id (0 or more)");
+            return;
+        }
+        since = json_integer_value(sv);
+    }
+    if (!hub_find(c, article) && c->nsubs >= MAX_SUBS) {
+        conn_error(c, id, PERR_BAD_REQUEST, "A connection may watch at most %d articles.",
+                   MAX_SUBS);
+        return;
+    }
+    bool created;
+    hub_subscribe(c, article, &created);
+    comments_subscribe(c, id, article, since);
+}
+
+static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    if (hub_unsubscribe(c, article)) {
+        conn_error(c, id, PERR_NOT_FOUND, "Not subscribed to this article.");
+        return;
+    }
+    json_t *r = json_pack("{s:s, s:s}", "type", "unsubscribed", "article", article);
+    if (id) json_object_set(r, "id", (json_t *)id);
+    conn_send_json(c, r);
+}
+
+static void handle_history(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    int64_t before;
+    if (get_article(c, req, id, &article) || get_req_id(c, req, id, "before", &before)) return;
+    comments_history(c, id, article, before);
+}
+
+static void handle_post(conn_t *c, json_t *req, const json_t *id) {
+    const config_t *cfg = &srv.cfg;
+    post_input in = {0};
+    const char *article;
+    if (get_article(c, req, id, &article) || get_opt_id(c, req, id, "parent", &in.parent))
+        return;
+    if (!c->signed_in && !cfg->guests) {
+        conn_error(c, id, PERR_UNAUTHORIZED, "Sign in to comment.");
+        return;
+    }
+    if (get_text(c, req, id, "title", TEXT_TITLE, cfg->limit_title, in.parent == 0, &in.title))
+        goto fail;
+    if (get_text(c, req, id, "body", TEXT_BODY, cfg->limit_body, true, &in.body)) goto fail;
+    if (c->signed_in) {
+        in.name = strdup(c->user_name);
+        in.avatar = c->avatar ? strdup(c->avatar) : NULL;
+    } else if (get_text(c, req, id, "name", TEXT_NAME, cfg->limit_name, true, &in.name)) {
+        goto fail;
+    }
+    if (!in.title) in.title = strdup("");
+    in.article = strdup(article);
+    comments_post(c, id, &in);
+    return;
+fail:
+    metrics.posts[POST_INVALID]++;
+    free(in.title);
+    free(in.body);
+    free(in.name);
+}
+
+static void handle_edit(conn_t *c, json_t *req, const json_t *id) {
+    int64_t comment;
+    char *title = NULL, *body = NULL;
+    if (get_req_id(c, req, id, "comment", &comment)) return;
+    if (get_text(c, req, id, "title", TEXT_TITLE, srv.cfg.limit_title, false, &title)) return;
+    if (get_text(c, req, id, "body", TEXT_BODY, srv.cfg.limit_body, true, &body)) {
+        free(title);
+        return;
+    }
+    comments_edit(c, id, comment, title, body);
+}
+
+static void handle_delete(conn_t *c, json_t *req, const json_t *id) {
+    int64_t comment;
+    if (get_req_id(c, req, id, "comment", &comment)) return;
+    comments_delete(c, id, comment);
+}
+
+static void handle_report(conn_t *c, json_t *req, const json_t *id) {
+    static const char *const reasons[] = {"spam", "abuse", "off_topic", "other", NULL};
+    int64_t comment;
+    if (get_req_id(c, req, id, "comment", &comment)) return;
+    const char *reason = json_string_value(json_object_get(req, "reason"));
+    int ok = 0;
+    for (int i = 0; reason && reasons[i]; i++) ok |= !strcmp(reason, reasons[i]);
+    if (!ok) {
+        conn_error(c, id, PERR_BAD_REQUEST,
+                   "'reason' must be one of spam, abuse, off_topic, other");
+        return;
+    }
+    char *note = NULL;
+    if (get_text(c, req, id, "note", TEXT_BODY, 500, false, &note)) return;
+    comments_report(c, id, comment, reason, note);
+    free(note);
+}
+
+static void handle_hello(conn_t *c, json_t *req, const json_t *id) {
+    identity_hello(c, req, id);
+}
+
+typedef struct {
+    const char *type;
+    void (*fn)(conn_t *, json_t *, const json_t *);
+} handler_t;
+
+static const handler_t handlers[] = {
+    {"ping", handle_ping},       {"hello", handle_hello},
+    {"subscribe", handle_subscribe}, {"unsubscribe", handle_unsubscribe},
+    {"history", handle_history}, {"post", handle_post},
+    {"edit", handle_edit},       {"delete", handle_delete},
+    {"report", handle_report},   {NULL, NULL},
+};
+
+/* Recovers the request id of a frame that is not valid UTF-8, so the error can carry it:
+ * invalid bytes become '?' and the copy is parsed. */
+static json_t *salvage_id(const char *data, size_t len) {
+    char *copy = malloc(len + 1);
+    if (!copy) return NULL;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char ch = (unsigned char)data[i];
+        size_t n = ch < 0x80 ? 1 : (ch >> 5) == 6 ? 2 : (ch >> 4) == 14 ? 3 : (ch >> 3) == 30 ? 4 : 0;
+        if (n && i + n <= len && text_utf8_valid(data + i, n)) {
+            memcpy(copy + i, data + i, n);
+            i += n;
+        } else {
+            copy[i++] = '?';
+        }
+    }
+    copy[len] = '\0';
+    json_t *req = json_loadb(copy, len, 0, NULL);
+    free(copy);
+    json_t *id = req ? json_object_get(req, "id") : NULL;
+    if (id) json_incref(id);
+    json_decref(req);
+    return id;
+}
+
+void proto_handle(conn_t *c, const char *data, size_t len) {
+    if (!text_utf8_valid(data, len)) {
+        json_t *id = salvage_id(data, len);
+        conn_error(c, id, PERR_INVALID_TEXT, "The message is not valid UTF-8.");
+        json_decref(id);
+        return;
+    }
+    json_error_t jerr;
+    json_t *req = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!req || !json_is_object(req)) {
+        conn_error(c, NULL, PERR_BAD_JSON, "%s",
+                   req ? "A message must be a JSON object." : jerr.text);
+        json_decref(req);
+        return;
+    }
+    json_t *id = json_object_get(req, "id");
+    if (id && !((json_is_integer(id)) ||
+                (json_is_string(id) && json_string_length(id) <= MAX_ID_LEN))) {
+        conn_error(c, NULL, PERR_BAD_REQUEST, "'id' must be a number or a short string");
+        json_decref(req);
+        return;
+    }
+    const char *type = json_string_value(json_object_get(req, "type"));
+    if (!type) {
+        conn_error(c, id, PERR_UNKNOWN_TYPE, "A message needs a string 'type'.");
+        json_decref(req);
+        return;
+    }
+    if (srv.shutting_down) {
+        conn_error(c, id, PERR_UNAVAILABLE, "The server is restarting; retry shortly.");
+        json_decref(req);
+        return;
+    }
+    for (const handler_t *h = handlers; h->type; h++) {
+        if (strcmp(h->type, type) == 0) {
+            h->fn(c, req, id);
+            json_decref(req);
+            return;
+        }
+    }
+    if (strncmp(type, "mod.", 4) == 0) {
+        if (!c->moderator || !mod_handler)
+            conn_error(c, id, PERR_FORBIDDEN, "Moderator actions need a moderator session.");
+        else
+            mod_handler(c, type, req, id);
+        json_decref(req);
+        return;
+    }
+    char ex[96];
+    conn_error(c, id, PERR_UNKNOWN_TYPE, "Unknown message type '%s'.",
+               log_excerpt(type, ex, sizeof ex));
+    json_decref(req);
+}

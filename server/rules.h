@@ -1,0 +1,89 @@
+/* rules.h: the spam and abuse rule engine (issue 3). Scores a post against the rules
+ * of moderation.yml and explains the decision: which rules fired, their scores, and the
+ * spans they matched, as code point offsets into the text that is stored.
+ *
+ * A rules_t is compiled once from the config tree and never changes after; a reload
+ * builds a new one and swaps it in. Memory that must survive a reload (rate windows,
+ * the duplicate memory) lives in a rules_state_t owned by the server. */
+#ifndef PARLEY_RULES_H
+#define PARLEY_RULES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "cfg.h"
+
+typedef struct rules rules_t;
+typedef struct rules_state rules_state_t;
+
+typedef enum { DECISION_PUBLISH = 0, DECISION_HOLD, DECISION_REJECT } decision_t;
+
+/* One post to score. Texts are what will be stored: valid UTF-8, NFC, trimmed.
+ * title may be "" (replies). */
+typedef struct {
+    const char *title, *body, *name;
+    const char *article;  /* article id */
+    const char *author;   /* stable author key: "g:<name>" for guests, "u:<sub>" for users */
+    const char *ip_hash;  /* hex keyed hash of the client address, or "" */
+    long author_posts;    /* the author's earlier posts on record (any status); -1 unknown */
+    double now;           /* wall clock in seconds (tests pass their own) */
+} rules_input;
+
+typedef enum { FIELD_TITLE = 0, FIELD_BODY, FIELD_NAME, FIELD_NONE } rules_field_t;
+
+/* A rule that fired. spans are [start, end) code point offsets into the text of
+ * `field` (FIELD_NONE for rules about the author or article rather than text, such as
+ * rate or newcomer, which have no spans). */
+typedef struct {
+    char *rule;           /* rule name */
+    double score;         /* the score it added (0 when it forced an action) */
+    char *action;         /* "hold" or "reject" when the rule forces one, else NULL */
+    rules_field_t field;
+    size_t nspans;
+    size_t (*spans)[2];
+} rules_hit;
+
+/* A decision. Owned by the caller; free with rules_result_free(). */
+typedef struct {
+    decision_t decision;
+    double score;
+    rules_hit *hits;
+    size_t nhits;
+    char *message;        /* for reject: text safe to show the author, else NULL */
+} rules_result;
+
+/* Compiles the rule set from moderation.yml's tree (sections `moderation`, `rules`,
+ * `articles`). Relative word-list paths are resolved against base_dir (the directory
+ * of the config file). Returns NULL with "file:line:col: why" in err. */
+rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir, char *err,
+                    size_t errlen);
+void rules_free(rules_t *r);
+
+rules_state_t *rules_state_new(void);
+void rules_state_free(rules_state_t *st);
+
+/* Scores one post and records it in st (rate windows, duplicate memory).
+ * Returns 0, or -1 on an internal error (out is then a publish-nothing hold). */
+int rules_eval(const rules_t *r, rules_state_t *st, const rules_input *in, rules_result *out);
+void rules_result_free(rules_result *res);
+
+/* {"decision":"publish|hold|reject","score":N,"rules":[{"name","score","field",
+ *  "spans":[[s,e],...]}], "message"?}. New reference owned by the caller. */
+json_t *rules_result_json(const rules_result *res);
+const char *rules_decision_name(decision_t d);
+
+/* Per-article policy from `articles:` in moderation.yml (patterns of article ids). */
+typedef enum { ARTICLE_OPEN = 0, ARTICLE_PREMODERATED, ARTICLE_CLOSED } article_mode_t;
+article_mode_t rules_article_mode(const rules_t *r, const char *article);
+
+/* Pattern matches stopped by the match or depth limit since start (for /metrics). */
+unsigned long rules_limit_hits(void);
+
+/* Number of rules, of word-list entries, for `rules check` and logs. */
+void rules_summary(const rules_t *r, size_t *nrules, size_t *nwords);
+
+/* `parley rules check|test [--config FILE]`: argv[0] is "check" or "test".
+ * Returns the process exit code. */
+int rules_cli(int argc, char **argv);
+
+#endif

@@ -1,0 +1,50 @@
+/* server.h: the process-wide state of `parley serve` (one event loop, one of each
+ * subsystem), as Redis keeps its `server` struct. Touched on the loop thread only,
+ * except where a field says otherwise. */
+#ifndef PARLEY_SERVER_H
+#define PARLEY_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "dict.h"
+#include "rules.h"
+#include "store.h"
+
+#define PARLEY_VERSION "0.1.0"
+
+/* A compiled rule set shared by the loop and storage jobs; a reload swaps in a new one
+ * and the old one is freed when the last job holding it finishes. */
+typedef struct ruleset {
+    rules_t *rules;
+    atomic_int refs;
+} ruleset_t;
+
+typedef struct {
+    config_t cfg;
+    uv_loop_t *loop;
+    struct lws_context *ctx;
+    store_t *store;
+    ruleset_t *ruleset;
+    rules_state_t *rules_state;  /* storage thread only once serving */
+    struct jwt_keys *keys;       /* NULL when identity.keys is absent */
+    unsigned char ip_key[32];    /* BLAKE2b key for address hashes */
+    dict_t *conns;               /* "id" -> conn_t */
+    dict_t *ip_counts;           /* ip hash -> (uintptr_t) open connections */
+    uint64_t next_conn_id;
+    bool shutting_down;
+} server_t;
+
+extern server_t srv;
+
+/* Takes a reference to the current rule set; release with ruleset_put(). */
+ruleset_t *ruleset_get(void);
+void ruleset_put(ruleset_t *rs);
+
+/* Writes the hex keyed hash (32 chars + NUL) of data into out. */
+void server_hash_hex(const void *data, size_t len, char out[33]);
+
+#endif

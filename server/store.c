@@ -1,0 +1,275 @@
+/* store.c: the storage thread, group commit and schema migrations. */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "errors.h"
+#include "log.h"
+#include "metrics.h"
+
+struct store {
+    sqlite3 *db;
+    uv_loop_t *loop;
+    uv_async_t async;          /* wakes the loop when jobs are done */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    store_job *in_head, *in_tail;    /* submitted, waiting for the thread */
+    store_job *out_head, *out_tail;  /* committed, waiting for the loop */
+    bool stopping;
+    int batch_max;
+    unsigned pending;          /* loop thread only */
+};
+
+/* ---- Schema ---- */
+
+/* Migration n takes user_version n-1 to n. Never edit a released one: add another. */
+static const char *const migrations[] = {
+    /* 1: comments, reports, article settings */
+    "CREATE TABLE comments ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  article TEXT NOT NULL,"
+    "  parent INTEGER REFERENCES comments(id),"
+    "  author_id TEXT NOT NULL,"
+    "  author_name TEXT NOT NULL,"
+    "  author_guest INTEGER NOT NULL DEFAULT 1,"
+    "  author_avatar TEXT,"
+    "  ip_hash TEXT NOT NULL DEFAULT '',"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  score REAL NOT NULL DEFAULT 0,"
+    "  decision TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  edited_at INTEGER);"
+    "CREATE INDEX comments_article ON comments(article, status, id);"
+    "CREATE INDEX comments_author ON comments(author_id, id);"
+    "CREATE INDEX comments_status ON comments(status, id);"
+    "CREATE TABLE reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  comment_id INTEGER NOT NULL REFERENCES comments(id),"
+    "  reporter TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  note TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  resolved INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (comment_id, reporter));"
+    "CREATE TABLE articles ("
+    "  id TEXT PRIMARY KEY,"
+    "  mode TEXT NOT NULL DEFAULT 'open',"
+    "  updated_at INTEGER NOT NULL);",
+};
+
+int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
+
+int store_migrate(sqlite3 *db) {
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    int target = store_schema_version();
+    if (version > target) {
+        log_err("store: database schema %d is newer than this build (%d)", version, target);
+        return -1;
+    }
+    for (int v = version; v < target; v++) {
+        char *msg = NULL, sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            log_err("store: migration %d failed: %s", v + 1, msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        log_info("store: migrated schema to version %d", v + 1);
+    }
+    return 0;
+}
+
+int64_t store_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+sqlite3 *store_open_sync(const char *dir) {
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        log_err("store: cannot create %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/parley.db", dir);
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        log_err("store: cannot open %s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+    char *msg = NULL;
+    /* WAL + FULL: a commit is on disk when COMMIT returns. The busy timeout lets
+     * several processes share the file. */
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        log_err("store: %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (store_migrate(db)) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* ---- The thread ---- */
+
+/* Runs one group: every job in its own savepoint inside one transaction. */
+static void run_group(store_t *s, store_job *head) {
+    uint64_t t0 = mono_us();
+    bool ok = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok) log_err("store: begin failed: %s", sqlite3_errmsg(s->db));
+    for (store_job *j = head; j && ok; j = j->next) {
+        sqlite3_exec(s->db, "SAVEPOINT job", NULL, NULL, NULL);
+        j->status = j->run(j, s->db);
+        if (j->status)
+            sqlite3_exec(s->db, "ROLLBACK TO job", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL);
+    }
+    if (ok && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        log_err("store: commit failed: %s", sqlite3_errmsg(s->db));
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        ok = false;
+    }
+    if (!ok) {
+        atomic_fetch_add(&metrics.commit_failures, 1);
+        for (store_job *j = head; j; j = j->next) j->status = PERR_UNAVAILABLE;
+    }
+    metrics_commit(mono_us() - t0);
+}
+
+static void *store_thread(void *arg) {
+    store_t *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->in_head && !s->stopping) pthread_cond_wait(&s->cond, &s->lock);
+        if (!s->in_head && s->stopping) break;
+        /* take up to batch_max jobs */
+        store_job *head = s->in_head, *tail = head;
+        int n = 1;
+        while (tail->next && n < s->batch_max) {
+            tail = tail->next;
+            n++;
+        }
+        s->in_head = tail->next;
+        if (!s->in_head) s->in_tail = NULL;
+        tail->next = NULL;
+        pthread_mutex_unlock(&s->lock);
+
+        run_group(s, head);
+
+        pthread_mutex_lock(&s->lock);
+        if (s->out_tail)
+            s->out_tail->next = head;
+        else
+            s->out_head = head;
+        s->out_tail = tail;
+        pthread_mutex_unlock(&s->lock);
+        uv_async_send(&s->async);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Loop side: hands every finished job to its done callback, in submission order. */
+static void on_async(uv_async_t *h) {
+    store_t *s = h->data;
+    pthread_mutex_lock(&s->lock);
+    store_job *j = s->out_head;
+    s->out_head = s->out_tail = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (j) {
+        store_job *next = j->next;
+        s->pending--;
+        j->done(j);
+        j = next;
+    }
+}
+
+store_t *store_open(uv_loop_t *loop, const char *dir, int batch_max) {
+    sqlite3 *db = store_open_sync(dir);
+    if (!db) return NULL;
+    store_t *s = calloc(1, sizeof *s);
+    s->db = db;
+    s->loop = loop;
+    s->batch_max = batch_max > 0 ? batch_max : 256;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    uv_async_init(loop, &s->async, on_async);
+    s->async.data = s;
+    if (pthread_create(&s->thread, NULL, store_thread, s)) {
+        log_err("store: cannot start thread");
+        sqlite3_close(db);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_submit(store_t *s, store_job *job) {
+    job->next = NULL;
+    job->status = 0;
+    s->pending++;
+    pthread_mutex_lock(&s->lock);
+    if (s->in_tail)
+        s->in_tail->next = job;
+    else
+        s->in_head = job;
+    s->in_tail = job;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+unsigned store_pending(const store_t *s) { return s->pending; }
+
+static void on_async_closed(uv_handle_t *h) {
+    store_t *s = h->data;
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+void store_close(store_t *s) {
+    if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    on_async(&s->async); /* deliver what the last groups finished */
+    sqlite3_close(s->db);
+    s->db = NULL;
+    uv_close((uv_handle_t *)&s->async, on_async_closed);
+}

@@ -1,0 +1,50 @@
+/* store.h: SQLite storage on a thread of its own. Work is sent as jobs; the thread runs
+ * them in arrival order, a group at a time inside one transaction (one fsync for the
+ * group), and hands each job back to the event loop only after the commit, so an
+ * acknowledgement always follows durability and the network thread never waits. */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct store store_t;
+typedef struct store_job store_job;
+
+/* A unit of work. The submitter allocates it (embedding it first in a larger struct),
+ * the store owns it from store_submit() until it calls done(), which owns it then. */
+struct store_job {
+    /* Runs on the storage thread inside the group's transaction (a savepoint of its
+     * own: a job that returns non-zero is rolled back alone). Returns 0 or an error
+     * (perr_t) kept in `status`. */
+    int (*run)(store_job *job, sqlite3 *db);
+    /* Runs on the loop thread after the commit (status PERR_UNAVAILABLE when the
+     * commit failed). Must free the job. */
+    void (*done)(store_job *job);
+    int status;
+    store_job *next;
+};
+
+/* Opens (creating) dir/parley.db in WAL mode with synchronous=FULL, migrates the schema,
+ * and starts the thread; done callbacks run on loop. Returns NULL and logs on failure. */
+store_t *store_open(uv_loop_t *loop, const char *dir, int batch_max);
+void store_submit(store_t *s, store_job *job);
+/* Commits everything submitted, delivers the done callbacks, stops the thread and closes
+ * the database. The loop must still run for the async handle to close. */
+void store_close(store_t *s);
+/* Jobs submitted whose done() has not run yet. */
+unsigned store_pending(const store_t *s);
+
+/* Opens the database synchronously, for command-line tools (migrates it). */
+sqlite3 *store_open_sync(const char *dir);
+
+/* Applies every migration above the database's user_version; returns 0 or -1. */
+int store_migrate(sqlite3 *db);
+/* The schema version this build migrates to. */
+int store_schema_version(void);
+
+/* Wall clock in milliseconds since the epoch. */
+int64_t store_now_ms(void);
+
+#endif

@@ -1,0 +1,168 @@
+// Starts a real parley binary on a free loopback port with a temporary data dir and
+// polls /healthz until it answers. Shared by the integration, browser and bench tests.
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+const WebSocket = require('ws');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.PARLEY_BIN || path.join(ROOT, 'build', 'parley');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function httpGet(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
+        body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+  });
+}
+
+function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
+        body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+// Writes a config: the repo's moderation.yml with `extra` YAML appended section-wise.
+// `replace` maps top-level section names to YAML text that replaces them.
+function writeConfig(dir, { text } = {}) {
+  const file = path.join(dir, 'moderation.yml');
+  let base = fs.readFileSync(path.join(ROOT, 'moderation.yml'), 'utf8');
+  // Word lists and pattern files are relative to the config file: point them at the repo.
+  base = base.replace(/(\s)rules\//g, `$1${path.join(ROOT, 'rules')}/`);
+  fs.writeFileSync(file, text !== undefined ? text : base);
+  return file;
+}
+
+async function startServer(opts = {}) {
+  const port = opts.port || await freePort();
+  const dir = opts.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
+  const config = opts.config || writeConfig(dir, { text: opts.configText });
+  const args = ['serve', '--config', config, '--listen', `127.0.0.1:${port}`,
+    '--data', path.join(dir, 'data'), '--log-level', opts.logLevel || 'info'];
+  const proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(opts.env || {}) } });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`parley exited early (${proc.exitCode ?? proc.signalCode}):\n${log}`);
+    try {
+      const r = await httpGet(`${base}/healthz`);
+      if (r.status === 200) break;
+    } catch (_) { /* not up yet */ }
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`parley did not answer /healthz:\n${log}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const server = {
+    port, dir, config, base, proc, exited,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    get log() { return log; },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    },
+    cleanup() { fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+  return server;
+}
+
+// A WebSocket client that queues every message so tests can await them in order.
+class Client {
+  constructor(url, opts = {}) {
+    this.ws = new WebSocket(url, opts.protocol === null ? undefined : (opts.protocol || 'parley.v1'),
+      { headers: opts.headers || {}, maxPayload: 64 * 1024 * 1024 });
+    this.queue = [];
+    this.waiters = [];
+    this.nextId = 1;
+    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      resolve({ code, reason: reason.toString() });
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`closed ${code} while waiting`));
+    }));
+    this.ws.on('message', (data, isBinary) => {
+      const msg = isBinary ? { binary: data } : JSON.parse(data.toString('utf8'));
+      this.queue.push(msg);
+      this.flush();
+    });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', resolve);
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    this.ws.on('error', () => {});
+  }
+  static async connect(url, opts) { const c = new Client(url, opts); await c.opened; return c; }
+  flush() {
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      const idx = this.queue.findIndex(w.pred);
+      if (idx >= 0) {
+        const [m] = this.queue.splice(idx, 1);
+        this.waiters.splice(i, 1); i--;
+        clearTimeout(w.timer);
+        w.resolve(m);
+      }
+    }
+  }
+  // Resolves with the first queued or future message matching pred.
+  next(pred = () => true, timeoutMs = 5000) {
+    if (typeof pred === 'string') { const t = pred; pred = (m) => m.type === t; }
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve, reject };
+      w.timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`timeout waiting; queue: ${JSON.stringify(this.queue).slice(0, 500)}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+      this.flush();
+    });
+  }
+  send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
+  // Sends a request with a fresh id and resolves with the reply carrying that id.
+  request(obj, timeoutMs) {
+    const id = this.nextId++;
+    this.send({ ...obj, id });
+    return this.next((m) => m.id === id, timeoutMs);
+  }
+  close() { this.ws.close(); return this.closed; }
+}
+
+module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, ROOT, BIN };
