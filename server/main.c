@@ -20,38 +20,16 @@
 #include "server.h"
 #include "store.h"
 
-server_t srv;
-
 static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t shutdown_timer;
 static uint64_t shutdown_started;
 static int shutdown_phase;
-
-/* ---- Rule sets ---- */
-
-ruleset_t *ruleset_get(void) {
-    atomic_fetch_add(&srv.ruleset->refs, 1);
-    return srv.ruleset;
-}
-
-void ruleset_put(ruleset_t *rs) {
-    if (atomic_fetch_sub(&rs->refs, 1) == 1) {
-        rules_free(rs->rules);
-        free(rs);
-    }
-}
 
 static ruleset_t *ruleset_new(rules_t *r) {
     ruleset_t *rs = calloc(1, sizeof *rs);
     rs->rules = r;
     atomic_init(&rs->refs, 1);
     return rs;
-}
-
-void server_hash_hex(const void *data, size_t len, char out[33]) {
-    unsigned char h[16];
-    crypto_generichash(h, sizeof h, data, len, srv.ip_key, sizeof srv.ip_key);
-    sodium_bin2hex(out, 33, h, sizeof h);
 }
 
 /* Reads the address-hash key under the data dir, creating it on first start. */
