@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "moderation.h"
 #include "server.h"
 
 #define PAGE 50            /* comments per history page */
@@ -22,6 +23,7 @@ typedef struct {
     char *article, *author_id, *ip_hash;
     char *title, *body, *name, *avatar, *reason, *note;
     bool guest;
+    bool shadow;             /* post: its author is shadow-banned */
     int64_t since, before, comment, parent;
     ruleset_t *rs;
     /* results */
@@ -37,6 +39,7 @@ typedef struct {
     json_t *counts;
     char **articles;
     int narticles;
+    json_t *effects;         /* sent by the loop after the commit (moderation.h) */
 } cjob;
 
 static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
@@ -51,6 +54,7 @@ static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlit
         j->ip_hash = strdup(c->ip_hash);
     }
     j->req_id = id ? json_incref((json_t *)id) : NULL;
+    j->effects = json_array();
     return j;
 }
 
@@ -70,6 +74,7 @@ static void cjob_free(cjob *j) {
     json_decref(j->comment_json);
     json_decref(j->pages);
     json_decref(j->counts);
+    json_decref(j->effects);
     for (int i = 0; i < j->narticles; i++) free(j->articles[i]);
     free(j->articles);
     if (j->rs) ruleset_put(j->rs);
@@ -107,7 +112,9 @@ json_t *comment_from_row(sqlite3_stmt *st) {
                               ? json_null()
                               : json_integer(sqlite3_column_int64(st, 2)),
                           "author", author, "title", col_text(st, 7), "body", col_text(st, 8),
-                          "created_at", created, "status", col_text(st, 11));
+                          "created_at", created, "status",
+                          /* only its author ever reads a shadow-banned post: as published */
+                          strcmp(col_text(st, 11), "shadow") ? col_text(st, 11) : "published");
     if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
         comment_time(sqlite3_column_int64(st, 10), edited);
         json_object_set_new(c, "edited_at", json_string(edited));
@@ -138,7 +145,8 @@ static json_t *load_comment(sqlite3 *db, int64_t id) {
 }
 
 /* Visible to this author: published, or their own pending and rejected comments. */
-#define VISIBLE "(status = 'published' OR (author_id = ?2 AND status IN ('pending','rejected')))"
+#define VISIBLE                                                                             \
+    "(status = 'published' OR (author_id = ?2 AND status IN ('pending','rejected','shadow')))"
 
 static int64_t published_count(sqlite3 *db, const char *article) {
     sqlite3_stmt *st = prepare(db, "SELECT COUNT(*) FROM comments WHERE article = ? AND "
@@ -330,11 +338,17 @@ static int run_post(store_job *job, sqlite3 *db) {
         j->message = strdup("Comments are closed on this article.");
         return PERR_FORBIDDEN;
     }
+    int ban = moderation_ban_state(db, j->author_id, j->ip_hash, store_now_ms());
+    if (ban == BAN_BANNED) {
+        j->message = strdup("You can't comment here at the moment.");
+        return PERR_FORBIDDEN;
+    }
     double total = 0;
     char *dj = NULL;
     decision_t d = score(db, j, j->title, j->body, j->name, &total, &dj);
     const char *status = d == DECISION_REJECT                                 ? "refused"
                          : (d == DECISION_HOLD || mode == ARTICLE_PREMODERATED) ? "pending"
+                         : ban == BAN_SHADOW                                    ? "shadow"
                                                                                 : "published";
     sqlite3_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
                                    "author_name, author_guest, author_avatar, ip_hash, title, "
@@ -374,8 +388,12 @@ static int run_post(store_job *job, sqlite3 *db) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
         return 0;
     }
-    j->comment_json = load_comment(db, sqlite3_last_insert_rowid(db));
-    return j->comment_json ? 0 : PERR_INTERNAL;
+    int64_t id = sqlite3_last_insert_rowid(db);
+    j->comment_json = load_comment(db, id);
+    if (!j->comment_json) return PERR_INTERNAL;
+    if (!strcmp(status, "pending")) effect_queue_changed(j->effects, db, id, status, NULL);
+    j->shadow = !strcmp(status, "shadow");
+    return 0;
 }
 
 static void publish_event(const char *type, const char *article, json_t *comment) {
@@ -417,7 +435,15 @@ static void done_post(store_job *job) {
         const char *status = json_string_value(json_object_get(j->comment_json, "status"));
         bool published = status && !strcmp(status, "published");
         metrics.posts[published ? POST_PUBLISHED : POST_PENDING]++;
-        if (published) publish_event("comment", j->article, j->comment_json);
+        bool shadow = j->shadow;
+        if (published && !shadow) publish_event("comment", j->article, j->comment_json);
+        effects_apply(j->effects);
+        if (c && shadow) {
+            /* Its author alone sees it, as if published. */
+            json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", j->comment_json);
+            if (hub_find(c, j->article)) conn_send_json(c, ev);
+            else json_decref(ev);
+        }
         if (c) reply_ack(c, j);
     }
     cjob_free(j);
@@ -581,6 +607,27 @@ static int run_report(store_job *job, sqlite3 *db) {
         j->message = strdup("You have already reported this comment.");
         return PERR_CONFLICT;
     }
+    /* Enough readers agree: hide it until a moderator decides. */
+    st = prepare(db, "SELECT COUNT(*), (SELECT article FROM comments WHERE id = ?1) FROM "
+                     "reports WHERE comment_id = ?1 AND resolved = 0");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, j->comment);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    char *article = strdup(col_text(st, 1));
+    sqlite3_finalize(st);
+    const char *status = "published";
+    if (srv.cfg.report_hide_at > 0 && n >= srv.cfg.report_hide_at) {
+        st = prepare(db, "UPDATE comments SET status = 'hidden' WHERE id = ?");
+        sqlite3_bind_int64(st, 1, j->comment);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        status = "hidden";
+        effect_article(j->effects, article,
+                       json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article,
+                                 "comment", (json_int_t)j->comment));
+    }
+    free(article);
+    effect_queue_changed(j->effects, db, j->comment, status, NULL);
     return 0;
 }
 
@@ -591,6 +638,7 @@ static void done_report(store_job *job) {
         if (job->status) {
             reply_error(c, j, (perr_t)job->status, "The report could not be stored.");
         } else {
+            effects_apply(j->effects);
             json_t *r = json_pack("{s:s, s:I}", "type", "reported", "comment",
                                   (json_int_t)j->comment);
             if (j->req_id) json_object_set(r, "id", j->req_id);

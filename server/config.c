@@ -18,6 +18,8 @@ static const char *const server_keys[] = {
 static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
 static const char *const identity_keys[] = {"guests", "keys", NULL};
 static const char *const limits_keys[] = {"title", "body", "name", NULL};
+static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
+                                           "login_window_minutes", "report_hide_at", NULL};
 
 int config_parse_listen(const char *s, char **host, int *port) {
     const char *colon = strrchr(s, ':');
@@ -150,6 +152,11 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->limit_body = 1000;
     c->limit_name = 40;
     c->log_level = LOG_INFO;
+    c->session_hours = 12;
+    c->idle_minutes = 60;
+    c->login_attempts = 5;
+    c->login_window_minutes = 15;
+    c->report_hide_at = 3;
 
     c->tree = cfg_parse_file(path, err, errlen);
     if (!c->tree) return -1;
@@ -171,6 +178,14 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "title", 1, 10000, c->limit_title);
         OPT_LONG(sec, "body", 1, 100000, c->limit_body);
         OPT_LONG(sec, "name", 1, 200, c->limit_name);
+    }
+    if (section(root, "console", console_keys, &sec, f, err, errlen)) return -1;
+    if (sec) {
+        OPT_LONG(sec, "session_hours", 1, 24 * 90, c->session_hours);
+        OPT_LONG(sec, "idle_minutes", 1, 60 * 24 * 30, c->idle_minutes);
+        OPT_LONG(sec, "login_attempts", 1, 1000, c->login_attempts);
+        OPT_LONG(sec, "login_window_minutes", 1, 24 * 60, c->login_window_minutes);
+        OPT_LONG(sec, "report_hide_at", 0, 1000, c->report_hide_at);
     }
     const cfg_node *ll = cfg_get(root, "log_level");
     if (ll) {

@@ -30,6 +30,11 @@ typedef struct {
     bool guests;
 
     long limit_title, limit_body, limit_name;
+
+    /* console: moderator sessions and reports */
+    long session_hours, idle_minutes;
+    long login_attempts, login_window_minutes;
+    long report_hide_at;
     int log_level;
 } config_t;
 

@@ -24,7 +24,8 @@ struct conn {
     char *avatar;
     bool signed_in;
     bool established;
-    bool moderator;          /* set from a valid session cookie (console) */
+    bool moderator;          /* mod.hello found a live session: gets queue events */
+    char *session;           /* session token from the handshake's cookie, or NULL */
     char *mod_name;
     char *mod_role;
 

@@ -12,9 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "hub.h"
 #include "log.h"
 #include "metrics.h"
+#include "moderation.h"
 #include "net.h"
 #include "rules.h"
 #include "server.h"
@@ -142,6 +144,8 @@ static void usage(FILE *f) {
             "  parley serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--log-level LEVEL]\n"
             "  parley rules check [--config FILE]\n"
             "  parley rules test  [--config FILE]   (JSON lines on stdin)\n"
+            "  parley moderator add NAME [--role admin|moderator] [--config FILE] [--data DIR]\n"
+            "  parley moderator list | remove NAME | passwd NAME  [--config FILE] [--data DIR]\n"
             "  parley --help | --version\n"
             "\n"
             "Parley is a live comment and moderation server. `serve` reads moderation.yml\n"
@@ -231,6 +235,8 @@ static int cmd_serve(int argc, char **argv) {
     srv.ip_counts = dict_new();
     hub_init((size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes);
 
+    auth_init();
+    moderation_init();
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
     if (net_start(&loop)) {
@@ -263,6 +269,8 @@ static int cmd_serve(int argc, char **argv) {
     uv_loop_close(&loop);
 
     hub_shutdown();
+    moderation_shutdown();
+    auth_shutdown();
     dict_free(srv.conns, NULL);
     dict_free(srv.ip_counts, NULL);
     ruleset_put(srv.ruleset);
@@ -291,6 +299,13 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "moderator")) {
+        if (argc < 3) {
+            fprintf(stderr, "parley moderator: add, list, remove or passwd\n");
+            return 2;
+        }
+        return auth_cli(argc - 2, argv + 2);
+    }
     if (!strcmp(cmd, "rules")) {
         if (argc < 3 || (strcmp(argv[2], "check") && strcmp(argv[2], "test"))) {
             fprintf(stderr, "parley rules: give check or test\n");

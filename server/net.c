@@ -197,31 +197,42 @@ static void unthrottle(conn_t *c) {
     c->throttled = false;
 }
 
-/* Checks a handshake: path, Origin, connection caps. Returns 0 to accept. */
-static int filter_handshake(struct lws *wsi, conn_t *c) {
-    char uri[256] = "", origin[256] = "", addr[128];
+bool net_own_origin(struct lws *wsi, const char *origin) {
+    char host[256];
+    if (srv.cfg.public_url && !strcmp(origin, srv.cfg.public_url)) return true;
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0) return false;
+    const char *rest = !strncmp(origin, "http://", 7)    ? origin + 7
+                       : !strncmp(origin, "https://", 8) ? origin + 8
+                                                         : NULL;
+    return rest && !strcmp(rest, host);
+}
+
+/* Checks a WebSocket handshake before the upgrade: path, Origin, connection caps.
+ * Returns 0 to accept, else the HTTP status to refuse with. */
+static int check_upgrade(struct lws *wsi) {
+    char uri[256] = "", origin[256] = "", addr[128], iph[33];
     lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
     if (strcmp(uri, "/ws") != 0) {
         log_info("net: refused WebSocket on path %.64s", uri);
-        return -1;
+        return 404;
     }
     if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
-        !config_origin_allowed(&srv.cfg, origin)) {
+        !config_origin_allowed(&srv.cfg, origin) && !net_own_origin(wsi, origin)) {
         log_info("net: refused WebSocket from origin %.80s", origin);
-        return -1;
+        return 403;
     }
     if ((long)metrics.connections >= srv.cfg.max_connections || srv.shutting_down) {
         log_warn("net: refused WebSocket: %llu connections open",
                  (unsigned long long)metrics.connections);
-        return -1;
+        return 503;
     }
     net_client_addr(wsi, addr, sizeof addr);
-    server_hash_hex(addr, strlen(addr), c->ip_hash);
+    server_hash_hex(addr, strlen(addr), iph);
     if (srv.cfg.max_connections_per_ip > 0 &&
-        (long)(uintptr_t)dict_get(srv.ip_counts, c->ip_hash) >= srv.cfg.max_connections_per_ip) {
-        log_warn("net: refused WebSocket: address %.8s… has %ld connections", c->ip_hash,
+        (long)(uintptr_t)dict_get(srv.ip_counts, iph) >= srv.cfg.max_connections_per_ip) {
+        log_warn("net: refused WebSocket: address %.8s has %ld connections", iph,
                  srv.cfg.max_connections_per_ip);
-        return -1;
+        return 503;
     }
     return 0;
 }
@@ -302,6 +313,7 @@ static void on_closed(conn_t *c) {
     free(c->rx);
     free(c->user_name);
     free(c->avatar);
+    free(c->session);
     free(c->mod_name);
     free(c->mod_role);
     ip_count(c->ip_hash, -1);
@@ -315,13 +327,10 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
                        size_t len) {
     conn_t *c = user;
     switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (filter_handshake(wsi, c)) {
-            metrics.refused_handshakes++;
-            return -1;
-        }
-        return 0;
     case LWS_CALLBACK_ESTABLISHED: {
+        char addr[128];
+        net_client_addr(wsi, addr, sizeof addr);
+        server_hash_hex(addr, strlen(addr), c->ip_hash);
         c->wsi = wsi;
         c->id = ++srv.next_conn_id;
         c->established = true;
@@ -634,6 +643,14 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
                          void *in, size_t len) {
     http_req *r = user;
     switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        int status = check_upgrade(wsi);
+        if (!status) return 0;
+        metrics.refused_handshakes++;
+        /* answer with a status the client can read, then close */
+        lws_return_http_status(wsi, (unsigned)status, NULL);
+        return 1;
+    }
     case LWS_CALLBACK_HTTP: {
         http_reset(r);
         http_forget(r);
@@ -653,7 +670,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
             snprintf(r->method, sizeof r->method, "GET");
         else
             snprintf(r->method, sizeof r->method, "OTHER");
-        if (!strcmp(r->method, "POST")) return 0; /* wait for the body */
+        if (!strcmp(r->method, "POST")) {
+            /* Bodies must say their length (lws does not take chunked uploads). */
+            if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH))
+                return respond_text(r, 411, "content-length required\n") < 0 ? -1 : 0;
+            return 0; /* wait for the body */
+        }
         int rc = dispatch_http(r);
         return rc < 0 ? -1 : 0;
     }

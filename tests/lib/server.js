@@ -38,6 +38,7 @@ function httpGet(url, headers = {}) {
 }
 
 function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
+  if (body !== undefined) headers = { 'content-length': Buffer.byteLength(body), ...headers };
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers }, (res) => {
       const chunks = [];

@@ -1,0 +1,548 @@
+/* auth.c: moderator accounts, login, sessions and the moderator command line. */
+#include "auth.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "comments.h"
+#include "dict.h"
+#include "log.h"
+#include "net.h"
+#include "server.h"
+#include "store.h"
+
+#define COOKIE "parley_session"
+
+/* ---- Tokens and cookies ---- */
+
+void auth_token_hash(const char *token, char out[65]) {
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* Finds parley_session=VALUE in a Cookie header; returns a malloc'd value or NULL. */
+static char *cookie_token(const char *header) {
+    const char *p = header;
+    size_t klen = strlen(COOKIE);
+    while (p && *p) {
+        while (*p == ' ' || *p == ';') p++;
+        if (!strncmp(p, COOKIE, klen) && p[klen] == '=') {
+            const char *v = p + klen + 1, *e = strchr(v, ';');
+            size_t n = e ? (size_t)(e - v) : strlen(v);
+            if (n == 0 || n > 128) return NULL;
+            return strndup(v, n);
+        }
+        p = strchr(p, ';');
+    }
+    return NULL;
+}
+
+static char *request_token(struct lws *wsi) {
+    char buf[2048];
+    if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_COOKIE) <= 0) return NULL;
+    return cookie_token(buf);
+}
+
+/* The console's WebSocket carries the cookie; it counts only from our own pages. */
+static void ws_hook(conn_t *c, struct lws *wsi) {
+    char origin[256];
+    char *token = request_token(wsi);
+    if (!token) return;
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
+        !net_own_origin(wsi, origin)) {
+        clog_warn(c->id, "auth: session cookie from a foreign origin ignored");
+        free(token);
+        return;
+    }
+    c->session = token;
+}
+
+int auth_session_check(sqlite3 *db, const char *token_hash, int64_t now, char **name,
+                       char **role) {
+    sqlite3_stmt *st;
+    int64_t idle_ms = srv.cfg.idle_minutes * 60000;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT s.moderator, m.role, s.last_seen, s.expires_at FROM sessions s "
+                           "JOIN moderators m ON m.name = s.moderator WHERE s.token_hash = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return PERR_INTERNAL;
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    int ok = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t last = sqlite3_column_int64(st, 2), exp = sqlite3_column_int64(st, 3);
+        if (now < exp && now - last < idle_ms) {
+            *name = strdup((const char *)sqlite3_column_text(st, 0));
+            *role = strdup((const char *)sqlite3_column_text(st, 1));
+            ok = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!ok) {
+        sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE token_hash = ?", -1, &st, NULL);
+        sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        return PERR_UNAUTHORIZED;
+    }
+    sqlite3_prepare_v2(db, "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", -1, &st,
+                       NULL);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, token_hash, -1, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- Login throttling: failures per name and per address within a window ---- */
+
+typedef struct {
+    long failures;
+    uint64_t since_ms;
+} throttle_t;
+
+static dict_t *throttles; /* "n:<name>" / "i:<ip hash>" -> throttle_t, owned */
+
+/* Seconds until key may try again, or 0. */
+static long throttle_wait(const char *key, long limit) {
+    throttle_t *t = dict_get(throttles, key);
+    uint64_t now = uv_now(srv.loop), window = (uint64_t)srv.cfg.login_window_minutes * 60000;
+    if (!t) return 0;
+    if (now - t->since_ms >= window) {
+        free(dict_del(throttles, key));
+        return 0;
+    }
+    return t->failures >= limit ? (long)((t->since_ms + window - now) / 1000) + 1 : 0;
+}
+
+static void throttle_fail(const char *key) {
+    throttle_t *t = dict_get(throttles, key);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        t->since_ms = uv_now(srv.loop);
+        dict_set(throttles, key, t, NULL);
+    }
+    t->failures++;
+}
+
+/* ---- HTTP ---- */
+
+static int json_reply(http_req *r, int status, json_t *body, const char *cookie) {
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    http_header h[2] = {{"cache-control", "no-store"}};
+    int nh = 1;
+    if (cookie) h[nh++] = (http_header){"set-cookie", cookie};
+    int rc = net_http_respond(r, status, "application/json", h, nh, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static int error_reply(http_req *r, int status, const char *code) {
+    return json_reply(r, status, json_pack("{s:s}", "error", code), NULL);
+}
+
+/* A login in flight: looked up, verified off the loop, then a session stored. */
+typedef struct {
+    store_job job;
+    uint64_t http_id;
+    char *name, *password, *pwhash, *role;
+    char name_key[80], ip_key[40];
+    char token[65], token_hash[65];
+    int ok;
+    uv_work_t work;
+} login_t;
+
+static void login_free(login_t *l) {
+    if (l->password) sodium_memzero(l->password, strlen(l->password));
+    free(l->name);
+    free(l->password);
+    free(l->pwhash);
+    free(l->role);
+    free(l);
+}
+
+static int run_login_lookup(store_job *job, sqlite3 *db) {
+    login_t *l = (login_t *)job;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT pwhash, role FROM moderators WHERE name = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return PERR_INTERNAL;
+    sqlite3_bind_text(st, 1, l->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        l->pwhash = strdup((const char *)sqlite3_column_text(st, 0));
+        l->role = strdup((const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int run_login_session(store_job *job, sqlite3 *db) {
+    login_t *l = (login_t *)job;
+    int64_t now = store_now_ms();
+    sqlite3_stmt *st;
+    sqlite3_exec(db, "DELETE FROM sessions WHERE expires_at < strftime('%s','now') * 1000", NULL,
+                 NULL, NULL);
+    if (sqlite3_prepare_v2(db, "INSERT INTO sessions (token_hash, moderator, created_at, "
+                               "last_seen, expires_at) VALUES (?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return PERR_INTERNAL;
+    sqlite3_bind_text(st, 1, l->token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_int64(st, 5, now + srv.cfg.session_hours * 3600000);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PERR_UNAVAILABLE;
+}
+
+static void done_login_session(store_job *job) {
+    login_t *l = (login_t *)job;
+    http_req *r = net_http_by_id(l->http_id);
+    if (r) {
+        if (job->status) {
+            error_reply(r, 503, "unavailable");
+        } else {
+            char cookie[256];
+            snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
+                                                   "Max-Age=%ld%s",
+                     l->token, srv.cfg.session_hours * 3600,
+                     srv.cfg.behind_tls ? "; Secure" : "");
+            json_reply(r, 200, json_pack("{s:s, s:s}", "name", l->name, "role", l->role),
+                       cookie);
+        }
+    }
+    login_free(l);
+}
+
+/* Threadpool: argon2id is slow on purpose; it must not run on the loop or the storage
+ * thread. An unknown name costs a hash too, so timing does not tell names apart. */
+static void login_verify(uv_work_t *w) {
+    login_t *l = w->data;
+    if (l->pwhash) {
+        l->ok = crypto_pwhash_str_verify(l->pwhash, l->password, strlen(l->password)) == 0;
+    } else {
+        char dummy[crypto_pwhash_STRBYTES];
+        if (crypto_pwhash_str(dummy, l->password, strlen(l->password),
+                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+            log_warn("auth: out of memory hashing");
+        l->ok = 0;
+    }
+}
+
+static void login_verified(uv_work_t *w, int status) {
+    login_t *l = w->data;
+    http_req *r = net_http_by_id(l->http_id);
+    if (!l->ok) {
+        throttle_fail(l->name_key);
+        throttle_fail(l->ip_key);
+        log_warn("auth: failed login for '%.40s'", l->name);
+        if (r) error_reply(r, 401, "unauthorized");
+        login_free(l);
+        return;
+    }
+    free(dict_del(throttles, l->name_key));
+    log_info("auth: '%.40s' signed in", l->name);
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(l->token, sizeof l->token, raw, sizeof raw);
+    auth_token_hash(l->token, l->token_hash);
+    l->job.run = run_login_session;
+    l->job.done = done_login_session;
+    store_submit(srv.store, &l->job);
+}
+
+static void done_login_lookup(store_job *job) {
+    login_t *l = (login_t *)job;
+    if (job->status || !net_http_by_id(l->http_id)) {
+        http_req *r = net_http_by_id(l->http_id);
+        if (r) error_reply(r, 503, "unavailable");
+        login_free(l);
+        return;
+    }
+    l->work.data = l;
+    uv_queue_work(srv.loop, &l->work, login_verify, login_verified);
+}
+
+static int route_login(http_req *r) {
+    if (r->origin[0] && !net_own_origin(r->wsi, r->origin)) {
+        log_warn("auth: login from foreign origin %.80s refused", r->origin);
+        return error_reply(r, 403, "forbidden");
+    }
+    char ctype[128] = "";
+    lws_hdr_copy(r->wsi, ctype, sizeof ctype, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    if (strncmp(ctype, "application/json", 16) != 0)
+        return error_reply(r, 415, "send application/json");
+    json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
+    const char *name = json_string_value(json_object_get(body, "name"));
+    const char *pw = json_string_value(json_object_get(body, "password"));
+    if (!name || !pw || !*name || strlen(name) > 64 || !*pw || strlen(pw) > 1024) {
+        json_decref(body);
+        return error_reply(r, 400, "bad_request");
+    }
+    login_t *l = calloc(1, sizeof *l);
+    char addr[128], iph[33];
+    net_client_addr(r->wsi, addr, sizeof addr);
+    server_hash_hex(addr, strlen(addr), iph);
+    snprintf(l->name_key, sizeof l->name_key, "n:%s", name);
+    snprintf(l->ip_key, sizeof l->ip_key, "i:%s", iph);
+    long wait = throttle_wait(l->name_key, srv.cfg.login_attempts);
+    long wait2 = throttle_wait(l->ip_key, srv.cfg.login_attempts * 4);
+    if (wait2 > wait) wait = wait2;
+    if (wait) {
+        json_decref(body);
+        free(l);
+        char ra[24];
+        snprintf(ra, sizeof ra, "%ld", wait);
+        json_t *j = json_pack("{s:s, s:I}", "error", "rate_limited", "retry_after",
+                              (json_int_t)wait);
+        char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        http_header h[2] = {{"retry-after", ra}, {"cache-control", "no-store"}};
+        int rc = net_http_respond(r, 429, "application/json", h, 2, text, strlen(text));
+        free(text);
+        return rc;
+    }
+    l->http_id = r->id;
+    l->name = strdup(name);
+    l->password = strdup(pw);
+    json_decref(body);
+    l->job.run = run_login_lookup;
+    l->job.done = done_login_lookup;
+    store_submit(srv.store, &l->job);
+    return 1;
+}
+
+/* /api/mod/me and /api/mod/logout: a session looked up by its cookie. */
+typedef struct {
+    store_job job;
+    uint64_t http_id;
+    char token_hash[65];
+    char *name, *role;
+    bool logout;
+} session_job;
+
+static int run_session(store_job *job, sqlite3 *db) {
+    session_job *s = (session_job *)job;
+    if (s->logout) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE token_hash = ?", -1, &st, NULL);
+        sqlite3_bind_text(st, 1, s->token_hash, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        return 0;
+    }
+    return auth_session_check(db, s->token_hash, store_now_ms(), &s->name, &s->role);
+}
+
+static void done_session(store_job *job) {
+    session_job *s = (session_job *)job;
+    http_req *r = net_http_by_id(s->http_id);
+    if (r) {
+        if (s->logout)
+            json_reply(r, 200, json_pack("{s:b}", "ok", 1),
+                       COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        else if (job->status)
+            error_reply(r, 401, "unauthorized");
+        else
+            json_reply(r, 200, json_pack("{s:s, s:s}", "name", s->name, "role", s->role), NULL);
+    }
+    free(s->name);
+    free(s->role);
+    free(s);
+}
+
+static int session_route(http_req *r, bool logout) {
+    if (logout && r->origin[0] && !net_own_origin(r->wsi, r->origin))
+        return error_reply(r, 403, "forbidden");
+    char *token = request_token(r->wsi);
+    if (!token) return logout ? json_reply(r, 200, json_pack("{s:b}", "ok", 1), NULL)
+                              : error_reply(r, 401, "unauthorized");
+    session_job *s = calloc(1, sizeof *s);
+    s->http_id = r->id;
+    s->logout = logout;
+    auth_token_hash(token, s->token_hash);
+    free(token);
+    s->job.run = run_session;
+    s->job.done = done_session;
+    store_submit(srv.store, &s->job);
+    return 1;
+}
+
+static int route_me(http_req *r) { return session_route(r, false); }
+static int route_logout(http_req *r) { return session_route(r, true); }
+
+void auth_init(void) {
+    throttles = dict_new();
+    net_add_route("POST", "/api/mod/login", route_login);
+    net_add_route("POST", "/api/mod/logout", route_logout);
+    net_add_route("GET", "/api/mod/me", route_me);
+    net_set_ws_hook(ws_hook);
+}
+
+void auth_shutdown(void) {
+    dict_free(throttles, free);
+    throttles = NULL;
+}
+
+/* ---- parley moderator ... ---- */
+
+/* Reads a password: from the terminal without echo (asked twice), or the first line of
+ * stdin when it is not a terminal. Returns a malloc'd string or NULL. */
+static char *read_password(void) {
+    char buf[1100], again[1100];
+    bool tty = isatty(STDIN_FILENO);
+    struct termios old, quiet;
+    if (tty) {
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fprintf(stderr, "Password: ");
+    }
+    char *got = fgets(buf, sizeof buf, stdin);
+    if (tty && got) {
+        fprintf(stderr, "\nAgain: ");
+        if (!fgets(again, sizeof again, stdin)) got = NULL;
+    }
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (!got) return NULL;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (tty) {
+        again[strcspn(again, "\r\n")] = '\0';
+        if (strcmp(buf, again)) {
+            fprintf(stderr, "parley: the passwords differ\n");
+            return NULL;
+        }
+    }
+    return strdup(buf);
+}
+
+static int valid_name(const char *n) {
+    size_t len = strlen(n);
+    if (len < 1 || len > 64) return 0;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-' || *p == '@'))
+            return 0;
+    return 1;
+}
+
+static int exec1(sqlite3 *db, const char *sql, const char *a, const char *b, const char *c,
+                 int64_t d) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    if (a) sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    if (c) sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+    if (d) sqlite3_bind_int64(st, 4, d);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
+}
+
+int auth_cli(int argc, char **argv) {
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"data", required_argument, NULL, 'd'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = "moderation.yml", *data = NULL, *role = "moderator";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:d:r:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'd': data = optarg; break;
+        case 'r': role = optarg; break;
+        default: return 2;
+        }
+    }
+    const char *cmd = argv[0];
+    const char *name = optind < argc ? argv[optind] : NULL;
+    if (strcmp(role, "admin") && strcmp(role, "moderator")) {
+        fprintf(stderr, "parley: --role is admin or moderator\n");
+        return 2;
+    }
+    if (strcmp(cmd, "list") && (!name || !valid_name(name))) {
+        fprintf(stderr, "parley moderator %s: give a NAME (1-64 of A-Z a-z 0-9 . _ - @)\n", cmd);
+        return 2;
+    }
+    char err[CFG_ERRLEN];
+    config_t cfg;
+    if (config_load(config, &cfg, err, sizeof err)) {
+        fprintf(stderr, "parley: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
+    sqlite3 *db = store_open_sync(data ? data : cfg.data_dir);
+    config_free(&cfg);
+    if (!db) return 1;
+    int rc = 0;
+    if (!strcmp(cmd, "list")) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(db, "SELECT name, role, created_at FROM moderators ORDER BY name", -1,
+                           &st, NULL);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char when[32];
+            comment_time(sqlite3_column_int64(st, 2), when);
+            printf("%-24s %-10s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                   when);
+        }
+        sqlite3_finalize(st);
+    } else if (!strcmp(cmd, "remove")) {
+        if (exec1(db, "DELETE FROM moderators WHERE name = ?", name, NULL, NULL, 0) != 1) {
+            fprintf(stderr, "parley: no moderator '%s'\n", name);
+            rc = 1;
+        }
+    } else if (!strcmp(cmd, "add") || !strcmp(cmd, "passwd")) {
+        char *pw = read_password();
+        char hash[crypto_pwhash_STRBYTES];
+        if (!pw || strlen(pw) < 8) {
+            fprintf(stderr, "parley: a password needs at least 8 characters\n");
+            rc = 1;
+        } else if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                     crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+            fprintf(stderr, "parley: out of memory hashing the password\n");
+            rc = 1;
+        } else if (!strcmp(cmd, "add")) {
+            if (exec1(db, "INSERT INTO moderators (name, role, pwhash, created_at) VALUES "
+                          "(?,?,?,?)",
+                      name, role, hash, store_now_ms()) != 1) {
+                fprintf(stderr, "parley: cannot add '%s': %s\n", name, sqlite3_errmsg(db));
+                rc = 1;
+            } else {
+                printf("added %s (%s)\n", name, role);
+            }
+        } else {
+            if (exec1(db, "UPDATE moderators SET pwhash = ? WHERE name = ?", hash, name, NULL,
+                      0) != 1) {
+                fprintf(stderr, "parley: no moderator '%s'\n", name);
+                rc = 1;
+            } else {
+                exec1(db, "DELETE FROM sessions WHERE moderator = ?", name, NULL, NULL, 0);
+                printf("password changed for %s; their sessions are closed\n", name);
+            }
+        }
+        if (pw) {
+            sodium_memzero(pw, strlen(pw));
+            free(pw);
+        }
+    } else {
+        fprintf(stderr, "parley moderator: add, list, remove or passwd\n");
+        rc = 2;
+    }
+    sqlite3_close(db);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* moderation.h: the moderation queue and the moderators' actions (mod.* messages), the
+ * audit log, bans, and the events that carry decisions to consoles, readers and
+ * authors. */
+#ifndef PARLEY_MODERATION_H
+#define PARLEY_MODERATION_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Hooks the mod.* messages into proto. */
+void moderation_init(void);
+void moderation_shutdown(void);
+
+/* ---- Storage thread ---- */
+
+enum { BAN_NONE = 0, BAN_BANNED, BAN_SHADOW };
+/* Whether an author (or their address) is banned or shadow-banned now. */
+int moderation_ban_state(sqlite3 *db, const char *author, const char *ip_hash, int64_t now);
+/* The queue ITEM for a comment (docs/protocol.md), or NULL. New reference. */
+json_t *moderation_item(sqlite3 *db, int64_t comment_id);
+/* {"held":N,"reported":N}. New reference. */
+json_t *moderation_counts(sqlite3 *db);
+
+/* Effects: what the loop sends once a job has committed, gathered on the storage thread
+ * into a JSON array (owned by the job) and applied by effects_apply() on the loop.
+ * Each adder steals msg. */
+void effect_article(json_t *effects, const char *article, json_t *msg);
+void effect_author(json_t *effects, const char *author, json_t *msg);
+void effect_consoles(json_t *effects, json_t *msg);
+/* Adds the console events that follow a change to the queue: the item (when it is in a
+ * queue now) or its resolution, then the counts. */
+void effect_queue_changed(json_t *effects, sqlite3 *db, int64_t comment_id, const char *status,
+                          const char *by);
+
+/* ---- Loop ---- */
+void effects_apply(json_t *effects);
+
+#endif
