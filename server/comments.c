@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
@@ -230,8 +231,19 @@ static void done_subscribe(store_job *job) {
         } else {
             send_history(c, j, true);
             /* Live events from here on: everything earlier was in the history, since
-             * the storage thread ran this job after every earlier commit. */
-            if (s) hub_activate(s);
+             * the storage thread ran this job after every earlier commit (other
+             * processes' events are told apart by the ids the history held). */
+            if (s) {
+                size_t n = 0, p, i;
+                json_t *page, *cm;
+                json_array_foreach(j->pages, p, page) n += json_array_size(page);
+                int64_t *ids = malloc((n + 1) * sizeof *ids);
+                n = 0;
+                json_array_foreach(j->pages, p, page) json_array_foreach(page, i, cm)
+                    ids[n++] = json_integer_value(json_object_get(cm, "id"));
+                hub_activate(s, ids, n);
+                free(ids);
+            }
         }
     }
     cjob_free(j);
@@ -396,11 +408,14 @@ static int run_post(store_job *job, sqlite3 *db) {
     return 0;
 }
 
+/* A comment event to the article's readers in every process; new comments carry their
+ * id so each reader gets one once. */
 static void publish_event(const char *type, const char *article, json_t *comment) {
     json_t *ev = json_pack("{s:s, s:O}", "type", type, "comment", comment);
     msg_t *m = msg_from_json(ev);
     json_decref(ev);
-    hub_publish(article, m);
+    bool fresh = !strcmp(type, "comment");
+    bus_article(article, m, fresh ? json_integer_value(json_object_get(comment, "id")) : 0);
     msg_unref(m);
 }
 
@@ -409,7 +424,7 @@ static void publish_removed(const char *article, int64_t id) {
                            (json_int_t)id);
     msg_t *m = msg_from_json(ev);
     json_decref(ev);
-    hub_publish(article, m);
+    bus_article(article, m, 0);
     msg_unref(m);
 }
 

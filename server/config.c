@@ -18,6 +18,7 @@ static const char *const server_keys[] = {
 static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
 static const char *const identity_keys[] = {"guests", "keys", NULL};
 static const char *const limits_keys[] = {"title", "body", "name", NULL};
+static const char *const redis_keys[] = {"url", "password", "prefix", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
                                            "login_window_minutes", "report_hide_at", NULL};
 
@@ -129,6 +130,43 @@ static int read_server(config_t *c, const cfg_node *s, char *err, size_t errlen)
     return 0;
 }
 
+/* redis: url redis://[:password@]host[:port][/db], password, prefix. */
+static int read_redis(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    const cfg_node *n = cfg_get(s, "url");
+    if (!n) return cfg_error(err, errlen, f, s, "'redis' needs a 'url' (redis://host:port)");
+    const char *url = cfg_str(n, f, err, errlen);
+    if (!url) return -1;
+    if (strncmp(url, "redis://", 8))
+        return cfg_error(err, errlen, f, n, "'url' must start with redis://, not '%s'", url);
+    const char *p = url + 8, *at = strchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon) c->redis_password = strndup(colon + 1, (size_t)(at - colon - 1));
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    char hostport[256];
+    snprintf(hostport, sizeof hostport, "%.*s", slash ? (int)(slash - p) : (int)strlen(p), p);
+    char *colon = strrchr(hostport, ':');
+    c->redis_port = 6379;
+    if (colon) {
+        char *end;
+        long port = strtol(colon + 1, &end, 10);
+        if (*end || port <= 0 || port > 65535)
+            return cfg_error(err, errlen, f, n, "bad port in '%s'", url);
+        c->redis_port = (int)port;
+        *colon = '\0';
+    }
+    if (!*hostport) return cfg_error(err, errlen, f, n, "no host in '%s'", url);
+    c->redis_host = strdup(hostport);
+    c->redis_db = slash && slash[1] ? atoi(slash + 1) : 0;
+    OPT_STR(s, "password", c->redis_password);
+    c->redis_prefix = strdup("parley:");
+    OPT_STR(s, "prefix", c->redis_prefix);
+    return 0;
+}
+
 int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->file = strdup(path);
@@ -187,6 +225,8 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "login_window_minutes", 1, 24 * 60, c->login_window_minutes);
         OPT_LONG(sec, "report_hide_at", 0, 1000, c->report_hide_at);
     }
+    if (section(root, "redis", redis_keys, &sec, f, err, errlen)) return -1;
+    if (sec && read_redis(c, sec, err, errlen)) return -1;
     const cfg_node *ll = cfg_get(root, "log_level");
     if (ll) {
         const char *v = cfg_str(ll, f, err, errlen);
@@ -212,5 +252,8 @@ void config_free(config_t *c) {
     for (int i = 0; i < c->norigins; i++) free(c->origins[i]);
     free(c->origins);
     free(c->data_dir);
+    free(c->redis_host);
+    free(c->redis_password);
+    free(c->redis_prefix);
     memset(c, 0, sizeof *c);
 }

@@ -35,6 +35,12 @@ typedef struct {
     long session_hours, idle_minutes;
     long login_attempts, login_window_minutes;
     long report_hide_at;
+
+    /* redis: several processes as one service; NULL host when absent */
+    char *redis_host;
+    int redis_port, redis_db;
+    char *redis_password;
+    char *redis_prefix;
     int log_level;
 } config_t;
 

@@ -4,19 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "conn.h"
 #include "dict.h"
 #include "log.h"
 #include "metrics.h"
 
+#define RING 256          /* delivered comment ids remembered per room */
+#define HIST_KEEP_MS 15000 /* how long a subscription remembers its history ids */
+
 struct room {
     char *article;  /* owned */
     sub_t *head;    /* every subscription, pending ones too */
     size_t nsubs, nactive;
+    int64_t max_id;
+    int64_t *ring;  /* owned; only when deduplicating */
+    unsigned ring_pos;
+    size_t presence;
+    int64_t gap_from;
 };
 
 static dict_t *rooms;  /* article -> room_t, owned */
 static size_t q_max_msgs, q_max_bytes;
+static bool dedupe;
 
 /* ---- Messages ---- */
 
@@ -75,14 +85,16 @@ int conn_enqueue(conn_t *c, msg_t *m) {
 
 /* ---- Rooms ---- */
 
-void hub_init(size_t max_messages, size_t max_bytes) {
+void hub_init(size_t max_messages, size_t max_bytes, bool dedupe_ids) {
     rooms = dict_new();
+    dedupe = dedupe_ids;
     q_max_msgs = max_messages;
     q_max_bytes = max_bytes;
 }
 
 static void room_free(void *p) {
     room_t *r = p;
+    free(r->ring);
     free(r->article);
     free(r);
 }
@@ -106,8 +118,10 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
     if (!r) {
         r = calloc(1, sizeof *r);
         r->article = strdup(article);
+        if (dedupe) r->ring = calloc(RING, sizeof *r->ring);
         dict_set(rooms, article, r, NULL);
         metrics.rooms = dict_size(rooms);
+        bus_room_opened(article);
     }
     s = calloc(1, sizeof *s);
     s->room = r;
@@ -123,11 +137,31 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
     return s;
 }
 
-void hub_activate(sub_t *s) {
+void hub_activate(sub_t *s, const int64_t *ids, size_t n) {
     if (!s->active) {
         s->active = true;
         s->room->nactive++;
     }
+    if (dedupe && n) {
+        free(s->hist_ids);
+        s->hist_ids = malloc(n * sizeof *ids);
+        memcpy(s->hist_ids, ids, n * sizeof *ids);
+        s->nhist = (uint32_t)n;
+        s->hist_until_ms = bus_now_ms() + HIST_KEEP_MS;
+    }
+}
+
+static bool sub_had(sub_t *s, int64_t id, uint64_t now) {
+    if (!s->hist_ids) return false;
+    if (now > s->hist_until_ms) {
+        free(s->hist_ids);
+        s->hist_ids = NULL;
+        s->nhist = 0;
+        return false;
+    }
+    for (uint32_t i = 0; i < s->nhist; i++)
+        if (s->hist_ids[i] == id) return true;
+    return false;
 }
 
 static void sub_remove(sub_t *s) {
@@ -140,10 +174,12 @@ static void sub_remove(sub_t *s) {
     r->nsubs--;
     if (s->active) r->nactive--;
     if (r->nsubs == 0) {
+        bus_room_closed(r->article);
         dict_del(rooms, r->article);
         room_free(r);
         metrics.rooms = dict_size(rooms);
     }
+    free(s->hist_ids);
     free(s);
 }
 
@@ -169,14 +205,48 @@ void hub_unsubscribe_all(conn_t *c) {
     c->nsubs = 0;
 }
 
-size_t hub_publish(const char *article, msg_t *m) {
+size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
     room_t *r = dict_get(rooms, article);
     size_t n = 0;
     if (!r) return 0;
-    for (sub_t *s = r->head; s; s = s->next)
-        if (s->active && conn_enqueue(s->conn, m) == 0) n++;
+    uint64_t now = 0;
+    if (comment_id > 0) {
+        if (r->ring) {
+            for (unsigned i = 0; i < RING; i++)
+                if (r->ring[i] == comment_id) return 0; /* delivered already */
+            r->ring[r->ring_pos++ % RING] = comment_id;
+            now = bus_now_ms();
+        }
+        if (comment_id > r->max_id) r->max_id = comment_id;
+    }
+    for (sub_t *s = r->head; s; s = s->next) {
+        if (!s->active || (now && sub_had(s, comment_id, now))) continue;
+        if (conn_enqueue(s->conn, m) == 0) n++;
+    }
     return n;
 }
+
+typedef struct {
+    void (*fn)(room_t *, void *);
+    void *arg;
+} each_arg;
+
+static void each_room(const char *key, void *val, void *arg) {
+    each_arg *a = arg;
+    a->fn(val, a->arg);
+}
+
+void hub_each_room(void (*fn)(room_t *, void *), void *arg) {
+    each_arg a = {fn, arg};
+    if (rooms) dict_each(rooms, each_room, &a);
+}
+
+room_t *hub_find_room(const char *article) { return rooms ? dict_get(rooms, article) : NULL; }
+
+size_t hub_room_readers(const room_t *r) { return r->nactive; }
+int64_t hub_room_max_id(const room_t *r) { return r->max_id; }
+size_t *hub_room_presence(room_t *r) { return &r->presence; }
+int64_t *hub_room_gap_from(room_t *r) { return &r->gap_from; }
 
 size_t hub_readers(const char *article) {
     room_t *r = rooms ? dict_get(rooms, article) : NULL;

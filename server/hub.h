@@ -36,25 +36,44 @@ typedef struct sub {
     struct sub *prev, *next;  /* in the room */
     struct sub *cnext;        /* in the connection */
     bool active;
+    /* With several processes: ids the history reply held, so a comment that reaches this
+     * process through Redis after the history was read is not delivered twice. Owned;
+     * dropped after a short while. */
+    int64_t *hist_ids;
+    uint32_t nhist;
+    uint64_t hist_until_ms;
 } sub_t;
 
 /* Queues m on c (taking a reference). Returns 0, or -1 when the queue passed its bound:
  * the connection is then marked to close with 1013 and the message is not queued. */
 int conn_enqueue(conn_t *c, msg_t *m);
 
-void hub_init(size_t max_messages, size_t max_bytes);
+/* dedupe: remember delivered comment ids per room (several processes share a bus). */
+void hub_init(size_t max_messages, size_t max_bytes, bool dedupe);
 void hub_shutdown(void);
 
 /* The connection's subscription to article, created pending when new. *created tells. */
 sub_t *hub_subscribe(conn_t *c, const char *article, bool *created);
 sub_t *hub_find(conn_t *c, const char *article);
-void hub_activate(sub_t *s);
+/* Starts live delivery; ids (n, may be NULL) are the comment ids its history held. */
+void hub_activate(sub_t *s, const int64_t *ids, size_t n);
 /* Removes one subscription (0) or returns -1 when there is none. */
 int hub_unsubscribe(conn_t *c, const char *article);
 void hub_unsubscribe_all(conn_t *c);
 
-/* Queues m to every active subscriber of article. Returns the number reached. */
-size_t hub_publish(const char *article, msg_t *m);
+/* Queues m to every active subscriber of article in this process. comment_id > 0 marks
+ * a new comment: each room delivers one id once. Returns the number reached. */
+size_t hub_publish(const char *article, msg_t *m, int64_t comment_id);
+/* The room of an article in this process, or NULL. */
+room_t *hub_find_room(const char *article);
+/* Calls fn for every room. */
+void hub_each_room(void (*fn)(room_t *r, void *arg), void *arg);
+size_t hub_room_readers(const room_t *r);
+/* The newest comment id delivered in the room (0: none yet). */
+int64_t hub_room_max_id(const room_t *r);
+/* Per-room values kept for the bus: presence last announced, catch-up start. */
+size_t *hub_room_presence(room_t *r);
+int64_t *hub_room_gap_from(room_t *r);
 /* Active readers of an article in this process. */
 size_t hub_readers(const char *article);
 size_t hub_rooms(void);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "bus.h"
 #include "hub.h"
 #include "log.h"
 #include "metrics.h"
@@ -34,29 +35,45 @@ static ruleset_t *ruleset_new(rules_t *r) {
     return rs;
 }
 
-/* Reads the address-hash key under the data dir, creating it on first start. */
+/* Reads the address-hash key under the data dir, creating it on first start. Processes
+ * starting together agree on one key: it is written aside and linked into place, and
+ * whoever loses the race reads the winner's. */
 static int load_ip_key(const char *dir) {
-    char path[4096];
+    char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/ip-hash.key", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, srv.ip_key, sizeof srv.ip_key);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t n = read(fd, srv.ip_key, sizeof srv.ip_key);
+            close(fd);
+            if (n == (ssize_t)sizeof srv.ip_key) return 0;
+            log_err("main: %s is damaged (want %zu bytes)", path, sizeof srv.ip_key);
+            return -1;
+        }
+        randombytes_buf(srv.ip_key, sizeof srv.ip_key);
+        snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, srv.ip_key, sizeof srv.ip_key) != (ssize_t)sizeof srv.ip_key ||
+            fsync(fd)) {
+            log_err("main: cannot write %s: %s", tmp, strerror(errno));
+            if (fd >= 0) close(fd);
+            unlink(tmp);
+            return -1;
+        }
         close(fd);
-        if (n == (ssize_t)sizeof srv.ip_key) return 0;
-        log_err("main: %s is damaged (want %zu bytes)", path, sizeof srv.ip_key);
-        return -1;
+        int rc = link(tmp, path);
+        int e = errno;
+        unlink(tmp);
+        if (rc == 0) {
+            log_info("main: created address-hash key %s", path);
+            return 0;
+        }
+        if (e != EEXIST) {
+            log_err("main: cannot create %s: %s", path, strerror(e));
+            return -1;
+        }
     }
-    randombytes_buf(srv.ip_key, sizeof srv.ip_key);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, srv.ip_key, sizeof srv.ip_key) != (ssize_t)sizeof srv.ip_key ||
-        fsync(fd)) {
-        log_err("main: cannot write %s: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    close(fd);
-    log_info("main: created address-hash key %s", path);
-    return 0;
+    return -1;
 }
 
 /* ---- Signals ---- */
@@ -113,6 +130,7 @@ static void on_shutdown_tick(uv_timer_t *t) {
         uv_timer_stop(t);
         store_close(srv.store);
         srv.store = NULL;
+        bus_stop();
         uv_signal_stop(&sig_term);
         uv_signal_stop(&sig_int);
         uv_signal_stop(&sig_hup);
@@ -233,17 +251,16 @@ static int cmd_serve(int argc, char **argv) {
     srv.loop = &loop;
     srv.conns = dict_new();
     srv.ip_counts = dict_new();
-    hub_init((size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes);
+    hub_init((size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes,
+             srv.cfg.redis_host != NULL);
 
     auth_init();
     moderation_init();
+    /* Listen first: a port in use stops start-up before anything else is running. */
+    if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
-    if (net_start(&loop)) {
-        store_close(srv.store);
-        uv_run(&loop, UV_RUN_NOWAIT);
-        return 1;
-    }
+    bus_start(&loop);
     uv_signal_init(&loop, &sig_term);
     uv_signal_init(&loop, &sig_int);
     uv_signal_init(&loop, &sig_hup);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "bus.h"
 #include "comments.h"
 #include "hub.h"
 #include "log.h"
@@ -18,8 +19,6 @@
 #define PAGE_MAX 100
 #define BULK_MAX 200
 
-static uint64_t *consoles;   /* connection ids that said mod.hello */
-static size_t nconsoles, capconsoles;
 
 /* ---- Effects ---- */
 
@@ -37,28 +36,6 @@ void effect_author(json_t *effects, const char *author, json_t *msg) {
 }
 void effect_consoles(json_t *effects, json_t *msg) { effect(effects, "consoles", NULL, msg); }
 
-typedef struct {
-    const char *author;
-    msg_t *m;
-} author_send;
-
-static void send_if_author(const char *key, void *val, void *arg) {
-    conn_t *c = val;
-    author_send *a = arg;
-    if (!strcmp(c->author_id, a->author)) conn_enqueue(c, a->m);
-}
-
-static void to_consoles(msg_t *m) {
-    size_t w = 0;
-    for (size_t i = 0; i < nconsoles; i++) {
-        conn_t *c = conn_by_id(consoles[i]);
-        if (!c || !c->moderator) continue; /* gone: forget it */
-        consoles[w++] = consoles[i];
-        conn_enqueue(c, m);
-    }
-    nconsoles = w;
-}
-
 void effects_apply(json_t *effects) {
     size_t i;
     json_t *e;
@@ -66,14 +43,12 @@ void effects_apply(json_t *effects) {
         const char *to = json_string_value(json_object_get(e, "to"));
         const char *key = json_string_value(json_object_get(e, "key"));
         msg_t *m = msg_from_json(json_object_get(e, "msg"));
-        if (!strcmp(to, "article")) {
-            hub_publish(key, m);
-        } else if (!strcmp(to, "author")) {
-            author_send a = {key, m};
-            dict_each(srv.conns, send_if_author, &a);
-        } else {
-            to_consoles(m);
-        }
+        if (!strcmp(to, "article"))
+            bus_article(key, m, 0);
+        else if (!strcmp(to, "author"))
+            bus_author(key, m);
+        else
+            bus_consoles(m);
         msg_unref(m);
     }
 }
@@ -748,14 +723,7 @@ static void done_mod(store_job *job) {
             free(c->mod_role);
             c->mod_name = strdup(j->name);
             c->mod_role = strdup(j->role);
-            if (!c->moderator) {
-                c->moderator = true;
-                if (nconsoles == capconsoles) {
-                    capconsoles = capconsoles ? capconsoles * 2 : 16;
-                    consoles = realloc(consoles, capconsoles * sizeof *consoles);
-                }
-                consoles[nconsoles++] = c->id;
-            }
+            c->moderator = true; /* from now on it gets the console events */
             clog_info(c->id, "moderation: console for '%s' (%s)", j->name, j->role);
         }
         effects_apply(j->effects);
@@ -819,8 +787,4 @@ static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *i
 
 void moderation_init(void) { proto_set_mod_handler(handle_mod); }
 
-void moderation_shutdown(void) {
-    free(consoles);
-    consoles = NULL;
-    nconsoles = capconsoles = 0;
-}
+void moderation_shutdown(void) {}

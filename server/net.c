@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "comments.h"
 #include "conn.h"
 #include "dict.h"
@@ -547,21 +548,23 @@ static int serve_static(http_req *r) {
 static int serve_healthz(http_req *r) {
     char body[256];
     snprintf(body, sizeof body,
-             "{\"status\":\"%s\",\"version\":\"%s\",\"connections\":%llu,\"rooms\":%zu}",
+             "{\"status\":\"%s\",\"version\":\"%s\",\"connections\":%llu,\"rooms\":%zu,"
+             "\"redis\":\"%s\"}",
              srv.shutting_down ? "stopping" : "ok", PARLEY_VERSION,
-             (unsigned long long)metrics.connections, hub_rooms());
+             (unsigned long long)metrics.connections, hub_rooms(), bus_state());
     http_header h = {"cache-control", "no-store"};
     return net_http_respond(r, srv.shutting_down ? 503 : 200, "application/json", &h, 1, body,
                             strlen(body));
 }
 
 static int serve_metrics(http_req *r) {
-    char extra[256];
+    char extra[2048], *busm = bus_metrics();
     snprintf(extra, sizeof extra,
              "# HELP parley_rules_limit_hits_total Pattern matches stopped by a limit.\n"
              "# TYPE parley_rules_limit_hits_total counter\n"
-             "parley_rules_limit_hits_total %lu\n",
-             rules_limit_hits());
+             "parley_rules_limit_hits_total %lu\n%s",
+             rules_limit_hits(), busm);
+    free(busm);
     char *text = metrics_render(extra);
     http_header h = {"cache-control", "no-store"};
     int rc = net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text,
@@ -762,6 +765,10 @@ int net_start(uv_loop_t *loop) {
     info.vhost_name = "parley";
     info.server_string = "parley";
     srv.ctx = lws_create_context(&info);
+    if (srv.ctx && !lws_get_vhost_by_name(srv.ctx, "parley")) {
+        /* lws can make a context whose vhost failed to bind; the caller exits */
+        srv.ctx = NULL;
+    }
     if (!srv.ctx) {
         log_err("net: cannot listen on %s:%d", srv.cfg.listen_host, srv.cfg.listen_port);
         return -1;

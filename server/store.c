@@ -114,30 +114,43 @@ static const char *const migrations[] = {
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
 
+/* Migrates inside one write transaction, so processes starting together on one file
+ * take turns and each sees the version the other left. */
 int store_migrate(sqlite3 *db) {
+    char *msg = NULL;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+        log_err("store: cannot lock the database to migrate: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
     sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -1;
-    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    int target = store_schema_version();
+    int version = 0, target = store_schema_version();
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
     if (version > target) {
         log_err("store: database schema %d is newer than this build (%d)", version, target);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
     for (int v = version; v < target; v++) {
-        char *msg = NULL, sql[64];
+        char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
             log_err("store: migration %d failed: %s", v + 1, msg ? msg : "?");
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
         log_info("store: migrated schema to version %d", v + 1);
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        log_err("store: migration commit failed: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
     }
     return 0;
 }
@@ -169,11 +182,12 @@ sqlite3 *store_open_sync(const char *dir) {
         return NULL;
     }
     char *msg = NULL;
-    /* WAL + FULL: a commit is on disk when COMMIT returns. The busy timeout lets
-     * several processes share the file. */
+    /* WAL + FULL: a commit is on disk when COMMIT returns. The busy timeout (set first)
+     * lets several processes share the file. */
+    sqlite3_busy_timeout(db, 5000);
     if (sqlite3_exec(db,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+                     "PRAGMA foreign_keys=ON;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         log_err("store: %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);

@@ -1,0 +1,466 @@
+/* bus.c: the local bus and the Redis bus behind one interface (bus.h). */
+#include "bus.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comments.h"
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+#define TICK_MS 2000          /* presence and the link watchdog */
+#define PING_TIMEOUT_MS 3000  /* a Redis that does not answer for this long is gone */
+#define PRESENCE_TTL_MS 10000 /* a process's presence counts this long after its last tick */
+#define MAX_PENDING 20000     /* commands waiting for Redis before the link is dropped */
+#define BACKOFF_MAX_MS 10000
+
+static uv_loop_t *loop;
+static bool enabled;                 /* redis: configured */
+static redisAsyncContext *cmd, *sub; /* commands; subscriptions */
+static bool cmd_up, sub_up, was_up;
+static uv_timer_t tick_timer, reconnect_timer;
+static bool timers_on;
+static unsigned backoff_ms = 500;
+static uint64_t ping_sent_ms;        /* 0: no PING outstanding */
+static long pending;
+static uint64_t down_since_ms;       /* when the link was lost; 0 while up */
+static char proc_id[17];
+static uint64_t n_published, n_received, n_reconnects, n_dropped;
+
+static void drop_link(const redisAsyncContext *dying, const char *why);
+
+uint64_t bus_now_ms(void) { return loop ? uv_now(loop) : 0; }
+
+const char *bus_state(void) {
+    if (!enabled) return "local";
+    return cmd_up && sub_up ? "connected" : "down";
+}
+
+char *bus_metrics(void) {
+    char *out = malloc(1024);
+    snprintf(out, 1024,
+             "# HELP parley_redis_up 1 when the Redis link is up (absent without redis:).\n"
+             "# TYPE parley_redis_up gauge\nparley_redis_up %d\n"
+             "# HELP parley_bus_published_total Events published to Redis.\n"
+             "# TYPE parley_bus_published_total counter\nparley_bus_published_total %llu\n"
+             "# HELP parley_bus_received_total Events from other processes delivered here.\n"
+             "# TYPE parley_bus_received_total counter\nparley_bus_received_total %llu\n"
+             "# HELP parley_bus_dropped_total Events not published while Redis was down.\n"
+             "# TYPE parley_bus_dropped_total counter\nparley_bus_dropped_total %llu\n"
+             "# HELP parley_redis_reconnects_total Times the Redis link was re-established.\n"
+             "# TYPE parley_redis_reconnects_total counter\nparley_redis_reconnects_total %llu\n",
+             enabled ? (cmd_up && sub_up) : 0, (unsigned long long)n_published,
+             (unsigned long long)n_received, (unsigned long long)n_dropped,
+             (unsigned long long)n_reconnects);
+    return out;
+}
+
+/* ---- Local delivery ---- */
+
+typedef struct {
+    const char *author;
+    msg_t *m;
+} author_send;
+
+static void send_if_author(const char *key, void *val, void *arg) {
+    conn_t *c = val;
+    author_send *a = arg;
+    if (!strcmp(c->author_id, a->author)) conn_enqueue(c, a->m);
+}
+
+static void local_author(const char *author, msg_t *m) {
+    author_send a = {author, m};
+    dict_each(srv.conns, send_if_author, &a);
+}
+
+static void send_if_console(const char *key, void *val, void *arg) {
+    conn_t *c = val;
+    if (c->moderator) conn_enqueue(c, arg);
+}
+
+static void local_consoles(msg_t *m) { dict_each(srv.conns, send_if_console, m); }
+
+/* ---- Redis commands ---- */
+
+static void channel(char *out, size_t len, const char *kind, const char *key) {
+    snprintf(out, len, "%s%s%s%s", srv.cfg.redis_prefix, kind, key ? ":" : "", key ? key : "");
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *priv) { pending--; }
+
+static void command(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
+                    const char **argv, const size_t *lens) {
+    if (!ac) return;
+    if (pending > MAX_PENDING) {
+        log_warn("bus: %ld Redis commands unanswered: dropping the link", pending);
+        drop_link(NULL, "too many commands unanswered");
+        return;
+    }
+    if (redisAsyncCommandArgv(ac, fn ? fn : on_reply, priv, argc, argv, lens) == REDIS_OK)
+        pending++;
+}
+
+/* Publishes "<proc>\t<key>\t<comment id>\t<json>" on a channel. */
+static void publish(const char *kind, const char *key, const char *routing, int64_t id,
+                    msg_t *m) {
+    if (!enabled) return;
+    if (!cmd_up) {
+        n_dropped++; /* other processes catch up from SQLite when the link is back */
+        return;
+    }
+    char ch[512];
+    channel(ch, sizeof ch, kind, key);
+    size_t hlen = strlen(proc_id) + strlen(routing) + 32;
+    char *payload = malloc(hlen + m->len);
+    int n = snprintf(payload, hlen, "%s\t%s\t%lld\t", proc_id, routing, (long long)id);
+    memcpy(payload + n, msg_payload(m), m->len);
+    const char *argv[3] = {"PUBLISH", ch, payload};
+    size_t lens[3] = {7, strlen(ch), (size_t)n + m->len};
+    command(cmd, NULL, NULL, 3, argv, lens);
+    free(payload);
+    n_published++;
+}
+
+void bus_article(const char *article, msg_t *m, int64_t comment_id) {
+    hub_publish(article, m, comment_id);
+    publish("room", article, article, comment_id, m);
+}
+
+void bus_author(const char *author, msg_t *m) {
+    local_author(author, m);
+    publish("authors", NULL, author, 0, m);
+}
+
+void bus_consoles(msg_t *m) {
+    local_consoles(m);
+    publish("consoles", NULL, "-", 0, m);
+}
+
+/* ---- Subscriptions ---- */
+
+static void on_message(redisAsyncContext *ac, void *r, void *priv) {
+    redisReply *reply = r;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return;
+    if (strcmp(reply->element[0]->str, "message") != 0) return;
+    const char *ch = reply->element[1]->str, *p = reply->element[2]->str;
+    size_t len = reply->element[2]->len;
+    const char *t1 = memchr(p, '\t', len);
+    if (!t1) return;
+    if ((size_t)(t1 - p) == strlen(proc_id) && !memcmp(p, proc_id, strlen(proc_id)))
+        return; /* ours: delivered locally already */
+    const char *t2 = memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - p));
+    const char *t3 = t2 ? memchr(t2 + 1, '\t', len - (size_t)(t2 + 1 - p)) : NULL;
+    if (!t3) return;
+    char routing[256];
+    snprintf(routing, sizeof routing, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+    int64_t id = strtoll(t2 + 1, NULL, 10);
+    msg_t *m = msg_new(t3 + 1, len - (size_t)(t3 + 1 - p));
+    size_t plen = strlen(srv.cfg.redis_prefix);
+    const char *kind = ch + plen;
+    n_received++;
+    if (!strncmp(kind, "room:", 5))
+        hub_publish(routing, m, id);
+    else if (!strcmp(kind, "authors"))
+        local_author(routing, m);
+    else if (!strcmp(kind, "consoles"))
+        local_consoles(m);
+    msg_unref(m);
+}
+
+static void subscribe(const char *verb, const char *kind, const char *key) {
+    if (!sub_up) return;
+    char ch[512];
+    channel(ch, sizeof ch, kind, key);
+    const char *argv[2] = {verb, ch};
+    size_t lens[2] = {strlen(verb), strlen(ch)};
+    /* subscription replies keep arriving on this callback; they are not counted */
+    redisAsyncCommandArgv(sub, on_message, NULL, 2, argv, lens);
+}
+
+void bus_room_opened(const char *article) {
+    if (enabled) subscribe("SUBSCRIBE", "room", article);
+}
+
+void bus_room_closed(const char *article) {
+    if (!enabled) return;
+    subscribe("UNSUBSCRIBE", "room", article);
+    if (cmd_up) {
+        char key[512];
+        channel(key, sizeof key, "presence", article);
+        const char *argv[3] = {"HDEL", key, proc_id};
+        size_t lens[3] = {4, strlen(key), strlen(proc_id)};
+        command(cmd, NULL, NULL, 3, argv, lens);
+    }
+}
+
+/* ---- Catching up after an outage ---- */
+
+typedef struct {
+    store_job job;
+    char *article;
+    int64_t from_ms;
+    json_t *comments;
+} catchup_job;
+
+static int run_catchup(store_job *job, sqlite3 *db) {
+    catchup_job *j = (catchup_job *)job;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? AND "
+                               "status = 'published' AND created_at >= ? ORDER BY id LIMIT 1000",
+                           -1, &st, NULL) != SQLITE_OK)
+        return PERR_INTERNAL;
+    sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, j->from_ms);
+    j->comments = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(j->comments, comment_from_row(st));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void done_catchup(store_job *job) {
+    catchup_job *j = (catchup_job *)job;
+    size_t i, n = 0;
+    json_t *c;
+    json_array_foreach(j->comments, i, c) {
+        json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", c);
+        msg_t *m = msg_from_json(ev);
+        json_decref(ev);
+        n += hub_publish(j->article, m, json_integer_value(json_object_get(c, "id"))) ? 1 : 0;
+        msg_unref(m);
+    }
+    if (n) log_info("bus: caught up %zu comments on %s", n, j->article);
+    json_decref(j->comments);
+    free(j->article);
+    free(j);
+}
+
+static void catch_up_room(room_t *r, void *arg) {
+    uint64_t from = *(uint64_t *)arg;
+    catchup_job *j = calloc(1, sizeof *j);
+    j->job.run = run_catchup;
+    j->job.done = done_catchup;
+    j->article = strdup(hub_room_article(r));
+    j->from_ms = (int64_t)from;
+    if (srv.store) store_submit(srv.store, &j->job);
+    else free(j->article), free(j);
+}
+
+static void resubscribe_room(room_t *r, void *arg) {
+    subscribe("SUBSCRIBE", "room", hub_room_article(r));
+}
+
+/* ---- The link ---- */
+
+static void connect_redis(void);
+
+static void schedule_reconnect(void) {
+    if (!timers_on || uv_is_active((uv_handle_t *)&reconnect_timer)) return;
+    unsigned jitter = randombytes_uniform(backoff_ms / 2 + 1);
+    uv_timer_start(&reconnect_timer, (uv_timer_cb)connect_redis, backoff_ms + jitter, 0);
+    backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
+}
+
+static void link_lost(const char *why) {
+    if (!down_since_ms) {
+        down_since_ms = store_now_ms();
+        if (was_up)
+            log_err("bus: Redis link lost (%s): serving local clients only; reconnecting", why);
+        else
+            log_err("bus: Redis unavailable (%s): serving local clients only; retrying", why);
+    }
+    ping_sent_ms = 0;
+    pending = 0;
+}
+
+/* Gives up on the link: frees both contexts (but `dying`, which hiredis is freeing
+ * itself) and schedules a reconnect. Callbacks from contexts given up on are ignored. */
+static void drop_link(const redisAsyncContext *dying, const char *why) {
+    redisAsyncContext *c1 = cmd, *c2 = sub;
+    cmd = sub = NULL;
+    cmd_up = sub_up = false;
+    if (c1 && c1 != dying) redisAsyncFree(c1);
+    if (c2 && c2 != dying) redisAsyncFree(c2);
+    if (!timers_on) return; /* shutting down */
+    link_lost(why);
+    schedule_reconnect();
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status) {
+    if (ac != cmd && ac != sub) return;
+    drop_link(ac, status == REDIS_OK ? "closed" : ac->errstr);
+}
+
+static void link_ready(void) {
+    if (!cmd_up || !sub_up) return;
+    backoff_ms = 500;
+    subscribe("SUBSCRIBE", "authors", NULL);
+    subscribe("SUBSCRIBE", "consoles", NULL);
+    hub_each_room(resubscribe_room, NULL);
+    if (down_since_ms && was_up) {
+        n_reconnects++;
+        uint64_t from = down_since_ms - 5000;
+        log_info("bus: Redis link back: catching rooms up from SQLite");
+        hub_each_room(catch_up_room, &from);
+    } else {
+        log_info("bus: connected to Redis %s:%d", srv.cfg.redis_host, srv.cfg.redis_port);
+    }
+    was_up = true;
+    down_since_ms = 0;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status) {
+    if (ac != cmd && ac != sub) return;
+    if (status != REDIS_OK) {
+        drop_link(ac, ac->errstr);
+        return;
+    }
+    if (ac == cmd) cmd_up = true;
+    if (ac == sub) sub_up = true;
+    link_ready();
+}
+
+static redisAsyncContext *open_one(void) {
+    redisAsyncContext *ac = redisAsyncConnect(srv.cfg.redis_host, srv.cfg.redis_port);
+    if (!ac || ac->err) {
+        if (ac) redisAsyncFree(ac);
+        return NULL;
+    }
+    redisLibuvAttach(ac, loop);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    if (srv.cfg.redis_password && *srv.cfg.redis_password) {
+        const char *argv[2] = {"AUTH", srv.cfg.redis_password};
+        size_t lens[2] = {4, strlen(srv.cfg.redis_password)};
+        redisAsyncCommandArgv(ac, NULL, NULL, 2, argv, lens);
+    }
+    return ac;
+}
+
+static void connect_redis(void) {
+    if (cmd || sub) return; /* still closing */
+    cmd = open_one();
+    sub = cmd ? open_one() : NULL;
+    if (!cmd || !sub) {
+        drop_link(NULL, "cannot connect");
+        return;
+    }
+    if (srv.cfg.redis_db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", srv.cfg.redis_db);
+        const char *argv[2] = {"SELECT", db};
+        size_t lens[2] = {6, strlen(db)};
+        redisAsyncCommandArgv(cmd, NULL, NULL, 2, argv, lens);
+    }
+}
+
+/* ---- Presence and the watchdog ---- */
+
+static void announce(const char *article, size_t reading) {
+    json_t *ev = json_pack("{s:s, s:s, s:I}", "type", "presence", "article", article, "reading",
+                           (json_int_t)reading);
+    msg_t *m = msg_from_json(ev);
+    json_decref(ev);
+    hub_publish(article, m, 0);
+    msg_unref(m);
+}
+
+static void on_presence(redisAsyncContext *ac, void *r, void *priv) {
+    char *article = priv;
+    redisReply *reply = r;
+    pending--;
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        size_t total = 0;
+        int64_t now = store_now_ms();
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            long long count = 0, until = 0;
+            if (sscanf(reply->element[i + 1]->str, "%lld %lld", &count, &until) == 2 &&
+                until > now && count > 0)
+                total += (size_t)count;
+        }
+        room_t *room = hub_find_room(article);
+        if (room && *hub_room_presence(room) != total) {
+            *hub_room_presence(room) = total;
+            announce(article, total);
+        }
+    }
+    free(article);
+}
+
+static void presence_room(room_t *r, void *arg) {
+    const char *article = hub_room_article(r);
+    size_t local = hub_room_readers(r);
+    if (!enabled || !cmd_up) {
+        if (*hub_room_presence(r) != local) {
+            *hub_room_presence(r) = local;
+            announce(article, local);
+        }
+        return;
+    }
+    char key[512], val[64];
+    channel(key, sizeof key, "presence", article);
+    snprintf(val, sizeof val, "%zu %lld", local, (long long)(store_now_ms() + PRESENCE_TTL_MS));
+    const char *hset[4] = {"HSET", key, proc_id, val};
+    size_t hl[4] = {4, strlen(key), strlen(proc_id), strlen(val)};
+    command(cmd, NULL, NULL, 4, hset, hl);
+    const char *exp[3] = {"PEXPIRE", key, "60000"};
+    size_t el[3] = {7, strlen(key), 5};
+    command(cmd, NULL, NULL, 3, exp, el);
+    const char *get[2] = {"HGETALL", key};
+    size_t gl[2] = {7, strlen(key)};
+    command(cmd, on_presence, strdup(article), 2, get, gl);
+}
+
+static void on_pong(redisAsyncContext *ac, void *r, void *priv) {
+    pending--;
+    ping_sent_ms = 0;
+}
+
+static void on_tick(uv_timer_t *t) {
+    if (enabled && cmd_up) {
+        uint64_t now = uv_now(loop);
+        if (ping_sent_ms && now - ping_sent_ms > PING_TIMEOUT_MS) {
+            log_warn("bus: Redis did not answer for %d ms", PING_TIMEOUT_MS);
+            drop_link(NULL, "no answer");
+            return;
+        }
+        if (!ping_sent_ms) {
+            const char *argv[1] = {"PING"};
+            size_t lens[1] = {4};
+            command(cmd, on_pong, NULL, 1, argv, lens);
+            ping_sent_ms = now;
+        }
+    }
+    hub_each_room(presence_room, NULL);
+}
+
+int bus_start(uv_loop_t *l) {
+    loop = l;
+    unsigned char rnd[8];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(proc_id, sizeof proc_id, rnd, sizeof rnd);
+    enabled = srv.cfg.redis_host != NULL;
+    uv_timer_init(loop, &tick_timer);
+    uv_timer_init(loop, &reconnect_timer);
+    timers_on = true;
+    uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
+    if (enabled) connect_redis();
+    return 0;
+}
+
+void bus_stop(void) {
+    if (!timers_on) return;
+    timers_on = false;
+    uv_timer_stop(&tick_timer);
+    uv_timer_stop(&reconnect_timer);
+    uv_close((uv_handle_t *)&tick_timer, NULL);
+    uv_close((uv_handle_t *)&reconnect_timer, NULL);
+    drop_link(NULL, "stopping");
+    enabled = false;
+}

@@ -1,0 +1,38 @@
+/* bus.h: how events reach readers and consoles in every process. Without `redis:` the bus
+ * is local: events go straight to this process's rooms. With Redis, each event is also
+ * published on a channel, and what other processes publish is delivered here, exactly
+ * once; rooms are subscribed once per process. When Redis is lost, the process keeps
+ * serving its own clients, reconnects with backoff, and catches its rooms up from the
+ * shared SQLite file. Presence ("N reading now") is summed across processes. */
+#ifndef PARLEY_BUS_H
+#define PARLEY_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "hub.h"
+
+/* Starts the bus on loop (connecting to Redis when configured). Returns 0. */
+int bus_start(uv_loop_t *loop);
+void bus_stop(void);
+
+/* Delivers m to the article's readers here and in every other process. comment_id > 0
+ * for a newly published comment. */
+void bus_article(const char *article, msg_t *m, int64_t comment_id);
+/* To every connection of an author, in every process. */
+void bus_author(const char *author, msg_t *m);
+/* To every moderators' console, in every process. */
+void bus_consoles(msg_t *m);
+
+/* Called by the hub when a room gets its first / loses its last subscriber here. */
+void bus_room_opened(const char *article);
+void bus_room_closed(const char *article);
+
+/* "local", "connected" or "down"; for /healthz and /metrics. */
+const char *bus_state(void);
+/* Prometheus lines about the bus (malloc'd). */
+char *bus_metrics(void);
+uint64_t bus_now_ms(void);
+
+#endif
