@@ -31,6 +31,8 @@ static unsigned backoff_ms = 500;
 static uint64_t ping_sent_ms;        /* 0: no PING outstanding */
 static long pending;
 static uint64_t down_since_ms;       /* when the link was lost; 0 while up */
+static uint64_t connect_started_ms;
+#define CONNECT_TIMEOUT_MS 3000
 static char proc_id[17];
 static uint64_t n_published, n_received, n_reconnects, n_dropped;
 
@@ -268,6 +270,7 @@ static void schedule_reconnect(void) {
 }
 
 static void link_lost(const char *why) {
+    log_debug("bus: link lost: %s", why);
     if (!down_since_ms) {
         down_since_ms = store_now_ms();
         if (was_up)
@@ -340,11 +343,16 @@ static redisAsyncContext *open_one(void) {
         size_t lens[2] = {4, strlen(srv.cfg.redis_password)};
         redisAsyncCommandArgv(ac, NULL, NULL, 2, argv, lens);
     }
+    /* hiredis notices a finished (or failed) connect only once it has something to
+     * write: queue a PING so the outcome is known at once. */
+    redisAsyncCommand(ac, NULL, NULL, "PING");
     return ac;
 }
 
 static void connect_redis(void) {
+    log_debug("bus: connecting to Redis %s:%d", srv.cfg.redis_host, srv.cfg.redis_port);
     if (cmd || sub) return; /* still closing */
+    connect_started_ms = uv_now(loop);
     cmd = open_one();
     sub = cmd ? open_one() : NULL;
     if (!cmd || !sub) {
@@ -423,6 +431,11 @@ static void on_pong(redisAsyncContext *ac, void *r, void *priv) {
 }
 
 static void on_tick(uv_timer_t *t) {
+    if (enabled && (cmd || sub) && !(cmd_up && sub_up) &&
+        uv_now(loop) - connect_started_ms > CONNECT_TIMEOUT_MS) {
+        drop_link(NULL, "connect timed out");
+        return;
+    }
     if (enabled && cmd_up) {
         uint64_t now = uv_now(loop);
         if (ping_sent_ms && now - ping_sent_ms > PING_TIMEOUT_MS) {
