@@ -53,14 +53,18 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-// Writes a config: the repo's moderation.yml with `extra` YAML appended section-wise.
-// `replace` maps top-level section names to YAML text that replaces them.
+// The repo's moderation.yml with its relative rule paths pointed at the repo, so it
+// works from a temporary directory. edit(text) may change it (string replaces).
+function baseConfig(edit = (t) => t) {
+  let base = fs.readFileSync(path.join(ROOT, 'moderation.yml'), 'utf8');
+  base = base.replace(/(\s["']?)rules\//g, `$1${path.join(ROOT, 'rules')}/`);
+  return edit(base);
+}
+
+// Writes a config into dir: `text` as given, or the repo's moderation.yml.
 function writeConfig(dir, { text } = {}) {
   const file = path.join(dir, 'moderation.yml');
-  let base = fs.readFileSync(path.join(ROOT, 'moderation.yml'), 'utf8');
-  // Word lists and pattern files are relative to the config file: point them at the repo.
-  base = base.replace(/(\s)rules\//g, `$1${path.join(ROOT, 'rules')}/`);
-  fs.writeFileSync(file, text !== undefined ? text : base);
+  fs.writeFileSync(file, text !== undefined ? text : baseConfig());
   return file;
 }
 
@@ -166,4 +170,31 @@ class Client {
   close() { this.ws.close(); return this.closed; }
 }
 
-module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, ROOT, BIN };
+// Runs `parley moderator add NAME --role ROLE` against a server's config and data dir,
+// with the password on stdin.
+function addModerator(server, name, password, role = 'moderator') {
+  const { execFileSync } = require('node:child_process');
+  return execFileSync(BIN, ['moderator', 'add', name, '--role', role, '--config', server.config,
+    '--data', path.join(server.dir, 'data')], { input: `${password}\n`, encoding: 'utf8' });
+}
+
+// Logs a moderator in over HTTP; resolves with the cookie ("parley_session=...").
+async function login(server, name, password) {
+  const r = await httpRequest(`${server.base}/api/mod/login`, { method: 'POST',
+    headers: { 'content-type': 'application/json', origin: server.base },
+    body: JSON.stringify({ name, password }) });
+  if (r.status !== 200) throw new Error(`login ${r.status}: ${r.body}`);
+  return r.headers['set-cookie'][0].split(';')[0];
+}
+
+// A console connection: a WebSocket with the session cookie, after mod.hello.
+async function consoleClient(server, cookie) {
+  const c = await Client.connect(server.wsUrl, { headers: { cookie, origin: server.base } });
+  const w = await c.request({ type: 'mod.hello' });
+  if (w.type !== 'mod.welcome') throw new Error(`mod.hello: ${JSON.stringify(w)}`);
+  c.welcome = w;
+  return c;
+}
+
+module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig,
+  addModerator, login, consoleClient, ROOT, BIN };
