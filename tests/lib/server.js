@@ -198,3 +198,34 @@ async function consoleClient(server, cookie) {
 
 module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig,
   addModerator, login, consoleClient, ROOT, BIN };
+
+// Starts a real redis-server on a free loopback port (no persistence). Resolves with
+// {port, url, stop(), restart()}: restart() starts it again on the same port.
+async function startRedis() {
+  const { spawn } = require('node:child_process');
+  const port = await freePort();
+  let proc;
+  const launch = async () => {
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+      '--appendonly', 'no'], { stdio: 'ignore' });
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const ok = await new Promise((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+        s.on('error', () => resolve(false));
+      });
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error('redis-server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await launch();
+  const stop = () => new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGKILL');
+  });
+  return { port, url: `redis://127.0.0.1:${port}`, stop, restart: launch };
+}
+
+module.exports.startRedis = startRedis;
