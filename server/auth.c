@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "comments.h"
 #include "dict.h"
 #include "log.h"
@@ -101,36 +102,13 @@ int auth_session_check(sqlite3 *db, const char *token_hash, int64_t now, char **
     return 0;
 }
 
-/* ---- Login throttling: failures per name and per address within a window ---- */
+/* ---- Login throttling: failures per name and per address within a window ----
+ * The counters live in Redis when it is configured (shared by every process), else here
+ * (bus.h). */
 
-typedef struct {
-    long failures;
-    uint64_t since_ms;
-} throttle_t;
+static long window_ms(void) { return srv.cfg.login_window_minutes * 60000; }
 
-static dict_t *throttles; /* "n:<name>" / "i:<ip hash>" -> throttle_t, owned */
-
-/* Seconds until key may try again, or 0. */
-static long throttle_wait(const char *key, long limit) {
-    throttle_t *t = dict_get(throttles, key);
-    uint64_t now = uv_now(srv.loop), window = (uint64_t)srv.cfg.login_window_minutes * 60000;
-    if (!t) return 0;
-    if (now - t->since_ms >= window) {
-        free(dict_del(throttles, key));
-        return 0;
-    }
-    return t->failures >= limit ? (long)((t->since_ms + window - now) / 1000) + 1 : 0;
-}
-
-static void throttle_fail(const char *key) {
-    throttle_t *t = dict_get(throttles, key);
-    if (!t) {
-        t = calloc(1, sizeof *t);
-        t->since_ms = uv_now(srv.loop);
-        dict_set(throttles, key, t, NULL);
-    }
-    t->failures++;
-}
+static void throttle_fail(const char *key) { bus_counter_add(key, window_ms()); }
 
 /* ---- HTTP ---- */
 
@@ -154,7 +132,7 @@ typedef struct {
     store_job job;
     uint64_t http_id;
     char *name, *password, *pwhash, *role;
-    char name_key[80], ip_key[40];
+    char name_key[96], ip_key[48];
     char token[65], token_hash[65];
     int ok;
     uv_work_t work;
@@ -250,7 +228,7 @@ static void login_verified(uv_work_t *w, int status) {
         login_free(l);
         return;
     }
-    free(dict_del(throttles, l->name_key));
+    bus_counter_reset(l->name_key);
     log_info("auth: '%.40s' signed in", l->name);
     unsigned char raw[32];
     randombytes_buf(raw, sizeof raw);
@@ -273,6 +251,33 @@ static void done_login_lookup(store_job *job) {
     uv_queue_work(srv.loop, &l->work, login_verify, login_verified);
 }
 
+static void login_checked(const long *vals, long ttl_ms, void *arg) {
+    login_t *l = arg;
+    http_req *r = net_http_by_id(l->http_id);
+    if (!r) {
+        login_free(l);
+        return;
+    }
+    if (vals[0] >= srv.cfg.login_attempts || vals[1] >= srv.cfg.login_attempts * 4) {
+        long wait = ttl_ms > 0 ? (ttl_ms + 999) / 1000 : 1;
+        log_warn("auth: login for '%.40s' refused: too many failures", l->name);
+        login_free(l);
+        char ra[24];
+        snprintf(ra, sizeof ra, "%ld", wait);
+        json_t *j = json_pack("{s:s, s:I}", "error", "rate_limited", "retry_after",
+                              (json_int_t)wait);
+        char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        http_header h[2] = {{"retry-after", ra}, {"cache-control", "no-store"}};
+        net_http_respond(r, 429, "application/json", h, 2, text, strlen(text));
+        free(text);
+        return;
+    }
+    l->job.run = run_login_lookup;
+    l->job.done = done_login_lookup;
+    store_submit(srv.store, &l->job);
+}
+
 static int route_login(http_req *r) {
     if (r->origin[0] && !net_own_origin(r->wsi, r->origin)) {
         log_warn("auth: login from foreign origin %.80s refused", r->origin);
@@ -293,32 +298,14 @@ static int route_login(http_req *r) {
     char addr[128], iph[33];
     net_client_addr(r->wsi, addr, sizeof addr);
     server_hash_hex(addr, strlen(addr), iph);
-    snprintf(l->name_key, sizeof l->name_key, "n:%s", name);
-    snprintf(l->ip_key, sizeof l->ip_key, "i:%s", iph);
-    long wait = throttle_wait(l->name_key, srv.cfg.login_attempts);
-    long wait2 = throttle_wait(l->ip_key, srv.cfg.login_attempts * 4);
-    if (wait2 > wait) wait = wait2;
-    if (wait) {
-        json_decref(body);
-        free(l);
-        char ra[24];
-        snprintf(ra, sizeof ra, "%ld", wait);
-        json_t *j = json_pack("{s:s, s:I}", "error", "rate_limited", "retry_after",
-                              (json_int_t)wait);
-        char *text = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
-        http_header h[2] = {{"retry-after", ra}, {"cache-control", "no-store"}};
-        int rc = net_http_respond(r, 429, "application/json", h, 2, text, strlen(text));
-        free(text);
-        return rc;
-    }
+    snprintf(l->name_key, sizeof l->name_key, "login:n:%s", name);
+    snprintf(l->ip_key, sizeof l->ip_key, "login:i:%s", iph);
     l->http_id = r->id;
     l->name = strdup(name);
     l->password = strdup(pw);
     json_decref(body);
-    l->job.run = run_login_lookup;
-    l->job.done = done_login_lookup;
-    store_submit(srv.store, &l->job);
+    const char *keys[2] = {l->name_key, l->ip_key};
+    bus_counter_get(keys, 2, login_checked, l);
     return 1;
 }
 
@@ -382,17 +369,13 @@ static int route_me(http_req *r) { return session_route(r, false); }
 static int route_logout(http_req *r) { return session_route(r, true); }
 
 void auth_init(void) {
-    throttles = dict_new();
     net_add_route("POST", "/api/mod/login", route_login);
     net_add_route("POST", "/api/mod/logout", route_logout);
     net_add_route("GET", "/api/mod/me", route_me);
     net_set_ws_hook(ws_hook);
 }
 
-void auth_shutdown(void) {
-    dict_free(throttles, free);
-    throttles = NULL;
-}
+void auth_shutdown(void) {}
 
 /* ---- parley moderator ... ---- */
 

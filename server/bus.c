@@ -97,16 +97,19 @@ static void channel(char *out, size_t len, const char *kind, const char *key) {
 
 static void on_reply(redisAsyncContext *ac, void *r, void *priv) { pending--; }
 
-static void command(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
+/* Sends a command; returns true when it was queued (its callback will run). */
+static bool command(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
                     const char **argv, const size_t *lens) {
-    if (!ac) return;
+    if (!ac) return false;
     if (pending > MAX_PENDING) {
         log_warn("bus: %ld Redis commands unanswered: dropping the link", pending);
         drop_link(NULL, "too many commands unanswered");
-        return;
+        return false;
     }
-    if (redisAsyncCommandArgv(ac, fn ? fn : on_reply, priv, argc, argv, lens) == REDIS_OK)
-        pending++;
+    if (redisAsyncCommandArgv(ac, fn ? fn : on_reply, priv, argc, argv, lens) != REDIS_OK)
+        return false;
+    pending++;
+    return true;
 }
 
 /* Publishes "<proc>\t<key>\t<comment id>\t<json>" on a channel. */
@@ -368,6 +371,120 @@ static void connect_redis(void) {
     }
 }
 
+/* ---- Windowed counters ---- */
+
+typedef struct {
+    long count;
+    uint64_t until_ms;
+} local_counter;
+
+static dict_t *counters; /* local fallback: key -> local_counter, owned */
+
+static local_counter *local_get(const char *key, uint64_t now) {
+    local_counter *c = counters ? dict_get(counters, key) : NULL;
+    if (c && c->until_ms <= now) {
+        free(dict_del(counters, key));
+        c = NULL;
+    }
+    return c;
+}
+
+static const char *const incr_script =
+    "local v = redis.call('INCR', KEYS[1]) "
+    "if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return v";
+static const char *const get_script =
+    "local r = {} for i, k in ipairs(KEYS) do "
+    "r[#r + 1] = tonumber(redis.call('GET', k) or '0') r[#r + 1] = redis.call('PTTL', k) end "
+    "return r";
+
+void bus_counter_add(const char *key, long window_ms) {
+    if (enabled && cmd_up) {
+        char k[512], w[24];
+        channel(k, sizeof k, "count", key);
+        snprintf(w, sizeof w, "%ld", window_ms);
+        const char *argv[5] = {"EVAL", incr_script, "1", k, w};
+        size_t lens[5] = {4, strlen(incr_script), 1, strlen(k), strlen(w)};
+        command(cmd, NULL, NULL, 5, argv, lens);
+        return;
+    }
+    if (!counters) counters = dict_new();
+    uint64_t now = bus_now_ms();
+    local_counter *c = local_get(key, now);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        c->until_ms = now + (uint64_t)window_ms;
+        dict_set(counters, key, c, NULL);
+    }
+    c->count++;
+}
+
+void bus_counter_reset(const char *key) {
+    if (enabled && cmd_up) {
+        char k[512];
+        channel(k, sizeof k, "count", key);
+        const char *argv[2] = {"DEL", k};
+        size_t lens[2] = {3, strlen(k)};
+        command(cmd, NULL, NULL, 2, argv, lens);
+    }
+    if (counters) free(dict_del(counters, key));
+}
+
+typedef struct {
+    bus_counter_cb cb;
+    void *arg;
+    int n;
+} counter_req;
+
+static void on_counters(redisAsyncContext *ac, void *r, void *priv) {
+    counter_req *q = priv;
+    redisReply *reply = r;
+    long vals[4] = {0}, ttl = 0;
+    pending--;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && (int)reply->elements == 2 * q->n) {
+        for (int i = 0; i < q->n; i++) {
+            vals[i] = (long)reply->element[2 * i]->integer;
+            long t = (long)reply->element[2 * i + 1]->integer;
+            if (t > ttl) ttl = t;
+        }
+    }
+    /* a lost reply counts as zero: throttling fails open rather than locking everyone out */
+    q->cb(vals, ttl, q->arg);
+    free(q);
+}
+
+void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg) {
+    if (n > 4) n = 4;
+    if (enabled && cmd_up) {
+        char k[4][512], nk[16];
+        const char *argv[7];
+        size_t lens[7];
+        snprintf(nk, sizeof nk, "%d", n);
+        argv[0] = "EVAL", lens[0] = 4;
+        argv[1] = get_script, lens[1] = strlen(get_script);
+        argv[2] = nk, lens[2] = strlen(nk);
+        for (int i = 0; i < n; i++) {
+            channel(k[i], sizeof k[i], "count", keys[i]);
+            argv[3 + i] = k[i];
+            lens[3 + i] = strlen(k[i]);
+        }
+        counter_req *q = malloc(sizeof *q);
+        q->cb = cb;
+        q->arg = arg;
+        q->n = n;
+        if (command(cmd, on_counters, q, 3 + n, argv, lens)) return;
+        free(q); /* not sent: answer from here */
+    }
+    long vals[4] = {0}, ttl = 0;
+    uint64_t now = bus_now_ms();
+    for (int i = 0; i < n; i++) {
+        local_counter *c = local_get(keys[i], now);
+        if (!c) continue;
+        vals[i] = c->count;
+        if ((long)(c->until_ms - now) > ttl) ttl = (long)(c->until_ms - now);
+    }
+    cb(vals, ttl, arg);
+}
+
 /* ---- Presence and the watchdog ---- */
 
 static void announce(const char *article, size_t reading) {
@@ -422,7 +539,8 @@ static void presence_room(room_t *r, void *arg) {
     command(cmd, NULL, NULL, 3, exp, el);
     const char *get[2] = {"HGETALL", key};
     size_t gl[2] = {7, strlen(key)};
-    command(cmd, on_presence, strdup(article), 2, get, gl);
+    char *a = strdup(article);
+    if (!command(cmd, on_presence, a, 2, get, gl)) free(a);
 }
 
 static void on_pong(redisAsyncContext *ac, void *r, void *priv) {
@@ -476,4 +594,6 @@ void bus_stop(void) {
     uv_close((uv_handle_t *)&reconnect_timer, NULL);
     drop_link(NULL, "stopping");
     enabled = false;
+    dict_free(counters, free);
+    counters = NULL;
 }

@@ -29,6 +29,16 @@ void bus_consoles(msg_t *m);
 void bus_room_opened(const char *article);
 void bus_room_closed(const char *article);
 
+/* ---- Windowed counters (login throttling, rate windows) ----
+ * Shared by every process while Redis is up; kept in this process otherwise. A counter
+ * starts its window at its first increment and is gone when the window ends. */
+void bus_counter_add(const char *key, long window_ms);
+void bus_counter_reset(const char *key);
+/* Reads up to 4 counters; cb gets their values and the longest time left (ms) of their
+ * windows, on the loop, possibly before bus_counter_get returns. */
+typedef void (*bus_counter_cb)(const long *vals, long ttl_ms, void *arg);
+void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg);
+
 /* "local", "connected" or "down"; for /healthz and /metrics. */
 const char *bus_state(void);
 /* Prometheus lines about the bus (malloc'd). */

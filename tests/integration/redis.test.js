@@ -7,16 +7,18 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer, startRedis, Client, httpGet, baseConfig } = require('../lib/server.js');
+const { startServer, startRedis, Client, httpGet, httpRequest, baseConfig } = require('../lib/server.js');
 
 let redis, dir, procs = [];
 
 before(async () => {
   redis = await startRedis();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-redis-'));
-  const configText = baseConfig((t) => `${t}\nredis:\n  url: "${redis.url}"\n  prefix: "t${process.pid}:"\n`);
-  // three processes on one data dir, started together
-  procs = await Promise.all([0, 1, 2].map(() => startServer({ dataDir: dir, configText })));
+  const configText = baseConfig((t) => `${t.replace(/login_attempts: \d+/, 'login_attempts: 3')}\nredis:\n  url: "${redis.url}"\n  prefix: "t${process.pid}:"\n`);
+  // one config file, three processes on one data dir, started together
+  const config = path.join(dir, 'moderation.yml');
+  fs.writeFileSync(config, configText);
+  procs = await Promise.all([0, 1, 2].map(() => startServer({ dataDir: dir, config })));
 });
 
 after(async () => {
@@ -109,6 +111,15 @@ test('a reader that reconnects with since gets what it missed, once', async () =
   await settle();
   assert.equal(comments(b2).length, 0);
   a.close(); b2.close();
+});
+
+test('login throttling is shared: failures on one process count on the others', async () => {
+  const body = JSON.stringify({ name: 'nobody', password: 'guess' });
+  const tryOn = (p) => httpRequest(`${p.base}/api/mod/login`, { method: 'POST',
+    headers: { 'content-type': 'application/json' }, body });
+  const codes = [];
+  for (const p of [procs[0], procs[1], procs[2], procs[0]]) codes.push((await tryOn(p)).status);
+  assert.deepEqual(codes, [401, 401, 401, 429]);
 });
 
 test('one process killed: the other two are unaffected', async () => {
