@@ -688,7 +688,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
             return -1;
         }
         r->body = realloc(r->body, r->body_len + len + 1);
-        memcpy(r->body + r->body_len, in, len);
+        if (len) memcpy(r->body + r->body_len, in, len);
         r->body_len += len;
         r->body[r->body_len] = '\0';
         return 0;
