@@ -162,10 +162,9 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
     json_t *dec = sqlite3_column_text(st, 14)
                       ? json_loads((const char *)sqlite3_column_text(st, 14), 0, NULL)
                       : NULL;
-    json_object_set(c, "rules", json_object_get(dec, "rules") ? json_object_get(dec, "rules")
-                                                              : json_array());
-    json_object_set(c, "decision", json_object_get(dec, "decision") ? json_object_get(dec, "decision")
-                                                                    : json_null());
+    json_t *rules = json_object_get(dec, "rules"), *decision = json_object_get(dec, "decision");
+    json_object_set_new(c, "rules", rules ? json_incref(rules) : json_array());
+    json_object_set_new(c, "decision", decision ? json_incref(decision) : json_null());
     json_decref(dec);
     char ip[9];
     snprintf(ip, sizeof ip, "%s", (const char *)sqlite3_column_text(st, 15));

@@ -779,6 +779,7 @@ int net_start(uv_loop_t *loop) {
 void net_stop(void) {
     if (srv.ctx) lws_context_destroy(srv.ctx);
     srv.ctx = NULL;
+    if (!http_reqs) return; /* stopped already: the second call only destroys again */
     if (throttle_timer_on) uv_timer_stop(&throttle_timer);
     uv_close((uv_handle_t *)&throttle_timer, NULL);
     dict_free(http_reqs, NULL);

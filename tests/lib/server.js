@@ -102,6 +102,9 @@ async function startServer(opts = {}) {
       const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
       const r = await exited;
       clearTimeout(t);
+      // Under the sanitizers a report is a failure of whichever test stopped the server.
+      const report = log.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:)[^\n]*/);
+      if (report) throw new Error(`sanitizer report from parley:\n${log.slice(log.indexOf(report[0]) - 200, log.indexOf(report[0]) + 3000)}`);
       return r;
     },
     cleanup() { fs.rmSync(dir, { recursive: true, force: true }); },
