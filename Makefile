@@ -89,6 +89,20 @@ bench: deps all
 eval: all
 	@bash scripts/eval.sh
 
+# Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c server/text.c server/cfg.c | build/fuzz
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iserver $(PKG_CFLAGS) \
+	  -o $@ $^ $(PKG_LIBS) -lm
+build/fuzz:
+	mkdir -p $@
+fuzz: deps $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do mkdir -p build/fuzz/corpus-$$(basename $$f); \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  build/fuzz/corpus-$$(basename $$f); done
+
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c
 
