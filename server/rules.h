@@ -82,6 +82,10 @@ unsigned long rules_limit_hits(void);
 /* Number of rules, of word-list entries, for `rules check` and logs. */
 void rules_summary(const rules_t *r, size_t *nrules, size_t *nwords);
 
+/* Writes one line per rule (kind, name, score or action, description) to f. */
+#include <stdio.h>
+void rules_describe(const rules_t *r, FILE *f);
+
 /* `parley rules check|test [--config FILE]`: argv[0] is "check" or "test".
  * Returns the process exit code. */
 int rules_cli(int argc, char **argv);

@@ -1,0 +1,910 @@
+/* rules.c: the rule engine. Rules are compiled from moderation.yml once (rules_load) and
+ * read-only afterwards; rules_eval scores one post and records it in the state that
+ * outlives reloads (rate windows, the duplicate memory).
+ *
+ * rules_eval runs on one thread at a time (the storage thread, or the command line):
+ * each compiled pattern keeps its match data. */
+#include "rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <fnmatch.h>
+#include <math.h>
+#include <pcre2.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "dict.h"
+#include "log.h"
+#include "rules_norm.h"
+#include "rules_words.h"
+
+#define MATCH_LIMIT 200000
+#define DEPTH_LIMIT 2000
+#define MAX_SPANS 32
+#define STATE_MAX_KEYS 200000
+
+static atomic_ulong limit_hits;
+
+unsigned long rules_limit_hits(void) { return atomic_load(&limit_hits); }
+
+typedef enum {
+    KIND_PATTERN,
+    KIND_WORDS,
+    KIND_LINKS,
+    KIND_SHOUTING,
+    KIND_REPETITION,
+    KIND_DUPLICATE,
+    KIND_RATE,
+    KIND_NEWCOMER
+} kind_t;
+
+static const char *const kind_names[] = {"pattern", "words", "links", "shouting",
+                                         "repetition", "duplicate", "rate", "newcomer"};
+
+typedef struct {
+    char *name, *description, *message;
+    kind_t kind;
+    double score, each;       /* score when it fires; extra for each further match */
+    decision_t action;        /* DECISION_PUBLISH: none */
+    unsigned fields;          /* bit per rules_field_t */
+    /* pattern */
+    pcre2_code *re;
+    pcre2_match_data *md;
+    /* words */
+    words_t *words;
+    /* links */
+    char **allow, **deny;
+    int nallow, ndeny;
+    long free_links;
+    double deny_score, first_post_score;
+    /* shouting */
+    long min_letters;
+    double ratio;
+    /* repetition */
+    long max_char_run, max_word_repeat, max_emoji_run, max_marks;
+    /* duplicate, rate */
+    double window;
+    bool by_author;           /* duplicate scope */
+    enum { PER_AUTHOR, PER_IP, PER_ARTICLE } per;
+    long max;
+    /* newcomer */
+    long max_posts;
+} rule_t;
+
+typedef struct {
+    char *match;
+    article_mode_t mode;
+} article_rule_t;
+
+struct rules {
+    rule_t *rules;
+    int nrules;
+    double hold_at, reject_at;
+    char *reject_message;
+    article_rule_t *articles;
+    int narticles;
+    pcre2_code *link_re;      /* URLs, bare and spelled-out domains */
+    pcre2_match_data *link_md;
+    pcre2_match_context *mctx;
+    size_t nwords;
+};
+
+/* ---- State kept across reloads ---- */
+
+typedef struct {
+    double *t;      /* times of recent events, oldest first */
+    size_t n, cap;
+    double last;
+} window_t;
+
+struct rules_state {
+    dict_t *windows;  /* "rule\x1fkey" -> window_t */
+    dict_t *seen;     /* duplicate fingerprint -> window_t (one time) */
+    unsigned long evals;
+};
+
+rules_state_t *rules_state_new(void) {
+    rules_state_t *st = calloc(1, sizeof *st);
+    st->windows = dict_new();
+    st->seen = dict_new();
+    return st;
+}
+
+static void window_free(void *p) {
+    window_t *w = p;
+    free(w->t);
+    free(w);
+}
+
+void rules_state_free(rules_state_t *st) {
+    if (!st) return;
+    dict_free(st->windows, window_free);
+    dict_free(st->seen, window_free);
+    free(st);
+}
+
+/* Adds an event at now to key's window of `window` seconds; returns the events in it. */
+static size_t window_add(dict_t *d, const char *key, double now, double window) {
+    window_t *w = dict_get(d, key);
+    if (!w) {
+        if (dict_size(d) >= STATE_MAX_KEYS) return 1; /* full: do not grow past the bound */
+        w = calloc(1, sizeof *w);
+        dict_set(d, key, w, NULL);
+    }
+    size_t drop = 0;
+    while (drop < w->n && w->t[drop] <= now - window) drop++;
+    memmove(w->t, w->t + drop, (w->n - drop) * sizeof *w->t);
+    w->n -= drop;
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 4;
+        if (w->cap > 4096) { /* a window never needs more than its limit allows */
+            w->cap = 4096;
+            memmove(w->t, w->t + 1, (w->n - 1) * sizeof *w->t);
+            w->n--;
+        }
+        w->t = realloc(w->t, w->cap * sizeof *w->t);
+    }
+    w->t[w->n++] = now;
+    w->last = now;
+    return w->n;
+}
+
+typedef struct {
+    dict_t *d;
+    double before;
+    char **victims;
+    size_t n, cap;
+} sweep_arg;
+
+static void sweep_one(const char *key, void *val, void *arg) {
+    sweep_arg *a = arg;
+    window_t *w = val;
+    if (w->last < a->before) {
+        if (a->n == a->cap) {
+            a->cap = a->cap ? a->cap * 2 : 64;
+            a->victims = realloc(a->victims, a->cap * sizeof *a->victims);
+        }
+        a->victims[a->n++] = strdup(key);
+    }
+}
+
+/* Forgets keys untouched for a day (the longest window a rule may have). */
+static void sweep(dict_t *d, double now) {
+    sweep_arg a = {d, now - 86400, NULL, 0, 0};
+    dict_each(d, sweep_one, &a);
+    for (size_t i = 0; i < a.n; i++) {
+        window_free(dict_del(d, a.victims[i]));
+        free(a.victims[i]);
+    }
+    free(a.victims);
+}
+
+/* ---- Loading ---- */
+
+static void rule_clear(rule_t *r) {
+    free(r->name);
+    free(r->description);
+    free(r->message);
+    pcre2_code_free(r->re);
+    pcre2_match_data_free(r->md);
+    words_free(r->words);
+    for (int i = 0; i < r->nallow; i++) free(r->allow[i]);
+    for (int i = 0; i < r->ndeny; i++) free(r->deny[i]);
+    free(r->allow);
+    free(r->deny);
+}
+
+void rules_free(rules_t *r) {
+    if (!r) return;
+    for (int i = 0; i < r->nrules; i++) rule_clear(&r->rules[i]);
+    free(r->rules);
+    for (int i = 0; i < r->narticles; i++) free(r->articles[i].match);
+    free(r->articles);
+    free(r->reject_message);
+    pcre2_code_free(r->link_re);
+    pcre2_match_data_free(r->link_md);
+    pcre2_match_context_free(r->mctx);
+    free(r);
+}
+
+static pcre2_code *compile(const char *pattern, uint32_t flags, char *why, size_t whylen,
+                           size_t *where) {
+    int ec;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | flags, &ec,
+                                   &off, NULL);
+    if (!re) {
+        pcre2_get_error_message(ec, (PCRE2_UCHAR *)why, whylen);
+        *where = off;
+        return NULL;
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    return re;
+}
+
+static const char *link_pattern =
+    "(?:https?://|www\\.)[^\\s<>\"']+"
+    "|\\b[a-z0-9][a-z0-9-]{0,62}(?:\\.[a-z0-9-]{1,63})*\\.(?:com|net|org|info|biz|io|co|ly|me|"
+    "tv|ru|cn|xyz|top|club|site|online|link|gl|us|uk|de|fr|in|tk|ml|ga|cf|gq|be|to|cc|ws|app|"
+    "dev|shop|store|live|news|blog|pro|website|space|fun|win|bid|loan|click)\\b(?:/[^\\s]*)?"
+    "|\\b[a-z0-9-]{2,}\\s*(?:\\(dot\\)|\\[dot\\]|\\{dot\\}|\\s+dot\\s+)\\s*(?:com|net|org|info|"
+    "io|co|ru|xyz|me|tv)\\b";
+
+#define FAIL(node, ...) do { cfg_error(err, errlen, file, node, __VA_ARGS__); goto fail; } while (0)
+
+/* Reads a list of strings (a sequence of scalars) into a malloc'd array. */
+static int str_list(const cfg_node *n, char ***out, int *count, const char *file, char *err,
+                    size_t errlen) {
+    if (cfg_expect(n, CFG_SEQ, n->key ? n->key : "value", file, err, errlen)) return -1;
+    *out = calloc(n->count + 1, sizeof **out);
+    *count = 0;
+    for (const cfg_node *c = n->child; c; c = c->next) {
+        const char *s = cfg_str(c, file, err, errlen);
+        if (!s) return -1;
+        (*out)[(*count)++] = strdup(s);
+    }
+    return 0;
+}
+
+static char *resolve(const char *base_dir, const char *p) {
+    if (p[0] == '/' || !base_dir) return strdup(p);
+    size_t n = strlen(base_dir) + strlen(p) + 2;
+    char *out = malloc(n);
+    snprintf(out, n, "%s/%s", base_dir, p);
+    return out;
+}
+
+static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file,
+                     const char *base_dir, char *err, size_t errlen) {
+    static const char *const common[] = {"name", "description", "kind", "score", "each",
+                                         "action", "fields", "message"};
+    static const char *const extra[][8] = {
+        [KIND_PATTERN] = {"pattern", "case_sensitive"},
+        [KIND_WORDS] = {"lists"},
+        [KIND_LINKS] = {"allow", "deny", "free", "deny_score", "first_post_score"},
+        [KIND_SHOUTING] = {"min_letters", "ratio"},
+        [KIND_REPETITION] = {"max_char_run", "max_word_repeat", "max_emoji_run", "max_marks"},
+        [KIND_DUPLICATE] = {"window_seconds", "scope"},
+        [KIND_RATE] = {"per", "max", "window_seconds"},
+        [KIND_NEWCOMER] = {"max_posts"},
+    };
+    if (cfg_expect(n, CFG_MAP, "a rule", file, err, errlen)) return -1;
+    const cfg_node *k = cfg_get(n, "kind"), *v;
+    if (!k) return cfg_error(err, errlen, file, n, "a rule needs a 'kind'");
+    const char *ks = cfg_str(k, file, err, errlen);
+    if (!ks) return -1;
+    int kind = -1;
+    for (int i = 0; i < 8; i++)
+        if (!strcmp(ks, kind_names[i])) kind = i;
+    if (kind < 0)
+        return cfg_error(err, errlen, file, k,
+                         "unknown rule kind '%s' (pattern, words, links, shouting, repetition, "
+                         "duplicate, rate, newcomer)", ks);
+    r->kind = (kind_t)kind;
+    const char *allowed[20];
+    int na = 0;
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) allowed[na++] = common[i];
+    for (int i = 0; i < 8 && extra[kind][i]; i++) allowed[na++] = extra[kind][i];
+    allowed[na] = NULL;
+    if (cfg_check_keys(n, allowed, file, err, errlen)) return -1;
+
+    if (!(v = cfg_get(n, "name"))) return cfg_error(err, errlen, file, n, "a rule needs a 'name'");
+    const char *name = cfg_str(v, file, err, errlen);
+    if (!name) return -1;
+    for (int i = 0; i < rs->nrules; i++)
+        if (rs->rules[i].name && !strcmp(rs->rules[i].name, name))
+            return cfg_error(err, errlen, file, v, "duplicate rule name '%s'", name);
+    r->name = strdup(name);
+    if ((v = cfg_get(n, "description"))) {
+        const char *s = cfg_str(v, file, err, errlen);
+        if (!s) return -1;
+        r->description = strdup(s);
+    }
+    if ((v = cfg_get(n, "message"))) {
+        const char *s = cfg_str(v, file, err, errlen);
+        if (!s) return -1;
+        r->message = strdup(s);
+    }
+    const cfg_node *sc = cfg_get(n, "score"), *ac = cfg_get(n, "action");
+    if (sc && cfg_double(sc, -1000, 1000, &r->score, file, err, errlen)) return -1;
+    if ((v = cfg_get(n, "each")) && cfg_double(v, 0, 1000, &r->each, file, err, errlen)) return -1;
+    if (ac) {
+        const char *a = cfg_str(ac, file, err, errlen);
+        if (!a) return -1;
+        if (!strcmp(a, "hold")) r->action = DECISION_HOLD;
+        else if (!strcmp(a, "reject")) r->action = DECISION_REJECT;
+        else return cfg_error(err, errlen, file, ac, "'action' is hold or reject, not '%s'", a);
+    }
+    if (!sc && !ac) return cfg_error(err, errlen, file, n, "rule '%s' needs a 'score' or an 'action'", name);
+    r->fields = (1u << FIELD_TITLE) | (1u << FIELD_BODY);
+    if ((v = cfg_get(n, "fields"))) {
+        if (cfg_expect(v, CFG_SEQ, "fields", file, err, errlen)) return -1;
+        r->fields = 0;
+        for (const cfg_node *f = v->child; f; f = f->next) {
+            const char *s = cfg_str(f, file, err, errlen);
+            if (!s) return -1;
+            if (!strcmp(s, "title")) r->fields |= 1u << FIELD_TITLE;
+            else if (!strcmp(s, "body")) r->fields |= 1u << FIELD_BODY;
+            else if (!strcmp(s, "name")) r->fields |= 1u << FIELD_NAME;
+            else return cfg_error(err, errlen, file, f, "a field is title, body or name, not '%s'", s);
+        }
+    }
+    long l;
+    switch (r->kind) {
+    case KIND_PATTERN: {
+        if (!(v = cfg_get(n, "pattern"))) return cfg_error(err, errlen, file, n, "rule '%s' needs a 'pattern'", name);
+        const char *p = cfg_str(v, file, err, errlen);
+        if (!p) return -1;
+        bool cs = false;
+        const cfg_node *c = cfg_get(n, "case_sensitive");
+        if (c && cfg_bool(c, &cs, file, err, errlen)) return -1;
+        char why[256];
+        size_t where = 0;
+        r->re = compile(p, cs ? 0 : PCRE2_CASELESS, why, sizeof why, &where);
+        if (!r->re)
+            return cfg_error(err, errlen, file, v, "bad pattern in rule '%s': %s at offset %zu", name,
+                             why, where);
+        r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
+        break;
+    }
+    case KIND_WORDS: {
+        if (!(v = cfg_get(n, "lists"))) return cfg_error(err, errlen, file, n, "rule '%s' needs 'lists' (word list files)", name);
+        char **lists;
+        int nl;
+        if (str_list(v, &lists, &nl, file, err, errlen)) return -1;
+        char **paths = calloc((size_t)nl + 1, sizeof *paths);
+        for (int i = 0; i < nl; i++) paths[i] = resolve(base_dir, lists[i]);
+        char why[400];
+        r->words = words_load((const char *const *)paths, nl, why, sizeof why);
+        for (int i = 0; i < nl; i++) free(paths[i]), free(lists[i]);
+        free(paths);
+        free(lists);
+        if (!r->words) return cfg_error(err, errlen, file, v, "rule '%s': %s", name, why);
+        rs->nwords += words_count(r->words);
+        break;
+    }
+    case KIND_LINKS:
+        if ((v = cfg_get(n, "allow")) && str_list(v, &r->allow, &r->nallow, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "deny")) && str_list(v, &r->deny, &r->ndeny, file, err, errlen)) return -1;
+        r->free_links = 0;
+        if ((v = cfg_get(n, "free")) && cfg_long(v, 0, 100, &r->free_links, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "deny_score")) && cfg_double(v, 0, 1000, &r->deny_score, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "first_post_score")) && cfg_double(v, 0, 1000, &r->first_post_score, file, err, errlen)) return -1;
+        break;
+    case KIND_SHOUTING:
+        r->min_letters = 12;
+        r->ratio = 0.7;
+        if ((v = cfg_get(n, "min_letters")) && cfg_long(v, 1, 100000, &r->min_letters, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "ratio")) && cfg_double(v, 0.01, 1, &r->ratio, file, err, errlen)) return -1;
+        break;
+    case KIND_REPETITION:
+        r->max_char_run = 8, r->max_word_repeat = 4, r->max_emoji_run = 6, r->max_marks = 3;
+        if ((v = cfg_get(n, "max_char_run")) && cfg_long(v, 2, 1000, &r->max_char_run, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "max_word_repeat")) && cfg_long(v, 2, 1000, &r->max_word_repeat, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "max_emoji_run")) && cfg_long(v, 2, 1000, &r->max_emoji_run, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "max_marks")) && cfg_long(v, 1, 100, &r->max_marks, file, err, errlen)) return -1;
+        break;
+    case KIND_DUPLICATE:
+        r->window = 600;
+        if ((v = cfg_get(n, "window_seconds")) && cfg_double(v, 1, 86400, &r->window, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "scope"))) {
+            const char *s = cfg_str(v, file, err, errlen);
+            if (!s) return -1;
+            if (!strcmp(s, "author")) r->by_author = true;
+            else if (strcmp(s, "anyone")) return cfg_error(err, errlen, file, v, "'scope' is anyone or author, not '%s'", s);
+        }
+        break;
+    case KIND_RATE:
+        if (!(v = cfg_get(n, "per"))) return cfg_error(err, errlen, file, n, "rule '%s' needs 'per' (author, ip or article)", name);
+        {
+            const char *s = cfg_str(v, file, err, errlen);
+            if (!s) return -1;
+            if (!strcmp(s, "author")) r->per = PER_AUTHOR;
+            else if (!strcmp(s, "ip")) r->per = PER_IP;
+            else if (!strcmp(s, "article")) r->per = PER_ARTICLE;
+            else return cfg_error(err, errlen, file, v, "'per' is author, ip or article, not '%s'", s);
+        }
+        if (!(v = cfg_get(n, "max"))) return cfg_error(err, errlen, file, n, "rule '%s' needs 'max'", name);
+        if (cfg_long(v, 1, 1000000, &r->max, file, err, errlen)) return -1;
+        r->window = 60;
+        if ((v = cfg_get(n, "window_seconds")) && cfg_double(v, 1, 86400, &r->window, file, err, errlen)) return -1;
+        break;
+    case KIND_NEWCOMER:
+        l = 0;
+        if ((v = cfg_get(n, "max_posts")) && cfg_long(v, 0, 1000, &l, file, err, errlen)) return -1;
+        r->max_posts = l;
+        break;
+    }
+    return 0;
+}
+
+rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir, char *err,
+                    size_t errlen) {
+    static const char *const mod_keys[] = {"hold_at", "reject_at", "reject_message", NULL};
+    static const char *const art_keys[] = {"match", "mode", NULL};
+    rules_t *rs = calloc(1, sizeof *rs);
+    rs->hold_at = 5;
+    rs->reject_at = 10;
+    rs->reject_message = strdup("Your comment was not published: it looks like spam or abuse. "
+                                "Please keep to the discussion rules.");
+    rs->mctx = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(rs->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(rs->mctx, DEPTH_LIMIT);
+    char why[256];
+    size_t where;
+    rs->link_re = compile(link_pattern, PCRE2_CASELESS, why, sizeof why, &where);
+    if (!rs->link_re) {
+        snprintf(err, errlen, "internal link pattern: %s at %zu", why, where);
+        goto fail;
+    }
+    rs->link_md = pcre2_match_data_create_from_pattern(rs->link_re, NULL);
+
+    const cfg_node *m = cfg_get(root, "moderation"), *v;
+    if (m) {
+        if (cfg_expect(m, CFG_MAP, "moderation", file, err, errlen) ||
+            cfg_check_keys(m, mod_keys, file, err, errlen))
+            goto fail;
+        if ((v = cfg_get(m, "hold_at")) && cfg_double(v, -1000, 1000, &rs->hold_at, file, err, errlen)) goto fail;
+        if ((v = cfg_get(m, "reject_at")) && cfg_double(v, -1000, 1000, &rs->reject_at, file, err, errlen)) goto fail;
+        if ((v = cfg_get(m, "reject_message"))) {
+            const char *s = cfg_str(v, file, err, errlen);
+            if (!s) goto fail;
+            free(rs->reject_message);
+            rs->reject_message = strdup(s);
+        }
+        if (rs->hold_at >= rs->reject_at)
+            FAIL(cfg_get(m, "reject_at") ? cfg_get(m, "reject_at") : m,
+                 "thresholds out of order: hold_at (%g) must be below reject_at (%g)", rs->hold_at,
+                 rs->reject_at);
+    }
+    const cfg_node *list = cfg_get(root, "rules");
+    if (list) {
+        if (cfg_expect(list, CFG_SEQ, "rules", file, err, errlen)) goto fail;
+        rs->rules = calloc(list->count + 1, sizeof *rs->rules);
+        for (const cfg_node *n = list->child; n; n = n->next) {
+            rule_t *r = &rs->rules[rs->nrules];
+            int rc = load_rule(rs, r, n, file, base_dir, err, errlen);
+            rs->nrules++;
+            if (rc) goto fail;
+        }
+    }
+    const cfg_node *arts = cfg_get(root, "articles");
+    if (arts) {
+        if (cfg_expect(arts, CFG_SEQ, "articles", file, err, errlen)) goto fail;
+        rs->articles = calloc(arts->count + 1, sizeof *rs->articles);
+        for (const cfg_node *n = arts->child; n; n = n->next) {
+            if (cfg_expect(n, CFG_MAP, "an articles entry", file, err, errlen) ||
+                cfg_check_keys(n, art_keys, file, err, errlen))
+                goto fail;
+            const cfg_node *mt = cfg_get(n, "match"), *md = cfg_get(n, "mode");
+            if (!mt || !md) FAIL(n, "an articles entry needs 'match' (a pattern like live-*) and 'mode'");
+            const char *ms = cfg_str(mt, file, err, errlen), *mode = cfg_str(md, file, err, errlen);
+            if (!ms || !mode) goto fail;
+            article_rule_t *a = &rs->articles[rs->narticles];
+            if (!strcmp(mode, "open")) a->mode = ARTICLE_OPEN;
+            else if (!strcmp(mode, "premoderated")) a->mode = ARTICLE_PREMODERATED;
+            else if (!strcmp(mode, "closed")) a->mode = ARTICLE_CLOSED;
+            else FAIL(md, "'mode' is open, premoderated or closed, not '%s'", mode);
+            a->match = strdup(ms);
+            rs->narticles++;
+        }
+    }
+    return rs;
+fail:
+    rules_free(rs);
+    return NULL;
+}
+
+void rules_summary(const rules_t *r, size_t *nrules, size_t *nwords) {
+    *nrules = r ? (size_t)r->nrules : 0;
+    *nwords = r ? r->nwords : 0;
+}
+
+article_mode_t rules_article_mode(const rules_t *r, const char *article) {
+    for (int i = 0; r && i < r->narticles; i++)
+        if (fnmatch(r->articles[i].match, article, 0) == 0) return r->articles[i].mode;
+    return ARTICLE_OPEN;
+}
+
+/* ---- Evaluation ---- */
+
+/* The hits of one rule in one field, gathered before they become a rules_hit. */
+typedef struct {
+    size_t spans[MAX_SPANS][2];
+    size_t nspans;
+    size_t matches;
+    double extra;      /* kind-specific score added to the rule's score */
+} found_t;
+
+static void add_span(found_t *f, size_t s, size_t e) {
+    f->matches++;
+    if (f->nspans < MAX_SPANS) {
+        f->spans[f->nspans][0] = s;
+        f->spans[f->nspans][1] = e;
+        f->nspans++;
+    }
+}
+
+/* Runs re over text, adding every match as a code point span. Returns -1 when a limit
+ * stopped the match (counted and logged). */
+static int find_regex(const rules_t *rs, pcre2_code *re, pcre2_match_data *md, const char *text,
+                      found_t *f, void (*each)(const char *, size_t, size_t, found_t *, void *),
+                      void *arg) {
+    size_t len = strlen(text), off = 0;
+    while (off <= len) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, rs->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH) break;
+        if (rc < 0) {
+            if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+                atomic_fetch_add(&limit_hits, 1);
+                log_warn("rules: a pattern hit its match limit (%d); treated as no match", rc);
+                return -1;
+            }
+            break;
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        size_t s = ov[0], e = ov[1];
+        if (each)
+            each(text, s, e, f, arg);
+        else
+            add_span(f, norm_cp_index(text, s), norm_cp_index(text, e));
+        off = e > s ? e : e + 1;
+        while (off < len && ((unsigned char)text[off] & 0xC0) == 0x80) off++;
+        if (f->matches > 200) break;
+    }
+    return 0;
+}
+
+typedef struct {
+    const norm_t *nt;
+    found_t *f;
+} word_arg;
+
+static void on_word(size_t s, size_t e, void *arg) {
+    word_arg *a = arg;
+    add_span(a->f, a->nt->start[s], a->nt->end[e - 1]);
+}
+
+/* Host of a link match, lowercased, without scheme, www. and path; " dot " -> ".". */
+static void link_host(const char *m, size_t len, char *out, size_t outlen) {
+    char tmp[512];
+    size_t n = len < sizeof tmp - 1 ? len : sizeof tmp - 1, o = 0;
+    for (size_t i = 0; i < n; i++) tmp[i] = (char)((m[i] >= 'A' && m[i] <= 'Z') ? m[i] + 32 : m[i]);
+    tmp[n] = '\0';
+    char *p = tmp;
+    if (!strncmp(p, "http://", 7)) p += 7;
+    else if (!strncmp(p, "https://", 8)) p += 8;
+    if (!strncmp(p, "www.", 4)) p += 4;
+    for (; *p && *p != '/' && *p != '?' && *p != '#' && o + 1 < outlen; p++) {
+        if (*p == ' ' || *p == '(' || *p == ')' || *p == '[' || *p == ']' || *p == '{' || *p == '}')
+            continue;
+        if (!strncmp(p, "dot", 3) && o && out[o - 1] != '.') {
+            out[o++] = '.';
+            p += 2;
+            continue;
+        }
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
+static bool domain_in(char **list, int n, const char *host) {
+    size_t hl = strlen(host);
+    for (int i = 0; i < n; i++) {
+        size_t dl = strlen(list[i]);
+        if (hl == dl ? !strcmp(host, list[i])
+                     : (hl > dl && host[hl - dl - 1] == '.' && !strcmp(host + hl - dl, list[i])))
+            return true;
+    }
+    return false;
+}
+
+typedef struct {
+    const rule_t *r;
+    size_t denied, counted;
+} link_arg;
+
+static void on_link(const char *text, size_t s, size_t e, found_t *f, void *arg) {
+    link_arg *a = arg;
+    char host[256];
+    link_host(text + s, e - s, host, sizeof host);
+    if (domain_in(a->r->allow, a->r->nallow, host)) return;
+    if (domain_in(a->r->deny, a->r->ndeny, host)) a->denied++;
+    a->counted++;
+    add_span(f, norm_cp_index(text, s), norm_cp_index(text, e));
+}
+
+static void find_shouting(const rule_t *r, const char *text, found_t *f) {
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+    utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(text);
+    long upper = 0, letters = 0;
+    size_t ncp = 0;
+    while (left > 0) {
+        int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) break;
+        p += n, left -= n, ncp++;
+        utf8proc_category_t c = utf8proc_category(cp);
+        if (c == UTF8PROC_CATEGORY_LU) upper++, letters++;
+        else if (c == UTF8PROC_CATEGORY_LL) letters++;
+    }
+    if (letters >= r->min_letters && (double)upper / (double)letters >= r->ratio)
+        add_span(f, 0, ncp);
+}
+
+static bool is_emoji(int32_t cp) {
+    return (cp >= 0x1F300 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF);
+}
+
+static void find_repetition(const rule_t *r, const char *text, const norm_t *nt, found_t *f) {
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+    utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(text);
+    int32_t prev = -1;
+    size_t idx = 0, run_start = 0, run = 0, marks = 0, mark_start = 0;
+    while (left >= 0) {
+        int32_t cp = -2;
+        utf8proc_ssize_t n = 0;
+        if (left > 0) {
+            n = utf8proc_iterate(p, left, &cp);
+            if (n <= 0) break;
+        }
+        /* a run of one character */
+        if (cp == prev && cp != ' ') {
+            run++;
+        } else {
+            long limit = is_emoji(prev) ? r->max_emoji_run : r->max_char_run;
+            if (prev >= 0 && !(prev >= '0' && prev <= '9') && (long)run > limit)
+                add_span(f, run_start, idx);
+            run = 1;
+            run_start = idx;
+        }
+        /* stacked combining marks */
+        if (cp >= 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN) {
+            if (marks++ == 0) mark_start = idx;
+        } else {
+            if ((long)marks > r->max_marks) add_span(f, mark_start ? mark_start - 1 : 0, idx);
+            marks = 0;
+        }
+        prev = cp;
+        if (left == 0) break;
+        p += n, left -= n, idx++;
+    }
+    /* the same word again and again */
+    const char *t = nt->text;
+    size_t i = 1, wcount = 0, wstart = 0, pstart = 0, plen = 0;
+    while (i < nt->len) {
+        size_t s = i;
+        while (i < nt->len && t[i] != ' ') i++;
+        size_t len = i - s;
+        if (len) {
+            if (plen == len && !memcmp(t + pstart, t + s, len)) {
+                wcount++;
+            } else {
+                if ((long)wcount >= r->max_word_repeat)
+                    add_span(f, nt->start[wstart], nt->end[pstart + plen - 1]);
+                wcount = 1;
+                wstart = s;
+            }
+            pstart = s, plen = len;
+        }
+        i++;
+    }
+    if ((long)wcount >= r->max_word_repeat && plen)
+        add_span(f, nt->start[wstart], nt->end[pstart + plen - 1]);
+}
+
+/* Builds the result's hit for rule r in field fd. */
+static void push_hit(rules_result *out, const rule_t *r, rules_field_t fd, const found_t *f,
+                     double score) {
+    out->hits = realloc(out->hits, (out->nhits + 1) * sizeof *out->hits);
+    rules_hit *h = &out->hits[out->nhits++];
+    memset(h, 0, sizeof *h);
+    h->rule = strdup(r->name);
+    h->score = score;
+    h->action = r->action == DECISION_HOLD ? strdup("hold")
+                : r->action == DECISION_REJECT ? strdup("reject") : NULL;
+    h->field = fd;
+    if (f && f->nspans) {
+        h->nspans = f->nspans;
+        h->spans = malloc(f->nspans * sizeof *h->spans);
+        memcpy(h->spans, f->spans, f->nspans * sizeof *h->spans);
+    }
+}
+
+static void fire(rules_result *out, const rule_t *r, rules_field_t fd, const found_t *f,
+                 bool first, decision_t *forced, const char **message) {
+    double score = 0;
+    if (first && r->action == DECISION_PUBLISH) {
+        score = r->score + (f ? f->extra : 0);
+        if (f && f->matches > 1) score += r->each * (double)(f->matches - 1);
+    }
+    if (r->action > *forced) *forced = r->action;
+    if (r->message && !*message) *message = r->message;
+    out->score += score;
+    push_hit(out, r, fd, f, score);
+}
+
+int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rules_result *out) {
+    memset(out, 0, sizeof *out);
+    const char *texts[3] = {in->title ? in->title : "", in->body ? in->body : "",
+                            in->name ? in->name : ""};
+    norm_t norms[3];
+    bool have_norm[3] = {false, false, false};
+    decision_t forced = DECISION_PUBLISH;
+    const char *message = NULL;
+
+    for (int i = 0; i < rs->nrules; i++) {
+        const rule_t *r = &rs->rules[i];
+        bool fired = false;
+        switch (r->kind) {
+        case KIND_PATTERN:
+        case KIND_WORDS:
+        case KIND_LINKS:
+        case KIND_SHOUTING:
+        case KIND_REPETITION: {
+            size_t total_links = 0, denied = 0;
+            found_t links[3];
+            memset(links, 0, sizeof links);
+            for (int fd = 0; fd < 3; fd++) {
+                if (!(r->fields & (1u << fd)) || !*texts[fd]) continue;
+                found_t f;
+                memset(&f, 0, sizeof f);
+                if ((r->kind == KIND_WORDS || r->kind == KIND_REPETITION) && !have_norm[fd]) {
+                    if (norm_text(texts[fd], strlen(texts[fd]), &norms[fd])) continue;
+                    have_norm[fd] = true;
+                }
+                if (r->kind == KIND_PATTERN) {
+                    find_regex(rs, r->re, r->md, texts[fd], &f, NULL, NULL);
+                } else if (r->kind == KIND_WORDS) {
+                    word_arg a = {&norms[fd], &f};
+                    words_match(r->words, norms[fd].text, norms[fd].len, on_word, &a);
+                } else if (r->kind == KIND_LINKS) {
+                    link_arg a = {r, 0, 0};
+                    find_regex(rs, rs->link_re, rs->link_md, texts[fd], &f, on_link, &a);
+                    total_links += a.counted;
+                    denied += a.denied;
+                    links[fd] = f;
+                    continue; /* scored once over all fields, below */
+                } else if (r->kind == KIND_SHOUTING) {
+                    find_shouting(r, texts[fd], &f);
+                } else {
+                    find_repetition(r, texts[fd], &norms[fd], &f);
+                }
+                if (f.matches) {
+                    fire(out, r, (rules_field_t)fd, &f, !fired, &forced, &message);
+                    fired = true;
+                }
+            }
+            if (r->kind == KIND_LINKS) {
+                size_t over = total_links > (size_t)r->free_links ? total_links - (size_t)r->free_links : 0;
+                if (!over && !denied) break;
+                /* score per link past the free ones, per denied domain, and for links in an
+                 * author's first post */
+                double total = r->score * (double)over + r->deny_score * (double)denied +
+                               (in->author_posts == 0 ? r->first_post_score : 0);
+                for (int fd = 0; fd < 3; fd++) {
+                    if (!links[fd].nspans) continue;
+                    links[fd].extra = total - r->score;
+                    links[fd].matches = 1;
+                    fire(out, r, (rules_field_t)fd, &links[fd], !fired, &forced, &message);
+                    fired = true;
+                }
+            }
+            break;
+        }
+        case KIND_DUPLICATE: {
+            if (!have_norm[FIELD_BODY] &&
+                !norm_text(texts[FIELD_BODY], strlen(texts[FIELD_BODY]), &norms[FIELD_BODY]))
+                have_norm[FIELD_BODY] = true;
+            if (!have_norm[FIELD_BODY] || norms[FIELD_BODY].len < 3) break;
+            unsigned char h[16];
+            crypto_generichash_state gs;
+            crypto_generichash_init(&gs, NULL, 0, sizeof h);
+            crypto_generichash_update(&gs, (const unsigned char *)r->name, strlen(r->name) + 1);
+            if (r->by_author)
+                crypto_generichash_update(&gs, (const unsigned char *)in->author, strlen(in->author) + 1);
+            crypto_generichash_update(&gs, (const unsigned char *)norms[FIELD_BODY].text,
+                                      norms[FIELD_BODY].len);
+            crypto_generichash_final(&gs, h, sizeof h);
+            char key[33];
+            sodium_bin2hex(key, sizeof key, h, sizeof h);
+            if (window_add(st->seen, key, in->now, r->window) > 1) {
+                found_t f;
+                memset(&f, 0, sizeof f);
+                f.matches = 1;
+                fire(out, r, FIELD_NONE, &f, true, &forced, &message);
+            }
+            break;
+        }
+        case KIND_RATE: {
+            const char *who = r->per == PER_AUTHOR ? in->author
+                              : r->per == PER_IP ? in->ip_hash : in->article;
+            if (!who || !*who) break;
+            char key[512];
+            snprintf(key, sizeof key, "%s\x1f%s", r->name, who);
+            if ((long)window_add(st->windows, key, in->now, r->window) > r->max)
+                fire(out, r, FIELD_NONE, NULL, true, &forced, &message);
+            break;
+        }
+        case KIND_NEWCOMER:
+            if (in->author_posts >= 0 && in->author_posts <= r->max_posts)
+                fire(out, r, FIELD_NONE, NULL, true, &forced, &message);
+            break;
+        }
+    }
+    for (int fd = 0; fd < 3; fd++)
+        if (have_norm[fd]) norm_free(&norms[fd]);
+    if (++st->evals % 4096 == 0) {
+        sweep(st->windows, in->now);
+        sweep(st->seen, in->now);
+    }
+
+    decision_t d = out->score >= rs->reject_at ? DECISION_REJECT
+                   : out->score >= rs->hold_at  ? DECISION_HOLD
+                                                : DECISION_PUBLISH;
+    if (forced > d) d = forced;
+    out->decision = d;
+    if (d == DECISION_REJECT) out->message = strdup(message ? message : rs->reject_message);
+    return 0;
+}
+
+void rules_result_free(rules_result *res) {
+    for (size_t i = 0; i < res->nhits; i++) {
+        free(res->hits[i].rule);
+        free(res->hits[i].action);
+        free(res->hits[i].spans);
+    }
+    free(res->hits);
+    free(res->message);
+    memset(res, 0, sizeof *res);
+}
+
+const char *rules_decision_name(decision_t d) {
+    return d == DECISION_REJECT ? "reject" : d == DECISION_HOLD ? "hold" : "publish";
+}
+
+static const char *field_name(rules_field_t f) {
+    return f == FIELD_TITLE ? "title" : f == FIELD_BODY ? "body" : f == FIELD_NAME ? "name" : NULL;
+}
+
+json_t *rules_result_json(const rules_result *res) {
+    json_t *rules = json_array();
+    for (size_t i = 0; i < res->nhits; i++) {
+        const rules_hit *h = &res->hits[i];
+        json_t *spans = json_array();
+        for (size_t k = 0; k < h->nspans; k++)
+            json_array_append_new(spans, json_pack("[I,I]", (json_int_t)h->spans[k][0],
+                                                   (json_int_t)h->spans[k][1]));
+        const char *fn = field_name(h->field);
+        json_t *o = json_pack("{s:s, s:f, s:o, s:o}", "name", h->rule, "score", h->score,
+                              "field", fn ? json_string(fn) : json_null(), "spans", spans);
+        if (h->action) json_object_set_new(o, "action", json_string(h->action));
+        json_array_append_new(rules, o);
+    }
+    json_t *j = json_pack("{s:s, s:f, s:o}", "decision", rules_decision_name(res->decision),
+                          "score", round(res->score * 1000) / 1000, "rules", rules);
+    if (res->message) json_object_set_new(j, "message", json_string(res->message));
+    return j;
+}
+
+void rules_describe(const rules_t *r, FILE *f) {
+    fprintf(f, "hold at %g, reject at %g\n", r->hold_at, r->reject_at);
+    for (int i = 0; i < r->nrules; i++) {
+        const rule_t *x = &r->rules[i];
+        char what[32];
+        if (x->action) snprintf(what, sizeof what, "%s", x->action == DECISION_HOLD ? "hold" : "reject");
+        else snprintf(what, sizeof what, "%+g", x->score);
+        fprintf(f, "  %-10s %-24s %-7s %s\n", kind_names[x->kind], x->name, what,
+                x->description ? x->description : "");
+    }
+    for (int i = 0; i < r->narticles; i++)
+        fprintf(f, "  article %-20s %s\n", r->articles[i].match,
+                r->articles[i].mode == ARTICLE_CLOSED ? "closed"
+                : r->articles[i].mode == ARTICLE_PREMODERATED ? "premoderated" : "open");
+}

@@ -1,0 +1,133 @@
+/* rules_cli.c: `parley rules check` and `parley rules test`, through the code the server
+ * runs (config_load, rules_load, text_clean, rules_eval). */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "rules.h"
+#include "text.h"
+
+static int load(const char *path, config_t *cfg, rules_t **rules) {
+    char err[CFG_ERRLEN];
+    if (config_load(path, cfg, err, sizeof err)) {
+        fprintf(stderr, "parley: %s\n", err);
+        return 1;
+    }
+    *rules = rules_load(cfg->tree, cfg->file, cfg->base_dir, err, sizeof err);
+    if (!*rules) {
+        fprintf(stderr, "parley: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Cleans one field of a test line as the server would; "" when absent. */
+static const char *field(json_t *line, const char *key, text_field_t kind, long max, char **keep,
+                         const char **bad) {
+    json_t *v = json_object_get(line, key);
+    *keep = NULL;
+    if (!json_is_string(v)) return "";
+    size_t ncp;
+    text_status_t st = text_clean(json_string_value(v), json_string_length(v), kind,
+                                  (size_t)max, keep, &ncp);
+    if (st == TEXT_EMPTY) return "";
+    if (st == TEXT_TOO_LONG) {
+        *bad = "too_long";
+        return "";
+    }
+    if (st != TEXT_OK) {
+        *bad = "invalid_text";
+        return "";
+    }
+    return *keep;
+}
+
+static int test(const config_t *cfg, rules_t *rules) {
+    rules_state_t *st = rules_state_new();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        lineno++;
+        json_error_t jerr;
+        json_t *j = json_loadb(line, (size_t)n, 0, &jerr);
+        if (!json_is_object(j)) {
+            printf("{\"error\":\"bad_json\",\"line\":%ld}\n", lineno);
+            json_decref(j);
+            continue;
+        }
+        char *t = NULL, *b = NULL, *nm = NULL;
+        const char *bad = NULL;
+        /* the limits are the server's, but a test line may be longer: score it anyway */
+        const char *title = field(j, "title", TEXT_TITLE, 1 << 20, &t, &bad);
+        const char *body = field(j, "body", TEXT_BODY, 1 << 20, &b, &bad);
+        if (!*body) body = json_string_value(json_object_get(j, "text")) ? field(j, "text", TEXT_BODY, 1 << 20, &b, &bad) : body;
+        const char *name = field(j, "name", TEXT_NAME, 1 << 20, &nm, &bad);
+        if (bad) {
+            printf("{\"error\":\"%s\",\"line\":%ld}\n", bad, lineno);
+        } else {
+            char author[64];
+            const char *a = json_string_value(json_object_get(j, "author"));
+            if (!a) {
+                snprintf(author, sizeof author, "g:line%ld", lineno);
+                a = author;
+            }
+            json_t *ap = json_object_get(j, "author_posts");
+            const char *article = json_string_value(json_object_get(j, "article"));
+            rules_input in = {.title = title, .body = body, .name = name,
+                              .article = article ? article : "test", .author = a,
+                              .ip_hash = json_string_value(json_object_get(j, "ip")) ?: "",
+                              .author_posts = json_is_integer(ap) ? (long)json_integer_value(ap) : -1,
+                              .now = (double)time(NULL)};
+            rules_result res;
+            rules_eval(rules, st, &in, &res);
+            json_t *out = rules_result_json(&res);
+            char *s = json_dumps(out, JSON_COMPACT);
+            puts(s);
+            free(s);
+            json_decref(out);
+            rules_result_free(&res);
+        }
+        free(t);
+        free(b);
+        free(nm);
+        json_decref(j);
+    }
+    free(line);
+    rules_state_free(st);
+    (void)cfg;
+    return 0;
+}
+
+int rules_cli(int argc, char **argv) {
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = "moderation.yml";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        if (ch == 'c') path = optarg;
+        else return 2;
+    }
+    config_t cfg;
+    rules_t *rules = NULL;
+    int rc = load(path, &cfg, &rules);
+    if (!rc) {
+        if (!strcmp(argv[0], "check")) {
+            size_t nr, nw;
+            rules_summary(rules, &nr, &nw);
+            printf("%s: ok: %zu rules, %zu word-list entries\n", path, nr, nw);
+            rules_describe(rules, stdout);
+        } else {
+            rc = test(&cfg, rules);
+        }
+    }
+    rules_free(rules);
+    config_free(&cfg);
+    return rc;
+}
