@@ -763,7 +763,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                     find_regex(rs, r->re, r->md, texts[fd], &f, NULL, NULL);
                 } else if (r->kind == KIND_WORDS) {
                     word_arg a = {&norms[fd], &f};
-                    words_match(r->words, norms[fd].text, norms[fd].len, on_word, &a);
+                    words_match(r->words, norms[fd].text, norms[fd].run, norms[fd].len, on_word, &a);
                 } else if (r->kind == KIND_LINKS) {
                     link_arg a = {r, 0, 0};
                     find_regex(rs, rs->link_re, rs->link_md, texts[fd], &f, on_link, &a);
@@ -786,11 +786,12 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                 if (!over && !denied) break;
                 /* score per link past the free ones, per denied domain, and for links in an
                  * author's first post */
-                double total = r->score * (double)over + r->deny_score * (double)denied +
+                double total = (over ? r->score + r->each * (double)(over - 1) : 0) +
+                               r->deny_score * (double)denied +
                                (in->author_posts == 0 ? r->first_post_score : 0);
                 for (int fd = 0; fd < 3; fd++) {
                     if (!links[fd].nspans) continue;
-                    links[fd].extra = total - r->score;
+                    links[fd].extra = total - r->score; /* fire() adds the score back */
                     links[fd].matches = 1;
                     fire(out, r, (rules_field_t)fd, &links[fd], !fired, &forced, &message);
                     fired = true;

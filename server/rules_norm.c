@@ -20,6 +20,12 @@ static const struct {
     {0x03C7, 'x'}, {0x03C9, 'w'}, {0x03F2, 'c'}, {0x0131, 'i'}, {0x0237, 'j'}, {0x1D00, 'a'},
     {0x0280, 'r'}, {0x026A, 'i'}, {0x1D0F, 'o'}, {0x029F, 'l'}, {0x0274, 'n'}, {0x1D1B, 't'},
     {0x00DF, 's'}, {0x00F8, 'o'}, {0x0142, 'l'}, {0x0111, 'd'}, {0x00F0, 'd'}, {0x0127, 'h'},
+    /* small capitals */
+    {0x0299, 'b'}, {0x1D04, 'c'}, {0x1D05, 'd'}, {0x1D07, 'e'}, {0xA730, 'f'}, {0x0262, 'g'},
+    {0x029C, 'h'}, {0x1D0A, 'j'}, {0x1D0B, 'k'}, {0x1D0D, 'm'}, {0x1D18, 'p'}, {0xA731, 's'},
+    {0x1D1C, 'u'}, {0x1D20, 'v'}, {0x1D21, 'w'}, {0x028F, 'y'}, {0x1D22, 'z'},
+    /* Cyrillic capitals that survive case folding as their own letters */
+    {0x0491, 'r'}, {0x0493, 'f'}, {0x04BB, 'h'}, {0x0509, 'l'}, {0x051B, 'q'}, {0x051D, 'w'},
 };
 
 /* Leetspeak digits and symbols inside words. */
@@ -53,6 +59,7 @@ static bool invisible(int32_t cp) {
 typedef struct {
     char *text;
     uint32_t *start, *end;
+    uint8_t *run;
     size_t len, cap;
 } buf_t;
 
@@ -60,20 +67,20 @@ static int push(buf_t *b, char ch, uint32_t s, uint32_t e) {
     if (b->len + 2 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         char *t = realloc(b->text, cap);
+        if (t) b->text = t;
         uint32_t *st = realloc(b->start, cap * sizeof *st);
+        if (st) b->start = st;
         uint32_t *en = realloc(b->end, cap * sizeof *en);
-        if (!t || !st || !en) {
-            free(t ? t : b->text);
-            free(st ? st : b->start);
-            free(en ? en : b->end);
-            b->text = NULL, b->start = b->end = NULL;
-            return -1;
-        }
-        b->text = t, b->start = st, b->end = en, b->cap = cap;
+        if (en) b->end = en;
+        uint8_t *rn = realloc(b->run, cap);
+        if (rn) b->run = rn;
+        if (!t || !st || !en || !rn) return -1;
+        b->cap = cap;
     }
     b->text[b->len] = ch;
     b->start[b->len] = s;
     b->end[b->len] = e;
+    b->run[b->len] = 1;
     b->len++;
     return 0;
 }
@@ -88,6 +95,7 @@ static int emit(buf_t *b, char c, uint32_t s, uint32_t e) {
     }
     if (c == prev && c >= 'a' && c <= 'z') {
         b->end[b->len - 1] = e;
+        if (b->run[b->len - 1] < 255) b->run[b->len - 1]++;
         return 0;
     }
     return push(b, c, s, e);
@@ -111,15 +119,18 @@ static void join_spelled(buf_t *b) {
                 char c = b->text[k];
                 if (w && b->text[w - 1] == c && k != i) {
                     b->end[w - 1] = b->end[k];
+                    if (b->run[w - 1] < 255) b->run[w - 1]++;
                     continue;
                 }
                 b->text[w] = c, b->start[w] = b->start[k], b->end[w] = b->end[k];
+                b->run[w] = b->run[k];
                 w++;
             }
             i = stop + 1;
             continue;
         }
         b->text[w] = b->text[i], b->start[w] = b->start[i], b->end[w] = b->end[i];
+        b->run[w] = b->run[i];
         w++, i++;
     }
     b->len = w;
@@ -130,7 +141,7 @@ int norm_text(const char *s, size_t len, norm_t *out) {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     utf8proc_ssize_t left = (utf8proc_ssize_t)len;
     uint32_t idx = 0;
-    if (push(&b, ' ', 0, 0)) return -1; /* a leading space: every word starts after one */
+    if (push(&b, ' ', 0, 0)) goto oom; /* a leading space: every word starts after one */
     while (left > 0) {
         int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
@@ -139,13 +150,17 @@ int norm_text(const char *s, size_t len, norm_t *out) {
         uint32_t s0 = idx, e0 = ++idx;
         int rc = 0;
         if (cp < 0x80) {
-            char c = (char)cp, l;
+            char c = (char)cp, l = leet(cp);
             if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-            if ((c >= 'a' && c <= 'z')) rc = emit(&b, c, s0, e0);
-            else if ((l = leet(cp)) && (b.len && b.text[b.len - 1] != ' '))
-                rc = emit(&b, l, s0, e0); /* inside a word: leetspeak */
-            else if ((l = leet(cp)) && left > 0 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
-                rc = emit(&b, l, s0, e0); /* at a word's start, before a letter */
+            bool after_letter = b.len && b.text[b.len - 1] >= 'a' && b.text[b.len - 1] <= 'z';
+            bool before_letter = left > 0 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z');
+            /* digits and $ @ inside or at the start of a word, punctuation only inside one */
+            bool symbol = c == '!' || c == '|' || c == '+';
+            if (c >= 'a' && c <= 'z') rc = emit(&b, c, s0, e0);
+            else if (l && !symbol && (after_letter || before_letter))
+                rc = emit(&b, l, s0, e0);
+            else if (l && symbol && after_letter && before_letter)
+                rc = emit(&b, l, s0, e0);
             else if (c >= '0' && c <= '9') rc = emit(&b, c, s0, e0);
             else rc = emit(&b, ' ', s0, e0);
         } else if (invisible(cp)) {
@@ -183,23 +198,31 @@ int norm_text(const char *s, size_t len, norm_t *out) {
                 if (!any && !rc) rc = emit(&b, ' ', s0, e0);
             }
         }
-        if (rc) return -1;
+        if (rc) goto oom;
     }
-    if (emit(&b, ' ', idx, idx)) return -1;
+    if (emit(&b, ' ', idx, idx)) goto oom;
     join_spelled(&b);
-    if (push(&b, '\0', idx, idx)) return -1;
+    if (push(&b, '\0', idx, idx)) goto oom;
     b.len--;
     out->text = b.text;
     out->len = b.len;
     out->start = b.start;
     out->end = b.end;
+    out->run = b.run;
     return 0;
+oom:
+    free(b.text);
+    free(b.start);
+    free(b.end);
+    free(b.run);
+    return -1;
 }
 
 void norm_free(norm_t *n) {
     free(n->text);
     free(n->start);
     free(n->end);
+    free(n->run);
     memset(n, 0, sizeof *n);
 }
 

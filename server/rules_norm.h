@@ -2,8 +2,8 @@
  *
  * The normalised form folds case and compatibility forms (NFKC), strips accents and
  * invisible characters, maps confusable look-alikes (Cyrillic, Greek) and leetspeak to
- * Latin letters, collapses stretched letters (freeeee -> fre; lists are normalised the
- * same way), joins letters spelled out with separators (f.r.e.e -> fre), and turns every
+ * Latin letters, collapses stretched letters into one (freeeee -> fre, with a run count
+ * so that a list's "ass" does not match the word "as"), joins letters spelled out with separators (f.r.e.e -> fre), and turns every
  * run of other characters into one space. Each byte of the result remembers the code
  * points of the original it came from, so a match can be shown where it really is. */
 #ifndef PARLEY_RULES_NORM_H
@@ -17,6 +17,7 @@ typedef struct {
     size_t len;
     uint32_t *start;  /* per byte of text: first original code point it came from */
     uint32_t *end;    /* per byte: one past the last */
+    uint8_t *run;     /* per byte: how many times the letter stood there in a row */
 } norm_t;
 
 /* Normalises UTF-8 s (valid). Returns 0, or -1 on allocation failure. */

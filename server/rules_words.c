@@ -29,6 +29,7 @@ typedef struct {
 typedef struct {
     uint16_t len;
     uint8_t prefix;   /* '*': any ending */
+    uint32_t runs;    /* offset in runs[]: how often each letter stands in the entry */
 } entry_t;
 
 struct words {
@@ -37,6 +38,8 @@ struct words {
     edge_t *edges;    /* built from the per-node lists once loading ends */
     entry_t *entries;
     size_t nentries, capentries;
+    uint8_t *runs;
+    size_t nruns, capruns;
     /* while loading: children as linked lists */
     uint32_t *child_head, *sib_next;
     unsigned char *node_byte;
@@ -66,7 +69,7 @@ static uint32_t find_child_list(const words_t *w, uint32_t n, unsigned char c) {
     return 0;
 }
 
-static void add_entry(words_t *w, const char *s, size_t len, int prefix) {
+static void add_entry(words_t *w, const char *s, const uint8_t *run, size_t len, int prefix) {
     uint32_t n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -90,7 +93,14 @@ static void add_entry(words_t *w, const char *s, size_t len, int prefix) {
         w->entries = realloc(w->entries, w->capentries * sizeof *w->entries);
         if (!w->entries) abort();
     }
-    w->entries[w->nentries] = (entry_t){(uint16_t)len, (uint8_t)prefix};
+    if (w->nruns + len > w->capruns) {
+        w->capruns = (w->nruns + len) * 2;
+        w->runs = realloc(w->runs, w->capruns);
+        if (!w->runs) abort();
+    }
+    memcpy(w->runs + w->nruns, run, len);
+    w->entries[w->nentries] = (entry_t){(uint16_t)len, (uint8_t)prefix, (uint32_t)w->nruns};
+    w->nruns += len;
     w->nodes[n].entry = (int32_t)w->nentries++;
 }
 
@@ -190,8 +200,9 @@ words_t *words_load(const char *const *files, int nfiles, char *err, size_t errl
             }
             /* drop the surrounding spaces of the normalised form */
             const char *t = nt.text;
+            const uint8_t *run = nt.run;
             size_t tl = nt.len;
-            while (tl && *t == ' ') t++, tl--;
+            while (tl && *t == ' ') t++, run++, tl--;
             while (tl && t[tl - 1] == ' ') tl--;
             if (tl == 0 || tl > 200) {
                 snprintf(err, errlen, "%s:%d: entry '%.40s' is empty once normalised or too long",
@@ -201,7 +212,7 @@ words_t *words_load(const char *const *files, int nfiles, char *err, size_t errl
                 words_free(w);
                 return NULL;
             }
-            add_entry(w, t, tl, prefix);
+            add_entry(w, t, run, tl, prefix);
             norm_free(&nt);
         }
         fclose(fp);
@@ -215,6 +226,7 @@ void words_free(words_t *w) {
     free(w->nodes);
     free(w->edges);
     free(w->entries);
+    free(w->runs);
     free(w->child_head);
     free(w->sib_next);
     free(w->node_byte);
@@ -223,11 +235,15 @@ void words_free(words_t *w) {
 
 size_t words_count(const words_t *w) { return w ? w->nentries : 0; }
 
-static void report(const words_t *w, uint32_t node, const char *text, size_t len, size_t i,
-                   void (*fn)(size_t, size_t, void *), void *arg, size_t *count) {
+static void report(const words_t *w, uint32_t node, const char *text, const uint8_t *run,
+                   size_t len, size_t i, void (*fn)(size_t, size_t, void *), void *arg,
+                   size_t *count) {
     const entry_t *e = &w->entries[w->nodes[node].entry];
     size_t end = i + 1, start = end - e->len;
     if (start == 0 || text[start - 1] != ' ') return; /* not at a word start */
+    /* a doubled letter of the entry needs at least a double in the text: "ass" is not "as" */
+    for (size_t k = 0; k < e->len; k++)
+        if (run[start + k] < w->runs[e->runs + k]) return;
     if (end < len && text[end] != ' ') {
         if (!e->prefix) return; /* not at a word end */
         while (end < len && text[end] != ' ') end++; /* a prefix entry takes the word */
@@ -236,7 +252,7 @@ static void report(const words_t *w, uint32_t node, const char *text, size_t len
     (*count)++;
 }
 
-size_t words_match(const words_t *w, const char *text, size_t len,
+size_t words_match(const words_t *w, const char *text, const uint8_t *run, size_t len,
                    void (*fn)(size_t, size_t, void *), void *arg) {
     size_t count = 0;
     uint32_t n = 0;
@@ -247,9 +263,9 @@ size_t words_match(const words_t *w, const char *text, size_t len,
         while (n && !(g = child(w, n, c))) n = w->nodes[n].fail;
         if (!n) g = child(w, 0, c);
         n = g;
-        if (w->nodes[n].entry >= 0) report(w, n, text, len, i, fn, arg, &count);
+        if (w->nodes[n].entry >= 0) report(w, n, text, run, len, i, fn, arg, &count);
         for (uint32_t o = w->nodes[n].out; o; o = w->nodes[o].out)
-            report(w, o, text, len, i, fn, arg, &count);
+            report(w, o, text, run, len, i, fn, arg, &count);
     }
     return count;
 }

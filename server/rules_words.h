@@ -15,8 +15,10 @@ void words_free(words_t *w);
 size_t words_count(const words_t *w);
 
 /* Calls fn for every whole-word match in normalised text (with its leading and trailing
- * space, as norm_text makes it): [start, end) byte offsets into text. Returns matches. */
-size_t words_match(const words_t *w, const char *text, size_t len,
+ * space, as norm_text makes it; run is its run counts): [start, end) byte offsets into
+ * text. Returns matches. */
+#include <stdint.h>
+size_t words_match(const words_t *w, const char *text, const uint8_t *run, size_t len,
                    void (*fn)(size_t start, size_t end, void *arg), void *arg);
 
 #endif
