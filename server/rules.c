@@ -61,6 +61,8 @@ typedef struct {
     int nallow, ndeny;
     long free_links;
     double deny_score, first_post_score;
+    double bare_score;        /* links with hardly any text of their own */
+    long bare_words;
     /* shouting */
     long min_letters;
     double ratio;
@@ -266,7 +268,8 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
     static const char *const extra[][8] = {
         [KIND_PATTERN] = {"pattern", "case_sensitive"},
         [KIND_WORDS] = {"lists"},
-        [KIND_LINKS] = {"allow", "deny", "free", "deny_score", "first_post_score"},
+        [KIND_LINKS] = {"allow", "deny", "free", "deny_score", "first_post_score", "bare_score",
+                        "bare_words"},
         [KIND_SHOUTING] = {"min_letters", "ratio"},
         [KIND_REPETITION] = {"max_char_run", "max_word_repeat", "max_emoji_run", "max_marks"},
         [KIND_DUPLICATE] = {"window_seconds", "scope"},
@@ -375,6 +378,9 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         if ((v = cfg_get(n, "free")) && cfg_long(v, 0, 100, &r->free_links, file, err, errlen)) return -1;
         if ((v = cfg_get(n, "deny_score")) && cfg_double(v, 0, 1000, &r->deny_score, file, err, errlen)) return -1;
         if ((v = cfg_get(n, "first_post_score")) && cfg_double(v, 0, 1000, &r->first_post_score, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "bare_score")) && cfg_double(v, 0, 1000, &r->bare_score, file, err, errlen)) return -1;
+        r->bare_words = 6;
+        if ((v = cfg_get(n, "bare_words")) && cfg_long(v, 0, 1000, &r->bare_words, file, err, errlen)) return -1;
         break;
     case KIND_SHOUTING:
         r->min_letters = 12;
@@ -608,6 +614,7 @@ static bool domain_in(char **list, int n, const char *host) {
 typedef struct {
     const rule_t *r;
     size_t denied, counted;
+    char *mask;     /* the text with every link blanked, to count the words left */
 } link_arg;
 
 static void on_link(const char *text, size_t s, size_t e, found_t *f, void *arg) {
@@ -617,6 +624,7 @@ static void on_link(const char *text, size_t s, size_t e, found_t *f, void *arg)
     if (domain_in(a->r->allow, a->r->nallow, host)) return;
     if (domain_in(a->r->deny, a->r->ndeny, host)) a->denied++;
     a->counted++;
+    if (a->mask) memset(a->mask + s, ' ', e - s);
     add_span(f, norm_cp_index(text, s), norm_cp_index(text, e));
 }
 
@@ -699,6 +707,21 @@ static void find_repetition(const rule_t *r, const char *text, const norm_t *nt,
         add_span(f, nt->start[wstart], nt->end[pstart + plen - 1]);
 }
 
+/* Words of two or more letters in text (what is left of a comment besides its links). */
+static size_t count_words(const char *text) {
+    size_t n = 0, letters = 0;
+    for (const unsigned char *p = (const unsigned char *)text;; p++) {
+        if (*p && (*p >= 0x80 || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))) {
+            letters++;
+            continue;
+        }
+        if (letters >= 2) n++;
+        letters = 0;
+        if (!*p) break;
+    }
+    return n;
+}
+
 /* Builds the result's hit for rule r in field fd. */
 static void push_hit(rules_result *out, const rule_t *r, rules_field_t fd, const found_t *f,
                      double score) {
@@ -748,7 +771,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
         case KIND_LINKS:
         case KIND_SHOUTING:
         case KIND_REPETITION: {
-            size_t total_links = 0, denied = 0;
+            size_t total_links = 0, denied = 0, words_left = 0;
             found_t links[3];
             memset(links, 0, sizeof links);
             for (int fd = 0; fd < 3; fd++) {
@@ -765,10 +788,12 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                     word_arg a = {&norms[fd], &f};
                     words_match(r->words, norms[fd].text, norms[fd].run, norms[fd].len, on_word, &a);
                 } else if (r->kind == KIND_LINKS) {
-                    link_arg a = {r, 0, 0};
+                    link_arg a = {r, 0, 0, strdup(texts[fd])};
                     find_regex(rs, rs->link_re, rs->link_md, texts[fd], &f, on_link, &a);
                     total_links += a.counted;
                     denied += a.denied;
+                    if (a.counted) words_left += count_words(a.mask);
+                    free(a.mask);
                     links[fd] = f;
                     continue; /* scored once over all fields, below */
                 } else if (r->kind == KIND_SHOUTING) {
@@ -788,6 +813,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                  * author's first post */
                 double total = (over ? r->score + r->each * (double)(over - 1) : 0) +
                                r->deny_score * (double)denied +
+                               (over && (long)words_left <= r->bare_words ? r->bare_score : 0) +
                                (in->author_posts == 0 ? r->first_post_score : 0);
                 for (int fd = 0; fd < 3; fd++) {
                     if (!links[fd].nspans) continue;
