@@ -57,8 +57,14 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
 // works from a temporary directory. edit(text) may change it (string replaces).
 function baseConfig(edit = (t) => t) {
   let base = fs.readFileSync(path.join(ROOT, 'moderation.yml'), 'utf8');
-  base = base.replace(/(\s["']?)rules\//g, `$1${path.join(ROOT, 'rules')}/`);
+  base = base.replace(/([\s\["',])rules\//g, `$1${path.join(ROOT, 'rules')}/`);
   return edit(base);
+}
+
+// The repo's config with the flood rules opened up, for tests that post a lot from one
+// address on purpose.
+function relaxedConfig(edit = (t) => t) {
+  return baseConfig((t) => edit(t.replace(/(kind: rate\n(\s+)per: \w+\n\s+max: )\d+/g, '$110000')));
 }
 
 // Writes a config into dir: `text` as given, or the repo's moderation.yml.
@@ -199,7 +205,7 @@ async function consoleClient(server, cookie) {
   return c;
 }
 
-module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig,
+module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig, relaxedConfig,
   addModerator, login, consoleClient, ROOT, BIN };
 
 // Starts a real redis-server on a free loopback port (no persistence). Resolves with
