@@ -102,7 +102,7 @@ static void queue_clear(conn_t *c) {
 }
 
 void conn_close(conn_t *c, int code) {
-    if (c->close_code) return;
+    if (c->close_code) return; /* > 0: closing soon; < 0: close frame sent */
     c->close_code = code;
     /* A slow reader loses its backlog: it resumes with `since` instead. */
     if (code == 1013) queue_clear(c);
@@ -291,13 +291,23 @@ static int on_writeable(conn_t *c, struct lws *wsi) {
         if (c->qlen || c->close_code) lws_callback_on_writable(wsi);
         return 0;
     }
-    if (c->close_code) {
+    if (c->close_code > 0) {
         const char *why = c->close_code == 1001   ? "server shutting down"
                           : c->close_code == 1013 ? "reader too slow: resume with since"
                                                   : "closing";
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)why,
-                         strlen(why));
-        return -1;
+        /* The close frame is written here (returning -1 after lws_close_reason drops the
+         * socket without it from this callback); the peer's answer ends the connection,
+         * or the timeout does. */
+        unsigned char buf[LWS_PRE + 128], *p = buf + LWS_PRE;
+        size_t n = strlen(why);
+        p[0] = (unsigned char)(c->close_code >> 8);
+        p[1] = (unsigned char)(c->close_code & 0xff);
+        memcpy(p + 2, why, n);
+        clog_debug(c->id, "net: closing with %d", c->close_code);
+        c->close_code = -c->close_code;
+        /* 4 is lws's LWS_WRITE_CLOSE, which its header keeps private in 4.1 */
+        if (lws_write(wsi, p, n + 2, (enum lws_write_protocol)4) < 0) return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 2);
     }
     return 0;
 }
@@ -744,6 +754,10 @@ static void lws_log_emit(int level, const char *line) {
     log_msg(level == LLL_ERR ? LOG_ERR : LOG_WARN, 0, "lws: %.*s", (int)n, line);
 }
 
+/* lws watches SIGINT, SIGTERM and SIGHUP on a libuv loop and would destroy the context
+ * itself; main.c handles them (clean shutdown, reload), so lws is told to do nothing. */
+static void lws_signal(void *handle, int signum) { (void)handle, (void)signum; }
+
 int net_start(uv_loop_t *loop) {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -759,6 +773,7 @@ int net_start(uv_loop_t *loop) {
     info.foreign_loops = foreign;
     info.pcontext = &srv.ctx;
     info.retry_and_idle_policy = &retry;
+    info.signal_cb = lws_signal;
     info.timeout_secs = 20;
     info.max_http_header_pool = 256;
     info.pt_serv_buf_size = 32768;

@@ -64,7 +64,8 @@ function baseConfig(edit = (t) => t) {
 // The repo's config with the flood rules opened up, for tests that post a lot from one
 // address on purpose.
 function relaxedConfig(edit = (t) => t) {
-  return baseConfig((t) => edit(t.replace(/(kind: rate\n(\s+)per: \w+\n\s+max: )\d+/g, '$110000')));
+  return baseConfig((t) => edit(t.replace(/(kind: rate\n(\s+)per: \w+\n\s+max: )\d+/g, '$110000')
+    .replace(/client_rate: \d+/, 'client_rate: 1000').replace(/client_burst: \d+/, 'client_burst: 2000')));
 }
 
 // Writes a config into dir: `text` as given, or the repo's moderation.yml.
