@@ -173,7 +173,8 @@ int norm_text(const char *s, size_t len, norm_t *out) {
                 int32_t dec[8];
                 int last = 0;
                 utf8proc_ssize_t k = utf8proc_decompose_char(
-                    cp, dec, 8, UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK, &last);
+                    cp, dec, 8, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK,
+                    &last);
                 if (k < 0 || k > 8) k = 0;
                 bool any = false;
                 for (utf8proc_ssize_t q = 0; q < k && !rc; q++) {
