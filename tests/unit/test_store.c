@@ -74,7 +74,7 @@ static void test_migration_from_v1(void **state) {
     /* turn a current database back into version 1, with a comment in it */
     sqlite3 *db = store_open_sync(sub);
     assert_int_equal(sqlite3_exec(db, "DROP TABLE notes; DROP TABLE bans; DROP TABLE audit; "
-                                      "DROP TABLE sessions; DROP TABLE moderators; "
+                                      "DROP TABLE sessions; DROP TABLE moderators; DROP INDEX reports_open; "
                                       "ALTER TABLE comments DROP COLUMN moderated_by; "
                                       "INSERT INTO comments (article, author_id, author_name, body, "
                                       "status, created_at) VALUES ('a','g:1','n','b','published',1);"
