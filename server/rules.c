@@ -139,7 +139,7 @@ static size_t window_add(dict_t *d, const char *key, double now, double window) 
     }
     size_t drop = 0;
     while (drop < w->n && w->t[drop] <= now - window) drop++;
-    memmove(w->t, w->t + drop, (w->n - drop) * sizeof *w->t);
+    if (drop) memmove(w->t, w->t + drop, (w->n - drop) * sizeof *w->t);
     w->n -= drop;
     if (w->n == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 4;
