@@ -19,7 +19,7 @@ struct conn {
     struct lws *wsi;
     uint64_t id;
     char ip_hash[33];        /* hex keyed hash of the client address */
-    char author_id[40];      /* "g:<hex>" or "u:<sub>" */
+    char author_id[80];      /* "g:<hex>" or "u:<sub>" */
     char *user_name;         /* signed-in users: the name from the token */
     char *avatar;
     bool signed_in;

@@ -4,7 +4,11 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "text.h"
+
+#include "jwt.h"
 #include "log.h"
 #include "server.h"
 
@@ -37,7 +41,32 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
             conn_error(c, id, PERR_BAD_REQUEST, "'token' must be a string");
             return;
         }
-        conn_error(c, id, PERR_UNAUTHORIZED, "Sign-in tokens are not configured here.");
+        jwt_claims cl;
+        char why[128];
+        if (!srv.keys) {
+            conn_error(c, id, PERR_UNAUTHORIZED, "Sign-in tokens are not configured here.");
+            return;
+        }
+        if (jwt_verify(srv.keys, json_string_value(token), (double)time(NULL), &cl, why,
+                       sizeof why)) {
+            clog_info(c->id, "identity: token refused: %s", why);
+            conn_error(c, id, PERR_UNAUTHORIZED, "The sign-in token was refused (%s).", why);
+            return;
+        }
+        snprintf(c->author_id, sizeof c->author_id, "u:%s", cl.sub);
+        free(c->user_name);
+        free(c->avatar);
+        /* a display name is held to the same rules as a guest's */
+        char *name = NULL;
+        size_t ncp;
+        if (text_clean(cl.name, strlen(cl.name), TEXT_NAME, (size_t)srv.cfg.limit_name, &name,
+                       &ncp) != TEXT_OK)
+            name = strdup("Reader");
+        c->user_name = name;
+        c->avatar = cl.avatar ? strdup(cl.avatar) : NULL;
+        c->signed_in = true;
+        jwt_claims_free(&cl);
+        welcome(c, id);
         return;
     }
     if (key && !json_is_null(key)) {

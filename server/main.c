@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "hub.h"
+#include "jwt.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
@@ -93,6 +94,15 @@ static void on_hup(uv_signal_t *h, int signum) {
         config_free(&nc);
         return;
     }
+    jwt_keys *keys = jwt_keys_load(cfg_get(nc.tree, "identity"), nc.file, err, sizeof err);
+    if (!keys && err[0]) {
+        log_err("reload: kept the running configuration: %s", err);
+        rules_free(r);
+        config_free(&nc);
+        return;
+    }
+    jwt_keys_free(srv.keys);
+    srv.keys = keys;
     ruleset_t *old = srv.ruleset;
     srv.ruleset = ruleset_new(r);
     ruleset_put(old);
@@ -237,6 +247,11 @@ static int cmd_serve(int argc, char **argv) {
     }
     srv.ruleset = ruleset_new(rules);
     srv.rules_state = rules_state_new();
+    srv.keys = jwt_keys_load(cfg_get(srv.cfg.tree, "identity"), srv.cfg.file, err, sizeof err);
+    if (!srv.keys && err[0]) {
+        fprintf(stderr, "parley: %s\n", err);
+        return 1;
+    }
 
     raise_fd_limit();
     json_object_seed(0);
@@ -292,6 +307,7 @@ static int cmd_serve(int argc, char **argv) {
     dict_free(srv.ip_counts, NULL);
     ruleset_put(srv.ruleset);
     rules_state_free(srv.rules_state);
+    jwt_keys_free(srv.keys);
     config_free(&srv.cfg);
     log_info("main: stopped");
     return 0;

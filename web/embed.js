@@ -50,7 +50,7 @@
     'color:var(--parley-fg);background:var(--parley-bg);line-height:1.5;font-size:16px}',
     '@media (prefers-color-scheme:dark){:host{--parley-bg:#14171c;--parley-fg:#e8ebef;--parley-muted:#9aa4b1;',
     '--parley-border:#2c323b;--parley-accent:#6ea0ff;--parley-accent-fg:#0b0d10;--parley-soft:#1d2127;--parley-warn:#e0b341;--parley-danger:#ff8a80}}',
-    '*{box-sizing:border-box}h2{font-size:1.35em;margin:0 0 .2em}.head{display:flex;align-items:baseline;gap:.75em;flex-wrap:wrap;margin-bottom:.75em}',
+    '[hidden]{display:none!important}*{box-sizing:border-box}h2{font-size:1.35em;margin:0 0 .2em}.head{display:flex;align-items:baseline;gap:.75em;flex-wrap:wrap;margin-bottom:.75em}',
     '.count,.presence,.status{color:var(--parley-muted);font-size:.9em}',
     'form{display:grid;gap:.5em;margin:0 0 1.25em;padding:1em;border:1px solid var(--parley-border);border-radius:var(--parley-radius);background:var(--parley-soft)}',
     'label{font-size:.85em;color:var(--parley-muted);display:flex;justify-content:space-between}',

@@ -239,3 +239,16 @@ async function startRedis() {
 }
 
 module.exports.startRedis = startRedis;
+
+// Signs a JWT as a host site would: HS256 with a shared secret (Buffer) or EdDSA with a
+// node:crypto Ed25519 private key.
+function signJwt(claims, { secret, privateKey, kid } = {}) {
+  const crypto = require('node:crypto');
+  const b64 = (x) => Buffer.from(x).toString('base64url');
+  const header = { alg: secret ? 'HS256' : 'EdDSA', typ: 'JWT', ...(kid ? { kid } : {}) };
+  const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
+  const sig = secret ? crypto.createHmac('sha256', secret).update(input).digest()
+    : crypto.sign(null, Buffer.from(input), privateKey);
+  return `${input}.${b64(sig)}`;
+}
+module.exports.signJwt = signJwt;

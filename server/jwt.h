@@ -1,0 +1,30 @@
+/* jwt.h: sign-in tokens from the host site: JWTs signed HS256 (shared secret) or EdDSA
+ * (Ed25519 public key), verified with libsodium against the keys in moderation.yml. */
+#ifndef PARLEY_JWT_H
+#define PARLEY_JWT_H
+
+#include <stddef.h>
+
+#include "cfg.h"
+
+typedef struct jwt_keys jwt_keys;
+
+typedef struct {
+    char *sub, *name, *avatar; /* malloc'd; avatar may be NULL */
+    char **roles;              /* NULL-terminated, may be NULL */
+    double exp;
+} jwt_claims;
+
+/* Reads identity.keys: a list of {id, alg: HS256|EdDSA, secret (base64, HS256) |
+ * public_key (base64, 32 bytes, EdDSA)}. NULL with err when absent (*absent = 1) or bad. */
+jwt_keys *jwt_keys_load(const cfg_node *identity, const char *file, char *err, size_t errlen);
+void jwt_keys_free(jwt_keys *k);
+
+/* Verifies token at time now (seconds): signature with a key of the token's alg (and kid,
+ * when given), exp (required, 60 s leeway), nbf, and the claims sub and name. Returns 0
+ * and fills out (free with jwt_claims_free), or -1 with a short reason in why. */
+int jwt_verify(const jwt_keys *k, const char *token, double now, jwt_claims *out, char *why,
+               size_t whylen);
+void jwt_claims_free(jwt_claims *c);
+
+#endif
