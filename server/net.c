@@ -727,8 +727,11 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     }
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        http_forget(r);
-        http_reset(r);
+        /* lws may call these without per-session data (an upgraded or aborted socket) */
+        if (r) {
+            http_forget(r);
+            http_reset(r);
+        }
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);

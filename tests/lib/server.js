@@ -86,7 +86,12 @@ async function startServer(opts = {}) {
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  let stopping = false;
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    // a server that dies on its own explains itself in the test output
+    if (!stopping && (code || signal)) console.error(`parley exited unexpectedly (${code ?? signal}):\n${log.slice(-4000)}`);
+    resolve({ code, signal });
+  }));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15000;
   for (;;) {
@@ -105,6 +110,7 @@ async function startServer(opts = {}) {
     get log() { return log; },
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      stopping = true;
       proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
       const r = await exited;
