@@ -298,7 +298,7 @@
   Thread.prototype.onEvent = function (m) {
     if (m.article && m.article !== this.article) return;
     var c = m.comment;
-    if (c && c.article !== this.article) return;
+    if (c && typeof c === 'object' && c.article !== this.article) return;
     if (m.type === 'comment') {
       var isNew = !this.comments.has(c.id);
       if (isNew && c.status === 'published') this.count++;
