@@ -60,6 +60,8 @@ void conn_error(conn_t *c, const json_t *id, perr_t code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Marks c to close with code (and reason) once its queue has been written. */
 void conn_close(conn_t *c, int code);
+/* Writes m at once when the socket is not choked; 0 when written, -1 to queue it. */
+int conn_write_now(conn_t *c, msg_t *m);
 /* Asks lws for a writable callback. */
 void conn_wake(conn_t *c);
 

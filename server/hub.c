@@ -58,6 +58,9 @@ void msg_unref(msg_t *m) {
 
 int conn_enqueue(conn_t *c, msg_t *m) {
     if (c->close_code) return -1;
+    /* Nothing waiting and the socket takes more: write now. Asking lws for a writable
+     * callback costs two epoll_ctl calls per message, which is what limits fan-out. */
+    if (c->qlen == 0 && conn_write_now(c, m) == 0) return 0;
     if (c->qlen >= q_max_msgs || c->qbytes + m->len > q_max_bytes) {
         clog_warn(c->id, "hub: send queue full (%u messages, %zu bytes): closing slow reader",
                   c->qlen, c->qbytes);

@@ -92,6 +92,18 @@ void conn_wake(conn_t *c) {
     if (c->wsi) lws_callback_on_writable(c->wsi);
 }
 
+int conn_write_now(conn_t *c, msg_t *m) {
+    if (!c->wsi || !c->established || lws_send_pipe_choked(c->wsi)) return -1;
+    /* lws keeps what the kernel does not take and sends it when the socket drains */
+    if (lws_write(c->wsi, msg_payload(m), m->len, LWS_WRITE_TEXT) < 0) {
+        conn_close(c, 1011);
+        return 0;
+    }
+    metrics.frames_out++;
+    metrics.bytes_out += m->len;
+    return 0;
+}
+
 static void queue_clear(conn_t *c) {
     while (c->qlen) {
         msg_unref(c->q[c->qhead]);
