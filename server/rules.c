@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "dict.h"
@@ -229,12 +230,13 @@ static pcre2_code *compile(const char *pattern, uint32_t flags, char *why, size_
     return re;
 }
 
+/* Possessive, bounded label groups: a dotted run like "a.b.c.d..." costs linear time. */
 static const char *link_pattern =
-    "(?:https?://|www\\.)[^\\s<>\"']+"
-    "|\\b[a-z0-9][a-z0-9-]{0,62}(?:\\.[a-z0-9-]{1,63})*\\.(?:com|net|org|info|biz|io|co|ly|me|"
+    "(?:https?://|www\\.)[^\\s<>\"']++"
+    "|\\b(?:[a-z0-9][a-z0-9-]{0,62}\\.){1,4}+(?:com|net|org|info|biz|io|co|ly|me|"
     "tv|ru|cn|xyz|top|club|site|online|link|gl|us|uk|de|fr|in|tk|ml|ga|cf|gq|be|to|cc|ws|app|"
-    "dev|shop|store|live|news|blog|pro|website|space|fun|win|bid|loan|click)\\b(?:/[^\\s]*)?"
-    "|\\b[a-z0-9-]{2,}\\s*(?:\\(dot\\)|\\[dot\\]|\\{dot\\}|\\s+dot\\s+)\\s*(?:com|net|org|info|"
+    "dev|shop|store|live|news|blog|pro|website|space|fun|win|bid|loan|click)\\b(?:/[^\\s]*+)?"
+    "|\\b[a-z0-9-]{2,}+\\s*+(?:\\(dot\\)|\\[dot\\]|\\{dot\\}|\\s+dot\\s+)\\s*(?:com|net|org|info|"
     "io|co|ru|xyz|me|tv)\\b";
 
 #define FAIL(node, ...) do { cfg_error(err, errlen, file, node, __VA_ARGS__); goto fail; } while (0)
@@ -634,6 +636,12 @@ static void find_shouting(const rule_t *r, const char *text, found_t *f) {
     long upper = 0, letters = 0;
     size_t ncp = 0;
     while (left > 0) {
+        if (*p < 0x80) { /* ASCII: no table lookup */
+            if (*p >= 'A' && *p <= 'Z') upper++, letters++;
+            else if (*p >= 'a' && *p <= 'z') letters++;
+            p++, left--, ncp++;
+            continue;
+        }
         int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
         if (n <= 0) break;
@@ -659,8 +667,13 @@ static void find_repetition(const rule_t *r, const char *text, const norm_t *nt,
         int32_t cp = -2;
         utf8proc_ssize_t n = 0;
         if (left > 0) {
-            n = utf8proc_iterate(p, left, &cp);
-            if (n <= 0) break;
+            if (*p < 0x80) {
+                cp = *p;
+                n = 1;
+            } else {
+                n = utf8proc_iterate(p, left, &cp);
+                if (n <= 0) break;
+            }
         }
         /* a run of one character */
         if (cp == prev && cp != ' ') {
@@ -673,7 +686,7 @@ static void find_repetition(const rule_t *r, const char *text, const norm_t *nt,
             run_start = idx;
         }
         /* stacked combining marks */
-        if (cp >= 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN) {
+        if (cp >= 0x300 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN) {
             if (marks++ == 0) mark_start = idx;
         } else {
             if ((long)marks > r->max_marks) add_span(f, mark_start ? mark_start - 1 : 0, idx);
@@ -788,6 +801,8 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                     word_arg a = {&norms[fd], &f};
                     words_match(r->words, norms[fd].text, norms[fd].run, norms[fd].len, on_word, &a);
                 } else if (r->kind == KIND_LINKS) {
+                    /* every link form has a dot, a colon or a spelled-out "dot" */
+                    if (!strpbrk(texts[fd], ".:") && !strcasestr(texts[fd], "dot")) continue;
                     link_arg a = {r, 0, 0, strdup(texts[fd])};
                     find_regex(rs, rs->link_re, rs->link_md, texts[fd], &f, on_link, &a);
                     total_links += a.counted;
