@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# make bench: Parley and a Node ws peer under the same load generator, on loopback.
+#   bash bench/run.sh          full run (< 10 minutes) -> docs/BENCHMARKS.md and .json
+#   bash bench/run.sh --quick  small N (< 60 s), checks the harness works and loses nothing
+# Everything started here is stopped on exit, even when interrupted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+WORK=$(mktemp -d /tmp/parley-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PKGS="libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n"
+cc -O2 -Wall -Wextra -Werror -o build/loadgen bench/loadgen.c
+cc -O2 -Wall -Wextra -Werror -Iserver $(pkg-config --cflags jansson) -o build/rulebench bench/rulebench.c \
+  $(ls build/obj/*.o | grep -v '/main.o$') $(pkg-config --libs $PKGS) -lpthread -lm
+
+# The bench config: the repo's rules, with the limits meant for one reader opened up
+# (every connection comes from one address and posts far faster than a person).
+CONFIG=$WORK/moderation.yml
+sed -e 's/max_connections_per_ip: [0-9]*/max_connections_per_ip: 0/' \
+    -e 's/client_rate: [0-9]*/client_rate: 100000/' -e 's/client_burst: [0-9]*/client_burst: 100000/' \
+    -e "s#\([[ ]\)rules/#\1$ROOT/rules/#g" moderation.yml |
+  awk '/kind: rate/{r=1} r && /max:/{sub(/max: [0-9]+/, "max: 1000000"); r=0} {print}' > "$CONFIG"
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_up() { for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "bench: nothing answers on $1" >&2; return 1; }
+rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+sock_pages() { awk '/^TCP:/{for(i=1;i<=NF;i++) if($i=="mem") print $(i+1)}' /proc/net/sockstat; }
+
+start_parley() { # port datadir [extra config file]
+  build/parley serve --config "${3:-$CONFIG}" --listen "127.0.0.1:$1" --data "$2" --log-level warn 2>>"$WORK/parley.log" &
+  PIDS+=($!); LAST=$!; wait_up "$1"
+}
+start_peer() {
+  node bench/peers/ws-room.js "$1" 2>>"$WORK/peer.log" &
+  PIDS+=($!); LAST=$!; wait_up "$1"
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+RESULTS=$WORK/results.jsonl
+: > "$RESULTS"
+record() { # scenario server json...
+  echo "{\"scenario\":\"$1\",\"server\":\"$2\",\"result\":$3}" >> "$RESULTS"
+  echo "  $1 [$2] $(echo "$3" | head -c 300)"
+}
+
+# ---- a. idle capacity ----
+idle() { # server-kind port pid conns
+  local before k0 out after k1
+  before=$(rss "$3"); k0=$(sock_pages)
+  out=$(build/loadgen --port "$2" --mode idle --conns "$4" --articles 100 --hold 2 --drain 0 --prefix idle)
+  after=$(rss "$3"); k1=$(sock_pages)
+  record a_idle "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after,\"kernel_pages_before\":$k0,\"kernel_pages_after\":$k1}"
+}
+
+# ---- b. fan-out; d. slow readers ----
+fanout() { # name kind port conns articles rate seconds
+  local out
+  out=$(build/loadgen --port "$3" --conns "$4" --articles "$5" --posters 2 --rate "$6" --duration "$7" --drain 3 --prefix "$1-$6-$RANDOM")
+  record "$1" "$2" "$out"
+}
+slow() { # kind port pid conns
+  local before out after
+  before=$(rss "$3")
+  out=$(build/loadgen --port "$2" --mode slow --slow 0.1 --conns "$4" --articles 10 --posters 2 --rate 50 --duration "$5" --drain 3 --prefix slow-$RANDOM)
+  after=$(rss "$3")
+  record d_slow "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after}"
+}
+
+if [ $QUICK = 1 ]; then
+  N_IDLE=300; N_FAN=200; RATES="10"; SECS=2; N_SLOW=200; SLOW_SECS=3; BIG_ARTICLES=2
+else
+  N_IDLE=19000; N_FAN=10000; RATES="1 10 100"; SECS=5; N_SLOW=2000; SLOW_SECS=8; BIG_ARTICLES=100
+fi
+
+echo "bench: a, b, d on parley"
+P=$(free_port); start_parley "$P" "$WORK/d1"; PARLEY=$LAST
+idle parley "$P" "$PARLEY" "$N_IDLE"
+stop "$PARLEY"; start_parley "$P" "$WORK/d2"; PARLEY=$LAST
+for r in $RATES; do fanout b_1x "parley" "$P" "$N_FAN" 1 "$r" "$SECS"; done
+for r in $RATES; do fanout b_many "parley" "$P" "$N_FAN" "$BIG_ARTICLES" "$r" "$SECS"; done
+slow parley "$P" "$PARLEY" "$N_SLOW" "$SLOW_SECS"
+echo "bench: c, write path"
+OUT=$(build/loadgen --port "$P" --mode write --conns 10 --articles 10 --posters 32 --inflight 16 --duration "$SECS" --drain 3 --prefix write)
+record c_write parley "$OUT"
+stop "$PARLEY"
+
+echo "bench: a, b, d on the ws peer"
+Q=$(free_port); start_peer "$Q"; PEER=$LAST
+idle peer "$Q" "$PEER" "$N_IDLE"
+stop "$PEER"; start_peer "$Q"; PEER=$LAST
+for r in $RATES; do fanout b_1x "peer" "$Q" "$N_FAN" 1 "$r" "$SECS"; done
+for r in $RATES; do fanout b_many "peer" "$Q" "$N_FAN" "$BIG_ARTICLES" "$r" "$SECS"; done
+slow peer "$Q" "$PEER" "$N_SLOW" "$SLOW_SECS"
+stop "$PEER"
+
+echo "bench: e, two processes and Redis"
+if command -v redis-server >/dev/null; then
+  RP=$(free_port)
+  redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no >/dev/null 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do redis-cli -p "$RP" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  { cat "$CONFIG"; printf 'redis:\n  url: "redis://127.0.0.1:%s"\n' "$RP"; } > "$WORK/redis.yml"
+  A=$(free_port); start_parley "$A" "$WORK/d3" "$WORK/redis.yml"
+  B=$(free_port); start_parley "$B" "$WORK/d3" "$WORK/redis.yml"
+  OUT=$(build/loadgen --port "$B" --post-port "$A" --conns $([ $QUICK = 1 ] && echo 100 || echo 1000) --articles 10 --posters 2 --rate 20 --duration "$SECS" --drain 3 --prefix redis)
+  record e_redis parley "$OUT"
+fi
+
+echo "bench: f, rule time per post"
+DATA=$(ls ../shared/data/*.jsonl 2>/dev/null || true)
+OUT=$(build/rulebench "$CONFIG" ${DATA:-/dev/null})
+record f_rules parley "$OUT"
+
+# The quick run only proves the harness: everything connected, nothing lost.
+if [ $QUICK = 1 ]; then
+  node -e '
+    const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+    let bad = 0;
+    for (const r of rows) {
+      const l = r.result.loadgen || r.result;
+      if (l.conns !== undefined && l.ready !== l.conns) { console.error(`${r.scenario}/${r.server}: ${l.ready}/${l.conns} ready`); bad++; }
+      if (l.losses !== undefined && l.losses > 0) { console.error(`${r.scenario}/${r.server}: ${l.losses} lost`); bad++; }
+      if (l.errors) { console.error(`${r.scenario}/${r.server}: ${l.errors} errors`); bad++; }
+    }
+    console.log(`bench-quick: ${rows.length} runs, ${bad ? bad + " problems" : "no losses, no errors"}`);
+    process.exit(bad ? 1 : 0);' "$RESULTS"
+  exit $?
+fi
+
+node bench/report.js "$RESULTS" docs/BENCHMARKS.md docs/BENCHMARKS.json
+echo "bench: wrote docs/BENCHMARKS.md"
