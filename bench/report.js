@@ -5,7 +5,9 @@ const os = require('node:os');
 const { execSync } = require('node:child_process');
 
 const [resultsFile, mdFile, jsonFile] = process.argv.slice(2);
-const rows = fs.readFileSync(resultsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+// results.jsonl from a run, or a BENCHMARKS.json written before (to regenerate the text)
+const rows = resultsFile.endsWith('.json') ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).runs
+  : fs.readFileSync(resultsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const sh = (c) => { try { return execSync(c, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
 const machine = {
   date: new Date().toISOString(),
@@ -13,7 +15,8 @@ const machine = {
   memory_gib: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(),
   commit: sh('git rev-parse --short HEAD'),
 };
-fs.writeFileSync(jsonFile, JSON.stringify({ machine, runs: rows }, null, 2) + '\n');
+if (!resultsFile.endsWith('.json')) fs.writeFileSync(jsonFile, JSON.stringify({ machine, runs: rows }, null, 2) + '\n');
+else Object.assign(machine, JSON.parse(fs.readFileSync(resultsFile, 'utf8')).machine);
 
 const find = (scenario, server) => rows.filter((r) => r.scenario === scenario && r.server === server);
 const lg = (r) => r.result.loadgen || r.result;
