@@ -40,6 +40,8 @@ static void drop_link(const redisAsyncContext *dying, const char *why);
 
 uint64_t bus_now_ms(void) { return loop ? uv_now(loop) : 0; }
 
+bool bus_shared(void) { return enabled && cmd_up; }
+
 const char *bus_state(void) {
     if (!enabled) return "local";
     return cmd_up && sub_up ? "connected" : "down";
@@ -438,7 +440,7 @@ typedef struct {
 static void on_counters(redisAsyncContext *ac, void *r, void *priv) {
     counter_req *q = priv;
     redisReply *reply = r;
-    long vals[4] = {0}, ttl = 0;
+    long vals[BUS_COUNTERS_MAX] = {0}, ttl = 0;
     pending--;
     if (reply && reply->type == REDIS_REPLY_ARRAY && (int)reply->elements == 2 * q->n) {
         for (int i = 0; i < q->n; i++) {
@@ -453,11 +455,11 @@ static void on_counters(redisAsyncContext *ac, void *r, void *priv) {
 }
 
 void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg) {
-    if (n > 4) n = 4;
+    if (n > BUS_COUNTERS_MAX) n = BUS_COUNTERS_MAX;
     if (enabled && cmd_up) {
-        char k[4][512], nk[16];
-        const char *argv[7];
-        size_t lens[7];
+        char k[BUS_COUNTERS_MAX][512], nk[16];
+        const char *argv[3 + BUS_COUNTERS_MAX];
+        size_t lens[3 + BUS_COUNTERS_MAX];
         snprintf(nk, sizeof nk, "%d", n);
         argv[0] = "EVAL", lens[0] = 4;
         argv[1] = get_script, lens[1] = strlen(get_script);
@@ -474,7 +476,7 @@ void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *ar
         if (command(cmd, on_counters, q, 3 + n, argv, lens)) return;
         free(q); /* not sent: answer from here */
     }
-    long vals[4] = {0}, ttl = 0;
+    long vals[BUS_COUNTERS_MAX] = {0}, ttl = 0;
     uint64_t now = bus_now_ms();
     for (int i = 0; i < n; i++) {
         local_counter *c = local_get(keys[i], now);

@@ -34,7 +34,10 @@ void bus_room_closed(const char *article);
  * starts its window at its first increment and is gone when the window ends. */
 void bus_counter_add(const char *key, long window_ms);
 void bus_counter_reset(const char *key);
-/* Reads up to 4 counters; cb gets their values and the longest time left (ms) of their
+#define BUS_COUNTERS_MAX 8
+/* True when counters are shared with other processes right now (Redis up). */
+bool bus_shared(void);
+/* Reads up to BUS_COUNTERS_MAX counters; cb gets their values and the longest time left (ms) of their
  * windows, on the loop, possibly before bus_counter_get returns. */
 typedef void (*bus_counter_cb)(const long *vals, long ttl_ms, void *arg);
 void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg);

@@ -41,6 +41,7 @@ typedef struct {
     char **articles;
     int narticles;
     json_t *effects;         /* sent by the loop after the commit (moderation.h) */
+    long *shared;            /* post: counts of the rules' shared windows, or NULL */
 } cjob;
 
 static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
@@ -76,6 +77,7 @@ static void cjob_free(cjob *j) {
     json_decref(j->pages);
     json_decref(j->counts);
     json_decref(j->effects);
+    free(j->shared);
     for (int i = 0; i < j->narticles; i++) free(j->articles[i]);
     free(j->articles);
     if (j->rs) ruleset_put(j->rs);
@@ -311,7 +313,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
     rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
                       .author = j->author_id, .ip_hash = j->ip_hash,
                       .author_posts = author_posts(db, j->author_id),
-                      .now = (double)store_now_ms() / 1000.0};
+                      .now = (double)store_now_ms() / 1000.0, .shared_counts = j->shared};
     rules_result res;
     memset(&res, 0, sizeof res);
     if (rules_eval(j->rs->rules, srv.rules_state, &in, &res)) {
@@ -464,6 +466,12 @@ static void done_post(store_job *job) {
     cjob_free(j);
 }
 
+static void shared_counted(const long *vals, long ttl_ms, void *arg) {
+    cjob *j = arg;
+    for (size_t i = 0; i < BUS_COUNTERS_MAX; i++) j->shared[i] = vals[i];
+    store_submit(srv.store, &j->job);
+}
+
 void comments_post(conn_t *c, const json_t *id, post_input *in) {
     cjob *j = cjob_new(c, id, run_post, done_post);
     j->article = in->article;
@@ -474,7 +482,23 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     j->parent = in->parent;
     j->guest = !c->signed_in;
     j->rs = ruleset_get();
-    store_submit(srv.store, &j->job);
+    /* With several processes, rate windows and the duplicate memory are counted in Redis
+     * first, so every process sees every post; without it, the rules keep their own. */
+    rules_shared_key keys[BUS_COUNTERS_MAX];
+    rules_input ri = {.title = j->title, .body = j->body, .name = j->name, .article = j->article,
+                      .author = j->author_id, .ip_hash = j->ip_hash};
+    size_t n = bus_shared() ? rules_shared_keys(j->rs->rules, &ri, keys, BUS_COUNTERS_MAX) : 0;
+    if (n == 0) {
+        store_submit(srv.store, &j->job);
+        return;
+    }
+    const char *names[BUS_COUNTERS_MAX];
+    j->shared = calloc(BUS_COUNTERS_MAX, sizeof *j->shared);
+    for (size_t i = 0; i < n; i++) {
+        names[i] = keys[i].key[0] ? keys[i].key : "none";
+        if (keys[i].key[0]) bus_counter_add(keys[i].key, keys[i].window_ms);
+    }
+    bus_counter_get(names, (int)n, shared_counted, j);
 }
 
 /* ---- Edit and delete ---- */

@@ -236,7 +236,7 @@ static const char *link_pattern =
     "|\\b(?:[a-z0-9][a-z0-9-]{0,62}\\.){1,4}+(?:com|net|org|info|biz|io|co|ly|me|"
     "tv|ru|cn|xyz|top|club|site|online|link|gl|us|uk|de|fr|in|tk|ml|ga|cf|gq|be|to|cc|ws|app|"
     "dev|shop|store|live|news|blog|pro|website|space|fun|win|bid|loan|click)\\b(?:/[^\\s]*+)?"
-    "|\\b[a-z0-9-]{2,}+\\s*+(?:\\(dot\\)|\\[dot\\]|\\{dot\\}|\\s+dot\\s+)\\s*(?:com|net|org|info|"
+    "|\\b[a-z0-9-]{2,}+(?:\\s*(?:\\(dot\\)|\\[dot\\]|\\{dot\\})|\\s+dot)\\s*+(?:com|net|org|info|"
     "io|co|ru|xyz|me|tv)\\b";
 
 #define FAIL(node, ...) do { cfg_error(err, errlen, file, node, __VA_ARGS__); goto fail; } while (0)
@@ -766,6 +766,48 @@ static void fire(rules_result *out, const rule_t *r, rules_field_t fd, const fou
     push_hit(out, r, fd, f, score);
 }
 
+/* The state key of a rate or duplicate rule for this post into out; 0 when the rule does
+ * not apply (no author or address; a body too short to call a duplicate). */
+static int state_key(const rule_t *r, const rules_input *in, const norm_t *body, char *out,
+                     size_t outlen) {
+    if (r->kind == KIND_RATE) {
+        const char *who = r->per == PER_AUTHOR ? in->author
+                          : r->per == PER_IP ? in->ip_hash : in->article;
+        if (!who || !*who) return 0;
+        snprintf(out, outlen, "rate:%s:%s", r->name, who);
+        return 1;
+    }
+    if (!body || body->len < 3) return 0;
+    unsigned char h[16];
+    crypto_generichash_state gs;
+    crypto_generichash_init(&gs, NULL, 0, sizeof h);
+    crypto_generichash_update(&gs, (const unsigned char *)r->name, strlen(r->name) + 1);
+    if (r->by_author)
+        crypto_generichash_update(&gs, (const unsigned char *)in->author, strlen(in->author) + 1);
+    crypto_generichash_update(&gs, (const unsigned char *)body->text, body->len);
+    crypto_generichash_final(&gs, h, sizeof h);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(out, outlen, "dup:%s", hex);
+    return 1;
+}
+
+size_t rules_shared_keys(const rules_t *rs, const rules_input *in, rules_shared_key *out,
+                         size_t max) {
+    norm_t body;
+    bool have = !norm_text(in->body ? in->body : "", strlen(in->body ? in->body : ""), &body);
+    size_t n = 0;
+    for (int i = 0; i < rs->nrules && n < max; i++) {
+        const rule_t *r = &rs->rules[i];
+        if (r->kind != KIND_RATE && r->kind != KIND_DUPLICATE) continue;
+        out[n].window_ms = (long)(r->window * 1000);
+        if (!state_key(r, in, have ? &body : NULL, out[n].key, sizeof out[n].key)) out[n].key[0] = '\0';
+        n++;
+    }
+    if (have) norm_free(&body);
+    return n;
+}
+
 int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rules_result *out) {
     memset(out, 0, sizeof *out);
     const char *texts[3] = {in->title ? in->title : "", in->body ? in->body : "",
@@ -774,6 +816,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
     bool have_norm[3] = {false, false, false};
     decision_t forced = DECISION_PUBLISH;
     const char *message = NULL;
+    size_t shared_at = 0;
 
     for (int i = 0; i < rs->nrules; i++) {
         const rule_t *r = &rs->rules[i];
@@ -840,38 +883,24 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
             }
             break;
         }
-        case KIND_DUPLICATE: {
-            if (!have_norm[FIELD_BODY] &&
+        case KIND_DUPLICATE:
+        case KIND_RATE: {
+            size_t k = shared_at++;
+            char key[200];
+            if (r->kind == KIND_DUPLICATE && !have_norm[FIELD_BODY] &&
                 !norm_text(texts[FIELD_BODY], strlen(texts[FIELD_BODY]), &norms[FIELD_BODY]))
                 have_norm[FIELD_BODY] = true;
-            if (!have_norm[FIELD_BODY] || norms[FIELD_BODY].len < 3) break;
-            unsigned char h[16];
-            crypto_generichash_state gs;
-            crypto_generichash_init(&gs, NULL, 0, sizeof h);
-            crypto_generichash_update(&gs, (const unsigned char *)r->name, strlen(r->name) + 1);
-            if (r->by_author)
-                crypto_generichash_update(&gs, (const unsigned char *)in->author, strlen(in->author) + 1);
-            crypto_generichash_update(&gs, (const unsigned char *)norms[FIELD_BODY].text,
-                                      norms[FIELD_BODY].len);
-            crypto_generichash_final(&gs, h, sizeof h);
-            char key[33];
-            sodium_bin2hex(key, sizeof key, h, sizeof h);
-            if (window_add(st->seen, key, in->now, r->window) > 1) {
+            if (!state_key(r, in, have_norm[FIELD_BODY] ? &norms[FIELD_BODY] : NULL, key, sizeof key))
+                break;
+            long n = in->shared_counts ? in->shared_counts[k]
+                                       : (long)window_add(r->kind == KIND_DUPLICATE ? st->seen : st->windows,
+                                                          key, in->now, r->window);
+            if (r->kind == KIND_DUPLICATE ? n > 1 : n > r->max) {
                 found_t f;
                 memset(&f, 0, sizeof f);
                 f.matches = 1;
-                fire(out, r, FIELD_NONE, &f, true, &forced, &message);
+                fire(out, r, FIELD_NONE, r->kind == KIND_DUPLICATE ? &f : NULL, true, &forced, &message);
             }
-            break;
-        }
-        case KIND_RATE: {
-            const char *who = r->per == PER_AUTHOR ? in->author
-                              : r->per == PER_IP ? in->ip_hash : in->article;
-            if (!who || !*who) break;
-            char key[512];
-            snprintf(key, sizeof key, "%s\x1f%s", r->name, who);
-            if ((long)window_add(st->windows, key, in->now, r->window) > r->max)
-                fire(out, r, FIELD_NONE, NULL, true, &forced, &message);
             break;
         }
         case KIND_NEWCOMER:

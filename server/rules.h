@@ -27,7 +27,23 @@ typedef struct {
     const char *ip_hash;  /* hex keyed hash of the client address, or "" */
     long author_posts;    /* the author's earlier posts on record (any status); -1 unknown */
     double now;           /* wall clock in seconds (tests pass their own) */
+    /* Counts from windows shared by several processes (Redis), one per entry of
+     * rules_shared_keys() and including this post; NULL: use the process's own state. */
+    const long *shared_counts;
 } rules_input;
+
+/* A counter a stateful rule (rate, duplicate) needs for a post: key "" when the rule does
+ * not apply to it. */
+typedef struct {
+    char key[200];
+    long window_ms;
+} rules_shared_key;
+
+/* Lists, in rule order, one counter for each rate and duplicate rule; returns how many
+ * (at most max). The caller counts them where every process sees them and passes the
+ * counts back in rules_input.shared_counts. */
+size_t rules_shared_keys(const rules_t *r, const rules_input *in, rules_shared_key *out,
+                         size_t max);
 
 typedef enum { FIELD_TITLE = 0, FIELD_BODY, FIELD_NAME, FIELD_NONE } rules_field_t;
 

@@ -14,7 +14,8 @@ let redis, dir, procs = [];
 before(async () => {
   redis = await startRedis();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-redis-'));
-  const configText = baseConfig((t) => `${t.replace(/login_attempts: \d+/, 'login_attempts: 3')}\nredis:\n  url: "${redis.url}"\n  prefix: "t${process.pid}:"\n`);
+  const configText = baseConfig((t) => `${t.replace(/login_attempts: \d+/, 'login_attempts: 3')
+    .replace(/(name: flood-author\n\s+kind: rate\n\s+per: author\n\s+max: )\d+/, '$13')}\nredis:\n  url: "${redis.url}"\n  prefix: "t${process.pid}:"\n`);
   // one config file, three processes on one data dir, started together
   const config = path.join(dir, 'moderation.yml');
   fs.writeFileSync(config, configText);
@@ -120,6 +121,23 @@ test('login throttling is shared: failures on one process count on the others', 
   const codes = [];
   for (const p of [procs[0], procs[1], procs[2], procs[0]]) codes.push((await tryOn(p)).status);
   assert.deepEqual(codes, [401, 401, 401, 429]);
+});
+
+test('a shared rate limit holds across processes', async () => {
+  const cs = [];
+  for (const p of procs) {
+    const c = await Client.connect(p.wsUrl);
+    await c.request({ type: 'hello', guest_key: 'one-author-on-three-processes' });
+    cs.push(c);
+  }
+  const statuses = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await cs[i % 3].request({ type: 'post', article: 'rate-1', name: 'Fast', title: 't', body: `post number ${i} here` });
+    statuses.push(r.comment.status);
+  }
+  assert.deepEqual(statuses, ['published', 'published', 'published', 'pending'],
+    'the 4th post of one author within a minute is held, whichever process took it');
+  for (const c of cs) c.close();
 });
 
 test('one process killed: the other two are unaffected', async () => {
