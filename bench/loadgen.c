@@ -7,6 +7,7 @@
  * records its latency. Prints one JSON object: latency percentiles, deliveries/s, acks/s,
  * expected and received deliveries (losses), errors.
  *
+ * --procs K spreads the connections over K client processes (20,000 descriptors each).
  * Modes: idle (connect, subscribe, hold), fanout, write, slow (a fraction of subscribers
  * never read). Only loopback addresses are ever used; every loop is bounded in time. */
 #define _GNU_SOURCE
@@ -23,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,9 +43,17 @@ static struct {
     const char *host;
     int port, post_port, conns, articles, posters, src_addrs, inflight;
     double rate, duration, slow_frac, hold, drain;
+    int procs;
     const char *mode;
     char article_prefix[32];
-} opt = {"127.0.0.1", 8080, 0, 100, 1, 1, 1, 8, 10, 5, 0, 0, 2, "fanout", "bench"};
+} opt = {"127.0.0.1", 8080, 0, 100, 1, 1, 1, 8, 10, 5, 0, 0, 2, 1, "fanout", "bench"};
+
+/* Several client processes (--procs K; each is capped at 20,000 descriptors): child i
+ * holds every K-th subscriber from offset i, child 0 also posts. They connect, tell the
+ * parent over a pipe, wait for its go, run, and leave their figures in a file that the
+ * parent merges. */
+static int child_index = -1, ready_fd = -1, go_fd = -1;
+static char result_dir[64];
 
 static conn_t *conns;
 static int nconns, epfd;
@@ -292,12 +302,114 @@ static long rss_kib(void) {
     return v;
 }
 
+/* A child's figures: counters, subscribers ready per article, posts per article, then its
+ * latencies. */
+static int child_report(int ready, double active, double connect_secs, int nslow, int slow_alive,
+                        long rss0) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%d", result_dir, child_index);
+    FILE *f = fopen(path, "w");
+    if (!f) return 3;
+    long *per = calloc((size_t)opt.articles, sizeof *per);
+    for (int i = 0; i < opt.conns; i++)
+        if (!conns[i].slow && conns[i].state == ST_READY) per[conns[i].article]++;
+    fprintf(f, "%d %f %f %llu %llu %llu %llu %llu %llu %d %d %ld %zu\n", ready, active, connect_secs,
+            (unsigned long long)posts_sent, (unsigned long long)acks, (unsigned long long)rejected,
+            (unsigned long long)deliveries, (unsigned long long)errors, (unsigned long long)closed,
+            nslow, slow_alive, rss_kib() - rss0, nlat);
+    for (int a = 0; a < opt.articles; a++) fprintf(f, "%ld %llu\n", per[a], (unsigned long long)sent_per_article[a]);
+    fwrite(lat, sizeof *lat, nlat, f);
+    fclose(f);
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b);
+
+static int run_parent(void) {
+    snprintf(result_dir, sizeof result_dir, "/tmp/loadgen.XXXXXX");
+    if (!mkdtemp(result_dir)) die("mkdtemp");
+    int ready_pipe[2], go_pipes[64][2], k = opt.procs > 64 ? 64 : opt.procs;
+    if (pipe(ready_pipe)) die("pipe");
+    pid_t pids[64];
+    for (int i = 0; i < k; i++) {
+        if (pipe(go_pipes[i])) die("pipe");
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            child_index = i;
+            ready_fd = ready_pipe[1];
+            go_fd = go_pipes[i][0];
+            opt.procs = k;
+            return -1; /* main goes on as this child */
+        }
+    }
+    char b;
+    for (int i = 0; i < k; i++)
+        if (read(ready_pipe[0], &b, 1) != 1) die("barrier");
+    for (int i = 0; i < k; i++)
+        if (write(go_pipes[i][1], &b, 1) != 1) die("go");
+    int status, bad = 0;
+    for (int i = 0; i < k; i++) {
+        waitpid(pids[i], &status, 0);
+        bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+    }
+    /* merge */
+    unsigned long long posts = 0, acks_ = 0, rej = 0, del = 0, err = 0, cl = 0, expected = 0;
+    int ready = 0, nslow = 0, slow_alive = 0;
+    double active = 0, connect_secs = 0;
+    long rss = 0;
+    long *per = calloc((size_t)opt.articles, sizeof *per);
+    unsigned long long *sent = calloc((size_t)opt.articles, sizeof *sent);
+    for (int i = 0; i < k; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%d", result_dir, i);
+        FILE *f = fopen(path, "r");
+        if (!f) { bad = 1; continue; }
+        int r, ns, sa;
+        double ac, cs;
+        unsigned long long p, a, rj, d, e, c;
+        long rs;
+        size_t nl;
+        if (fscanf(f, "%d %lf %lf %llu %llu %llu %llu %llu %llu %d %d %ld %zu\n", &r, &ac, &cs, &p, &a, &rj,
+                   &d, &e, &c, &ns, &sa, &rs, &nl) != 13) { bad = 1; fclose(f); continue; }
+        ready += r, posts += p, acks_ += a, rej += rj, del += d, err += e, cl += c, nslow += ns;
+        slow_alive += sa, rss += rs;
+        if (ac > active) active = ac;
+        if (cs > connect_secs) connect_secs = cs;
+        for (int x = 0; x < opt.articles; x++) {
+            long pa;
+            unsigned long long sp;
+            if (fscanf(f, "%ld %llu\n", &pa, &sp) == 2) { per[x] += pa; sent[x] += sp; }
+        }
+        if (nlat + nl > caplat) { caplat = nlat + nl + 1; lat = realloc(lat, caplat * sizeof *lat); }
+        nlat += fread(lat + nlat, sizeof *lat, nl, f);
+        fclose(f);
+        unlink(path);
+    }
+    rmdir(result_dir);
+    for (int x = 0; x < opt.articles; x++) expected += (unsigned long long)per[x] * sent[x];
+    if (posts) expected = (unsigned long long)((double)expected * (double)(acks_ - rej) / (double)posts);
+    qsort(lat, nlat, sizeof *lat, cmp_u32);
+#define PPCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] / 1000.0 : 0)
+    printf("{\"mode\":\"%s\",\"procs\":%d,\"conns\":%d,\"ready\":%d,\"articles\":%d,\"posters\":%d,"
+           "\"rate\":%g,\"connect_seconds\":%.2f,\"active_seconds\":%.2f,\"posts_sent\":%llu,\"acks\":%llu,"
+           "\"acks_per_second\":%.1f,\"held_or_refused\":%llu,\"deliveries\":%llu,\"expected\":%llu,"
+           "\"losses\":%lld,\"deliveries_per_second\":%.1f,\"latency_ms\":{\"p50\":%.2f,\"p99\":%.2f,"
+           "\"p999\":%.2f,\"max\":%.2f},\"errors\":%llu,\"closed_by_server\":%llu,\"slow\":%d,"
+           "\"slow_still_open\":%d,\"loadgen_rss_kib\":%ld}\n",
+           opt.mode, k, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
+           posts, acks_, active > 0 ? (double)acks_ / active : 0, rej, del, expected,
+           (long long)expected - (long long)del, active > 0 ? (double)del / active : 0, PPCT(0.5),
+           PPCT(0.99), PPCT(0.999), PPCT(1.0), err, cl, nslow, slow_alive, rss);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     static const struct option lo[] = {
         {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"post-port", 1, 0, 'P'}, {"conns", 1, 0, 'n'},
         {"articles", 1, 0, 'm'}, {"posters", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"duration", 1, 0, 'd'},
         {"mode", 1, 0, 'M'}, {"slow", 1, 0, 's'}, {"src-addrs", 1, 0, 'a'}, {"inflight", 1, 0, 'i'},
-        {"hold", 1, 0, 'H'}, {"drain", 1, 0, 'D'}, {"prefix", 1, 0, 'x'}, {0, 0, 0, 0}};
+        {"hold", 1, 0, 'H'}, {"drain", 1, 0, 'D'}, {"prefix", 1, 0, 'x'}, {"procs", 1, 0, 'K'},
+        {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
@@ -316,6 +428,7 @@ int main(int argc, char **argv) {
         case 'H': opt.hold = atof(optarg); break;
         case 'D': opt.drain = atof(optarg); break;
         case 'x': snprintf(opt.article_prefix, sizeof opt.article_prefix, "%s", optarg); break;
+        case 'K': opt.procs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         default: fprintf(stderr, "see bench/loadgen.c for the options\n"); return 2;
         }
     }
@@ -324,9 +437,20 @@ int main(int argc, char **argv) {
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
+    if (opt.procs > 1) {
+        int rc = run_parent();
+        if (rc >= 0) return rc;
+    }
     int idle = !strcmp(opt.mode, "idle"), write_mode = !strcmp(opt.mode, "write");
     if (!strcmp(opt.mode, "slow") && opt.slow_frac <= 0) opt.slow_frac = 0.1;
     if (idle) opt.posters = 0;
+    int base_index = 0;
+    if (child_index >= 0) {
+        int share = opt.conns / opt.procs + (child_index < opt.conns % opt.procs);
+        base_index = child_index;
+        opt.conns = share;
+        if (child_index > 0) opt.posters = 0;
+    }
     nconns = opt.conns + opt.posters;
     conns = calloc((size_t)nconns, sizeof *conns);
     sent_per_article = calloc((size_t)opt.articles, sizeof *sent_per_article);
@@ -339,8 +463,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < opt.conns; i += 1000) {
         int end = i + 1000 < opt.conns ? i + 1000 : opt.conns;
         for (int j = i; j < end; j++) {
-            conns[j].article = j % opt.articles;
-            open_conn(&conns[j], opt.port, j);
+            int global = child_index >= 0 ? base_index + j * opt.procs : j;
+            conns[j].article = global % opt.articles;
+            open_conn(&conns[j], opt.port, global);
         }
         while (count_state(i, end, ST_READY) + count_state(i, end, ST_DEAD) < end - i && now_ns() < deadline)
             poll_once(50);
@@ -363,6 +488,10 @@ int main(int argc, char **argv) {
            now_ns() < deadline)
         poll_once(50);
 
+    if (child_index >= 0) { /* tell the parent we are connected; wait for everyone */
+        char b = 1;
+        if (write(ready_fd, &b, 1) != 1 || read(go_fd, &b, 1) != 1) return 3;
+    }
     uint64_t t0 = now_ns(), end = t0 + (uint64_t)((idle ? opt.hold : opt.duration) * 1e9);
     uint64_t next = t0, interval = opt.rate > 0 ? (uint64_t)(1e9 / opt.rate) : 0;
     int turn = 0;
@@ -395,7 +524,7 @@ int main(int argc, char **argv) {
     uint64_t expected_now = 0;
     while (now_ns() < drain_end) {
         poll_once(20);
-        if (pending_acks == 0 && !idle) {
+        if (pending_acks == 0 && !idle && opt.posters > 0) {
             expected_now = 0;
             for (int i = 0; i < opt.conns; i++)
                 if (!conns[i].slow && conns[i].state == ST_READY)
@@ -414,6 +543,7 @@ int main(int argc, char **argv) {
     /* held or refused posts are never delivered */
     uint64_t published_posts = acks >= rejected ? acks - rejected : 0;
     if (posts_sent) expected = (uint64_t)((double)expected * (double)published_posts / (double)posts_sent);
+    if (child_index >= 0) return child_report(ready, active, connect_secs, nslow, slow_alive, rss0);
     qsort(lat, nlat, sizeof *lat, cmp_u32);
 #define PCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] / 1000.0 : 0)
     printf("{\"mode\":\"%s\",\"conns\":%d,\"ready\":%d,\"articles\":%d,\"posters\":%d,\"rate\":%g,"

@@ -59,7 +59,7 @@ record() { # scenario server json...
 idle() { # server-kind port pid conns
   local before k0 out after k1
   before=$(rss "$3"); k0=$(sock_pages)
-  out=$(build/loadgen --port "$2" --mode idle --conns "$4" --articles 100 --hold 2 --drain 0 --prefix idle)
+  out=$(build/loadgen --port "$2" --mode idle --procs 2 --conns "$4" --articles 100 --hold 2 --drain 0 --prefix idle)
   after=$(rss "$3"); k1=$(sock_pages)
   record a_idle "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after,\"kernel_pages_before\":$k0,\"kernel_pages_after\":$k1}"
 }
