@@ -32,6 +32,7 @@ typedef struct {
     char *message;           /* reader-safe text for err */
     json_t *comment_json;    /* the comment as it now is */
     json_t *pages;           /* history: array of arrays of comments */
+    json_t *changes;         /* since: older comments changed since then (their state now) */
     bool has_older;
     int64_t count;
     char *old_status;        /* edit/delete: the status before */
@@ -75,6 +76,7 @@ static void cjob_free(cjob *j) {
     json_decref(j->req_id);
     json_decref(j->comment_json);
     json_decref(j->pages);
+    json_decref(j->changes);
     json_decref(j->counts);
     json_decref(j->effects);
     free(j->shared);
@@ -185,6 +187,25 @@ static int run_history(store_job *job, sqlite3 *db) {
         json_array_append_new(j->pages, page);
         sqlite3_finalize(st);
         j->has_older = true;
+        /* older comments edited, removed or approved after the comment `since` names */
+        st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ?1 AND "
+                         "id <= ?3 AND updated_at >= (SELECT created_at FROM comments WHERE id = "
+                         "?3) ORDER BY id");
+        if (!st) return PERR_INTERNAL;
+        sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, j->since);
+        j->changes = json_array();
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *c = comment_from_row(st);
+            const char *status = json_string_value(json_object_get(c, "status"));
+            const char *author = json_string_value(json_object_get(json_object_get(c, "author"), "id"));
+            bool visible = !strcmp(status, "published") ||
+                           (!strcmp(author, j->author_id) && (!strcmp(status, "pending") ||
+                                                              !strcmp(status, "rejected")));
+            if (!visible) json_object_set_new(c, "status", json_string("removed"));
+            json_array_append_new(j->changes, c);
+        }
+        sqlite3_finalize(st);
     } else {
         /* The newest page before `before` (or the newest of all), oldest first. */
         sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
@@ -210,8 +231,8 @@ static int run_history(store_job *job, sqlite3 *db) {
 }
 
 static void send_history(conn_t *c, cjob *j, bool subscribed) {
-    size_t npages = json_array_size(j->pages);
-    for (size_t i = 0; i < npages; i++) {
+    size_t npages = json_array_size(j->pages), i;
+    for (i = 0; i < npages; i++) {
         json_t *m = json_pack("{s:s, s:s, s:O, s:b, s:I}", "type", "history", "article",
                               j->article, "comments", json_array_get(j->pages, i), "has_older",
                               j->has_older, "count", (json_int_t)j->count);
@@ -219,6 +240,16 @@ static void send_history(conn_t *c, cjob *j, bool subscribed) {
         if (i + 1 < npages) json_object_set_new(m, "more", json_true());
         if (subscribed && j->since >= 0) json_object_set_new(m, "since", json_integer(j->since));
         if (conn_send_json(c, m)) return;
+    }
+    /* then what changed among the comments the reader already had */
+    json_t *cm;
+    json_array_foreach(j->changes, i, cm) {
+        const char *status = json_string_value(json_object_get(cm, "status"));
+        json_t *ev = !strcmp(status, "removed")
+                         ? json_pack("{s:s, s:s, s:O}", "type", "removed", "article", j->article,
+                                     "comment", json_object_get(cm, "id"))
+                         : json_pack("{s:s, s:O}", "type", "edited", "comment", cm);
+        if (conn_send_json(c, ev)) return;
     }
 }
 

@@ -110,6 +110,14 @@ static const char *const migrations[] = {
     "  text TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX reports_open ON reports(resolved, comment_id);",
+    /* 3: when a comment last changed, so a reader resuming with `since` hears of edits,
+     * removals and approvals of older comments too */
+    "ALTER TABLE comments ADD COLUMN updated_at INTEGER;"
+    "CREATE INDEX comments_updated ON comments(article, updated_at);"
+    "CREATE TRIGGER comments_touch AFTER UPDATE OF status, title, body ON comments BEGIN "
+    "  UPDATE comments SET updated_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
+    "  WHERE id = NEW.id; "
+    "END;",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -77,6 +77,25 @@ test('resume with since: exactly what was missed, nothing twice', async () => {
   a.close(); b.close();
 });
 
+test('resume with since also brings edits and removals of older comments', async () => {
+  const author = await Client.connect(srv.wsUrl);
+  await author.request({ type: 'hello', guest_key: 'resume-edit-author-key-1' });
+  const c0 = (await post(author, 'resume-2', { body: 'to be deleted' })).comment;
+  const c1 = (await post(author, 'resume-2', { body: 'to be edited' })).comment;
+  let r = await Client.connect(srv.wsUrl);
+  const h = await r.request({ type: 'subscribe', article: 'resume-2' });
+  assert.deepEqual(h.comments.map((c) => c.id), [c0.id, c1.id]);
+  await r.close();
+  await author.request({ type: 'edit', comment: c1.id, body: 'edited while you were away' });
+  await author.request({ type: 'delete', comment: c0.id });
+  r = await Client.connect(srv.wsUrl);
+  const h2 = await r.request({ type: 'subscribe', article: 'resume-2', since: c1.id });
+  assert.deepEqual(h2.comments, []);
+  assert.equal((await r.next('edited')).comment.body, 'edited while you were away');
+  assert.deepEqual(await r.next('removed'), { type: 'removed', article: 'resume-2', comment: c0.id });
+  author.close(); r.close();
+});
+
 test('one connection watches several articles; unsubscribe stops delivery', async () => {
   const a = await Client.connect(srv.wsUrl), w = await Client.connect(srv.wsUrl);
   await w.request({ type: 'subscribe', article: 'multi-a' });

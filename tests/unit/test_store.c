@@ -75,6 +75,8 @@ static void test_migration_from_v1(void **state) {
     sqlite3 *db = store_open_sync(sub);
     assert_int_equal(sqlite3_exec(db, "DROP TABLE notes; DROP TABLE bans; DROP TABLE audit; "
                                       "DROP TABLE sessions; DROP TABLE moderators; DROP INDEX reports_open; "
+                                      "DROP TRIGGER comments_touch; DROP INDEX comments_updated; "
+                                      "ALTER TABLE comments DROP COLUMN updated_at; "
                                       "ALTER TABLE comments DROP COLUMN moderated_by; "
                                       "INSERT INTO comments (article, author_id, author_name, body, "
                                       "status, created_at) VALUES ('a','g:1','n','b','published',1);"
@@ -82,12 +84,15 @@ static void test_migration_from_v1(void **state) {
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    /* opening it applies migration 2 and keeps the comment */
+    /* opening it applies every later migration and keeps the comment */
     db = store_open_sync(sub);
     assert_non_null(db);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version());
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM comments WHERE moderated_by IS NULL"), 1);
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM moderators"), 0);
+    /* a change stamps updated_at (migration 3's trigger) */
+    sqlite3_exec(db, "UPDATE comments SET status = 'removed'", NULL, NULL, NULL);
+    assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM comments WHERE updated_at > 1000"), 1);
     sqlite3_close(db);
 }
 
