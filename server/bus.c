@@ -237,8 +237,7 @@ static void done_catchup(store_job *job) {
     json_t *c;
     json_array_foreach(j->comments, i, c) {
         json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", c);
-        msg_t *m = msg_from_json(ev);
-        json_decref(ev);
+        msg_t *m = msg_take_json(ev);
         n += hub_publish(j->article, m, json_integer_value(json_object_get(c, "id"))) ? 1 : 0;
         msg_unref(m);
     }
@@ -492,8 +491,7 @@ void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *ar
 static void announce(const char *article, size_t reading) {
     json_t *ev = json_pack("{s:s, s:s, s:I}", "type", "presence", "article", article, "reading",
                            (json_int_t)reading);
-    msg_t *m = msg_from_json(ev);
-    json_decref(ev);
+    msg_t *m = msg_take_json(ev);
     hub_publish(article, m, 0);
     msg_unref(m);
 }

@@ -445,8 +445,7 @@ static int run_post(store_job *job, sqlite3 *db) {
  * id so each reader gets one once. */
 static void publish_event(const char *type, const char *article, json_t *comment) {
     json_t *ev = json_pack("{s:s, s:O}", "type", type, "comment", comment);
-    msg_t *m = msg_from_json(ev);
-    json_decref(ev);
+    msg_t *m = msg_take_json(ev);
     bool fresh = !strcmp(type, "comment");
     bus_article(article, m, fresh ? json_integer_value(json_object_get(comment, "id")) : 0);
     msg_unref(m);
@@ -455,8 +454,7 @@ static void publish_event(const char *type, const char *article, json_t *comment
 static void publish_removed(const char *article, int64_t id) {
     json_t *ev = json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article, "comment",
                            (json_int_t)id);
-    msg_t *m = msg_from_json(ev);
-    json_decref(ev);
+    msg_t *m = msg_take_json(ev);
     bus_article(article, m, 0);
     msg_unref(m);
 }

@@ -50,6 +50,12 @@ msg_t *msg_from_json(const json_t *j) {
     return m;
 }
 
+msg_t *msg_take_json(json_t *j) {
+    msg_t *m = msg_from_json(j);
+    json_decref(j);
+    return m;
+}
+
 void msg_unref(msg_t *m) {
     if (m && --m->refs == 0) free(m);
 }

@@ -22,6 +22,8 @@ typedef struct msg {
 msg_t *msg_new(const char *payload, size_t len);
 /* Serialises j compactly into a new message (refs = 1). */
 msg_t *msg_from_json(const json_t *j);
+/* The same, releasing j (the caller's reference is taken). */
+msg_t *msg_take_json(json_t *j);
 static inline unsigned char *msg_payload(msg_t *m);
 void msg_unref(msg_t *m);
 

@@ -125,8 +125,7 @@ void conn_close(conn_t *c, int code) {
 }
 
 int conn_send_json(conn_t *c, json_t *obj) {
-    msg_t *m = msg_from_json(obj);
-    json_decref(obj);
+    msg_t *m = msg_take_json(obj);
     int rc = conn_enqueue(c, m);
     msg_unref(m);
     return rc;
