@@ -93,7 +93,8 @@ void conn_wake(conn_t *c) {
 }
 
 int conn_write_now(conn_t *c, msg_t *m) {
-    if (!c->wsi || !c->established || lws_send_pipe_choked(c->wsi)) return -1;
+    /* lws_partial_buffered costs nothing; lws_send_pipe_choked would poll() the socket */
+    if (!c->wsi || !c->established || lws_partial_buffered(c->wsi)) return -1;
     /* lws keeps what the kernel does not take and sends it when the socket drains */
     if (lws_write(c->wsi, msg_payload(m), m->len, LWS_WRITE_TEXT) < 0) {
         conn_close(c, 1011);
