@@ -1,4 +1,9 @@
-/* jwt.c: compact JWS verification (HS256, EdDSA) with libsodium and jansson. */
+/* jwt.c: compact JWS verification (HS256, EdDSA) with libsodium and jansson.
+ *
+ * A token is header.payload.signature, each base64url without padding. The header's alg
+ * picks which keys may verify it: HS256 tokens only HS256 secrets, EdDSA tokens only
+ * Ed25519 public keys, so a public key can never be abused as an HMAC secret and "none"
+ * verifies nothing. */
 #include "jwt.h"
 
 #include <jansson.h>
@@ -54,6 +59,7 @@ jwt_keys *jwt_keys_load(const cfg_node *identity, const char *file, char *err, s
             goto fail;
         key_t_ *key = &k->keys[k->n++];
         const cfg_node *id = cfg_get(n, "id"), *alg = cfg_get(n, "alg");
+        const cfg_node *sec = cfg_get(n, "secret"), *pk = cfg_get(n, "public_key");
         if (!alg) {
             cfg_error(err, errlen, file, n, "a key needs 'alg' (HS256 or EdDSA)");
             goto fail;
@@ -63,10 +69,18 @@ jwt_keys *jwt_keys_load(const cfg_node *identity, const char *file, char *err, s
         if (id) {
             const char *s = cfg_str(id, file, err, errlen);
             if (!s) goto fail;
+            for (int i = 0; i < k->n - 1; i++)
+                if (k->keys[i].id && !strcmp(k->keys[i].id, s)) {
+                    cfg_error(err, errlen, file, id, "two keys have the id '%s'", s);
+                    goto fail;
+                }
             key->id = strdup(s);
         }
         if (!strcmp(a, "HS256")) {
-            const cfg_node *sec = cfg_get(n, "secret");
+            if (pk) {
+                cfg_error(err, errlen, file, pk, "an HS256 key has a 'secret', not a 'public_key'");
+                goto fail;
+            }
             const char *s = sec ? cfg_str(sec, file, err, errlen) : NULL;
             if (!s) {
                 if (!sec) cfg_error(err, errlen, file, n, "an HS256 key needs 'secret' (base64)");
@@ -80,7 +94,10 @@ jwt_keys *jwt_keys_load(const cfg_node *identity, const char *file, char *err, s
             }
         } else if (!strcmp(a, "EdDSA")) {
             key->eddsa = 1;
-            const cfg_node *pk = cfg_get(n, "public_key");
+            if (sec) {
+                cfg_error(err, errlen, file, sec, "an EdDSA key has a 'public_key', not a 'secret'");
+                goto fail;
+            }
             const char *s = pk ? cfg_str(pk, file, err, errlen) : NULL;
             if (!s) {
                 if (!pk) cfg_error(err, errlen, file, n, "an EdDSA key needs 'public_key' (base64)");
@@ -117,7 +134,7 @@ static json_t *part_json(const char *s, size_t len) {
     size_t n;
     if (len > 5000 || b64(s, len, buf, sizeof buf, &n, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
         return NULL;
-    return json_loadb((const char *)buf, n, 0, NULL);
+    return json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
 }
 
 #define WHY(...) do { snprintf(why, whylen, __VA_ARGS__); goto out; } while (0)
@@ -128,13 +145,17 @@ int jwt_verify(const jwt_keys *k, const char *token, double now, jwt_claims *out
     int rc = -1;
     memset(out, 0, sizeof *out);
     const char *d1 = strchr(token, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-    if (!k || !d1 || !d2 || strchr(d2 + 1, '.')) WHY("not a signed token");
+    if (!k || k->n == 0) WHY("no keys configured");
+    if (!d1 || !d2 || strchr(d2 + 1, '.')) WHY("not a signed token");
     hdr = part_json(token, (size_t)(d1 - token));
     pl = part_json(d1 + 1, (size_t)(d2 - d1 - 1));
     if (!json_is_object(hdr) || !json_is_object(pl)) WHY("malformed token");
     const char *alg = json_string_value(json_object_get(hdr, "alg"));
     const char *kid = json_string_value(json_object_get(hdr, "kid"));
     if (!alg || (strcmp(alg, "HS256") && strcmp(alg, "EdDSA"))) WHY("algorithm not accepted");
+    /* a kid that is not a string, or extensions the verifier must understand: refused */
+    if ((json_object_get(hdr, "kid") && !kid) || json_object_get(hdr, "crit"))
+        WHY("header not accepted");
     int eddsa = !strcmp(alg, "EdDSA");
     unsigned char sig[128];
     size_t siglen;
@@ -162,24 +183,28 @@ int jwt_verify(const jwt_keys *k, const char *token, double now, jwt_claims *out
     }
     if (!ok) WHY("bad signature");
     json_t *exp = json_object_get(pl, "exp"), *nbf = json_object_get(pl, "nbf");
+    json_t *iat = json_object_get(pl, "iat");
     if (!json_is_number(exp)) WHY("no expiry");
+    if ((nbf && !json_is_number(nbf)) || (iat && !json_is_number(iat))) WHY("bad 'nbf' or 'iat'");
     if (json_number_value(exp) + LEEWAY < now) WHY("expired");
-    if (json_is_number(nbf) && json_number_value(nbf) - LEEWAY > now) WHY("not valid yet");
+    if (nbf && json_number_value(nbf) - LEEWAY > now) WHY("not valid yet");
+    if (iat && json_number_value(iat) - LEEWAY > now) WHY("issued in the future");
     const char *sub = json_string_value(json_object_get(pl, "sub"));
     const char *name = json_string_value(json_object_get(pl, "name"));
     if (!sub || !*sub || strlen(sub) > 64) WHY("bad 'sub'");
     if (!name || !*name) WHY("no 'name'");
+    json_t *roles = json_object_get(pl, "roles"), *r;
+    size_t i;
+    if (roles && !json_is_array(roles)) WHY("'roles' is not a list");
+    json_array_foreach(roles, i, r) if (!json_is_string(r)) WHY("'roles' holds a non-string");
     out->sub = strdup(sub);
     out->name = strdup(name);
     out->exp = json_number_value(exp);
     const char *avatar = json_string_value(json_object_get(pl, "avatar"));
     if (avatar && !strncmp(avatar, "https://", 8) && strlen(avatar) < 500) out->avatar = strdup(avatar);
-    json_t *roles = json_object_get(pl, "roles");
-    if (json_is_array(roles)) {
+    if (roles) {
         out->roles = calloc(json_array_size(roles) + 1, sizeof *out->roles);
-        size_t i, n = 0;
-        json_t *r;
-        json_array_foreach(roles, i, r) if (json_is_string(r)) out->roles[n++] = strdup(json_string_value(r));
+        json_array_foreach(roles, i, r) out->roles[i] = strdup(json_string_value(r));
     }
     rc = 0;
 out:
