@@ -73,7 +73,7 @@ test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 test-node: $(BUILD)/parley
-	cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 integration/
+	cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 integration/ hostile/
 
 test-browser: $(BUILD)/parley
 	@if ls tests/browser/*.test.js >/dev/null 2>&1; then \

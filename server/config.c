@@ -14,7 +14,8 @@ static const char *const top_keys[] = {"server", "storage", "identity", "limits"
 static const char *const server_keys[] = {
     "listen", "web_root", "public_url", "origins", "behind_tls", "trust_proxy",
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
-    "client_burst", "queue_max_messages", "queue_max_bytes", NULL};
+    "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
+    NULL};
 static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
 static const char *const identity_keys[] = {"guests", "keys", NULL};
 static const char *const limits_keys[] = {"title", "body", "name", NULL};
@@ -122,6 +123,8 @@ static int read_server(config_t *c, const cfg_node *s, char *err, size_t errlen)
     OPT_BOOL(s, "trust_proxy", c->trust_proxy);
     OPT_LONG(s, "max_connections", 1, 1000000, c->max_connections);
     OPT_LONG(s, "max_connections_per_ip", 0, 1000000, c->max_connections_per_ip);
+    OPT_LONG(s, "max_sockets", 0, 10000000, c->max_sockets);
+    OPT_LONG(s, "max_sockets_per_ip", 0, 10000000, c->max_sockets_per_ip);
     OPT_LONG(s, "max_frame_bytes", 1024, 1 << 24, c->max_frame_bytes);
     OPT_DOUBLE(s, "client_rate", 0.1, 1e6, c->client_rate);
     OPT_DOUBLE(s, "client_burst", 1, 1e6, c->client_burst);
@@ -178,6 +181,8 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->web_root = strdup("web");
     c->max_connections = 19500;
     c->max_connections_per_ip = 64;
+    c->max_sockets = 0;          /* 0: max_connections + 256, below the descriptor limit */
+    c->max_sockets_per_ip = 128;
     c->max_frame_bytes = 16384;
     c->client_rate = 20;
     c->client_burst = 40;

@@ -21,6 +21,7 @@ typedef struct {
     int norigins;
     bool behind_tls, trust_proxy;
     long max_connections, max_connections_per_ip, max_frame_bytes;
+    long max_sockets, max_sockets_per_ip;  /* every socket from accept on (net.c) */
     double client_rate, client_burst;
     long queue_max_messages, queue_max_bytes;
 

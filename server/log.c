@@ -1,7 +1,9 @@
 /* log.c: plain stderr logging, one line an event. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -20,12 +22,54 @@ int log_level_parse(const char *s) {
     return -1;
 }
 
+/* ---- Repeats ----
+ *
+ * A line that an attacker can trigger at will (a refused socket, a bad frame) must not
+ * let them fill the disk: each call site (its format string) may log LOG_BURST lines a
+ * second; the rest are counted, and the next line that gets through says how many were
+ * left out. The table is small and direct-mapped: two sites sharing a slot only share a
+ * budget. */
+#define LOG_SLOTS 64
+#define LOG_BURST 10
+
+static struct {
+    const char *fmt;
+    time_t second;
+    unsigned count;
+    unsigned long suppressed;
+} slots[LOG_SLOTS];
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether a line from fmt may be written now; *skipped gets the lines left out before. */
+static int log_admit(const char *fmt, time_t now, unsigned long *skipped) {
+    size_t i = ((uintptr_t)fmt >> 3) % LOG_SLOTS;
+    int ok;
+    pthread_mutex_lock(&slots_lock);
+    if (slots[i].fmt != fmt || slots[i].second != now) {
+        if (slots[i].fmt != fmt) slots[i].suppressed = 0;
+        slots[i].fmt = fmt;
+        slots[i].second = now;
+        slots[i].count = 0;
+    }
+    ok = ++slots[i].count <= LOG_BURST;
+    if (ok) {
+        *skipped = slots[i].suppressed;
+        slots[i].suppressed = 0;
+    } else {
+        slots[i].suppressed++;
+    }
+    pthread_mutex_unlock(&slots_lock);
+    return ok;
+}
+
 void log_msg(log_level_t level, uint64_t conn, const char *fmt, ...) {
     if (level < min_level) return;
     char line[1024];
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
+    unsigned long skipped = 0;
+    if (!log_admit(fmt, tv.tv_sec, &skipped)) return;
     gmtime_r(&tv.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
@@ -34,6 +78,8 @@ void log_msg(log_level_t level, uint64_t conn, const char *fmt, ...) {
         n += snprintf(line + n, sizeof line - n, "c%llu ", (unsigned long long)conn);
     else
         n += snprintf(line + n, sizeof line - n, "- ");
+    if (skipped)
+        n += snprintf(line + n, sizeof line - n, "(%lu like this left out) ", skipped);
     va_list ap;
     va_start(ap, fmt);
     if (n < (int)sizeof line) vsnprintf(line + n, sizeof line - n, fmt, ap);

@@ -62,6 +62,10 @@ char *metrics_render(const char *extra) {
             metrics.connections_total);
     COUNTER("parley_handshakes_refused_total", "WebSocket handshakes refused.",
             metrics.refused_handshakes);
+    GAUGE("parley_sockets", "Open sockets of every kind, counted from accept.", metrics.sockets);
+    COUNTER("parley_sockets_total", "Sockets accepted.", metrics.sockets_total);
+    COUNTER("parley_sockets_refused_total", "Sockets closed at accept: over a cap.",
+            metrics.sockets_refused);
     GAUGE("parley_rooms", "Articles with at least one subscriber.", metrics.rooms);
     COUNTER("parley_frames_in_total", "WebSocket frames received.", metrics.frames_in);
     COUNTER("parley_frames_out_total", "WebSocket frames sent.", metrics.frames_out);

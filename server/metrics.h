@@ -22,6 +22,9 @@ typedef struct {
     uint64_t slow_closed;        /* readers closed with 1013 */
     uint64_t rate_limited;       /* times a connection was throttled */
     uint64_t refused_handshakes;
+    uint64_t sockets;            /* every open socket, from accept on (gauge) */
+    uint64_t sockets_total;      /* accepted since start */
+    uint64_t sockets_refused;    /* closed at accept: over a cap */
     uint64_t rooms;              /* gauge */
     _Atomic uint64_t commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last = +Inf */
     _Atomic uint64_t commit_count;

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +40,8 @@ static conn_t *throttled;            /* list through tnext */
 static dict_t *http_reqs;            /* "id" -> http_req */
 static uint64_t next_http_id;
 static void (*ws_hook)(conn_t *, struct lws *);
+static dict_t *sock_counts;          /* address hash -> (uintptr_t) sockets open */
+static long max_sockets;             /* every socket, from accept on */
 
 static struct {
     char method[8];
@@ -220,14 +226,139 @@ bool net_own_origin(struct lws *wsi, const char *origin) {
     return rest && !strcmp(rest, host);
 }
 
+/* ---- Sockets from accept on ----
+ *
+ * Every accepted socket is counted, whatever it turns into (HTTP, WebSocket, or nothing
+ * at all), so that no kind of idle socket can fill the process's descriptors. A socket
+ * past the total cap, or past the per-address cap, is closed at accept. Keeping the total
+ * below the descriptor limit also keeps accept() from failing with EMFILE, which lws would
+ * otherwise retry (and log) in a tight loop. Each counted wsi carries its address hash as
+ * its opaque user data (owned by the wsi; freed on LWS_CALLBACK_WSI_DESTROY). */
+
+static long sock_count_of(const char *iph) {
+    return (long)(uintptr_t)dict_get(sock_counts, iph);
+}
+
+static void sock_count_add(const char *iph, int delta) {
+    if (!sock_counts) return; /* lws frees its last sockets after net_stop() */
+    uintptr_t n = (uintptr_t)dict_get(sock_counts, iph) + (uintptr_t)(intptr_t)delta;
+    if (n)
+        dict_set(sock_counts, iph, (void *)n, NULL);
+    else
+        dict_del(sock_counts, iph);
+}
+
+static void fd_addr_hash(int fd, char iph[33]) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char addr[INET6_ADDRSTRLEN] = "unknown";
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof addr);
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof addr);
+    }
+    server_hash_hex(addr, strlen(addr), iph);
+}
+
+/* Whether a socket just accepted may stay: 0 yes, else 1 (lws closes it). */
+static int sock_filter(int fd) {
+    if (metrics.sockets >= (uint64_t)max_sockets || srv.shutting_down) {
+        metrics.sockets_refused++;
+        log_warn("net: refused a socket at accept: %llu sockets open (limit %ld)",
+                 (unsigned long long)metrics.sockets, max_sockets);
+        return 1;
+    }
+    /* Behind a proxy every socket comes from the proxy: the per-address caps then apply
+     * to WebSocket handshakes (X-Forwarded-For), not to sockets. */
+    if (srv.cfg.trust_proxy || srv.cfg.max_sockets_per_ip <= 0) return 0;
+    char iph[33];
+    fd_addr_hash(fd, iph);
+    if (sock_count_of(iph) >= srv.cfg.max_sockets_per_ip) {
+        metrics.sockets_refused++;
+        log_warn("net: refused a socket at accept: address %.8s has %ld sockets", iph,
+                 srv.cfg.max_sockets_per_ip);
+        return 1;
+    }
+    return 0;
+}
+
+static void sock_opened(struct lws *wsi) {
+    char *iph = malloc(33);
+    if (!iph) abort();
+    fd_addr_hash((int)lws_get_socket_fd(wsi), iph);
+    lws_set_opaque_user_data(wsi, iph);
+    sock_count_add(iph, +1);
+    metrics.sockets++;
+    metrics.sockets_total++;
+}
+
+static void sock_closed(struct lws *wsi) {
+    char *iph = lws_get_opaque_user_data(wsi);
+    if (!iph) return;
+    lws_set_opaque_user_data(wsi, NULL);
+    sock_count_add(iph, -1);
+    metrics.sockets--;
+    free(iph);
+}
+
+/* ---- Request size ----
+ *
+ * lws keeps a request's headers in one buffer (max_http_header_data) and drops the
+ * socket without a word when they do not fit. The buffer is made larger than what we
+ * accept, so that a request between what browsers send (16 KiB of headers, e.g. a host
+ * site's big cookies) and the buffer gets a status it can read: 414 for a long URI, 431
+ * for large headers. */
+#define HEADER_BUFFER 65000
+#define MAX_URI_BYTES 8192
+#define MAX_HEADER_BYTES 16384
+
+/* 0 when the request's size is acceptable, else the status to answer with. */
+static int request_size_status(struct lws *wsi) {
+    size_t uri = 0, all = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int n = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (n <= 0) continue;
+        all += (size_t)n;
+        if (t == WSI_TOKEN_GET_URI || t == WSI_TOKEN_POST_URI || t == WSI_TOKEN_HEAD_URI ||
+            t == WSI_TOKEN_OPTIONS_URI || t == WSI_TOKEN_PUT_URI || t == WSI_TOKEN_PATCH_URI ||
+            t == WSI_TOKEN_DELETE_URI || t == WSI_TOKEN_HTTP_URI_ARGS)
+            uri += (size_t)n;
+    }
+    if (uri > MAX_URI_BYTES) return 414;
+    if (all > MAX_HEADER_BYTES) return 431;
+    return 0;
+}
+
+/* True when the handshake asks for the parley.v1 subprotocol (among others). */
+static bool wants_parley_v1(struct lws *wsi) {
+    char list[256];
+    int n = lws_hdr_copy(wsi, list, sizeof list, WSI_TOKEN_PROTOCOL);
+    if (n <= 0) return false;
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ' || *tok == '\t') tok++;
+        size_t l = strlen(tok);
+        while (l && (tok[l - 1] == ' ' || tok[l - 1] == '\t')) tok[--l] = '\0';
+        if (!strcmp(tok, "parley.v1")) return true;
+    }
+    return false;
+}
+
 /* Checks a WebSocket handshake before the upgrade: path, Origin, connection caps.
  * Returns 0 to accept, else the HTTP status to refuse with. */
 static int check_upgrade(struct lws *wsi) {
     char uri[256] = "", origin[256] = "", addr[128], iph[33];
+    int big = request_size_status(wsi);
+    if (big) return big;
     lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
     if (strcmp(uri, "/ws") != 0) {
         log_info("net: refused WebSocket on path %.64s", uri);
         return 404;
+    }
+    if (!wants_parley_v1(wsi)) {
+        log_info("net: refused WebSocket without the parley.v1 subprotocol");
+        return 403;
     }
     if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
         !config_origin_allowed(&srv.cfg, origin) && !net_own_origin(wsi, origin)) {
@@ -376,6 +507,9 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
         return on_writeable(c, wsi);
     case LWS_CALLBACK_CLOSED:
         on_closed(c);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        sock_closed(wsi);
         return 0;
     default:
         return 0;
@@ -570,10 +704,12 @@ static int serve_static(http_req *r) {
 static int serve_healthz(http_req *r) {
     char body[256];
     snprintf(body, sizeof body,
-             "{\"status\":\"%s\",\"version\":\"%s\",\"connections\":%llu,\"rooms\":%zu,"
+             "{\"status\":\"%s\",\"version\":\"%s\",\"connections\":%llu,\"sockets\":%llu,"
+             "\"rooms\":%zu,"
              "\"redis\":\"%s\"}",
              srv.shutting_down ? "stopping" : "ok", PARLEY_VERSION,
-             (unsigned long long)metrics.connections, hub_rooms(), bus_state());
+             (unsigned long long)metrics.connections, (unsigned long long)metrics.sockets,
+             hub_rooms(), bus_state());
     http_header h = {"cache-control", "no-store"};
     return net_http_respond(r, srv.shutting_down ? 503 : 200, "application/json", &h, 1, body,
                             strlen(body));
@@ -668,6 +804,14 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
                          void *in, size_t len) {
     http_req *r = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return sock_filter((int)(intptr_t)in);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        sock_opened(wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        sock_closed(wsi);
+        return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
         int status = check_upgrade(wsi);
         if (!status) return 0;
@@ -685,6 +829,16 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         idkey(r->id, k);
         dict_set(http_reqs, k, r, NULL);
         snprintf(r->path, sizeof r->path, "%s", (const char *)in);
+        int big = request_size_status(wsi);
+        if (big) {
+            snprintf(r->method, sizeof r->method, "GET");
+            log_info("net: refused a request with %s", big == 414 ? "a URI over 8 KiB"
+                                                                : "headers over 16 KiB");
+            return respond_text(r, big, big == 414 ? "URI too long\n"
+                                                   : "request headers too large\n") < 0
+                       ? -1
+                       : 0;
+        }
         r->origin[0] = '\0';
         lws_hdr_copy(wsi, r->origin, sizeof r->origin, WSI_TOKEN_ORIGIN);
         if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
@@ -778,6 +932,15 @@ int net_start(uv_loop_t *loop) {
     memset(&info, 0, sizeof info);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
     http_reqs = dict_new();
+    sock_counts = dict_new();
+    /* Stay below the descriptor limit: files, the database, Redis and the log need some. */
+    struct rlimit rl;
+    long fd_cap = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                      ? (long)rl.rlim_cur - 100
+                      : 1000000;
+    max_sockets = srv.cfg.max_sockets > 0 ? srv.cfg.max_sockets : srv.cfg.max_connections + 256;
+    if (max_sockets > fd_cap) max_sockets = fd_cap;
+    if (max_sockets < 1) max_sockets = 1;
     uv_timer_init(loop, &throttle_timer);
     void *foreign[1] = {loop};
     info.port = srv.cfg.listen_port;
@@ -791,6 +954,7 @@ int net_start(uv_loop_t *loop) {
     info.signal_cb = lws_signal;
     info.timeout_secs = 20;
     info.max_http_header_pool = 256;
+    info.max_http_header_data = HEADER_BUFFER;
     info.pt_serv_buf_size = 32768;
     info.vhost_name = "parley";
     info.server_string = "parley";
@@ -814,4 +978,6 @@ void net_stop(void) {
     uv_close((uv_handle_t *)&throttle_timer, NULL);
     dict_free(http_reqs, NULL);
     http_reqs = NULL;
+    dict_free(sock_counts, NULL);
+    sock_counts = NULL;
 }
