@@ -13,6 +13,9 @@
 
 #define PAGE 50            /* comments per history page */
 #define SINCE_PAGE 500     /* comments per reply when replaying after `since` */
+
+/* Text bytes per replay page: a quarter of a reader's queue, so a page always fits. */
+static size_t replay_bytes(void) { return (size_t)srv.cfg.queue_max_bytes / 4; }
 #define EDIT_WINDOW_MS (5 * 60 * 1000)
 
 /* One reader operation. Created on the loop, run on the storage thread, finished and
@@ -26,6 +29,8 @@ typedef struct {
     bool guest;
     bool shadow;             /* post: its author is shadow-banned */
     int64_t since, before, comment, parent;
+    int64_t orig_since;      /* subscribe: the `since` the reader asked for */
+    bool more;               /* replay: pages remain after this one */
     ruleset_t *rs;
     /* results */
     perr_t err;              /* a refusal that still commits (a refused post is kept) */
@@ -169,43 +174,65 @@ static int run_history(store_job *job, sqlite3 *db) {
     cjob *j = (cjob *)job;
     j->pages = json_array();
     if (j->since >= 0) {
-        /* Everything after `since`, oldest first, in pages. */
+        /* One page of what came after `since`, oldest first: at most SINCE_PAGE comments
+         * and about REPLAY_BYTES of text, so a page always fits the reader's queue. The
+         * next page is read when this one has been written (done_subscribe). */
         sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
-                                       "article = ?1 AND id > ?3 AND " VISIBLE " ORDER BY id");
+                                       "article = ?1 AND id > ?3 AND " VISIBLE
+                                       " ORDER BY id LIMIT ?4");
         if (!st) return PERR_INTERNAL;
         sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, j->since);
+        sqlite3_bind_int(st, 4, SINCE_PAGE + 1);
         json_t *page = json_array();
+        size_t bytes = 0;
+        j->more = false;
         while (sqlite3_step(st) == SQLITE_ROW) {
-            if (json_array_size(page) == SINCE_PAGE) {
-                json_array_append_new(j->pages, page);
-                page = json_array();
+            if (json_array_size(page) == SINCE_PAGE || bytes > replay_bytes()) {
+                j->more = true;
+                break;
             }
+            bytes += 256 + (size_t)sqlite3_column_bytes(st, 7) +
+                     (size_t)sqlite3_column_bytes(st, 8) + (size_t)sqlite3_column_bytes(st, 4);
             json_array_append_new(page, comment_from_row(st));
         }
         json_array_append_new(j->pages, page);
         sqlite3_finalize(st);
-        j->has_older = true;
-        /* older comments edited, removed or approved after the comment `since` names */
-        st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ?1 AND "
-                         "id <= ?3 AND updated_at >= (SELECT created_at FROM comments WHERE id = "
-                         "?3) ORDER BY id");
+        /* Older comments exist when any visible one is at or before `since`. */
+        st = prepare(db, "SELECT EXISTS (SELECT 1 FROM comments WHERE article = ?1 AND "
+                         "id <= ?3 AND " VISIBLE ")");
         if (!st) return PERR_INTERNAL;
         sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, j->since);
-        j->changes = json_array();
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            json_t *c = comment_from_row(st);
-            const char *status = json_string_value(json_object_get(c, "status"));
-            const char *author = json_string_value(json_object_get(json_object_get(c, "author"), "id"));
-            bool visible = !strcmp(status, "published") ||
-                           (!strcmp(author, j->author_id) && (!strcmp(status, "pending") ||
-                                                              !strcmp(status, "rejected")));
-            if (!visible) json_object_set_new(c, "status", json_string("removed"));
-            json_array_append_new(j->changes, c);
-        }
+        sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, j->orig_since);
+        j->has_older = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
+        if (!j->more) {
+            /* Last page: older comments edited, removed or approved after the comment
+             * `since` names (at most a page of them; the newest changes win). */
+            st = prepare(db, "SELECT * FROM (SELECT " COMMENT_COLUMNS " FROM comments WHERE "
+                             "article = ?1 AND id <= ?3 AND updated_at >= (SELECT created_at "
+                             "FROM comments WHERE id = ?3) ORDER BY updated_at DESC LIMIT ?4) "
+                             "ORDER BY id");
+            if (!st) return PERR_INTERNAL;
+            sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, j->orig_since);
+            sqlite3_bind_int(st, 4, SINCE_PAGE);
+            j->changes = json_array();
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                json_t *c = comment_from_row(st);
+                const char *status = json_string_value(json_object_get(c, "status"));
+                const char *author =
+                    json_string_value(json_object_get(json_object_get(c, "author"), "id"));
+                bool visible = !strcmp(status, "published") ||
+                               (!strcmp(author, j->author_id) &&
+                                (!strcmp(status, "pending") || !strcmp(status, "rejected")));
+                if (!visible) json_object_set_new(c, "status", json_string("removed"));
+                json_array_append_new(j->changes, c);
+            }
+            sqlite3_finalize(st);
+        }
     } else {
         /* The newest page before `before` (or the newest of all), oldest first. */
         sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
@@ -237,8 +264,9 @@ static void send_history(conn_t *c, cjob *j, bool subscribed) {
                               j->article, "comments", json_array_get(j->pages, i), "has_older",
                               j->has_older, "count", (json_int_t)j->count);
         if (j->req_id) json_object_set(m, "id", j->req_id);
-        if (i + 1 < npages) json_object_set_new(m, "more", json_true());
-        if (subscribed && j->since >= 0) json_object_set_new(m, "since", json_integer(j->since));
+        if (i + 1 < npages || j->more) json_object_set_new(m, "more", json_true());
+        if (subscribed && j->since >= 0)
+            json_object_set_new(m, "since", json_integer(j->orig_since));
         if (conn_send_json(c, m)) return;
     }
     /* then what changed among the comments the reader already had */
@@ -253,6 +281,13 @@ static void send_history(conn_t *c, cjob *j, bool subscribed) {
     }
 }
 
+static void replay_next(conn_t *c, void *arg) {
+    cjob *j = arg;
+    store_submit(srv.store, &j->job);
+}
+
+static void replay_drop(void *arg) { cjob_free(arg); }
+
 static void done_subscribe(store_job *job) {
     cjob *j = (cjob *)job;
     conn_t *c = conn_by_id(j->conn_id);
@@ -261,6 +296,21 @@ static void done_subscribe(store_job *job) {
         if (job->status) {
             conn_error(c, j->req_id, (perr_t)job->status, "The history could not be read.");
             if (s && !s->active) hub_unsubscribe(c, j->article);
+        } else if (j->more && s) {
+            /* A page of a long replay: the next one is read once this one is written, so
+             * a replay never holds more than a page in memory or in the reader's queue.
+             * Live events wait (the subscription is pending) and come after the last
+             * page, which is read after their commits. */
+            send_history(c, j, true);
+            json_t *last = json_array_get(json_array_get(j->pages, 0),
+                                          json_array_size(json_array_get(j->pages, 0)) - 1);
+            j->since = json_integer_value(json_object_get(last, "id"));
+            json_decref(j->pages);
+            j->pages = NULL;
+            job->status = 0;
+            job->next = NULL;
+            conn_when_drained(c, replay_next, replay_drop, j);
+            return;
         } else {
             send_history(c, j, true);
             /* Live events from here on: everything earlier was in the history, since
@@ -298,6 +348,7 @@ void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_
     cjob *j = cjob_new(c, id, run_history, done_subscribe);
     j->article = strdup(article);
     j->since = since;
+    j->orig_since = since;
     store_submit(srv.store, &j->job);
 }
 

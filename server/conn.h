@@ -15,6 +15,15 @@
 
 struct lws;
 
+/* Work waiting for a connection's send queue to drain (replay pages are paced so).
+ * Owned by the connection: run once with fn, or released with drop when it closes. */
+typedef struct conn_waiter {
+    void (*fn)(conn_t *c, void *arg);
+    void (*drop)(void *arg);
+    void *arg;
+    struct conn_waiter *next;
+} conn_waiter;
+
 struct conn {
     struct lws *wsi;
     uint64_t id;
@@ -48,6 +57,8 @@ struct conn {
     struct conn *tnext;      /* in the throttled list */
 
     int close_code;          /* non-zero: close with this code at the next chance */
+
+    conn_waiter *waiters;    /* run when the send queue is empty again */
 };
 
 /* The live connection with this id, or NULL. */
@@ -62,6 +73,10 @@ void conn_error(conn_t *c, const json_t *id, perr_t code, const char *fmt, ...)
 void conn_close(conn_t *c, int code);
 /* Writes m at once when the socket is not choked; 0 when written, -1 to queue it. */
 int conn_write_now(conn_t *c, msg_t *m);
+/* Calls fn(c, arg) once everything queued on c has been written (at once when nothing
+ * is); when c closes first, drop(arg) is called instead. */
+void conn_when_drained(conn_t *c, void (*fn)(conn_t *, void *), void (*drop)(void *),
+                       void *arg);
 /* Asks lws for a writable callback. */
 void conn_wake(conn_t *c);
 

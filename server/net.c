@@ -111,6 +111,43 @@ int conn_write_now(conn_t *c, msg_t *m) {
     return 0;
 }
 
+static bool conn_drained(conn_t *c) {
+    return c->qlen == 0 && c->wsi && !lws_partial_buffered(c->wsi);
+}
+
+void conn_when_drained(conn_t *c, void (*fn)(conn_t *, void *), void (*drop)(void *),
+                       void *arg) {
+    if (c->close_code) {
+        drop(arg);
+        return;
+    }
+    if (conn_drained(c)) {
+        fn(c, arg);
+        return;
+    }
+    conn_waiter *w = malloc(sizeof *w), **tail = &c->waiters;
+    if (!w) abort();
+    *w = (conn_waiter){fn, drop, arg, NULL};
+    while (*tail) tail = &(*tail)->next;
+    *tail = w;
+    conn_wake(c);
+}
+
+/* Runs (or, when closing, drops) the waiters of a drained connection. */
+static void run_waiters(conn_t *c, bool drop) {
+    conn_waiter *w = c->waiters;
+    c->waiters = NULL;
+    while (w) {
+        conn_waiter *next = w->next;
+        if (drop || c->close_code)
+            w->drop(w->arg);
+        else
+            w->fn(c, w->arg);
+        free(w);
+        w = next;
+    }
+}
+
 static void queue_clear(conn_t *c) {
     while (c->qlen) {
         msg_unref(c->q[c->qhead]);
@@ -431,8 +468,14 @@ static int on_writeable(conn_t *c, struct lws *wsi) {
         metrics.bytes_out += m->len;
         msg_unref(m);
         if (n < 0) return -1;
-        if (c->qlen || c->close_code) lws_callback_on_writable(wsi);
+        if (c->qlen || c->close_code || c->waiters) lws_callback_on_writable(wsi);
         return 0;
+    }
+    if (c->waiters) {
+        if (lws_partial_buffered(wsi))
+            lws_callback_on_writable(wsi);
+        else
+            run_waiters(c, false);
     }
     if (c->close_code > 0) {
         const char *why = c->close_code == 1001   ? "server shutting down"
@@ -462,6 +505,7 @@ static void on_closed(conn_t *c) {
     dict_del(srv.conns, k);
     if (c->throttled) unthrottle(c);
     hub_unsubscribe_all(c);
+    run_waiters(c, true);
     queue_clear(c);
     free(c->q);
     free(c->rx);

@@ -131,6 +131,13 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
                    MAX_SUBS);
         return;
     }
+    sub_t *old = hub_find(c, article);
+    if (old && !old->active) {
+        /* one history at a time per article and connection: a replay in progress is not
+         * started again (each would hold a page of memory) */
+        conn_error(c, id, PERR_CONFLICT, "The history of this article is still being sent.");
+        return;
+    }
     bool created;
     hub_subscribe(c, article, &created);
     comments_subscribe(c, id, article, since);
