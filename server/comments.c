@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "flood.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
@@ -48,6 +49,7 @@ typedef struct {
     int narticles;
     json_t *effects;         /* sent by the loop after the commit (moderation.h) */
     long *shared;            /* post: counts of the rules' shared windows, or NULL */
+    size_t nshared_rules;    /* post: how many of them belong to the rules; flood's follow */
 } cjob;
 
 static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
@@ -415,6 +417,33 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
     return d;
 }
 
+/* Whether the author (or their address) already has as many held posts from the last
+ * hour as the configuration allows. */
+static bool pending_full(sqlite3 *db, cjob *j) {
+    int64_t since = store_now_ms() - 3600 * 1000;
+    struct {
+        const char *col, *val;
+        long max;
+    } caps[2] = {{"author_id", j->author_id, srv.cfg.pending_per_author},
+                 {"ip_hash", j->ip_hash, srv.cfg.pending_per_address}};
+    for (int i = 0; i < 2; i++) {
+        if (caps[i].max <= 0 || !caps[i].val || !caps[i].val[0]) continue;
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE %s = ? AND status = "
+                 "'pending' AND created_at > ? LIMIT %ld)",
+                 caps[i].col, caps[i].max);
+        sqlite3_stmt *st = prepare(db, sql);
+        if (!st) return false;
+        sqlite3_bind_text(st, 1, caps[i].val, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, since);
+        long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+        if (n >= caps[i].max) return true;
+    }
+    return false;
+}
+
 static int run_post(store_job *job, sqlite3 *db) {
     cjob *j = (cjob *)job;
     if (j->parent > 0) {
@@ -446,6 +475,14 @@ static int run_post(store_job *job, sqlite3 *db) {
                          : (d == DECISION_HOLD || mode == ARTICLE_PREMODERATED) ? "pending"
                          : ban == BAN_SHADOW                                    ? "shadow"
                                                                                 : "published";
+    if (!strcmp(status, "pending") && pending_full(db, j)) {
+        /* A burst reaches the queue as a few items, not thousands: past the cap, posts
+         * that would wait for review are refused and nothing is stored. */
+        free(dj);
+        j->message = strdup("You have comments waiting for review; please wait until a "
+                            "moderator has seen them.");
+        return PERR_RATE_LIMITED;
+    }
     sqlite3_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
                                    "author_name, author_guest, author_avatar, ip_hash, title, "
                                    "body, status, score, decision, created_at) VALUES "
@@ -549,10 +586,32 @@ static void done_post(store_job *job) {
 static void shared_counted(const long *vals, long ttl_ms, void *arg) {
     cjob *j = arg;
     for (size_t i = 0; i < BUS_COUNTERS_MAX; i++) j->shared[i] = vals[i];
+    if (flood_shared_over(vals + j->nshared_rules, BUS_COUNTERS_MAX - j->nshared_rules >= 2
+                                                       ? 2
+                                                       : BUS_COUNTERS_MAX - j->nshared_rules)) {
+        conn_t *c = conn_by_id(j->conn_id);
+        metrics.flood_refused++;
+        if (c)
+            conn_error(c, j->req_id, PERR_RATE_LIMITED,
+                       "You are posting too fast; wait a minute and try again.");
+        cjob_free(j);
+        return;
+    }
     store_submit(srv.store, &j->job);
 }
 
 void comments_post(conn_t *c, const json_t *id, post_input *in) {
+    if (flood_post_local(c->author_id, c->ip_hash, (uint64_t)store_now_ms())) {
+        metrics.flood_refused++;
+        conn_error(c, id, PERR_RATE_LIMITED,
+                   "You are posting too fast; wait a minute and try again.");
+        free(in->article);
+        free(in->title);
+        free(in->body);
+        free(in->name);
+        free(in->avatar);
+        return;
+    }
     cjob *j = cjob_new(c, id, run_post, done_post);
     j->article = in->article;
     j->title = in->title;
@@ -567,10 +626,18 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     rules_shared_key keys[BUS_COUNTERS_MAX];
     rules_input ri = {.title = j->title, .body = j->body, .name = j->name, .article = j->article,
                       .author = j->author_id, .ip_hash = j->ip_hash};
-    size_t n = bus_shared() ? rules_shared_keys(j->rs->rules, &ri, keys, BUS_COUNTERS_MAX) : 0;
-    if (n == 0) {
+    if (!bus_shared()) {
         store_submit(srv.store, &j->job);
         return;
+    }
+    size_t n = rules_shared_keys(j->rs->rules, &ri, keys, BUS_COUNTERS_MAX);
+    j->nshared_rules = n;
+    /* the hard flood limits ride in the same round trip */
+    char fkeys[2][200];
+    size_t nf = flood_shared_keys(j->author_id, j->ip_hash, fkeys);
+    for (size_t i = 0; i < nf && n < BUS_COUNTERS_MAX; i++, n++) {
+        memcpy(keys[n].key, fkeys[i], sizeof keys[n].key);
+        keys[n].window_ms = FLOOD_WINDOW_MS;
     }
     const char *names[BUS_COUNTERS_MAX];
     j->shared = calloc(BUS_COUNTERS_MAX, sizeof *j->shared);

@@ -18,7 +18,14 @@ static const char *const server_keys[] = {
     NULL};
 static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
 static const char *const identity_keys[] = {"guests", "keys", NULL};
-static const char *const limits_keys[] = {"title", "body", "name", NULL};
+static const char *const limits_keys[] = {"title",
+                                          "body",
+                                          "name",
+                                          "author_posts_per_minute",
+                                          "address_posts_per_minute",
+                                          "pending_per_author",
+                                          "pending_per_address",
+                                          NULL};
 static const char *const redis_keys[] = {"url", "password", "prefix", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
                                            "login_window_minutes", "report_hide_at", NULL};
@@ -194,6 +201,10 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->limit_title = 100;
     c->limit_body = 1000;
     c->limit_name = 40;
+    c->author_posts_per_minute = 10;
+    c->address_posts_per_minute = 30;
+    c->pending_per_author = 3;
+    c->pending_per_address = 10;
     c->log_level = LOG_INFO;
     c->session_hours = 12;
     c->idle_minutes = 60;
@@ -221,6 +232,10 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "title", 1, 10000, c->limit_title);
         OPT_LONG(sec, "body", 1, 100000, c->limit_body);
         OPT_LONG(sec, "name", 1, 200, c->limit_name);
+        OPT_LONG(sec, "author_posts_per_minute", 0, 1000000, c->author_posts_per_minute);
+        OPT_LONG(sec, "address_posts_per_minute", 0, 1000000, c->address_posts_per_minute);
+        OPT_LONG(sec, "pending_per_author", 0, 1000000, c->pending_per_author);
+        OPT_LONG(sec, "pending_per_address", 0, 1000000, c->pending_per_address);
     }
     if (section(root, "console", console_keys, &sec, f, err, errlen)) return -1;
     if (sec) {

@@ -31,6 +31,9 @@ typedef struct {
     bool guests;
 
     long limit_title, limit_body, limit_name;
+    /* hard posting limits (flood.c): past them posts are refused, not held */
+    long author_posts_per_minute, address_posts_per_minute;
+    long pending_per_author, pending_per_address;
 
     /* console: moderator sessions and reports */
     long session_hours, idle_minutes;

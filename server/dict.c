@@ -1,6 +1,9 @@
 /* dict.c: chained hashing with power-of-two tables, grown at load factor 1. */
 #include "dict.h"
 
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +21,29 @@ struct dict {
     size_t size;
 };
 
-/* FNV-1a, 64 bit: keys are short (article ids, hashes). */
+/* Keys come from clients (article ids, names, addresses): the hash is SipHash-2-4 with a
+ * key drawn at start-up (libsodium's crypto_shorthash), as Redis seeds its dict, so no
+ * one can choose keys that collide and turn lookups linear. */
+static unsigned char seed[crypto_shorthash_KEYBYTES];
+static atomic_bool seeded;
+
+void dict_seed(void) {
+    if (atomic_load(&seeded)) return;
+    if (sodium_init() < 0) abort();
+    randombytes_buf(seed, sizeof seed);
+    atomic_store(&seeded, true);
+}
+
 static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *)s, strlen(s), seed);
+    uint64_t h;
+    memcpy(&h, out, sizeof h);
     return h;
 }
 
 dict_t *dict_new(void) {
+    dict_seed();
     dict_t *d = calloc(1, sizeof *d);
     if (!d) abort();
     d->mask = 15;

@@ -7,6 +7,8 @@
 
 typedef struct dict dict_t;
 
+/* Draws the random hash key (once; dict_new calls it). Call it before threads start. */
+void dict_seed(void);
 dict_t *dict_new(void);
 /* Frees the dict and its keys; calls free_val on each value when given. */
 void dict_free(dict_t *d, void (*free_val)(void *));

@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "bus.h"
+#include "flood.h"
 #include "hub.h"
 #include "jwt.h"
 #include "log.h"
@@ -271,6 +272,7 @@ static int cmd_serve(int argc, char **argv) {
 
     auth_init();
     moderation_init();
+    flood_init();
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
@@ -301,6 +303,7 @@ static int cmd_serve(int argc, char **argv) {
     uv_loop_close(&loop);
 
     hub_shutdown();
+    flood_shutdown();
     moderation_shutdown();
     auth_shutdown();
     dict_free(srv.conns, NULL);

@@ -75,6 +75,8 @@ char *metrics_render(const char *extra) {
             metrics.slow_closed);
     COUNTER("parley_rate_limited_total", "Times a connection was throttled.",
             metrics.rate_limited);
+    COUNTER("parley_posts_flood_refused_total", "Posts refused past the hard posting limits.",
+            metrics.flood_refused);
 
     sb_printf(&b, "# HELP parley_posts_total Posts by outcome.\n# TYPE parley_posts_total counter\n");
     for (int i = 0; i < POST__COUNT; i++)

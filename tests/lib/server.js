@@ -65,7 +65,8 @@ function baseConfig(edit = (t) => t) {
 // address on purpose.
 function relaxedConfig(edit = (t) => t) {
   return baseConfig((t) => edit(t.replace(/(kind: rate\n(\s+)per: \w+\n\s+max: )\d+/g, '$110000')
-    .replace(/client_rate: \d+/, 'client_rate: 1000').replace(/client_burst: \d+/, 'client_burst: 2000')));
+    .replace(/client_rate: \d+/, 'client_rate: 1000').replace(/client_burst: \d+/, 'client_burst: 2000')
+    .replace(/(author_posts_per_minute|address_posts_per_minute|pending_per_author|pending_per_address): \d+/g, '$1: 0')));
 }
 
 // Writes a config into dir: `text` as given, or the repo's moderation.yml.
