@@ -769,14 +769,33 @@ void comments_delete(conn_t *c, const json_t *id, int64_t comment) {
 
 static int run_report(store_job *job, sqlite3 *db) {
     cjob *j = (cjob *)job;
-    sqlite3_stmt *st = prepare(db, "SELECT status FROM comments WHERE id = ?");
+    sqlite3_stmt *st = prepare(db, "SELECT status, author_id FROM comments WHERE id = ?");
     if (!st) return PERR_INTERNAL;
     sqlite3_bind_int64(st, 1, j->comment);
     int found = sqlite3_step(st) == SQLITE_ROW && !strcmp(col_text(st, 0), "published");
+    bool own = found && !strcmp(col_text(st, 1), j->author_id);
     sqlite3_finalize(st);
     if (!found) return PERR_NOT_FOUND;
-    st = prepare(db, "INSERT OR IGNORE INTO reports (comment_id, reporter, reason, note, "
-                     "created_at) VALUES (?,?,?,?,?)");
+    if (own) {
+        j->message = strdup("You cannot report your own comment.");
+        return PERR_FORBIDDEN;
+    }
+    /* One report per reader and one per address: fresh guest identities from one
+     * address are one voice. */
+    st = prepare(db, "SELECT 1 FROM reports WHERE comment_id = ?1 AND (reporter = ?2 OR "
+                     "(ip_hash = ?3 AND ?3 != ''))");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, j->comment);
+    sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, j->ip_hash ? j->ip_hash : "", -1, SQLITE_STATIC);
+    bool again = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (again) {
+        j->message = strdup("You have already reported this comment.");
+        return PERR_CONFLICT;
+    }
+    st = prepare(db, "INSERT INTO reports (comment_id, reporter, reason, note, created_at, "
+                     "ip_hash, weight) VALUES (?,?,?,?,?,?,?)");
     if (!st) return PERR_INTERNAL;
     sqlite3_bind_int64(st, 1, j->comment);
     sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
@@ -786,23 +805,21 @@ static int run_report(store_job *job, sqlite3 *db) {
     else
         sqlite3_bind_null(st, 4);
     sqlite3_bind_int64(st, 5, store_now_ms());
+    sqlite3_bind_text(st, 6, j->ip_hash ? j->ip_hash : "", -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 7, j->guest ? srv.cfg.report_weight_guest : 1.0);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
-    if (sqlite3_changes(db) == 0) {
-        j->message = strdup("You have already reported this comment.");
-        return PERR_CONFLICT;
-    }
-    /* Enough readers agree: hide it until a moderator decides. */
-    st = prepare(db, "SELECT COUNT(*), (SELECT article FROM comments WHERE id = ?1) FROM "
-                     "reports WHERE comment_id = ?1 AND resolved = 0");
+    /* Enough weight of readers agrees: hide it until a moderator decides. */
+    st = prepare(db, "SELECT COALESCE(SUM(weight), 0), (SELECT article FROM comments WHERE "
+                     "id = ?1) FROM reports WHERE comment_id = ?1 AND resolved = 0");
     if (!st) return PERR_INTERNAL;
     sqlite3_bind_int64(st, 1, j->comment);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    double weight = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
     char *article = strdup(col_text(st, 1));
     sqlite3_finalize(st);
     const char *status = "published";
-    if (srv.cfg.report_hide_at > 0 && n >= srv.cfg.report_hide_at) {
+    if (srv.cfg.report_hide_at > 0 && weight + 1e-9 >= (double)srv.cfg.report_hide_at) {
         st = prepare(db, "UPDATE comments SET status = 'hidden' WHERE id = ?");
         sqlite3_bind_int64(st, 1, j->comment);
         sqlite3_step(st);
@@ -838,6 +855,7 @@ void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *r
                      const char *note) {
     cjob *j = cjob_new(c, id, run_report, done_report);
     j->comment = comment;
+    j->guest = !c->signed_in;
     j->reason = strdup(reason);
     j->note = note ? strdup(note) : NULL;
     store_submit(srv.store, &j->job);

@@ -28,7 +28,8 @@ static const char *const limits_keys[] = {"title",
                                           NULL};
 static const char *const redis_keys[] = {"url", "password", "prefix", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
-                                           "login_window_minutes", "report_hide_at", NULL};
+                                           "login_window_minutes", "report_hide_at",
+                                           "report_weight_guest", NULL};
 
 int config_parse_listen(const char *s, char **host, int *port) {
     const char *colon = strrchr(s, ':');
@@ -211,6 +212,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->login_attempts = 5;
     c->login_window_minutes = 15;
     c->report_hide_at = 3;
+    c->report_weight_guest = 0.5;
 
     c->tree = cfg_parse_file(path, err, errlen);
     if (!c->tree) return -1;
@@ -244,6 +246,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "login_attempts", 1, 1000, c->login_attempts);
         OPT_LONG(sec, "login_window_minutes", 1, 24 * 60, c->login_window_minutes);
         OPT_LONG(sec, "report_hide_at", 0, 1000, c->report_hide_at);
+        OPT_DOUBLE(sec, "report_weight_guest", 0, 1, c->report_weight_guest);
     }
     if (section(root, "redis", redis_keys, &sec, f, err, errlen)) return -1;
     if (sec && read_redis(c, sec, err, errlen)) return -1;

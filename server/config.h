@@ -39,6 +39,7 @@ typedef struct {
     long session_hours, idle_minutes;
     long login_attempts, login_window_minutes;
     long report_hide_at;
+    double report_weight_guest;  /* a guest's report counts this much (signed-in: 1) */
 
     /* redis: several processes as one service; NULL host when absent */
     char *redis_host;

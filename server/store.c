@@ -118,6 +118,10 @@ static const char *const migrations[] = {
     "  UPDATE comments SET updated_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
     "  WHERE id = NEW.id; "
     "END;",
+    /* 4: reports counted once per address too, and weighed (guests count less) */
+    "ALTER TABLE reports ADD COLUMN ip_hash TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE reports ADD COLUMN weight REAL NOT NULL DEFAULT 1;"
+    "CREATE INDEX reports_addr ON reports(comment_id, ip_hash);",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -15,7 +15,9 @@ const MOD = ['milo', 'another long secret'];
 before(async () => {
   srv = await startServer({
     configText: baseConfig((t) => t.replace(/login_attempts: \d+/, 'login_attempts: 3')
-      .replace(/report_hide_at: \d+/, 'report_hide_at: 2')),
+      .replace(/report_hide_at: \d+/, 'report_hide_at: 2')
+      .replace(/report_weight_guest: [\d.]+/, 'report_weight_guest: 1')
+      .replace(/trust_proxy: \w+/, 'trust_proxy: true')),
   });
   addModerator(srv, ADMIN[0], ADMIN[1], 'admin');
   addModerator(srv, MOD[0], MOD[1], 'moderator');
@@ -248,8 +250,9 @@ test('reports: once per reader, queue order, hidden at the threshold', async () 
   await reader.request({ type: 'subscribe', article: 'open-2' });
   const c = (await post(author, 'open-2', 'Something people dislike.')).comment;
   await reader.next('comment');
-  const r1 = await Client.connect(srv.wsUrl);
-  const r2 = await Client.connect(srv.wsUrl);
+  // two readers from two addresses (the proxy's X-Forwarded-For names them)
+  const r1 = await Client.connect(srv.wsUrl, { headers: { 'x-forwarded-for': '192.0.2.1' } });
+  const r2 = await Client.connect(srv.wsUrl, { headers: { 'x-forwarded-for': '192.0.2.2' } });
   assert.equal((await r1.request({ type: 'report', comment: c.id, reason: 'nonsense' })).code, 'bad_request');
   assert.equal((await r1.request({ type: 'report', comment: c.id, reason: 'abuse', note: 'rude' })).type, 'reported');
   assert.equal((await r1.request({ type: 'report', comment: c.id, reason: 'abuse' })).code, 'conflict');
