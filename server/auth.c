@@ -108,7 +108,16 @@ int auth_session_check(sqlite3 *db, const char *token_hash, int64_t now, char **
 
 static long window_ms(void) { return srv.cfg.login_window_minutes * 60000; }
 
-static void throttle_fail(const char *key) { bus_counter_add(key, window_ms()); }
+/* A failure past the free attempts locks the key for a delay that doubles with each
+ * further failure, up to the window: 2 s, 4 s, 8 s ... A real moderator elsewhere is
+ * never slowed, since what is counted is a (name, address) pair and an address, never a
+ * name alone. */
+static long delay_ms(long failures, long free) {
+    long over = failures - free;
+    if (over <= 0) return 0;
+    long d = 1000L << (over > 20 ? 20 : over);
+    return d < window_ms() ? d : window_ms();
+}
 
 /* ---- HTTP ---- */
 
@@ -132,13 +141,20 @@ typedef struct {
     store_job job;
     uint64_t http_id;
     char *name, *password, *pwhash, *role;
-    char name_key[96], ip_key[48];
+    char pair_key[140], ip_key[48], pair_lock[140], ip_lock[48];
+    long pair_n, ip_n;        /* attempts counted before this one finished (incl. it) */
+    bool inflight;            /* holds the pair's place in `inflight` */
     char token[65], token_hash[65];
     int ok;
     uv_work_t work;
 } login_t;
 
+/* (name, address) pairs with a password being hashed now: one at a time per pair, so
+ * guesses sent in parallel cannot each buy a hash before the first failure locks. */
+static dict_t *inflight;
+
 static void login_free(login_t *l) {
+    if (l->inflight && inflight) dict_del(inflight, l->pair_key);
     if (l->password) sodium_memzero(l->password, strlen(l->password));
     free(l->name);
     free(l->password);
@@ -221,14 +237,18 @@ static void login_verified(uv_work_t *w, int status) {
     login_t *l = w->data;
     http_req *r = net_http_by_id(l->http_id);
     if (!l->ok) {
-        throttle_fail(l->name_key);
-        throttle_fail(l->ip_key);
+        /* The attempt was counted before hashing; past the free ones it locks. */
+        long dp = delay_ms(l->pair_n, srv.cfg.login_attempts - 1);
+        long di = delay_ms(l->ip_n, srv.cfg.login_attempts * 4 - 1);
+        if (dp) bus_counter_add(l->pair_lock, dp);
+        if (di) bus_counter_add(l->ip_lock, di);
         log_warn("auth: failed login for '%.40s'", l->name);
         if (r) error_reply(r, 401, "unauthorized");
         login_free(l);
         return;
     }
-    bus_counter_reset(l->name_key);
+    bus_counter_reset(l->pair_key);
+    bus_counter_reset(l->pair_lock);
     log_info("auth: '%.40s' signed in", l->name);
     unsigned char raw[32];
     randombytes_buf(raw, sizeof raw);
@@ -251,6 +271,33 @@ static void done_login_lookup(store_job *job) {
     uv_queue_work(srv.loop, &l->work, login_verify, login_verified);
 }
 
+/* The attempt has been counted (before any hashing, so parallel guesses are counted
+ * too): look the moderator up. */
+static void login_counted(const long *vals, long ttl_ms, void *arg) {
+    login_t *l = arg;
+    if (!net_http_by_id(l->http_id)) {
+        login_free(l);
+        return;
+    }
+    l->pair_n = vals[0];
+    l->ip_n = vals[1];
+    if (dict_get(inflight, l->pair_key)) {
+        http_req *r = net_http_by_id(l->http_id);
+        log_warn("auth: login for '%.40s' refused: another attempt is in progress", l->name);
+        login_free(l);
+        http_header h[2] = {{"retry-after", "1"}, {"cache-control", "no-store"}};
+        const char *text = "{\"error\":\"rate_limited\",\"retry_after\":1}";
+        net_http_respond(r, 429, "application/json", h, 2, text, strlen(text));
+        return;
+    }
+    dict_set(inflight, l->pair_key, (void *)1, NULL);
+    l->inflight = true;
+    l->job.run = run_login_lookup;
+    l->job.done = done_login_lookup;
+    store_submit(srv.store, &l->job);
+}
+
+/* Refuses with 429 while the pair or the address is locked; else counts the attempt. */
 static void login_checked(const long *vals, long ttl_ms, void *arg) {
     login_t *l = arg;
     http_req *r = net_http_by_id(l->http_id);
@@ -258,7 +305,7 @@ static void login_checked(const long *vals, long ttl_ms, void *arg) {
         login_free(l);
         return;
     }
-    if (vals[0] >= srv.cfg.login_attempts || vals[1] >= srv.cfg.login_attempts * 4) {
+    if (vals[0] > 0 || vals[1] > 0) {
         long wait = ttl_ms > 0 ? (ttl_ms + 999) / 1000 : 1;
         log_warn("auth: login for '%.40s' refused: too many failures", l->name);
         login_free(l);
@@ -273,9 +320,10 @@ static void login_checked(const long *vals, long ttl_ms, void *arg) {
         free(text);
         return;
     }
-    l->job.run = run_login_lookup;
-    l->job.done = done_login_lookup;
-    store_submit(srv.store, &l->job);
+    bus_counter_add(l->pair_key, window_ms());
+    bus_counter_add(l->ip_key, window_ms());
+    const char *keys[2] = {l->pair_key, l->ip_key};
+    bus_counter_get(keys, 2, login_counted, l);
 }
 
 static int route_login(http_req *r) {
@@ -298,13 +346,15 @@ static int route_login(http_req *r) {
     char addr[128], iph[33];
     net_client_addr(r->wsi, addr, sizeof addr);
     server_hash_hex(addr, strlen(addr), iph);
-    snprintf(l->name_key, sizeof l->name_key, "login:n:%s", name);
+    snprintf(l->pair_key, sizeof l->pair_key, "login:p:%s:%s", iph, name);
     snprintf(l->ip_key, sizeof l->ip_key, "login:i:%s", iph);
+    snprintf(l->pair_lock, sizeof l->pair_lock, "login:lp:%s:%s", iph, name);
+    snprintf(l->ip_lock, sizeof l->ip_lock, "login:li:%s", iph);
     l->http_id = r->id;
     l->name = strdup(name);
     l->password = strdup(pw);
     json_decref(body);
-    const char *keys[2] = {l->name_key, l->ip_key};
+    const char *keys[2] = {l->pair_lock, l->ip_lock};
     bus_counter_get(keys, 2, login_checked, l);
     return 1;
 }
@@ -331,13 +381,19 @@ static int run_session(store_job *job, sqlite3 *db) {
     return auth_session_check(db, s->token_hash, store_now_ms(), &s->name, &s->role);
 }
 
+/* 204 No Content, the cookie cleared (docs/protocol.md). */
+static int logout_reply(http_req *r) {
+    http_header h[2] = {{"cache-control", "no-store"},
+                        {"set-cookie", COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"}};
+    return net_http_respond(r, 204, "text/plain; charset=utf-8", h, 2, "", 0);
+}
+
 static void done_session(store_job *job) {
     session_job *s = (session_job *)job;
     http_req *r = net_http_by_id(s->http_id);
     if (r) {
         if (s->logout)
-            json_reply(r, 200, json_pack("{s:b}", "ok", 1),
-                       COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            logout_reply(r);
         else if (job->status)
             error_reply(r, 401, "unauthorized");
         else
@@ -352,8 +408,7 @@ static int session_route(http_req *r, bool logout) {
     if (logout && r->origin[0] && !net_own_origin(r->wsi, r->origin))
         return error_reply(r, 403, "forbidden");
     char *token = request_token(r->wsi);
-    if (!token) return logout ? json_reply(r, 200, json_pack("{s:b}", "ok", 1), NULL)
-                              : error_reply(r, 401, "unauthorized");
+    if (!token) return logout ? logout_reply(r) : error_reply(r, 401, "unauthorized");
     session_job *s = calloc(1, sizeof *s);
     s->http_id = r->id;
     s->logout = logout;
@@ -369,13 +424,17 @@ static int route_me(http_req *r) { return session_route(r, false); }
 static int route_logout(http_req *r) { return session_route(r, true); }
 
 void auth_init(void) {
+    inflight = dict_new();
     net_add_route("POST", "/api/mod/login", route_login);
     net_add_route("POST", "/api/mod/logout", route_logout);
     net_add_route("GET", "/api/mod/me", route_me);
     net_set_ws_hook(ws_hook);
 }
 
-void auth_shutdown(void) {}
+void auth_shutdown(void) {
+    dict_free(inflight, NULL);
+    inflight = NULL;
+}
 
 /* ---- parley moderator ... ---- */
 

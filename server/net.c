@@ -999,6 +999,11 @@ int net_start(uv_loop_t *loop) {
     info.timeout_secs = 20;
     info.max_http_header_pool = 256;
     info.max_http_header_data = HEADER_BUFFER;
+    /* Idle keep-alive HTTP sockets stay longer than clients keep theirs (browsers and
+     * Node drop an idle one after 4-5 s): a server that closes first races the client's
+     * next request on that socket, which then fails ("socket hang up"). They are counted
+     * and capped per address like every socket. */
+    info.keepalive_timeout = 30;
     info.pt_serv_buf_size = 32768;
     info.vhost_name = "parley";
     info.server_string = "parley";

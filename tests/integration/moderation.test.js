@@ -74,7 +74,8 @@ test('login: wrong password, other origin, success, me, logout', async () => {
   assert.equal(r.status, 200);
   assert.deepEqual(JSON.parse(r.body), { name: MOD[0], role: 'moderator' });
   r = await httpRequest(`${srv.base}/api/mod/logout`, { method: 'POST', headers: { cookie, origin: srv.base }, body: '' });
-  assert.equal(r.status, 200);
+  assert.equal(r.status, 204, 'logout answers 204 (docs/protocol.md)');
+  assert.match(r.headers['set-cookie'][0], /Max-Age=0/);
   r = await httpRequest(`${srv.base}/api/mod/me`, { headers: { cookie } });
   assert.equal(r.status, 401, 'the session is gone after logout');
 });
