@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
+#include "names.h"
 #include "server.h"
 
 #define PAGE 50            /* comments per history page */
@@ -458,6 +459,12 @@ static int run_post(store_job *job, sqlite3 *db) {
             return PERR_BAD_REQUEST;
         }
     }
+    if (j->guest && names_reserved(db, j->name)) {
+        j->message = strdup("That name belongs to a registered reader or a moderator; please "
+                            "choose another.");
+        return PERR_NAME_RESERVED;
+    }
+    if (!j->guest) names_reserve(db, j->name, "reader");
     article_mode_t mode = article_mode(db, j->rs->rules, j->article);
     if (mode == ARTICLE_CLOSED) {
         j->message = strdup("Comments are closed on this article.");

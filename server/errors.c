@@ -22,6 +22,7 @@ static const char *const codes[PERR__COUNT] = {
     [PERR_EDIT_WINDOW] = "edit_window_passed",
     [PERR_UNAVAILABLE] = "unavailable",
     [PERR_INTERNAL] = "internal",
+    [PERR_NAME_RESERVED] = "name_reserved",
 };
 
 const char *perr_code(perr_t e) {

@@ -23,6 +23,7 @@ typedef enum {
     PERR_EDIT_WINDOW,
     PERR_UNAVAILABLE,
     PERR_INTERNAL,
+    PERR_NAME_RESERVED,
     PERR__COUNT
 } perr_t;
 

@@ -759,6 +759,15 @@ static const struct {
 
 static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *id) {
     bool hello = !strcmp(type, "mod.hello");
+    bool known = false;
+    for (int i = 0; actions[i].type && !known; i++) known = !strcmp(actions[i].type, type);
+    if (!known) {
+        /* an unknown type is unknown to everyone, signed in or not */
+        char ex[96];
+        conn_error(c, id, PERR_UNKNOWN_TYPE, "Unknown message type '%s'.",
+                   log_excerpt(type, ex, sizeof ex));
+        return;
+    }
     if (!c->session || (!hello && !c->moderator)) {
         conn_error(c, id, hello ? PERR_UNAUTHORIZED : PERR_FORBIDDEN,
                    hello ? "Sign in as a moderator first." : "Moderator actions need a moderator session.");

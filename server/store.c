@@ -122,7 +122,17 @@ static const char *const migrations[] = {
     "ALTER TABLE reports ADD COLUMN ip_hash TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE reports ADD COLUMN weight REAL NOT NULL DEFAULT 1;"
     "CREATE INDEX reports_addr ON reports(comment_id, ip_hash);",
+    /* 5: display names that belong to accounts (folded as the rules fold text), which a
+     * guest cannot take */
+    "CREATE TABLE reserved_names ("
+    "  key TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);",
 };
+
+const char *store_migration_sql(int n) {
+    return n >= 1 && n <= store_schema_version() ? migrations[n - 1] : NULL;
+}
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
 

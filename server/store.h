@@ -41,6 +41,8 @@ sqlite3 *store_open_sync(const char *dir);
 
 /* Applies every migration above the database's user_version; returns 0 or -1. */
 int store_migrate(sqlite3 *db);
+/* The SQL of migration n (1-based), or NULL; for tests that build old databases. */
+const char *store_migration_sql(int n);
 /* The schema version this build migrates to. */
 int store_schema_version(void);
 

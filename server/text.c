@@ -132,7 +132,13 @@ text_status_t text_clean(const char *in, size_t len, text_field_t field, size_t 
     }
 
     size_t count = end - start;
-    if (st == TEXT_OK && count == 0) st = TEXT_EMPTY;
+    /* Nothing visible is empty: default-ignorable code points (U+200B, U+FEFF, U+2060,
+     * variation selectors ...) count as white space for this check, though they are
+     * kept (and counted) inside text that has something else. */
+    bool visible = false;
+    for (size_t i = start; i < end && !visible; i++)
+        visible = !is_trim_space(cps[i]) && !utf8proc_get_property(cps[i])->ignorable;
+    if (st == TEXT_OK && !visible) st = TEXT_EMPTY;
     if (st == TEXT_OK && count > max) st = TEXT_TOO_LONG;
     if (st != TEXT_OK) {
         free(cps);

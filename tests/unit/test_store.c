@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -71,16 +72,17 @@ static void test_migration_from_v1(void **state) {
     (void)state;
     char sub[128];
     snprintf(sub, sizeof sub, "%s/v1", dir);
-    /* turn a current database back into version 1, with a comment in it */
-    sqlite3 *db = store_open_sync(sub);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE notes; DROP TABLE bans; DROP TABLE audit; "
-                                      "DROP TABLE sessions; DROP TABLE moderators; DROP INDEX reports_open; "
-                                      "DROP TRIGGER comments_touch; DROP INDEX comments_updated; "
-                                      "ALTER TABLE comments DROP COLUMN updated_at; "
-                                      "ALTER TABLE comments DROP COLUMN moderated_by; "
-                                      "INSERT INTO comments (article, author_id, author_name, body, "
-                                      "status, created_at) VALUES ('a','g:1','n','b','published',1);"
-                                      "PRAGMA user_version = 1;",
+    /* a database at version 1 (migration 1 alone), with a comment in it */
+    char path[256];
+    mkdir(sub, 0700);
+    snprintf(path, sizeof path, "%s/parley.db", sub);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, store_migration_sql(1), NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO comments (article, author_id, author_name, body, "
+                                  "status, created_at) VALUES ('a','g:1','n','b','published',1);"
+                                  "PRAGMA user_version = 1;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);

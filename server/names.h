@@ -1,0 +1,21 @@
+/* names.h: display names that belong to someone. A signed-in reader's name and every
+ * moderator's are reserved; a guest cannot post under one, compared after the rules'
+ * obfuscation folding (case, accents, confusables, leetspeak, separators), so that
+ * "Ada Rep0rter" is "Ada Reporter". Storage-thread functions take the job's database. */
+#ifndef PARLEY_NAMES_H
+#define PARLEY_NAMES_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The folded key of a display name into out (outlen bytes); 0, or -1 when the name
+ * folds to nothing. */
+int names_key(const char *name, char *out, size_t outlen);
+
+/* True when name is reserved by an account or a moderator (storage thread). */
+bool names_reserved(sqlite3 *db, const char *name);
+/* Reserves name for kind ("reader", "moderator"); repeated calls are harmless. */
+void names_reserve(sqlite3 *db, const char *name, const char *kind);
+
+#endif
