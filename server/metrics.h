@@ -23,6 +23,8 @@ typedef struct {
     uint64_t rate_limited;       /* times a connection was throttled */
     uint64_t refused_handshakes;
     uint64_t rooms;              /* gauge */
+    uint64_t page_views;         /* embed page views answered by /api/counts (view=1) */
+    uint64_t ws_opened;          /* WebSockets opened, to set against page_views */
     _Atomic uint64_t commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last = +Inf */
     _Atomic uint64_t commit_count;
     _Atomic uint64_t commit_sum_us;
