@@ -34,6 +34,15 @@
     loading = document.createElement('script');
     loading.src = origin + '/widget.js?v=@PARLEY_WIDGET_VERSION@';
     loading.async = true;
+    // not reachable now: the buttons work again and the next press tries anew
+    loading.onerror = function () {
+      loading = null;
+      queue.splice(0).forEach(function (a) {
+        var b = a[0].shadowRoot && a[0].shadowRoot.querySelector('button');
+        a[0].__pl = 1;
+        if (b) b.disabled = false;
+      });
+    };
     document.head.appendChild(loading);
   }
 
@@ -70,7 +79,7 @@
     b.addEventListener('click', function () {
       try { sessionStorage.setItem(KEY, '1'); } catch (e) { /* storage blocked: this page only */ }
       b.disabled = true;
-      open(host, { focus: true, lazy: lazy(host) });
+      open(host, { focus: true, lazy: lazy(host), count: b.__count });
     });
     root.appendChild(style);
     root.appendChild(b);
@@ -84,7 +93,10 @@
     fetch(origin + '/api/counts?' + ids.map(function (id) { return 'article=' + encodeURIComponent(id); }).join('&') + '&view=1')
       .then(function (r) { return r.json(); }).then(function (c) {
         ids.forEach(function (id) {
-          if (typeof c[id] === 'number') buttons[id].forEach(function (b) { b.textContent = b.__label + ' (' + c[id] + ')'; });
+          if (typeof c[id] === 'number') buttons[id].forEach(function (b) {
+            b.__count = c[id];
+            b.textContent = b.__label + ' (' + c[id] + ')';
+          });
         });
       }).catch(function () { /* the button works without its number */ });
   }

@@ -227,7 +227,8 @@
   /* ---- One thread ---- */
 
   // opts (from the loader): focus (move focus to the thread once drawn), permalink (a
-  // comment id to scroll to), lazy (data-load="visible": connect only near the viewport).
+  // comment id to scroll to), lazy (data-load="visible": connect only near the viewport),
+  // count (the published comments the button showed, until the history says).
   function Thread(host, opts) {
     this.host = host;
     this.opts = opts;
@@ -243,7 +244,7 @@
     this.lastId = null;         // newest published id received: the `since` of a resume
     this.oldest = null;         // oldest id of the history pages: the `before` of "load older"
     this.hasOlder = false;
-    this.count = 0;             // published comments on the article
+    this.count = opts.count || 0; // published comments on the article (the loader knew it)
     this.newCount = 0;
     this.reqId = 0;
     this.waiting = new Map();   // request id -> callback

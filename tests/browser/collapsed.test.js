@@ -157,6 +157,23 @@ test('a permalink opens a collapsed thread at its comment', async () => {
   await b.ctx.close();
 });
 
+test('the widget unreachable: the button works again, and a later press opens the thread', async () => {
+  await seed('c-flaky', 1);
+  const ctx = await browser.newContext();
+  // the network fails for the widget only, as a flaky mobile connection would
+  await ctx.route(/\/widget\.js/, (route) => route.abort('connectionfailed'));
+  const { page, seen, t } = await open({ article: 'c-flaky', attrs: 'data-collapsed' }, { ctx });
+  const button = t.getByRole('button', { name: 'Show comments (1)' });
+  await button.click();
+  await until(async () => seen.requests.includes('/widget.js') && await button.isEnabled(), 'the button to come back');
+  assert.equal(seen.sockets.length, 0);
+  await ctx.unroute(/\/widget\.js/);
+  await button.click();
+  await t.locator('li.c', { hasText: 'Seeded comment number 1.' }).waitFor();
+  assert.equal(seen.sockets.length, 1);
+  await ctx.close();
+});
+
 // Page Visibility cannot be switched from outside in headless Chromium (every Playwright
 // page stays "visible"), so the tab's visibility is set at the page's edge, as a clock is
 // faked: document.hidden and visibilityState answer what the test says, and the browser's
