@@ -24,7 +24,7 @@ function hostPage(q) {
 <div id="filler" style="height:${Number(q.get('filler') || 200)}px">Article text.</div>
 <div id="parley-thread" data-article="${article.replace(/[^\w.-]/g, '')}"${attrs}></div>
 <div style="height:1500px"></div>
-<script src="${srv.base}/embed.js" async></script></body></html>`;
+<script src="${srv.base}/${q.get('script') === 'widget' ? 'widget' : 'embed'}.js" async></script></body></html>`;
 }
 
 before(async () => {
@@ -171,6 +171,16 @@ test('the widget unreachable: the button works again, and a later press opens th
   await button.click();
   await t.locator('li.c', { hasText: 'Seeded comment number 1.' }).waitFor();
   assert.equal(seen.sockets.length, 1);
+  await ctx.close();
+});
+
+test('widget.js loaded on its own, without the loader, opens the thread at once', async () => {
+  await seed('c-direct', 1);
+  const { ctx, seen, t } = await open({ article: 'c-direct', script: 'widget' });
+  await t.locator('li.c', { hasText: 'Seeded comment number 1.' }).waitFor();
+  assert.deepEqual(seen.requests, ['/widget.js']);
+  assert.equal(seen.sockets.length, 1);
+  assert.deepEqual(seen.errors, []);
   await ctx.close();
 });
 
