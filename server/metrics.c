@@ -66,6 +66,12 @@ char *metrics_render(const char *extra) {
     COUNTER("parley_sockets_total", "Sockets accepted.", metrics.sockets_total);
     COUNTER("parley_sockets_refused_total", "Sockets closed at accept: over a cap.",
             metrics.sockets_refused);
+    COUNTER("parley_page_views_total",
+            "Embed page views answered by the counts endpoint (collapsed or deferred threads).",
+            metrics.page_views);
+    COUNTER("parley_websockets_opened_total",
+            "WebSockets opened; against parley_page_views_total it shows what collapsing saves.",
+            metrics.ws_opened);
     GAUGE("parley_rooms", "Articles with at least one subscriber.", metrics.rooms);
     COUNTER("parley_frames_in_total", "WebSocket frames received.", metrics.frames_in);
     COUNTER("parley_frames_out_total", "WebSocket frames sent.", metrics.frames_out);

@@ -27,6 +27,8 @@ typedef struct {
     uint64_t sockets_total;      /* accepted since start */
     uint64_t sockets_refused;    /* closed at accept: over a cap */
     uint64_t rooms;              /* gauge */
+    uint64_t page_views;         /* embed page views answered by /api/counts (view=1) */
+    uint64_t ws_opened;          /* WebSockets opened, to set against page_views */
     _Atomic uint64_t commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last = +Inf */
     _Atomic uint64_t commit_count;
     _Atomic uint64_t commit_sum_us;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "bus.h"
 #include "comments.h"
 #include "conn.h"
@@ -541,6 +542,7 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
         ip_count(c->ip_hash, +1);
         metrics.connections++;
         metrics.connections_total++;
+        metrics.ws_opened++;
         if (ws_hook) ws_hook(c, wsi);
         clog_debug(c->id, "net: open (%.8s…)", c->ip_hash);
         return 0;
@@ -710,15 +712,38 @@ static int serve_static(http_req *r) {
             type = mime[i].type;
             cache = mime[i].cache;
         }
-    char etag[64];
-    snprintf(etag, sizeof etag, "\"%llx-%llx-%lx\"", (unsigned long long)sb.st_size,
-             (unsigned long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+    char *data = malloc((size_t)sb.st_size + 1);
+    ssize_t got = data ? read(fd, data, (size_t)sb.st_size) : -1;
+    close(fd);
+    if (got != sb.st_size) {
+        free(data);
+        return respond_text(r, 500, "read error\n");
+    }
+    /* The loader names the widget's current version; a file asked for with ?v= equal to
+     * its own version is cached for a year (assets.h). */
+    size_t blen = (size_t)got;
+    if (!strcmp(path, "/embed.js")) {
+        char wv[ASSETS_VERSION_LEN + 1], wpath[PATH_MAX + 16];
+        snprintf(wpath, sizeof wpath, "%s/widget.js", root);
+        char *b2 = assets_file_version(wpath, wv) ? NULL
+                   : assets_replace(data, blen, ASSETS_WIDGET_PLACEHOLDER, wv, &blen);
+        if (b2) {
+            free(data);
+            data = b2;
+        }
+    }
+    char ver[ASSETS_VERSION_LEN + 1], etag[ASSETS_VERSION_LEN + 3], v[40];
+    assets_version(data, blen, ver);
+    snprintf(etag, sizeof etag, "\"%s\"", ver);
+    if (net_http_arg(r, "v", v, sizeof v) > 0 && !strcmp(v, ver))
+        cache = "public, max-age=31536000, immutable";
     http_header h[6];
     int nh = 0;
     h[nh++] = (http_header){"etag", etag};
     h[nh++] = (http_header){"cache-control", cache};
-    /* The widget and the counts script load cross-origin from host pages. */
-    bool shared = !strcmp(path, "/embed.js") || !strcmp(path, "/count.js");
+    /* The loader, the widget and the counts script load cross-origin from host pages. */
+    bool shared = !strcmp(path, "/embed.js") || !strcmp(path, "/widget.js") ||
+                  !strcmp(path, "/count.js");
     if (shared) {
         h[nh++] = (http_header){"cross-origin-resource-policy", "cross-origin"};
         h[nh++] = (http_header){"vary", "Origin"};
@@ -728,19 +753,12 @@ static int serve_static(http_req *r) {
         h[nh++] = (http_header){"cross-origin-resource-policy", "same-origin"};
     }
     char inm[128];
+    int rc;
     if (lws_hdr_copy(r->wsi, inm, sizeof inm, WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
-        strcmp(inm, etag) == 0) {
-        close(fd);
-        return net_http_respond(r, 304, type, h, nh, "", 0);
-    }
-    char *data = malloc((size_t)sb.st_size + 1);
-    ssize_t got = data ? read(fd, data, (size_t)sb.st_size) : -1;
-    close(fd);
-    if (got != sb.st_size) {
-        free(data);
-        return respond_text(r, 500, "read error\n");
-    }
-    int rc = net_http_respond(r, 200, type, h, nh, data, (size_t)got);
+        strcmp(inm, etag) == 0)
+        rc = net_http_respond(r, 304, type, h, nh, "", 0);
+    else
+        rc = net_http_respond(r, 200, type, h, nh, data, blen);
     free(data);
     return rc;
 }
@@ -775,20 +793,32 @@ static int serve_metrics(http_req *r) {
     return rc;
 }
 
+/* Answers a counts request: a short public cache so a CDN absorbs the page views, and an
+ * ETag of the body so a revalidation costs a 304. */
 static void counts_done(json_t *counts, void *arg) {
     uint64_t id = (uint64_t)(uintptr_t)arg;
     http_req *r = net_http_by_id(id);
     if (!r) return;
-    http_header h[3] = {{"cache-control", "public, max-age=10"}, {"vary", "Origin"}};
+    char ver[ASSETS_VERSION_LEN + 1], etag[ASSETS_VERSION_LEN + 3], inm[128];
+    http_header h[4] = {{"cache-control", "public, max-age=10, stale-while-revalidate=30"},
+                        {"vary", "Origin"}};
     int nh = 2;
     if (r->origin[0] && config_origin_allowed(&srv.cfg, r->origin))
         h[nh++] = (http_header){"access-control-allow-origin", r->origin};
     if (!counts) {
+        h[0].value = "no-store";
         net_http_respond(r, 503, "application/json", h, nh, "{\"error\":\"unavailable\"}", 23);
         return;
     }
     char *body = json_dumps(counts, JSON_COMPACT);
-    net_http_respond(r, 200, "application/json", h, nh, body, strlen(body));
+    assets_version(body, strlen(body), ver);
+    snprintf(etag, sizeof etag, "\"%s\"", ver);
+    h[nh++] = (http_header){"etag", etag};
+    if (lws_hdr_copy(r->wsi, inm, sizeof inm, WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
+        !strcmp(inm, etag))
+        net_http_respond(r, 304, "application/json", h, nh, "", 0);
+    else
+        net_http_respond(r, 200, "application/json", h, nh, body, strlen(body));
     free(body);
 }
 
@@ -810,6 +840,9 @@ static int serve_counts(http_req *r) {
         return net_http_respond(r, 400, "application/json", NULL, 0,
                                 "{\"error\":\"give article=ID (1-50 times)\"}", 39);
     }
+    /* the embed loader marks its request: one page view that opened no WebSocket yet */
+    char view[8];
+    if (net_http_arg(r, "view", view, sizeof view) > 0) metrics.page_views++;
     comments_counts(articles, n, counts_done, (void *)(uintptr_t)r->id);
     for (int i = 0; i < n; i++) free(store[i]);
     return 1;

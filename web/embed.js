@@ -1,784 +1,131 @@
-/* Parley comment widget. A host page embeds a live discussion with:
+/* Parley loader. A host page embeds a discussion with:
  *   <div id="parley-thread" data-article="ID"></div>
  *   <script src="https://comments.example.com/embed.js" async></script>
- * Optional attributes on the div: data-lang="en|fr", data-sso-token="JWT",
- * data-theme="light|dark" (default: the reader's prefers-color-scheme). Parley.setToken(jwt)
- * signs a reader in later. The widget lives in a Shadow DOM; reader text only ever reaches
- * the page through textContent. Wire protocol: docs/protocol.md (parley.v1). */
+ * This file stays small (at most 3 KB gzipped): it fetches the widget (widget.js, from a
+ * versioned URL cached for a year) only when a thread is to be shown.
+ * - data-collapsed: a "Show comments (N)" button (N from /api/counts); nothing else is
+ *   loaded and no WebSocket opened until it is pressed. The choice lasts for the tab's
+ *   session; a permalink (#comment-ID, or #ID-of-the-element) opens the thread directly.
+ * - data-load="visible": the widget loads and connects when the thread nears the viewport.
+ * Everything else opens the thread at once, as before. docs/embedding.md has the rest. */
 (function () {
   'use strict';
-  if (window.Parley && window.Parley.__loaded) return;
-
+  var P = window.Parley = window.Parley || {};
+  if (P.__loader) return;
+  P.__loader = 1;
   var script = document.currentScript;
   var origin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
-  var wsUrl = origin.replace(/^http/, 'ws') + '/ws';
-  var EDIT_MS = 5 * 60 * 1000;
+  var KEY = 'parley.open', queue = P.__queue = [], loading;
+  var SHOW = { en: 'Show comments', fr: 'Afficher les commentaires' };
+  var CSS = ':host{display:block;font-family:var(--parley-font,system-ui,sans-serif)}' +
+    'button{font:inherit;font-size:16px;cursor:pointer;min-height:2.75em;padding:.5em 1.2em;border-radius:var(--parley-radius,8px);' +
+    'border:1px solid var(--parley-accent,#1456d8);background:var(--parley-accent,#1456d8);color:var(--parley-accent-fg,#fff)}' +
+    'button:focus-visible{outline:2px solid var(--parley-accent,#1456d8);outline-offset:2px}';
 
-  var STRINGS = {
-    en: {
-      discussion: 'Discussion', comments: function (n) { return n === 1 ? '1 comment' : n + ' comments'; },
-      empty: 'Be the first to share your thoughts.', title: 'Title', titleOpt: 'Title (optional)',
-      body: 'Your comment', name: 'Your name', post: 'Post comment', posting: 'Posting…', reply: 'Reply',
-      cancel: 'Cancel', report: 'Report', edit: 'Edit', del: 'Delete', save: 'Save', edited: 'edited',
-      pending: 'awaiting review', pendingNote: 'Your comment is awaiting review by a moderator.',
-      rejected: 'not published', older: 'Load older comments', removedText: 'This comment was removed.',
-      newPill: function (n) { return n === 1 ? '1 new comment' : n + ' new comments'; },
-      reading: function (n) { return n + ' reading now'; },
-      reasons: { spam: 'Spam', abuse: 'Abuse', off_topic: 'Off topic', other: 'Other' },
-      reportWhy: 'Why are you reporting this comment?', reportNote: 'Note (optional)', send: 'Send report',
-      reported: 'Thank you, a moderator will look at it.', offline: 'Reconnecting…', signedIn: 'Signed in as',
-      replyTo: 'Replying to', inReplyTo: 'in reply to', confirmDelete: 'Delete this comment?', yes: 'Delete',
-      now: 'just now', signIn: 'Sign in to join the discussion.',
-      errors: {
-        title_empty: 'Please give your comment a title.', title_too_long: 'The title is too long.',
-        body_empty: 'Please write a comment.', body_too_long: 'The comment is too long.',
-        name_empty: 'Please enter your name.', name_too_long: 'The name is too long.',
-        invalid_text: 'The text contains characters that cannot be posted.',
-        rate_limited: 'You are posting too fast; please wait a moment.',
-        unauthorized: 'Please sign in to do that.', forbidden: 'You cannot do that here.',
-        edit_window_passed: 'Comments can only be edited for 5 minutes.',
-        conflict: 'You have already reported this comment.', not_found: 'That comment no longer exists.',
-        unavailable: 'Not connected; trying again…', other: 'Something went wrong; please try again.',
-      },
-    },
-    fr: {
-      discussion: 'Discussion', comments: function (n) { return n <= 1 ? n + ' commentaire' : n + ' commentaires'; },
-      empty: 'Soyez le premier à donner votre avis.', title: 'Titre', titleOpt: 'Titre (facultatif)',
-      body: 'Votre commentaire', name: 'Votre nom', post: 'Publier', posting: 'Publication…', reply: 'Répondre',
-      cancel: 'Annuler', report: 'Signaler', edit: 'Modifier', del: 'Supprimer', save: 'Enregistrer', edited: 'modifié',
-      pending: 'en attente de modération', pendingNote: 'Votre commentaire attend la validation d’un modérateur.',
-      rejected: 'non publié', older: 'Commentaires précédents', removedText: 'Ce commentaire a été supprimé.',
-      newPill: function (n) { return n === 1 ? '1 nouveau commentaire' : n + ' nouveaux commentaires'; },
-      reading: function (n) { return n + ' lecteurs en ce moment'; },
-      reasons: { spam: 'Spam', abuse: 'Propos abusifs', off_topic: 'Hors sujet', other: 'Autre' },
-      reportWhy: 'Pourquoi signalez-vous ce commentaire ?', reportNote: 'Note (facultatif)', send: 'Envoyer',
-      reported: 'Merci, un modérateur va l’examiner.', offline: 'Reconnexion…', signedIn: 'Connecté en tant que',
-      replyTo: 'En réponse à', inReplyTo: 'en réponse à', confirmDelete: 'Supprimer ce commentaire ?', yes: 'Supprimer',
-      now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
-      errors: {
-        title_empty: 'Donnez un titre à votre commentaire.', title_too_long: 'Le titre est trop long.',
-        body_empty: 'Écrivez un commentaire.', body_too_long: 'Le commentaire est trop long.',
-        name_empty: 'Indiquez votre nom.', name_too_long: 'Le nom est trop long.',
-        invalid_text: 'Le texte contient des caractères qui ne peuvent pas être publiés.',
-        rate_limited: 'Vous publiez trop vite ; patientez un instant.',
-        unauthorized: 'Connectez-vous pour faire cela.', forbidden: 'Action impossible ici.',
-        edit_window_passed: 'Un commentaire ne peut être modifié que pendant 5 minutes.',
-        conflict: 'Vous avez déjà signalé ce commentaire.', not_found: 'Ce commentaire n’existe plus.',
-        unavailable: 'Connexion perdue ; nouvel essai…', other: 'Une erreur est survenue ; réessayez.',
-      },
-    },
-  };
+  // Calls before the widget arrives are kept for it.
+  P.setToken = function (token) { P.__token = token; };
+  P.dropConnection = function () {};
 
-  // Light palette, dark palette, then the rules; var(--parley-*) is the theming surface.
-  var DARK = '--parley-bg:#14171c;--parley-fg:#e8ebef;--parley-muted:#9aa4b1;--parley-border:#2c323b;' +
-    '--parley-accent:#6ea0ff;--parley-accent-fg:#0b0d10;--parley-soft:#1d2127;--parley-warn:#e0b341;--parley-danger:#ff8a80';
-  var CSS = [
-    ':host{--parley-font:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;--parley-bg:#fff;--parley-fg:#1b1f24;',
-    '--parley-muted:#5b6573;--parley-border:#d9dee5;--parley-accent:#1456d8;--parley-accent-fg:#fff;--parley-soft:#f3f5f8;',
-    '--parley-warn:#8a5a00;--parley-danger:#b3261e;--parley-radius:8px;display:block;font-family:var(--parley-font);',
-    'color:var(--parley-fg);background:var(--parley-bg);line-height:1.5;font-size:16px;color-scheme:light}',
-    '@media (prefers-color-scheme:dark){:host(:not([data-theme=light])){' + DARK + ';color-scheme:dark}}',
-    ':host([data-theme=dark]){' + DARK + ';color-scheme:dark}',
-    '[hidden]{display:none!important}*{box-sizing:border-box}h2{font-size:1.35em;margin:0}',
-    '.head{display:flex;align-items:baseline;gap:.75em;flex-wrap:wrap;margin-bottom:.75em}',
-    '.count,.presence,.status{color:var(--parley-muted);font-size:.9em}',
-    'form{display:grid;gap:.6em;margin:0 0 1.25em;padding:1em;border:1px solid var(--parley-border);border-radius:var(--parley-radius);background:var(--parley-soft)}',
-    'label{font-size:.85em;color:var(--parley-muted);display:flex;justify-content:space-between;gap:1em;margin-bottom:.2em}',
-    'input,textarea,select{width:100%;font:inherit;color:var(--parley-fg);background:var(--parley-bg);border:1px solid var(--parley-border);border-radius:6px;padding:.55em .65em}',
-    'textarea{min-height:6em;resize:vertical}input:focus,textarea:focus,select:focus,button:focus-visible{outline:2px solid var(--parley-accent);outline-offset:1px}',
-    '.counter{font-variant-numeric:tabular-nums}.counter.full{color:var(--parley-danger);font-weight:600}.row{display:flex;gap:.5em;align-items:center;flex-wrap:wrap}',
-    'button{font:inherit;border:1px solid var(--parley-border);background:var(--parley-bg);color:var(--parley-fg);border-radius:6px;padding:.4em .9em;cursor:pointer;min-height:2.5em}',
-    'button.primary{background:var(--parley-accent);color:var(--parley-accent-fg);border-color:var(--parley-accent)}button:disabled{opacity:.6;cursor:default}',
-    'button.link{border:0;background:none;color:var(--parley-muted);padding:.2em .4em;min-height:2em;font-size:.88em}button.link:hover{color:var(--parley-accent)}',
-    '.error{color:var(--parley-danger);font-size:.9em}.error:empty{display:none}',
-    'ol{list-style:none;margin:0;padding:0}li.c{border-top:1px solid var(--parley-border);padding:.85em 0}',
-    'ol.replies{margin:.5em 0 0 1.1em;padding-left:.9em;border-left:2px solid var(--parley-border)}ol.replies li.c{border-top:0;padding:.5em 0}',
-    '.meta{display:flex;gap:.5em;flex-wrap:wrap;align-items:center;font-size:.88em;color:var(--parley-muted)}.author{color:var(--parley-fg);font-weight:600}',
-    '.avatar{width:1.6em;height:1.6em;border-radius:50%;object-fit:cover}',
-    '.ctitle{font-weight:650;margin:.15em 0}.cbody{white-space:pre-wrap;overflow-wrap:anywhere;margin:.15em 0}.gone{color:var(--parley-muted);font-style:italic}',
-    '.badge{font-size:.8em;border-radius:999px;padding:.05em .55em;background:var(--parley-soft);border:1px solid var(--parley-border)}',
-    '.badge.pending{color:var(--parley-warn);border-color:currentColor}.badge.rejected{color:var(--parley-danger);border-color:currentColor}',
-    '.new{animation:fade 2s ease-out}@keyframes fade{from{background:color-mix(in srgb,var(--parley-accent) 15%,transparent)}to{background:transparent}}',
-    '@media (prefers-reduced-motion:reduce){.new{animation:none}}',
-    '.pill{position:fixed;bottom:1em;left:50%;transform:translateX(-50%);z-index:2147483000;background:var(--parley-accent);color:var(--parley-accent-fg);border:0;border-radius:999px;box-shadow:0 2px 8px rgba(0,0,0,.2)}',
-    '.empty{color:var(--parley-muted);padding:1em 0}.box{margin:.4em 0;padding:.6em;border:1px solid var(--parley-border);border-radius:6px;display:grid;gap:.4em}',
-  ].join('');
-
-  /* ---- Text: the same rules as the server (docs/protocol.md, "Text rules") ---- */
-
-  // White space the server trims: Unicode separators (Zs, Zl, Zp), tab to CR, and NEL.
-  var SPACE = /^[\p{Z}\t-\r\x85]$/u;
-  function sp(c) { return SPACE.test(c); }
-
-  // Returns the field as the server stores it, as an array of code points: NFC, CR LF and
-  // lone CR as LF, trimmed, and in the body at most two blank lines in a row, with the
-  // trailing spaces of lines and the spaces of blank lines dropped. Its length is what
-  // the server counts against the limit.
-  function clean(s, body) {
-    var a = Array.from(s.normalize('NFC')), o = [], i, j;
-    for (i = 0; i < a.length; i++) {
-      if (a[i] !== '\r') o.push(a[i]);
-      else if (a[i + 1] !== '\n') o.push('\n');
-    }
-    var st = 0, en = o.length;
-    while (st < en && sp(o[st])) st++;
-    while (en > st && sp(o[en - 1])) en--;
-    o = o.slice(st, en);
-    if (!body) return o;
-    var w = [], lf = 0;
-    for (i = 0; i < o.length; i++) {
-      var c = o[i];
-      if (c === '\n') {
-        while (w.length && w[w.length - 1] !== '\n' && sp(w[w.length - 1])) w.pop();
-        if (++lf > 3) continue;
-        w.push(c);
-      } else {
-        if (lf && sp(c)) {
-          for (j = i; j < o.length && o[j] !== '\n' && sp(o[j]); j++);
-          if (j < o.length && o[j] === '\n') { i = j - 1; continue; }
-        }
-        lf = 0;
-        w.push(c);
-      }
-    }
-    return w;
-  }
-  function count(s, body) { return clean(s, body).length; }
-
-  // The input refuses what would pass the limit: of what was inserted since `prev`, it
-  // keeps the longest start that fits (typing at the limit inserts nothing, a long paste
-  // is cut). Returns {value, caret}, or null when v fits as it is.
-  function fit(prev, v, max, body) {
-    if (count(v, body) <= max) return null;
-    var p = 0, q = 0, hs = /[\uD800-\uDBFF]/, ls = /[\uDC00-\uDFFF]/;
-    while (p < prev.length && p < v.length && prev[p] === v[p]) p++;
-    if (p && hs.test(v[p - 1])) p--;
-    while (q < prev.length - p && q < v.length - p && prev[prev.length - 1 - q] === v[v.length - 1 - q]) q++;
-    if (q && ls.test(v[v.length - q])) q--;
-    var head = v.slice(0, p), tail = v.slice(v.length - q), ins = Array.from(v.slice(p, v.length - q));
-    var lo = 0, hi = ins.length;
-    while (lo < hi) {
-      var m = (lo + hi + 1) >> 1;
-      if (count(head + ins.slice(0, m).join('') + tail, body) <= max) lo = m; else hi = m - 1;
-    }
-    var kept = ins.slice(0, lo).join('');
-    if (count(head + kept + tail, body) > max) return prev ? fit('', v, max, body) : { value: '', caret: 0 };
-    return { value: head + kept + tail, caret: (head + kept).length };
+  // Mounts the thread, fetching the widget first if it is not here yet.
+  function show(host, opts) {
+    if (P.__w) return P.__w.mount(host, opts);
+    queue.push([host, opts]);
+    if (loading) return;
+    loading = document.createElement('script');
+    loading.src = origin + '/widget.js?v=@PARLEY_WIDGET_VERSION@';
+    loading.async = true;
+    // not reachable now: the buttons work again and the next press tries anew
+    loading.onerror = function () {
+      loading = null;
+      queue.splice(0).forEach(function (a) {
+        var b = a[0].shadowRoot && a[0].shadowRoot.querySelector('button');
+        a[0].__pl = 1;
+        if (b) b.disabled = false;
+      });
+    };
+    document.head.appendChild(loading);
   }
 
-  // Keeps an input within max code points (as counted by the server) and a counter "n/max"
-  // in step with it. Pasted tabs become spaces (the server refuses control characters).
-  function limitInput(input, counter, max, body) {
-    var prev = input.value;
-    function update() {
-      if (input.value.indexOf('\t') >= 0) {
-        var at = input.selectionStart;
-        input.value = input.value.replace(/\t/g, ' ');
-        try { input.setSelectionRange(at, at); } catch (e) { /* not focusable yet */ }
-      }
-      var r = fit(prev, input.value, max(), body);
-      if (r) {
-        input.value = r.value;
-        if (input.getRootNode().activeElement === input)
-          try { input.setSelectionRange(r.caret, r.caret); } catch (e) { /* not focusable yet */ }
-      }
-      prev = input.value;
-      var n = count(input.value, body);
-      counter.textContent = n + '/' + max();
-      counter.classList.toggle('full', n >= max());
-    }
-    input.addEventListener('input', update);
-    input.__sync = function () { prev = input.value; update(); };
-    update();
+  function lazy(host) { return host.getAttribute('data-load') === 'visible'; }
+
+  // The comment id of a #comment-ID fragment, true for #ID-of-the-element, else 0.
+  function permalink(host) {
+    var m = /^#comment-(\d+)$/.exec(location.hash);
+    return m ? +m[1] : !!host.id && location.hash === '#' + host.id;
   }
 
-  function el(tag, attrs, kids) {
-    var e = document.createElement(tag);
-    if (attrs) for (var k in attrs) {
-      if (attrs[k] === undefined || attrs[k] === null) continue;
-      if (k === 'text') e.textContent = attrs[k];
-      else if (k === 'class') e.className = attrs[k];
-      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), attrs[k]);
-      else e.setAttribute(k, attrs[k]);
-    }
-    (kids || []).forEach(function (c) { if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return e;
-  }
-  function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
-
-  function guestKey() {
-    try {
-      var k = localStorage.getItem('parley.guest');
-      if (!k || k.length < 16) {
-        var a = new Uint8Array(24);
-        crypto.getRandomValues(a);
-        k = Array.from(a, function (b) { return b.toString(16).padStart(2, '0'); }).join('');
-        localStorage.setItem('parley.guest', k);
-      }
-      return k;
-    } catch (e) { return null; } // storage blocked: a guest for as long as the connection lasts
+  function remembered() {
+    try { return sessionStorage.getItem(KEY) === '1'; } catch (e) { return false; }
   }
 
-  /* ---- One thread ---- */
+  function open(host, opts) {
+    if (host.__pl === 2) return;
+    host.__pl = 2;
+    var link = permalink(host);
+    if (link) host.scrollIntoView({ block: 'start' });
+    opts.permalink = typeof link === 'number' ? link : 0;
+    show(host, opts);
+  }
 
-  function Thread(host) {
-    this.host = host;
-    this.article = host.getAttribute('data-article');
+  // The collapsed thread: one button in the element's shadow root. Returns the button.
+  function collapse(host) {
+    var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
+    var style = document.createElement('style'), b = document.createElement('button');
     var lang = (host.getAttribute('data-lang') || document.documentElement.lang || 'en').slice(0, 2).toLowerCase();
-    this.lang = STRINGS[lang] ? lang : 'en';
-    this.t = STRINGS[this.lang];
-    this.rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(this.lang, { numeric: 'auto' }) : null;
-    this.token = host.getAttribute('data-sso-token') || null;
-    this.limits = { title: 100, body: 1000, name: 40 };
-    this.comments = new Map();  // id -> COMMENT as last received
-    this.nodes = new Map();     // id -> li
-    this.lastId = null;         // newest published id received: the `since` of a resume
-    this.oldest = null;         // oldest id of the history pages: the `before` of "load older"
-    this.hasOlder = false;
-    this.count = 0;             // published comments on the article
-    this.newCount = 0;
-    this.reqId = 0;
-    this.waiting = new Map();   // request id -> callback
-    this.backoff = 500;
-    this.skew = 0;              // server clock minus ours, from pong
-    this.user = null;
-    this.guests = true;
-    this.replyTo = null;
-    this.render();
-    this.connect();
-  }
-
-  Thread.prototype.now = function () { return Date.now() + this.skew; };
-
-  Thread.prototype.relTime = function (iso) {
-    var s = (this.now() - Date.parse(iso)) / 1000, t = this.t;
-    if (s < 60) return t.now;
-    var u = s < 3600 ? ['minute', 60] : s < 86400 ? ['hour', 3600] : s < 86400 * 30 ? ['day', 86400] : null;
-    if (!u) return new Date(iso).toLocaleDateString(this.lang);
-    var n = Math.floor(s / u[1]);
-    return this.rtf ? this.rtf.format(-n, u[0]) : n + ' ' + u[0] + (n === 1 ? '' : 's') + ' ago';
-  };
-
-  Thread.prototype.render = function () {
-    var t = this.t, self = this;
-    var root = this.root = this.host.attachShadow ? this.host.attachShadow({ mode: 'open' }) : this.host;
-    root.appendChild(el('style', { text: CSS }));
-    this.countEl = el('span', { class: 'count' });
-    this.presenceEl = el('span', { class: 'presence' });
-    this.statusEl = el('span', { class: 'status', role: 'status' });
-    var head = el('div', { class: 'head' }, [el('h2', { text: t.discussion }), this.countEl, this.presenceEl, this.statusEl]);
-
-    this.nameIn = el('input', { name: 'name', id: 'p-name', autocomplete: 'nickname' });
-    this.titleIn = el('input', { name: 'title', id: 'p-title' });
-    this.bodyIn = el('textarea', { name: 'body', id: 'p-body', rows: '4' });
-    this.titleCount = el('span', { class: 'counter', 'data-counter': 'title' });
-    this.bodyCount = el('span', { class: 'counter', 'data-counter': 'body' });
-    this.nameCount = el('span', { class: 'counter', 'data-counter': 'name', hidden: '' });
-    this.titleLabel = el('span', { text: t.title });
-    this.nameRow = el('div', {}, [el('label', { for: 'p-name' }, [t.name, this.nameCount]), this.nameIn]);
-    this.replyRow = el('div', { class: 'row', hidden: '' });
-    this.signedEl = el('div', { class: 'status', hidden: '' });
-    this.formError = el('div', { class: 'error', role: 'alert' });
-    this.submit = el('button', { class: 'primary', type: 'submit', text: t.post });
-    this.form = el('form', { novalidate: '' }, [
-      this.signedEl, this.replyRow, this.nameRow,
-      el('div', {}, [el('label', { for: 'p-title' }, [this.titleLabel, this.titleCount]), this.titleIn]),
-      el('div', {}, [el('label', { for: 'p-body' }, [t.body, this.bodyCount]), this.bodyIn]),
-      this.formError, el('div', { class: 'row' }, [this.submit]),
-    ]);
-    this.signInEl = el('p', { class: 'empty', text: t.signIn, hidden: '' });
-    try { this.nameIn.value = localStorage.getItem('parley.name') || ''; } catch (e) { /* storage blocked */ }
-    limitInput(this.titleIn, this.titleCount, function () { return self.limits.title; }, false);
-    limitInput(this.bodyIn, this.bodyCount, function () { return self.limits.body; }, true);
-    limitInput(this.nameIn, this.nameCount, function () { return self.limits.name; }, false);
-    this.form.addEventListener('submit', function (e) { e.preventDefault(); self.post(); });
-    this.bodyIn.addEventListener('keydown', function (e) {
-      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); self.post(); }
+    style.textContent = CSS;
+    b.type = 'button';
+    b.textContent = b.__label = SHOW[lang] || SHOW.en;
+    b.setAttribute('aria-expanded', 'false');
+    b.addEventListener('click', function () {
+      try { sessionStorage.setItem(KEY, '1'); } catch (e) { /* storage blocked: this page only */ }
+      b.disabled = true;
+      open(host, { focus: true, lazy: lazy(host), count: b.__count });
     });
-
-    this.pill = el('button', { class: 'pill', type: 'button', hidden: '', onclick: function () {
-      var first = self.firstNew || self.list;
-      first.scrollIntoView({ behavior: 'smooth', block: 'center' });
-      self.clearNew();
-    } });
-    this.olderBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.older, onclick: function () { self.loadOlder(); } });
-    this.emptyEl = el('p', { class: 'empty', text: t.empty, hidden: '' });
-    this.list = el('ol', { class: 'comments' });
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list]));
-    this.updateCount();
-    window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
-    // a phone coming back: retry now rather than at the end of a long back-off
-    window.addEventListener('online', function () { self.wake(); });
-    document.addEventListener('visibilitychange', function () { if (!document.hidden) self.wake(); });
-    setInterval(function () { self.tick(); }, 25000);
-  };
-
-  Thread.prototype.updateCount = function () {
-    this.countEl.textContent = this.t.comments(this.count);
-    this.emptyEl.hidden = !this.loaded || this.list.children.length > 0;
-  };
-
-  /* ---- Connection: hello, subscribe (with since after a drop), back-off, heartbeat ---- */
-
-  Thread.prototype.connect = function () {
-    var self = this, ws;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    try { ws = new WebSocket(wsUrl, 'parley.v1'); } catch (e) { return this.retry(); }
-    this.ws = ws;
-    ws.onopen = function () { if (self.ws === ws) self.opened(); };
-    ws.onmessage = function (ev) { if (self.ws === ws) self.onMessage(ev.data); };
-    ws.onclose = function () { if (self.ws === ws) self.lost(); };
-  };
-
-  Thread.prototype.opened = function () {
-    var self = this;
-    this.hello().then(function (m) {
-      if (m.type === 'welcome') self.welcome(m);
-      else if (m.code === 'unavailable') return;
-      var sub = { type: 'subscribe', article: self.article };
-      if (self.lastId !== null) sub.since = self.lastId;
-      self.send_(sub, function (h) {
-        if (h.type !== 'history') return;
-        self.onHistory(h, sub.since === undefined ? 'first' : 'resume');
-        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; }
-      });
-      self.ping();
-    });
-  };
-
-  // hello with the token, or the guest key; a refused token falls back to a guest.
-  Thread.prototype.hello = function () {
-    var self = this, key = guestKey();
-    var guest = key ? { type: 'hello', guest_key: key } : { type: 'hello' };
-    if (!this.token) return this.request(guest);
-    return this.request({ type: 'hello', token: this.token }).then(function (m) {
-      if (m.type !== 'error' || m.code === 'unavailable') return m;
-      self.token = null; // expired or forged: carry on as a guest
-      return self.request(guest);
-    });
-  };
-
-  Thread.prototype.lost = function () {
-    var ws = this.ws;
-    this.ws = null;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      try { ws.close(); } catch (e) { /* already closed */ }
-    }
-    this.statusEl.textContent = this.t.offline;
-    var w = this.waiting;
-    this.waiting = new Map();
-    w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable' }); });
-    this.retry();
-  };
-
-  Thread.prototype.retry = function () {
-    var self = this;
-    if (this.retryTimer) return;
-    var delay = this.backoff * (0.75 + Math.random() / 2);
-    this.backoff = Math.min(this.backoff * 2, 30000);
-    this.retryTimer = setTimeout(function () { self.connect(); }, delay);
-  };
-
-  Thread.prototype.wake = function () {
-    if (this.ws) return this.ping();
-    this.backoff = 500;
-    this.connect();
-  };
-
-  // Heartbeat: a connection that does not answer a ping in 10 s is dead (a phone that
-  // changed networks keeps a half-open socket for minutes); drop it and resume.
-  Thread.prototype.ping = function () {
-    var self = this, ws = this.ws, sent = Date.now();
-    if (!ws || ws.readyState !== 1 || this.pinging) return;
-    this.pinging = true;
-    var timer = setTimeout(function () { self.pinging = false; if (self.ws === ws) self.lost(); }, 10000);
-    this.send_({ type: 'ping' }, function (m) {
-      clearTimeout(timer);
-      self.pinging = false;
-      if (m.type === 'pong' && m.time) self.skew = Date.parse(m.time) - (sent + Date.now()) / 2;
-    });
-  };
-
-  Thread.prototype.tick = function () {
-    this.ping();
-    var self = this;
-    this.root.querySelectorAll('time').forEach(function (e) { e.textContent = self.relTime(e.getAttribute('datetime')); });
-    // the edit button goes when the 5 minutes have passed
-    this.comments.forEach(function (c) { if (c.__editable && !self.editable(c)) self.draw(c); });
-  };
-
-  Thread.prototype.send_ = function (msg, cb) {
-    msg.id = ++this.reqId;
-    if (this.ws && this.ws.readyState === 1) {
-      if (cb) this.waiting.set(msg.id, cb);
-      this.ws.send(JSON.stringify(msg));
-    } else if (cb) cb({ type: 'error', code: 'unavailable' });
-  };
-
-  Thread.prototype.request = function (msg) {
-    var self = this;
-    return new Promise(function (resolve) { self.send_(msg, resolve); });
-  };
-
-  Thread.prototype.onMessage = function (data) {
-    var m;
-    try { m = JSON.parse(data); } catch (e) { return; }
-    if (!m || typeof m !== 'object') return;
-    if (m.id !== undefined && this.waiting.has(m.id)) {
-      var cb = this.waiting.get(m.id);
-      if (!m.more) this.waiting.delete(m.id);
-      cb(m);
-    } else if (m.id === undefined) {
-      this.onEvent(m);
-    }
-  };
-
-  Thread.prototype.errorText = function (m) {
-    var e = this.t.errors;
-    if (m.code === 'rejected') return this.t.rejected + (m.message ? ': ' + m.message : '');
-    return e[m.code] || e.other;
-  };
-
-  Thread.prototype.welcome = function (m) {
-    this.user = m.user;
-    this.guests = m.guests !== false;
-    if (m.limits) for (var k in this.limits) if (m.limits[k] > 0) this.limits[k] = m.limits[k];
-    var signed = !m.user.guest;
-    this.nameRow.hidden = signed;
-    this.signedEl.hidden = !signed;
-    this.signedEl.textContent = signed ? this.t.signedIn + ' ' + m.user.name : '';
-    this.form.hidden = !signed && !this.guests;
-    this.signInEl.hidden = !this.form.hidden;
-    [this.titleIn, this.bodyIn, this.nameIn].forEach(function (i) { i.__sync(); });
-    // own comments may have been drawn before the identity was known
-    var self = this;
-    this.comments.forEach(function (c) { self.draw(c); });
-  };
-
-  /* ---- Thread state: every comment goes through upsert, which keeps the count ---- */
-
-  // A history reply of one kind: 'first' (the newest page), 'resume' (all since lastId)
-  // or 'older' (the page before the oldest loaded). Its comments are already in the count.
-  Thread.prototype.onHistory = function (m, kind) {
-    var self = this, resume = kind === 'resume';
-    m.comments.forEach(function (c) {
-      var known = self.comments.has(c.id);
-      self.upsert(c, { counted: true, highlight: resume });
-      if (resume && !known && c.status === 'published' && !self.mine(c)) self.bumpNew(c.id);
-      if (!resume && c.status === 'published' && (self.oldest === null || c.id < self.oldest)) self.oldest = c.id;
-    });
-    if (!resume) {
-      this.hasOlder = !!m.has_older;
-      this.olderBtn.hidden = !this.hasOlder;
-      this.rehome();
-    }
-    if (typeof m.count === 'number') this.count = m.count;
-    this.loaded = true;
-    this.updateCount();
-  };
-
-  Thread.prototype.loadOlder = function () {
-    var self = this;
-    if (this.oldest === null) return;
-    this.olderBtn.disabled = true;
-    this.request({ type: 'history', article: this.article, before: this.oldest }).then(function (m) {
-      self.olderBtn.disabled = false;
-      if (m.type === 'history') self.onHistory(m, 'older');
-    });
-  };
-
-  Thread.prototype.onEvent = function (m) {
-    var c = m.comment;
-    if (m.type === 'removed') {
-      if (m.article === this.article) this.remove(m.comment);
-    } else if (m.type === 'presence') {
-      if (m.article === this.article) this.presenceEl.textContent = m.reading > 1 ? this.t.reading(m.reading) : '';
-    } else if (c && typeof c === 'object' && c.article === this.article) {
-      var known = this.comments.has(c.id);
-      // an edit to a comment older than the pages loaded shows up when they are loaded
-      if (m.type === 'edited' && !known && this.hasOlder && c.id < this.oldest) return;
-      if (m.type === 'comment' || m.type === 'edited' || m.type === 'decision') {
-        this.upsert(c, { highlight: !known });
-        if (!known && c.status === 'published' && !this.mine(c)) this.bumpNew(c.id);
-      }
-    }
-    this.updateCount();
-  };
-
-  Thread.prototype.mine = function (c) { return !!(this.user && c.author && c.author.id === this.user.id); };
-  Thread.prototype.editable = function (c) {
-    return this.mine(c) && c.status !== 'rejected' && this.now() - Date.parse(c.created_at) < EDIT_MS - 5000;
-  };
-
-  // Stores c and draws it. opts.counted: the count already includes it (history pages).
-  Thread.prototype.upsert = function (c, opts) {
-    opts = opts || {};
-    if (c.status === 'removed') return this.remove(c.id);
-    // someone else's comment that is no longer public (an edit held for review)
-    if (c.status !== 'published' && !this.mine(c)) return this.remove(c.id);
-    var old = this.comments.get(c.id);
-    if (!opts.counted) this.count += (c.status === 'published') - !!(old && old.status === 'published');
-    this.comments.set(c.id, c);
-    if (c.status === 'published' && (this.lastId === null || c.id > this.lastId)) this.lastId = c.id;
-    var li = this.draw(c);
-    if (opts.highlight && !old) li.classList.add('new');
-  };
-
-  Thread.prototype.remove = function (id) {
-    var c = this.comments.get(id), li = this.nodes.get(id);
-    if (c && c.status === 'published') this.count = Math.max(0, this.count - 1);
-    this.comments.delete(id);
-    if (!li) return;
-    var replies = li.querySelector(':scope > ol.replies');
-    if (replies && replies.children.length) {
-      // replies stay readable under a placeholder
-      var content = li.querySelector(':scope > .content');
-      clear(content);
-      content.appendChild(el('p', { class: 'gone', text: this.t.removedText }));
-      li.querySelectorAll(':scope > .box').forEach(function (b) { b.remove(); });
-    } else {
-      this.nodes.delete(id);
-      li.remove();
-    }
-    this.updateCount();
-  };
-
-  /* ---- Drawing (reader text only through textContent) ---- */
-
-  Thread.prototype.draw = function (c) {
-    var self = this, t = this.t;
-    var li = this.nodes.get(c.id), fresh = !li;
-    if (fresh) {
-      li = el('li', { class: 'c', 'data-id': String(c.id) }, [el('div', { class: 'content' })]);
-      this.nodes.set(c.id, li);
-    }
-    var content = li.firstChild;
-    clear(content);
-    var meta = el('div', { class: 'meta' });
-    var a = c.author || {};
-    if (a.avatar && /^https:\/\//.test(a.avatar))
-      meta.appendChild(el('img', { class: 'avatar', src: a.avatar, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer' }));
-    meta.appendChild(el('span', { class: 'author', text: a.name || '' }));
-    var parent = c.parent && this.comments.get(c.parent);
-    if (parent && parent.parent) meta.appendChild(el('span', { class: 're', text: '↪ ' + t.inReplyTo + ' ' + (parent.author && parent.author.name) }));
-    meta.appendChild(el('time', { datetime: c.created_at, title: new Date(c.created_at).toLocaleString(this.lang), text: this.relTime(c.created_at) }));
-    if (c.edited_at) meta.appendChild(el('span', { class: 'badge edited', text: t.edited }));
-    if (c.status === 'pending') meta.appendChild(el('span', { class: 'badge pending', title: t.pendingNote, text: t.pending }));
-    if (c.status === 'rejected') meta.appendChild(el('span', { class: 'badge rejected', text: t.rejected + (c.reason ? ': ' + c.reason : '') }));
-    content.appendChild(meta);
-    if (c.title) content.appendChild(el('div', { class: 'ctitle', text: c.title }));
-    content.appendChild(el('div', { class: 'cbody', text: c.body }));
-    var actions = el('div', { class: 'row actions' });
-    if (c.status === 'published' && this.form && !this.form.hidden)
-      actions.appendChild(el('button', { class: 'link', type: 'button', text: t.reply, onclick: function () { self.startReply(c); } }));
-    if (c.status === 'published' && !this.mine(c) && !c.__reported)
-      actions.appendChild(el('button', { class: 'link', type: 'button', text: t.report, onclick: function () { self.openReport(c, li); } }));
-    c.__editable = this.editable(c);
-    if (c.__editable)
-      actions.appendChild(el('button', { class: 'link', type: 'button', text: t.edit, onclick: function () { self.openEdit(c, li); } }));
-    if (this.mine(c))
-      actions.appendChild(el('button', { class: 'link', type: 'button', text: t.del, onclick: function () { self.confirmDelete(c, li, actions); } }));
-    content.appendChild(actions);
-    if (fresh) this.place(c, li);
-    return li;
-  };
-
-  // Top-level comments by id; every reply under its top-level ancestor, by id. A reply whose
-  // parent is not loaded waits at the top level until an older page brings the parent.
-  Thread.prototype.place = function (c, li) {
-    var container = this.list, p = c.parent ? this.nodes.get(c.parent) : null;
-    if (p && p.parentNode && p.parentNode.classList.contains('replies')) p = p.parentNode.parentNode;
-    if (p) {
-      container = p.querySelector(':scope > ol.replies');
-      if (!container) { container = el('ol', { class: 'replies' }); p.appendChild(container); }
-    }
-    li.classList.toggle('orphan', !!c.parent && !p);
-    var next = null;
-    for (var n = container.firstElementChild; n; n = n.nextElementSibling)
-      if (+n.getAttribute('data-id') > c.id) { next = n; break; }
-    container.insertBefore(li, next);
-  };
-
-  Thread.prototype.rehome = function () {
-    var self = this;
-    this.list.querySelectorAll(':scope > li.orphan').forEach(function (li) {
-      var c = self.comments.get(+li.getAttribute('data-id'));
-      if (!c || !self.nodes.has(c.parent)) return;
-      li.remove();
-      self.place(c, li);
-      self.draw(c);
-      // its own replies join the thread it now belongs to, one level deep
-      var sub = li.querySelector(':scope > ol.replies');
-      if (!sub) return;
-      Array.from(sub.children).forEach(function (r) {
-        var rc = self.comments.get(+r.getAttribute('data-id'));
-        r.remove();
-        if (rc) { self.place(rc, r); self.draw(rc); }
-      });
-      sub.remove();
-    });
-  };
-
-  // Whether e (by default the first new comment) is on screen.
-  Thread.prototype.seen = function (e) {
-    var r = (e || this.firstNew || this.list).getBoundingClientRect();
-    return r.top < window.innerHeight && r.bottom > 0;
-  };
-  // A comment arrived live: the pill counts those that arrive off screen.
-  Thread.prototype.bumpNew = function (id) {
-    var li = this.nodes.get(id);
-    if (!li || this.seen(li)) return;
-    if (!this.newCount) this.firstNew = li;
-    this.newCount++;
-    this.pill.textContent = this.t.newPill(this.newCount);
-    this.pill.hidden = false;
-  };
-  Thread.prototype.clearNew = function () { this.newCount = 0; this.firstNew = null; this.pill.hidden = true; };
-
-  /* ---- Posting, replying, editing, deleting, reporting ---- */
-
-  Thread.prototype.startReply = function (c) {
-    var self = this;
-    this.replyTo = c;
-    clear(this.replyRow);
-    this.replyRow.appendChild(el('span', { class: 'status', text: this.t.replyTo + ' ' + c.author.name }));
-    this.replyRow.appendChild(el('button', { class: 'link', type: 'button', text: this.t.cancel, onclick: function () { self.cancelReply(); } }));
-    this.replyRow.hidden = false;
-    this.titleLabel.textContent = this.t.titleOpt;
-    this.form.scrollIntoView({ block: 'nearest' });
-    this.bodyIn.focus();
-  };
-  Thread.prototype.cancelReply = function () {
-    this.replyTo = null;
-    this.replyRow.hidden = true;
-    this.titleLabel.textContent = this.t.title;
-  };
-
-  Thread.prototype.post = function () {
-    var self = this, t = this.t;
-    if (this.submit.disabled) return;
-    var msg = { type: 'post', article: this.article, title: this.titleIn.value, body: this.bodyIn.value };
-    if (!this.user || this.user.guest) {
-      msg.name = this.nameIn.value;
-      try { localStorage.setItem('parley.name', this.nameIn.value); } catch (e) { /* storage blocked */ }
-    }
-    if (this.replyTo) msg.parent = this.replyTo.id;
-    this.formError.textContent = '';
-    this.submit.disabled = true;
-    this.submit.textContent = t.posting;
-    this.request(msg).then(function (m) {
-      self.submit.disabled = false;
-      self.submit.textContent = t.post;
-      if (m.type !== 'ack') { self.formError.textContent = self.errorText(m); return; }
-      // what the reader typed while it was being posted stays
-      [[self.titleIn, msg.title], [self.bodyIn, msg.body]].forEach(function (x) {
-        if (x[0].value === x[1]) { x[0].value = ''; x[0].__sync(); }
-      });
-      self.cancelReply();
-      self.upsert(m.comment, { highlight: true });
-      self.updateCount();
-      var li = self.nodes.get(m.comment.id);
-      if (li) li.scrollIntoView({ block: 'nearest' });
-    });
-  };
-
-  // A small box inside a comment (edit, report); one of each kind at a time.
-  function box(li, kind, kids) {
-    var old = li.querySelector(':scope > .box.' + kind);
-    if (old) old.remove();
-    var b = el('div', { class: 'box ' + kind }, kids);
-    li.insertBefore(b, li.querySelector(':scope > ol.replies'));
+    root.appendChild(style);
+    root.appendChild(b);
     return b;
   }
 
-  Thread.prototype.openEdit = function (c, li) {
-    var self = this, t = this.t, lim = this.limits;
-    var title = c.parent === null || c.title ? el('input', { name: 'edit-title', 'aria-label': t.title }) : null;
-    var body = el('textarea', { name: 'edit-body', 'aria-label': t.body, rows: '3' });
-    var tc = el('span', { class: 'counter' }), bc = el('span', { class: 'counter' });
-    var err = el('div', { class: 'error', role: 'alert' });
-    body.value = c.body;
-    if (title) { title.value = c.title; limitInput(title, tc, function () { return lim.title; }, false); }
-    limitInput(body, bc, function () { return lim.body; }, true);
-    var b = box(li, 'edit', [title && el('label', {}, [t.title, tc]), title, el('label', {}, [t.body, bc]), body, err, el('div', { class: 'row' }, [
-      el('button', { class: 'primary', type: 'button', text: t.save, onclick: function () {
-        var r = { type: 'edit', comment: c.id, body: body.value };
-        if (title) r.title = title.value;
-        self.request(r).then(function (m) {
-          if (m.type === 'ack') { b.remove(); self.upsert(m.comment); self.updateCount(); } else err.textContent = self.errorText(m);
+  // One request for the counts of every collapsed thread on the page.
+  function counts(buttons) {
+    var ids = Object.keys(buttons);
+    if (!ids.length) return;
+    fetch(origin + '/api/counts?' + ids.map(function (id) { return 'article=' + encodeURIComponent(id); }).join('&') + '&view=1')
+      .then(function (r) { return r.json(); }).then(function (c) {
+        ids.forEach(function (id) {
+          if (typeof c[id] === 'number') buttons[id].forEach(function (b) {
+            b.__count = c[id];
+            b.textContent = b.__label + ' (' + c[id] + ')';
+          });
         });
-      } }),
-      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { b.remove(); } }),
-    ])]);
-    body.focus();
-  };
+      }).catch(function () { /* the button works without its number */ });
+  }
 
-  Thread.prototype.confirmDelete = function (c, li, actions) {
-    var self = this, t = this.t;
-    clear(actions);
-    var err = el('span', { class: 'error', role: 'alert' });
-    [el('span', { class: 'status', text: t.confirmDelete }),
-      el('button', { class: 'link', type: 'button', text: t.yes, 'data-confirm': 'delete', onclick: function () {
-        self.request({ type: 'delete', comment: c.id }).then(function (m) {
-          if (m.type === 'ack') { self.remove(c.id); self.updateCount(); } else err.textContent = self.errorText(m);
-        });
-      } }),
-      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { self.draw(c); } }), err,
-    ].forEach(function (e) { actions.appendChild(e); });
-  };
-
-  Thread.prototype.openReport = function (c, li) {
-    var self = this, t = this.t;
-    var sel = el('select', { 'aria-label': t.reportWhy, name: 'reason' });
-    Object.keys(t.reasons).forEach(function (k) { sel.appendChild(el('option', { value: k, text: t.reasons[k] })); });
-    var note = el('input', { name: 'note', 'aria-label': t.reportNote, placeholder: t.reportNote, maxlength: '500' });
-    var msg = el('div', { class: 'status', role: 'status' });
-    var send = el('button', { class: 'primary', type: 'button', text: t.send, onclick: function () {
-      var r = { type: 'report', comment: c.id, reason: sel.value };
-      if (note.value.trim()) r.note = note.value;
-      send.disabled = true;
-      self.request(r).then(function (m) {
-        send.disabled = false;
-        if (m.type === 'reported' || m.code === 'conflict') {
-          msg.textContent = m.type === 'reported' ? t.reported : self.errorText(m);
-          c.__reported = true;
-          self.draw(c);
-          setTimeout(function () { b.remove(); }, 3000);
-        } else msg.textContent = self.errorText(m);
-      });
-    } });
-    var b = box(li, 'report', [el('span', { text: t.reportWhy }), sel, note, msg, el('div', { class: 'row' }, [
-      send, el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { b.remove(); } }),
-    ])]);
-    sel.focus();
-  };
-
-  // A new identity: reconnect now, say hello with it and resume where the thread was.
-  Thread.prototype.setToken = function (token) {
-    this.token = token || null;
-    if (this.ws) this.lost();
-    this.backoff = 500;
-    this.connect();
-  };
-
-  /* ---- Boot ---- */
-
-  var threads = [];
   function boot() {
+    var buttons = {}, hosts = [];
     document.querySelectorAll('#parley-thread, [data-parley-thread]').forEach(function (host) {
-      if (host.__parley || !host.getAttribute('data-article')) return;
-      host.__parley = new Thread(host);
-      threads.push(host.__parley);
+      var article = host.getAttribute('data-article');
+      if (host.__pl || !article) return;
+      host.__pl = 1;
+      hosts.push(host);
+      var c = host.getAttribute('data-collapsed');
+      if (c !== null && c !== 'false' && !permalink(host) && !remembered())
+        (buttons[article] = buttons[article] || []).push(collapse(host));
+      else if (lazy(host) && !permalink(host) && window.IntersectionObserver) {
+        var io = new IntersectionObserver(function (es) {
+          if (!es[es.length - 1].isIntersecting) return;
+          io.disconnect();
+          open(host, { lazy: true });
+        }, { rootMargin: '600px 0px' });
+        io.observe(host);
+      } else open(host, { lazy: lazy(host) });
+    });
+    counts(buttons);
+    // a permalink followed later on the same page opens its thread too
+    window.addEventListener('hashchange', function () {
+      hosts.forEach(function (host) { if (permalink(host)) open(host, { lazy: lazy(host) }); });
     });
   }
-  window.Parley = {
-    __loaded: true,
-    setToken: function (token) { threads.forEach(function (t) { t.setToken(token); }); },
-    // test hook: drops the connection as a phone losing its network would
-    dropConnection: function () { threads.forEach(function (t) { if (t.ws) t.lost(); }); },
-  };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
   else boot();
 })();
