@@ -29,6 +29,8 @@ cc -O2 -Wall -Wextra -Werror -Iserver $(pkg-config --cflags jansson) -o build/ru
 # (every connection comes from one address and posts far faster than a person).
 CONFIG=$WORK/moderation.yml
 sed -e 's/max_connections_per_ip: [0-9]*/max_connections_per_ip: 0/' \
+    -e 's/max_sockets_per_ip: [0-9]*/max_sockets_per_ip: 0/' \
+    -e 's/\(author_posts_per_minute\|address_posts_per_minute\|pending_per_author\|pending_per_address\): [0-9]*/\1: 0/' \
     -e 's/client_rate: [0-9]*/client_rate: 100000/' -e 's/client_burst: [0-9]*/client_burst: 100000/' \
     -e "s#\([[ ]\)rules/#\1$ROOT/rules/#g" moderation.yml |
   awk '/kind: rate/{r=1} r && /max:/{sub(/max: [0-9]+/, "max: 1000000"); r=0} {print}' > "$CONFIG"
