@@ -1,5 +1,6 @@
 /* auth.c: moderator accounts, login, sessions and the moderator command line. */
 #include "auth.h"
+#include "clock.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -53,12 +54,14 @@ static char *request_token(struct lws *wsi) {
 }
 
 /* The console's WebSocket carries the cookie; it counts only from our own pages. */
-static void ws_hook(conn_t *c, struct lws *wsi) {
-    char origin[256];
-    char *token = request_token(wsi);
+static void ws_hook(conn_t *c) {
+    char origin[256], cookies[2048];
+    if (conn_header(c, "cookie:", cookies, sizeof cookies) <= 0) return;
+    char *token = cookie_token(cookies);
     if (!token) return;
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
-        !net_own_origin(wsi, origin)) {
+    /* the transport handle is the lws wsi that net's helpers take */
+    if (conn_header(c, "origin:", origin, sizeof origin) <= 0 ||
+        !net_own_origin(c->transport, origin)) {
         clog_warn(c->id, "auth: session cookie from a foreign origin ignored");
         free(token);
         return;
@@ -180,7 +183,7 @@ static int run_login_lookup(store_job *job, sqlite3 *db) {
 
 static int run_login_session(store_job *job, sqlite3 *db) {
     login_t *l = (login_t *)job;
-    int64_t now = store_now_ms();
+    int64_t now = now_ms();
     sqlite3_stmt *st;
     sqlite3_exec(db, "DELETE FROM sessions WHERE expires_at < strftime('%s','now') * 1000", NULL,
                  NULL, NULL);
@@ -378,7 +381,7 @@ static int run_session(store_job *job, sqlite3 *db) {
         sqlite3_finalize(st);
         return 0;
     }
-    return auth_session_check(db, s->token_hash, store_now_ms(), &s->name, &s->role);
+    return auth_session_check(db, s->token_hash, now_ms(), &s->name, &s->role);
 }
 
 /* 204 No Content, the cookie cleared (docs/protocol.md). */
@@ -428,7 +431,7 @@ void auth_init(void) {
     net_add_route("POST", "/api/mod/login", route_login);
     net_add_route("POST", "/api/mod/logout", route_logout);
     net_add_route("GET", "/api/mod/me", route_me);
-    net_set_ws_hook(ws_hook);
+    conn_add_open_hook(ws_hook);
 }
 
 void auth_shutdown(void) {
@@ -561,7 +564,7 @@ int auth_cli(int argc, char **argv) {
         } else if (!strcmp(cmd, "add")) {
             if (exec1(db, "INSERT INTO moderators (name, role, pwhash, created_at) VALUES "
                           "(?,?,?,?)",
-                      name, role, hash, store_now_ms()) != 1) {
+                      name, role, hash, now_ms()) != 1) {
                 fprintf(stderr, "parley: cannot add '%s': %s\n", name, sqlite3_errmsg(db));
                 rc = 1;
             } else {

@@ -1,5 +1,6 @@
 /* bus.c: the local bus and the Redis bus behind one interface (bus.h). */
 #include "bus.h"
+#include "clock.h"
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
@@ -9,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "comments.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
-#include "store.h"
 
 #define TICK_MS 2000          /* presence and the link watchdog */
 #define PING_TIMEOUT_MS 3000  /* a Redis that does not answer for this long is gone */
@@ -37,8 +36,6 @@ static char proc_id[17];
 static uint64_t n_published, n_received, n_reconnects, n_dropped;
 
 static void drop_link(const redisAsyncContext *dying, const char *why);
-
-uint64_t bus_now_ms(void) { return loop ? uv_now(loop) : 0; }
 
 bool bus_shared(void) { return enabled && cmd_up; }
 
@@ -73,23 +70,21 @@ typedef struct {
     msg_t *m;
 } author_send;
 
-static void send_if_author(const char *key, void *val, void *arg) {
-    conn_t *c = val;
+static void send_if_author(conn_t *c, void *arg) {
     author_send *a = arg;
     if (!strcmp(c->author_id, a->author)) conn_enqueue(c, a->m);
 }
 
 static void local_author(const char *author, msg_t *m) {
     author_send a = {author, m};
-    dict_each(srv.conns, send_if_author, &a);
+    conn_each(send_if_author, &a);
 }
 
-static void send_if_console(const char *key, void *val, void *arg) {
-    conn_t *c = val;
+static void send_if_console(conn_t *c, void *arg) {
     if (c->moderator) conn_enqueue(c, arg);
 }
 
-static void local_consoles(msg_t *m) { dict_each(srv.conns, send_if_console, m); }
+static void local_consoles(msg_t *m) { conn_each(send_if_console, m); }
 
 /* ---- Redis commands ---- */
 
@@ -209,53 +204,12 @@ void bus_room_closed(const char *article) {
 
 /* ---- Catching up after an outage ---- */
 
-typedef struct {
-    store_job job;
-    char *article;
-    int64_t from_ms;
-    json_t *comments;
-} catchup_job;
+static void (*catchup)(const char *article, int64_t from_ms);
 
-static int run_catchup(store_job *job, sqlite3 *db) {
-    catchup_job *j = (catchup_job *)job;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? AND "
-                               "status = 'published' AND created_at >= ? ORDER BY id LIMIT 1000",
-                           -1, &st, NULL) != SQLITE_OK)
-        return PERR_INTERNAL;
-    sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, j->from_ms);
-    j->comments = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(j->comments, comment_from_row(st));
-    sqlite3_finalize(st);
-    return 0;
-}
-
-static void done_catchup(store_job *job) {
-    catchup_job *j = (catchup_job *)job;
-    size_t i, n = 0;
-    json_t *c;
-    json_array_foreach(j->comments, i, c) {
-        json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", c);
-        msg_t *m = msg_take_json(ev);
-        n += hub_publish(j->article, m, json_integer_value(json_object_get(c, "id"))) ? 1 : 0;
-        msg_unref(m);
-    }
-    if (n) log_info("bus: caught up %zu comments on %s", n, j->article);
-    json_decref(j->comments);
-    free(j->article);
-    free(j);
-}
+void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms)) { catchup = fn; }
 
 static void catch_up_room(room_t *r, void *arg) {
-    uint64_t from = *(uint64_t *)arg;
-    catchup_job *j = calloc(1, sizeof *j);
-    j->job.run = run_catchup;
-    j->job.done = done_catchup;
-    j->article = strdup(hub_room_article(r));
-    j->from_ms = (int64_t)from;
-    if (srv.store) store_submit(srv.store, &j->job);
-    else free(j->article), free(j);
+    if (catchup) catchup(hub_room_article(r), (int64_t)*(uint64_t *)arg);
 }
 
 static void resubscribe_room(room_t *r, void *arg) {
@@ -276,7 +230,7 @@ static void schedule_reconnect(void) {
 static void link_lost(const char *why) {
     log_debug("bus: link lost: %s", why);
     if (!down_since_ms) {
-        down_since_ms = store_now_ms();
+        down_since_ms = now_ms();
         if (was_up)
             log_err("bus: Redis link lost (%s): serving local clients only; reconnecting", why);
         else
@@ -409,7 +363,7 @@ void bus_counter_add(const char *key, long window_ms) {
         return;
     }
     if (!counters) counters = dict_new();
-    uint64_t now = bus_now_ms();
+    uint64_t now = mono_ms();
     local_counter *c = local_get(key, now);
     if (!c) {
         c = calloc(1, sizeof *c);
@@ -476,7 +430,7 @@ void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *ar
         free(q); /* not sent: answer from here */
     }
     long vals[BUS_COUNTERS_MAX] = {0}, ttl = 0;
-    uint64_t now = bus_now_ms();
+    uint64_t now = mono_ms();
     for (int i = 0; i < n; i++) {
         local_counter *c = local_get(keys[i], now);
         if (!c) continue;
@@ -502,7 +456,7 @@ static void on_presence(redisAsyncContext *ac, void *r, void *priv) {
     pending--;
     if (reply && reply->type == REDIS_REPLY_ARRAY) {
         size_t total = 0;
-        int64_t now = store_now_ms();
+        int64_t now = now_ms();
         for (size_t i = 0; i + 1 < reply->elements; i += 2) {
             long long count = 0, until = 0;
             if (sscanf(reply->element[i + 1]->str, "%lld %lld", &count, &until) == 2 &&
@@ -530,7 +484,7 @@ static void presence_room(room_t *r, void *arg) {
     }
     char key[512], val[64];
     channel(key, sizeof key, "presence", article);
-    snprintf(val, sizeof val, "%zu %lld", local, (long long)(store_now_ms() + PRESENCE_TTL_MS));
+    snprintf(val, sizeof val, "%zu %lld", local, (long long)(now_ms() + PRESENCE_TTL_MS));
     const char *hset[4] = {"HSET", key, proc_id, val};
     size_t hl[4] = {4, strlen(key), strlen(proc_id), strlen(val)};
     command(cmd, NULL, NULL, 4, hset, hl);
@@ -571,8 +525,11 @@ static void on_tick(uv_timer_t *t) {
     hub_each_room(presence_room, NULL);
 }
 
+static const hub_observer room_observer = {bus_room_opened, bus_room_closed};
+
 int bus_start(uv_loop_t *l) {
     loop = l;
+    hub_add_observer(&room_observer);
     unsigned char rnd[8];
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(proc_id, sizeof proc_id, rnd, sizeof rnd);

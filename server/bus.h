@@ -26,6 +26,9 @@ void bus_author(const char *author, msg_t *m);
 void bus_consoles(msg_t *m);
 
 /* Called by the hub when a room gets its first / loses its last subscriber here. */
+/* Catch-up after an outage: fn is asked to deliver to the room (hub_publish) what was
+ * published on the article since from_ms; the comments service registers it. */
+void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms));
 void bus_room_opened(const char *article);
 void bus_room_closed(const char *article);
 
@@ -46,6 +49,5 @@ void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *ar
 const char *bus_state(void);
 /* Prometheus lines about the bus (malloc'd). */
 char *bus_metrics(void);
-uint64_t bus_now_ms(void);
 
 #endif

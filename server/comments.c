@@ -1,5 +1,6 @@
 /* comments.c: reader operations on comments as storage jobs (see comments.h). */
 #include "comments.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "moderation.h"
 #include "names.h"
 #include "server.h"
+#include "rules.h"
+#include "store.h"
 
 #define PAGE 50            /* comments per history page */
 #define SINCE_PAGE 500     /* comments per reply when replaying after `since` */
@@ -398,7 +401,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
     rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
                       .author = j->author_id, .ip_hash = j->ip_hash,
                       .author_posts = author_posts(db, j->author_id),
-                      .now = (double)store_now_ms() / 1000.0, .shared_counts = j->shared};
+                      .now = (double)now_ms() / 1000.0, .shared_counts = j->shared};
     rules_result res;
     memset(&res, 0, sizeof res);
     if (rules_eval(j->rs->rules, srv.rules_state, &in, &res)) {
@@ -421,7 +424,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
 /* Whether the author (or their address) already has as many held posts from the last
  * hour as the configuration allows. */
 static bool pending_full(sqlite3 *db, cjob *j) {
-    int64_t since = store_now_ms() - 3600 * 1000;
+    int64_t since = now_ms() - 3600 * 1000;
     struct {
         const char *col, *val;
         long max;
@@ -470,7 +473,7 @@ static int run_post(store_job *job, sqlite3 *db) {
         j->message = strdup("Comments are closed on this article.");
         return PERR_FORBIDDEN;
     }
-    int ban = moderation_ban_state(db, j->author_id, j->ip_hash, store_now_ms());
+    int ban = moderation_ban_state(db, j->author_id, j->ip_hash, now_ms());
     if (ban == BAN_BANNED) {
         j->message = strdup("You can't comment here at the moment.");
         return PERR_FORBIDDEN;
@@ -516,7 +519,7 @@ static int run_post(store_job *job, sqlite3 *db) {
     sqlite3_bind_text(st, 10, status, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 11, total);
     sqlite3_bind_text(st, 12, dj, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 13, store_now_ms());
+    sqlite3_bind_int64(st, 13, now_ms());
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(dj);
@@ -608,7 +611,7 @@ static void shared_counted(const long *vals, long ttl_ms, void *arg) {
 }
 
 void comments_post(conn_t *c, const json_t *id, post_input *in) {
-    if (flood_post_local(c->author_id, c->ip_hash, (uint64_t)store_now_ms())) {
+    if (flood_post_local(c->author_id, c->ip_hash, (uint64_t)now_ms())) {
         metrics.flood_refused++;
         conn_error(c, id, PERR_RATE_LIMITED,
                    "You are posting too fast; wait a minute and try again.");
@@ -687,7 +690,7 @@ static int run_edit(store_job *job, sqlite3 *db) {
     int64_t created = 0;
     int e = own_comment(db, j, &created);
     if (e) return e;
-    int64_t now = store_now_ms();
+    int64_t now = now_ms();
     if (now - created > EDIT_WINDOW_MS) {
         j->message = strdup("Comments can be edited for 5 minutes after posting.");
         return PERR_EDIT_WINDOW;
@@ -811,7 +814,7 @@ static int run_report(store_job *job, sqlite3 *db) {
         sqlite3_bind_text(st, 4, j->note, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 4);
-    sqlite3_bind_int64(st, 5, store_now_ms());
+    sqlite3_bind_int64(st, 5, now_ms());
     sqlite3_bind_text(st, 6, j->ip_hash ? j->ip_hash : "", -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 7, j->guest ? srv.cfg.report_weight_guest : 1.0);
     int rc = sqlite3_step(st);
@@ -865,6 +868,46 @@ void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *r
     j->guest = !c->signed_in;
     j->reason = strdup(reason);
     j->note = note ? strdup(note) : NULL;
+    store_submit(srv.store, &j->job);
+}
+
+/* ---- Catch-up after a bus outage ---- */
+
+static int run_catchup(store_job *job, sqlite3 *db) {
+    cjob *j = (cjob *)job;
+    sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? "
+                                   "AND status = 'published' AND created_at >= ? ORDER BY id "
+                                   "LIMIT 1000");
+    if (!st) return PERR_INTERNAL;
+    sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, j->since);
+    j->pages = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(j->pages, comment_from_row(st));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void done_catchup(store_job *job) {
+    cjob *j = (cjob *)job;
+    size_t i, n = 0;
+    json_t *c;
+    json_array_foreach(j->pages, i, c) {
+        json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", c);
+        msg_t *m = msg_take_json(ev);
+        n += hub_publish(j->article, m, json_integer_value(json_object_get(c, "id"))) ? 1 : 0;
+        msg_unref(m);
+    }
+    if (n) log_info("comments: caught up %zu comments on %s", n, j->article);
+    cjob_free(j);
+}
+
+/* Delivers to this process's readers of article what was published since from_ms and
+ * may have been missed while the bus was down (each room delivers an id once). */
+void comments_catch_up(const char *article, int64_t from_ms) {
+    if (!srv.store) return;
+    cjob *j = cjob_new(NULL, NULL, run_catchup, done_catchup);
+    j->article = strdup(article);
+    j->since = from_ms;
     store_submit(srv.store, &j->job);
 }
 

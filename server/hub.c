@@ -1,10 +1,10 @@
 /* hub.c: reference-counted messages, bounded send queues and article rooms. */
 #include "hub.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
 #include "conn.h"
 #include "dict.h"
 #include "log.h"
@@ -24,81 +24,23 @@ struct room {
     int64_t gap_from;
 };
 
+static const hub_observer *observers[4];
+static int nobservers;
+
+void hub_add_observer(const hub_observer *o) {
+    if (nobservers == 4) abort();
+    observers[nobservers++] = o;
+}
+
 static dict_t *rooms;  /* article -> room_t, owned */
-static size_t q_max_msgs, q_max_bytes;
 static bool dedupe;
-
-/* ---- Messages ---- */
-
-msg_t *msg_new(const char *payload, size_t len) {
-    msg_t *m = malloc(sizeof *m + LWS_PRE + len + 1);
-    if (!m) abort();
-    m->refs = 1;
-    m->len = len;
-    memcpy(m->data + LWS_PRE, payload, len);
-    m->data[LWS_PRE + len] = '\0';
-    return m;
-}
-
-msg_t *msg_from_json(const json_t *j) {
-    size_t len = json_dumpb(j, NULL, 0, JSON_COMPACT);
-    msg_t *m = malloc(sizeof *m + LWS_PRE + len + 1);
-    if (!m) abort();
-    m->refs = 1;
-    m->len = json_dumpb(j, (char *)m->data + LWS_PRE, len, JSON_COMPACT);
-    m->data[LWS_PRE + m->len] = '\0';
-    return m;
-}
-
-msg_t *msg_take_json(json_t *j) {
-    msg_t *m = msg_from_json(j);
-    json_decref(j);
-    return m;
-}
-
-void msg_unref(msg_t *m) {
-    if (m && --m->refs == 0) free(m);
-}
-
-/* ---- Send queues ---- */
-
-int conn_enqueue(conn_t *c, msg_t *m) {
-    if (c->close_code) return -1;
-    /* Nothing waiting and the socket takes more: write now. Asking lws for a writable
-     * callback costs two epoll_ctl calls per message, which is what limits fan-out. */
-    if (c->qlen == 0 && conn_write_now(c, m) == 0) return 0;
-    if (c->qlen >= q_max_msgs || c->qbytes + m->len > q_max_bytes) {
-        clog_warn(c->id, "hub: send queue full (%u messages, %zu bytes): closing slow reader",
-                  c->qlen, c->qbytes);
-        metrics.slow_closed++;
-        conn_close(c, 1013);
-        return -1;
-    }
-    if (c->qlen == c->qcap) {
-        uint32_t ncap = c->qcap ? c->qcap * 2 : 4;
-        msg_t **nq = malloc(ncap * sizeof *nq);
-        if (!nq) abort();
-        for (uint32_t i = 0; i < c->qlen; i++) nq[i] = c->q[(c->qhead + i) % c->qcap];
-        free(c->q);
-        c->q = nq;
-        c->qcap = ncap;
-        c->qhead = 0;
-    }
-    c->q[(c->qhead + c->qlen) % c->qcap] = m;
-    c->qlen++;
-    c->qbytes += m->len;
-    m->refs++;
-    conn_wake(c);
-    return 0;
-}
 
 /* ---- Rooms ---- */
 
-void hub_init(size_t max_messages, size_t max_bytes, bool dedupe_ids) {
+void hub_init(bool dedupe_ids) {
     rooms = dict_new();
     dedupe = dedupe_ids;
-    q_max_msgs = max_messages;
-    q_max_bytes = max_bytes;
+    conn_add_close_hook(hub_unsubscribe_all);
 }
 
 static void room_free(void *p) {
@@ -130,7 +72,7 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
         if (dedupe) r->ring = calloc(RING, sizeof *r->ring);
         dict_set(rooms, article, r, NULL);
         metrics.rooms = dict_size(rooms);
-        bus_room_opened(article);
+        for (int i = 0; i < nobservers; i++) observers[i]->opened(article);
     }
     s = calloc(1, sizeof *s);
     s->room = r;
@@ -156,7 +98,7 @@ void hub_activate(sub_t *s, const int64_t *ids, size_t n) {
         s->hist_ids = malloc(n * sizeof *ids);
         memcpy(s->hist_ids, ids, n * sizeof *ids);
         s->nhist = (uint32_t)n;
-        s->hist_until_ms = bus_now_ms() + HIST_KEEP_MS;
+        s->hist_until_ms = mono_ms() + HIST_KEEP_MS;
     }
 }
 
@@ -183,7 +125,7 @@ static void sub_remove(sub_t *s) {
     r->nsubs--;
     if (s->active) r->nactive--;
     if (r->nsubs == 0) {
-        bus_room_closed(r->article);
+        for (int i = 0; i < nobservers; i++) observers[i]->closed(r->article);
         dict_del(rooms, r->article);
         room_free(r);
         metrics.rooms = dict_size(rooms);
@@ -224,7 +166,7 @@ size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
             for (unsigned i = 0; i < RING; i++)
                 if (r->ring[i] == comment_id) return 0; /* delivered already */
             r->ring[r->ring_pos++ % RING] = comment_id;
-            now = bus_now_ms();
+            now = mono_ms();
         }
         if (comment_id > r->max_id) r->max_id = comment_id;
     }

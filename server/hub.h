@@ -1,7 +1,7 @@
-/* hub.h: messages, per-connection send queues, and per-article rooms.
+/* hub.h: per-article rooms and their subscriptions.
  *
- * A message for a room is serialised once into a msg_t and each subscriber's queue holds
- * a reference; the last release frees it. A queue is bounded in messages and bytes; a
+ * A message for a room is serialised once into a msg_t (conn.h) and each subscriber's
+ * queue holds a reference; the last release frees it. Queues are bounded (conn.c); a
  * reader past either bound is closed with 1013 and resumes with `since`. */
 #ifndef PARLEY_HUB_H
 #define PARLEY_HUB_H
@@ -11,23 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A frame ready for lws_write: LWS_PRE bytes of room, then the payload.
- * Owned by its references (queues, the publisher while publishing). */
-typedef struct msg {
-    unsigned refs;
-    size_t len;
-    unsigned char data[]; /* LWS_PRE + len + 1 */
-} msg_t;
+#include "conn.h"
 
-msg_t *msg_new(const char *payload, size_t len);
-/* Serialises j compactly into a new message (refs = 1). */
-msg_t *msg_from_json(const json_t *j);
-/* The same, releasing j (the caller's reference is taken). */
-msg_t *msg_take_json(json_t *j);
-static inline unsigned char *msg_payload(msg_t *m);
-void msg_unref(msg_t *m);
-
-typedef struct conn conn_t;
 typedef struct room room_t;
 
 /* A connection's interest in one article. Owned by the connection (its subs list) and
@@ -46,12 +31,18 @@ typedef struct sub {
     uint64_t hist_until_ms;
 } sub_t;
 
-/* Queues m on c (taking a reference). Returns 0, or -1 when the queue passed its bound:
- * the connection is then marked to close with 1013 and the message is not queued. */
-int conn_enqueue(conn_t *c, msg_t *m);
+/* Told when a room gets its first subscriber and loses its last (the bus registers one
+ * to follow rooms between processes); called on the loop. */
+typedef struct {
+    void (*opened)(const char *article);
+    void (*closed)(const char *article);
+} hub_observer;
+/* Adds an observer (at most 4); o must outlive the hub. */
+void hub_add_observer(const hub_observer *o);
 
-/* dedupe: remember delivered comment ids per room (several processes share a bus). */
-void hub_init(size_t max_messages, size_t max_bytes, bool dedupe);
+/* dedupe: remember delivered comment ids per room (several processes share a bus).
+ * Registers the hub's close hook with conn (a closed connection leaves its rooms). */
+void hub_init(bool dedupe);
 void hub_shutdown(void);
 
 /* The connection's subscription to article, created pending when new. *created tells. */
@@ -81,6 +72,5 @@ size_t hub_readers(const char *article);
 size_t hub_rooms(void);
 const char *hub_room_article(const room_t *r);
 
-#include "hub_inline.h"
 
 #endif

@@ -1,5 +1,6 @@
 /* identity.c: guests and signed-in users (the hello message). */
 #include "identity.h"
+#include "clock.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
             conn_error(c, id, PERR_UNAUTHORIZED, "Sign-in tokens are not configured here.");
             return;
         }
-        if (jwt_verify(srv.keys, json_string_value(token), (double)time(NULL), &cl, why,
+        if (jwt_verify(srv.keys, json_string_value(token), (double)now_ms() / 1000.0, &cl, why,
                        sizeof why)) {
             clog_info(c->id, "identity: token refused: %s", why);
             conn_error(c, id, PERR_UNAUTHORIZED, "The sign-in token was refused (%s).", why);

@@ -13,7 +13,13 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "bus.h"
+#include "comments.h"
+#include "proto.h"
+#include "identity.h"
+#include "conn.h"
+#include "counts.h"
 #include "flood.h"
 #include "hub.h"
 #include "jwt.h"
@@ -23,6 +29,7 @@
 #include "net.h"
 #include "rules.h"
 #include "server.h"
+#include "status.h"
 #include "store.h"
 
 static uv_signal_t sig_term, sig_int, sig_hup;
@@ -127,12 +134,12 @@ static void close_handle(uv_handle_t *h, void *arg) {
 /* Shutdown runs in phases on a timer: (1) stop taking work and let the storage thread
  * commit and acknowledge what it has; (2) close every WebSocket with 1001; (3) stop. */
 static void on_shutdown_tick(uv_timer_t *t) {
-    uint64_t waited = uv_now(srv.loop) - shutdown_started;
+    uint64_t waited = mono_ms() - shutdown_started;
     if (shutdown_phase == 1) {
         if (store_pending(srv.store) && waited < 5000) return;
         shutdown_phase = 2;
-        net_close_all(1001);
-        shutdown_started = uv_now(srv.loop);
+        conn_close_all(1001);
+        shutdown_started = mono_ms();
         return;
     }
     if (shutdown_phase == 2) {
@@ -161,7 +168,7 @@ static void on_term(uv_signal_t *h, int signum) {
     log_info("main: %s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     srv.shutting_down = true;
     shutdown_phase = 1;
-    shutdown_started = uv_now(srv.loop);
+    shutdown_started = mono_ms();
     uv_timer_start(&shutdown_timer, on_shutdown_tick, 0, 20);
 }
 
@@ -265,11 +272,20 @@ static int cmd_serve(int argc, char **argv) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     srv.loop = &loop;
-    srv.conns = dict_new();
     srv.ip_counts = dict_new();
-    hub_init((size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes,
-             srv.cfg.redis_host != NULL);
+    /* Wiring, bottom up: conn over net's transport, hub over conn, the message handler
+     * and the open hooks of the services. */
+    static const conn_ops transport = {net_ws_write, net_ws_idle,   net_ws_wake,
+                                       net_ws_close, net_ws_header, net_ws_closing};
+    conn_init(&transport, (size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes);
+    net_set_ws_handlers(conn_ws_handlers());
+    conn_set_message_handler(proto_handle);
+    conn_add_open_hook(identity_init_conn);
+    proto_set_mod_handler(moderation_handle);
+    hub_init(srv.cfg.redis_host != NULL);
 
+    status_init();
+    counts_init();
     auth_init();
     moderation_init();
     flood_init();
@@ -277,6 +293,7 @@ static int cmd_serve(int argc, char **argv) {
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
+    bus_set_catchup(comments_catch_up);
     bus_start(&loop);
     uv_signal_init(&loop, &sig_term);
     uv_signal_init(&loop, &sig_int);
@@ -306,7 +323,7 @@ static int cmd_serve(int argc, char **argv) {
     flood_shutdown();
     moderation_shutdown();
     auth_shutdown();
-    dict_free(srv.conns, NULL);
+    conn_shutdown();
     dict_free(srv.ip_counts, NULL);
     ruleset_put(srv.ruleset);
     rules_state_free(srv.rules_state);

@@ -3,6 +3,8 @@
  * session, does its work in the group's transaction, and gathers its effects; the loop
  * sends them after the commit. */
 #include "moderation.h"
+#include "text.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,6 @@
 #include "comments.h"
 #include "hub.h"
 #include "log.h"
-#include "proto.h"
 #include "server.h"
 #include "store.h"
 
@@ -116,7 +117,7 @@ static json_t *author_record(sqlite3 *db, const char *author, const char *name, 
     char when[32];
     comment_time(first, when);
     json_object_set_new(a, "first_seen", json_string(when));
-    int64_t now = store_now_ms();
+    int64_t now = now_ms();
     st = prep(db, "SELECT kind FROM bans WHERE author_id = ? AND lifted = 0 AND "
                   "(until IS NULL OR until > ?)");
     sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
@@ -237,7 +238,7 @@ static void audit(sqlite3 *db, const char *who, const char *action, const char *
                                 "after, note) VALUES (?,?,?,?,?,?,?)");
     char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
     char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
-    sqlite3_bind_int64(st, 1, at ? at : store_now_ms());
+    sqlite3_bind_int64(st, 1, at ? at : now_ms());
     sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, target, -1, SQLITE_STATIC);
@@ -369,7 +370,7 @@ static int do_bulk(mjob *j, sqlite3 *db) {
         return PERR_BAD_REQUEST;
     }
     json_t *done = json_array(), *failed = json_array();
-    int64_t at = store_now_ms();
+    int64_t at = now_ms();
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v) {
@@ -396,7 +397,7 @@ static int do_ban(mjob *j, sqlite3 *db) {
     json_t *dur = json_object_get(j->args, "duration");
     if (dur && !json_is_null(dur) && (!json_is_integer(dur) || json_integer_value(dur) <= 0))
         return PERR_BAD_REQUEST;
-    int64_t now = store_now_ms();
+    int64_t now = now_ms();
     int64_t until = dur && json_is_integer(dur) ? now + json_integer_value(dur) * 1000 : 0;
     char ip[64] = "";
     if (!shadow && json_is_true(json_object_get(j->args, "ip"))) {
@@ -470,7 +471,7 @@ static int do_note(mjob *j, sqlite3 *db) {
     if (comment) sqlite3_bind_int64(st, 2, comment); else sqlite3_bind_null(st, 2);
     sqlite3_bind_text(st, 3, j->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, store_now_ms());
+    sqlite3_bind_int64(st, 5, now_ms());
     sqlite3_step(st);
     sqlite3_finalize(st);
     char target[160];
@@ -482,7 +483,7 @@ static int do_note(mjob *j, sqlite3 *db) {
 
 static int do_article(mjob *j, sqlite3 *db) {
     const char *article = arg_str(j, "article"), *mode = arg_str(j, "mode");
-    if (!article || !proto_article_valid(article) || !mode ||
+    if (!article || !text_article_valid(article) || !mode ||
         (strcmp(mode, "open") && strcmp(mode, "premoderated") && strcmp(mode, "closed")))
         return PERR_BAD_REQUEST;
     char old[32] = "default";
@@ -495,7 +496,7 @@ static int do_article(mjob *j, sqlite3 *db) {
                   "DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at");
     sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, mode, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, store_now_ms());
+    sqlite3_bind_int64(st, 3, now_ms());
     sqlite3_step(st);
     sqlite3_finalize(st);
     char target[160];
@@ -695,7 +696,7 @@ static int do_hello(mjob *j, sqlite3 *db) {
 
 static int run_mod(store_job *job, sqlite3 *db) {
     mjob *j = (mjob *)job;
-    int e = auth_session_check(db, j->token_hash, store_now_ms(), &j->name, &j->role);
+    int e = auth_session_check(db, j->token_hash, now_ms(), &j->name, &j->role);
     if (e) {
         j->message = strdup("Your session has ended; sign in again.");
         return e;
@@ -793,6 +794,10 @@ static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *i
     conn_error(c, id, PERR_UNKNOWN_TYPE, "Unknown message type '%s'.", log_excerpt(type, ex, sizeof ex));
 }
 
-void moderation_init(void) { proto_set_mod_handler(handle_mod); }
+void moderation_init(void) {}
+
+void moderation_handle(conn_t *c, const char *type, json_t *req, const json_t *id) {
+    handle_mod(c, type, req, id);
+}
 
 void moderation_shutdown(void) {}

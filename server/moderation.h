@@ -8,8 +8,10 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-/* Hooks the mod.* messages into proto. */
 void moderation_init(void);
+/* Handles one mod.* message (main hands it to proto_set_mod_handler). */
+#include "conn.h"
+void moderation_handle(conn_t *c, const char *type, json_t *req, const json_t *id);
 void moderation_shutdown(void);
 
 /* ---- Storage thread ---- */

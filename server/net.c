@@ -1,12 +1,15 @@
 /* net.c: libwebsockets glue: the WebSocket connections, their send queues and rate
  * limits, and the HTTP side (static files, health, metrics, API routes). */
 #include "net.h"
+#include "text.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,29 +21,39 @@
 #include <unistd.h>
 
 #include "assets.h"
-#include "bus.h"
-#include "comments.h"
-#include "conn.h"
 #include "dict.h"
-#include "hub.h"
-#include "identity.h"
 #include "log.h"
 #include "metrics.h"
-#include "proto.h"
-#include "rules.h"
 #include "server.h"
 
-#define MAX_ROUTES 32
+#define MAX_ROUTES 64
 #define MAX_POST_BODY (64 * 1024)
 #define HTTP_CHUNK 16384
 #define RX_BUFFER 1024   /* lws receive buffer per connection; frames are reassembled */
 
 static uv_timer_t throttle_timer;
 static bool throttle_timer_on;
-static conn_t *throttled;            /* list through tnext */
+/* The transport half of a WebSocket connection: lws's per-session data begins with it
+ * and the conn layer's user area (handlers->user_size bytes) follows. */
+typedef struct ws_conn {
+    struct lws *wsi;
+    bool open;               /* ESTABLISHED seen: the user area is live */
+    char ip_hash[33];
+    /* fragments of the message being received */
+    char *rx;
+    size_t rxlen;
+    /* token bucket for incoming messages */
+    double tokens;
+    uint64_t tokens_at_ms;
+    bool throttled;
+    struct ws_conn *tnext;   /* in the throttled list */
+    _Alignas(max_align_t) unsigned char user[];
+} ws_conn;
+
+static const net_ws_handlers *ws;    /* the conn layer's, set by main */
+static ws_conn *throttled;           /* list through tnext */
 static dict_t *http_reqs;            /* "id" -> http_req */
 static uint64_t next_http_id;
-static void (*ws_hook)(conn_t *, struct lws *);
 static dict_t *sock_counts;          /* address hash -> (uintptr_t) sockets open */
 static long max_sockets;             /* every socket, from accept on */
 
@@ -58,15 +71,9 @@ void net_add_route(const char *method, const char *path, http_handler h) {
     routes[nroutes++].fn = h;
 }
 
-void net_set_ws_hook(void (*hook)(conn_t *, struct lws *)) { ws_hook = hook; }
+void net_set_ws_handlers(const net_ws_handlers *h) { ws = h; }
 
 static void idkey(uint64_t id, char out[24]) { snprintf(out, 24, "%llu", (unsigned long long)id); }
-
-conn_t *conn_by_id(uint64_t id) {
-    char k[24];
-    idkey(id, k);
-    return srv.conns ? dict_get(srv.conns, k) : NULL;
-}
 
 http_req *net_http_by_id(uint64_t id) {
     char k[24];
@@ -93,102 +100,66 @@ void net_client_addr(struct lws *wsi, char *out, size_t outlen) {
     lws_get_peer_simple(wsi, out, outlen);
 }
 
-/* ---- WebSocket connections ---- */
+/* ---- WebSocket transport (the conn layer's ops) ---- */
 
-void conn_wake(conn_t *c) {
-    if (c->wsi) lws_callback_on_writable(c->wsi);
+_Static_assert(NET_WS_PRE >= LWS_PRE, "NET_WS_PRE must cover LWS_PRE");
+
+void net_ws_wake(void *t) {
+    if (t) lws_callback_on_writable(t);
 }
 
-int conn_write_now(conn_t *c, msg_t *m) {
+bool net_ws_idle(void *t) {
     /* lws_partial_buffered costs nothing; lws_send_pipe_choked would poll() the socket */
-    if (!c->wsi || !c->established || lws_partial_buffered(c->wsi)) return -1;
+    return t && !lws_partial_buffered(t);
+}
+
+int net_ws_write(void *t, unsigned char *payload, size_t len) {
     /* lws keeps what the kernel does not take and sends it when the socket drains */
-    if (lws_write(c->wsi, msg_payload(m), m->len, LWS_WRITE_TEXT) < 0) {
-        conn_close(c, 1011);
-        return 0;
-    }
-    metrics.frames_out++;
-    metrics.bytes_out += m->len;
-    return 0;
+    return lws_write(t, payload, len, LWS_WRITE_TEXT) < 0 ? -1 : 0;
 }
 
-static bool conn_drained(conn_t *c) {
-    return c->qlen == 0 && c->wsi && !lws_partial_buffered(c->wsi);
-}
-
-void conn_when_drained(conn_t *c, void (*fn)(conn_t *, void *), void (*drop)(void *),
-                       void *arg) {
-    if (c->close_code) {
-        drop(arg);
+void net_ws_close(void *t, int code, const char *reason) {
+    /* The close frame is written here, from the writable callback (returning -1 after
+     * lws_close_reason there drops the socket without it); the peer's answer ends the
+     * connection, or the timeout does. */
+    unsigned char buf[LWS_PRE + 128], *p = buf + LWS_PRE;
+    size_t n = strlen(reason);
+    if (n > 120) n = 120;
+    p[0] = (unsigned char)(code >> 8);
+    p[1] = (unsigned char)(code & 0xff);
+    memcpy(p + 2, reason, n);
+    /* 4 is lws's LWS_WRITE_CLOSE, which its header keeps private in 4.1 */
+    if (lws_write(t, p, n + 2, (enum lws_write_protocol)4) < 0) {
+        lws_set_timeout(t, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
         return;
     }
-    if (conn_drained(c)) {
-        fn(c, arg);
-        return;
+    lws_set_timeout(t, PENDING_TIMEOUT_CLOSE_ACK, 2);
+}
+
+void net_ws_closing(void *t, int seconds) {
+    if (t) lws_set_timeout(t, PENDING_TIMEOUT_USER_OK, seconds);
+}
+
+int net_ws_header(void *t, const char *name, char *out, size_t outlen) {
+    /* headers lws knows are tokens; the others are custom */
+    static const struct {
+        const char *name;
+        enum lws_token_indexes tok;
+    } known[] = {{"cookie:", WSI_TOKEN_HTTP_COOKIE}, {"origin:", WSI_TOKEN_ORIGIN},
+                 {"host:", WSI_TOKEN_HOST}, {"user-agent:", WSI_TOKEN_HTTP_USER_AGENT}};
+    int n = -1;
+    size_t i;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i].name)) break;
+    if (i < sizeof known / sizeof known[0])
+        n = lws_hdr_copy(t, out, (int)outlen, known[i].tok);
+    else
+        n = lws_hdr_custom_copy(t, out, (int)outlen, name, (int)strlen(name));
+    if (n <= 0) {
+        out[0] = '\0';
+        return -1;
     }
-    conn_waiter *w = malloc(sizeof *w), **tail = &c->waiters;
-    if (!w) abort();
-    *w = (conn_waiter){fn, drop, arg, NULL};
-    while (*tail) tail = &(*tail)->next;
-    *tail = w;
-    conn_wake(c);
-}
-
-/* Runs (or, when closing, drops) the waiters of a drained connection. */
-static void run_waiters(conn_t *c, bool drop) {
-    conn_waiter *w = c->waiters;
-    c->waiters = NULL;
-    while (w) {
-        conn_waiter *next = w->next;
-        if (drop || c->close_code)
-            w->drop(w->arg);
-        else
-            w->fn(c, w->arg);
-        free(w);
-        w = next;
-    }
-}
-
-static void queue_clear(conn_t *c) {
-    while (c->qlen) {
-        msg_unref(c->q[c->qhead]);
-        c->qhead = (c->qhead + 1) % c->qcap;
-        c->qlen--;
-    }
-    c->qbytes = 0;
-}
-
-void conn_close(conn_t *c, int code) {
-    if (c->close_code) return; /* > 0: closing soon; < 0: close frame sent */
-    c->close_code = code;
-    /* A slow reader loses its backlog: it resumes with `since` instead. */
-    if (code == 1013) queue_clear(c);
-    if (c->wsi) {
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
-        lws_callback_on_writable(c->wsi);
-    }
-}
-
-int conn_send_json(conn_t *c, json_t *obj) {
-    msg_t *m = msg_take_json(obj);
-    int rc = conn_enqueue(c, m);
-    msg_unref(m);
-    return rc;
-}
-
-void conn_error(conn_t *c, const json_t *id, perr_t code, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    metrics.errors[code]++;
-    char ex[96];
-    clog_info(c->id, "error %s: %s", perr_code(code), log_excerpt(msg, ex, sizeof ex));
-    json_t *e = json_pack("{s:s, s:s, s:s}", "type", "error", "code", perr_code(code),
-                          "message", msg);
-    if (id) json_object_set(e, "id", (json_t *)id);
-    conn_send_json(c, e);
+    return n;
 }
 
 static void ip_count(const char *hash, int delta) {
@@ -202,16 +173,16 @@ static void ip_count(const char *hash, int delta) {
 
 /* ---- Rate limiting: a token bucket per connection ---- */
 
-static void refill(conn_t *c, uint64_t now) {
+static void refill(ws_conn *c, uint64_t now) {
     c->tokens += (double)(now - c->tokens_at_ms) * srv.cfg.client_rate / 1000.0;
     if (c->tokens > srv.cfg.client_burst) c->tokens = srv.cfg.client_burst;
     c->tokens_at_ms = now;
 }
 
 static void on_throttle_tick(uv_timer_t *t) {
-    uint64_t now = uv_now(srv.loop);
-    for (conn_t **p = &throttled; *p;) {
-        conn_t *c = *p;
+    uint64_t now = mono_ms();
+    for (ws_conn **p = &throttled; *p;) {
+        ws_conn *c = *p;
         refill(c, now);
         if (c->tokens >= 1) {
             *p = c->tnext;
@@ -229,15 +200,15 @@ static void on_throttle_tick(uv_timer_t *t) {
 
 /* Spends a token for a message; a connection out of tokens is told once and not read
  * from until its allowance refills. The message itself is still handled. */
-static void spend_token(conn_t *c) {
-    refill(c, uv_now(srv.loop));
+static void spend_token(ws_conn *c) {
+    refill(c, mono_ms());
     c->tokens -= 1;
     if (c->tokens >= 0 || c->throttled) return;
     c->throttled = true;
     c->tnext = throttled;
     throttled = c;
     metrics.rate_limited++;
-    conn_error(c, NULL, PERR_RATE_LIMITED, "Too many messages; slow down.");
+    if (c->open) ws->throttled(c->user);
     lws_rx_flow_control(c->wsi, 0);
     if (!throttle_timer_on) {
         uv_timer_start(&throttle_timer, on_throttle_tick, 50, 50);
@@ -245,8 +216,8 @@ static void spend_token(conn_t *c) {
     }
 }
 
-static void unthrottle(conn_t *c) {
-    for (conn_t **p = &throttled; *p; p = &(*p)->tnext)
+static void unthrottle(ws_conn *c) {
+    for (ws_conn **p = &throttled; *p; p = &(*p)->tnext)
         if (*p == c) {
             *p = c->tnext;
             break;
@@ -419,17 +390,16 @@ static int check_upgrade(struct lws *wsi) {
     return 0;
 }
 
-static int on_receive(conn_t *c, struct lws *wsi, const void *in, size_t len) {
-    if (c->close_code) return 0;
+static int on_receive(ws_conn *c, struct lws *wsi, const void *in, size_t len) {
+    if (!c->open) return 0;
     if (lws_frame_is_binary(wsi)) {
-        clog_info(c->id, "net: binary frame: closing with 1003");
+        log_info("net: binary frame: closing with 1003");
         lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
                          (unsigned char *)"text frames only", 16);
         return -1;
     }
     if (c->rxlen + len > (size_t)srv.cfg.max_frame_bytes) {
-        clog_info(c->id, "net: message over %ld bytes: closing with 1009",
-                  srv.cfg.max_frame_bytes);
+        log_info("net: message over %ld bytes: closing with 1009", srv.cfg.max_frame_bytes);
         lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                          (unsigned char *)"message too large", 17);
         return -1;
@@ -439,7 +409,7 @@ static int on_receive(conn_t *c, struct lws *wsi, const void *in, size_t len) {
     if (whole && c->rxlen == 0) {
         metrics.frames_in++;
         spend_token(c);
-        proto_handle(c, in, len);
+        ws->message(c->user, in, len);
         return 0;
     }
     char *nb = realloc(c->rx, c->rxlen + len + 1);
@@ -450,7 +420,7 @@ static int on_receive(conn_t *c, struct lws *wsi, const void *in, size_t len) {
     if (whole) {
         metrics.frames_in++;
         spend_token(c);
-        proto_handle(c, c->rx, c->rxlen);
+        ws->message(c->user, c->rx, c->rxlen);
         free(c->rx);
         c->rx = NULL;
         c->rxlen = 0;
@@ -458,99 +428,37 @@ static int on_receive(conn_t *c, struct lws *wsi, const void *in, size_t len) {
     return 0;
 }
 
-static int on_writeable(conn_t *c, struct lws *wsi) {
-    if (c->qlen) {
-        msg_t *m = c->q[c->qhead];
-        int n = lws_write(wsi, msg_payload(m), m->len, LWS_WRITE_TEXT);
-        c->qhead = (c->qhead + 1) % c->qcap;
-        c->qlen--;
-        c->qbytes -= m->len;
-        metrics.frames_out++;
-        metrics.bytes_out += m->len;
-        msg_unref(m);
-        if (n < 0) return -1;
-        if (c->qlen || c->close_code || c->waiters) lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (c->waiters) {
-        if (lws_partial_buffered(wsi))
-            lws_callback_on_writable(wsi);
-        else
-            run_waiters(c, false);
-    }
-    if (c->close_code > 0) {
-        const char *why = c->close_code == 1001   ? "server shutting down"
-                          : c->close_code == 1013 ? "reader too slow: resume with since"
-                                                  : "closing";
-        /* The close frame is written here (returning -1 after lws_close_reason drops the
-         * socket without it from this callback); the peer's answer ends the connection,
-         * or the timeout does. */
-        unsigned char buf[LWS_PRE + 128], *p = buf + LWS_PRE;
-        size_t n = strlen(why);
-        p[0] = (unsigned char)(c->close_code >> 8);
-        p[1] = (unsigned char)(c->close_code & 0xff);
-        memcpy(p + 2, why, n);
-        clog_debug(c->id, "net: closing with %d", c->close_code);
-        c->close_code = -c->close_code;
-        /* 4 is lws's LWS_WRITE_CLOSE, which its header keeps private in 4.1 */
-        if (lws_write(wsi, p, n + 2, (enum lws_write_protocol)4) < 0) return -1;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 2);
-    }
-    return 0;
-}
-
-static void on_closed(conn_t *c) {
-    if (!c->id) return; /* refused during the handshake */
-    char k[24];
-    idkey(c->id, k);
-    dict_del(srv.conns, k);
+static void on_closed(ws_conn *c) {
+    if (!c->open) return; /* refused during the handshake */
+    c->open = false;
     if (c->throttled) unthrottle(c);
-    hub_unsubscribe_all(c);
-    run_waiters(c, true);
-    queue_clear(c);
-    free(c->q);
+    ws->closed(c->user);
     free(c->rx);
-    free(c->user_name);
-    free(c->avatar);
-    free(c->session);
-    free(c->mod_name);
-    free(c->mod_role);
+    c->rx = NULL;
     ip_count(c->ip_hash, -1);
-    metrics.connections--;
-    clog_debug(c->id, "net: closed");
     c->wsi = NULL;
-    c->id = 0;
 }
 
 static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len) {
-    conn_t *c = user;
+    ws_conn *c = user;
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED: {
         char addr[128];
         net_client_addr(wsi, addr, sizeof addr);
         server_hash_hex(addr, strlen(addr), c->ip_hash);
         c->wsi = wsi;
-        c->id = ++srv.next_conn_id;
-        c->established = true;
+        c->open = true;
         c->tokens = srv.cfg.client_burst;
-        c->tokens_at_ms = uv_now(srv.loop);
-        identity_init_conn(c);
-        char k[24];
-        idkey(c->id, k);
-        dict_set(srv.conns, k, c, NULL);
+        c->tokens_at_ms = mono_ms();
         ip_count(c->ip_hash, +1);
-        metrics.connections++;
-        metrics.connections_total++;
-        metrics.ws_opened++;
-        if (ws_hook) ws_hook(c, wsi);
-        clog_debug(c->id, "net: open (%.8s…)", c->ip_hash);
+        ws->open(c->user, wsi, c->ip_hash);
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
         return on_receive(c, wsi, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return on_writeable(c, wsi);
+        return c->open ? ws->writable(c->user) : 0;
     case LWS_CALLBACK_CLOSED:
         on_closed(c);
         return 0;
@@ -560,22 +468,6 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
     default:
         return 0;
     }
-}
-
-typedef struct {
-    int code;
-    bool any;
-} close_all_arg;
-
-static void close_one(const char *key, void *val, void *arg) {
-    close_all_arg *a = arg;
-    conn_close(val, a->code);
-    a->any = true;
-}
-
-void net_close_all(int code) {
-    close_all_arg a = {code, false};
-    dict_each(srv.conns, close_one, &a);
 }
 
 /* ---- HTTP ---- */
@@ -763,95 +655,29 @@ static int serve_static(http_req *r) {
     return rc;
 }
 
-static int serve_healthz(http_req *r) {
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"status\":\"%s\",\"version\":\"%s\",\"connections\":%llu,\"sockets\":%llu,"
-             "\"rooms\":%zu,"
-             "\"redis\":\"%s\"}",
-             srv.shutting_down ? "stopping" : "ok", PARLEY_VERSION,
-             (unsigned long long)metrics.connections, (unsigned long long)metrics.sockets,
-             hub_rooms(), bus_state());
-    http_header h = {"cache-control", "no-store"};
-    return net_http_respond(r, srv.shutting_down ? 503 : 200, "application/json", &h, 1, body,
-                            strlen(body));
-}
-
-static int serve_metrics(http_req *r) {
-    char extra[2048], *busm = bus_metrics();
-    snprintf(extra, sizeof extra,
-             "# HELP parley_rules_limit_hits_total Pattern matches stopped by a limit.\n"
-             "# TYPE parley_rules_limit_hits_total counter\n"
-             "parley_rules_limit_hits_total %lu\n%s",
-             rules_limit_hits(), busm);
-    free(busm);
-    char *text = metrics_render(extra);
-    http_header h = {"cache-control", "no-store"};
-    int rc = net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text,
-                              strlen(text));
-    free(text);
-    return rc;
-}
-
-/* Answers a counts request: a short public cache so a CDN absorbs the page views, and an
- * ETag of the body so a revalidation costs a 304. */
-static void counts_done(json_t *counts, void *arg) {
-    uint64_t id = (uint64_t)(uintptr_t)arg;
-    http_req *r = net_http_by_id(id);
-    if (!r) return;
-    char ver[ASSETS_VERSION_LEN + 1], etag[ASSETS_VERSION_LEN + 3], inm[128];
-    http_header h[4] = {{"cache-control", "public, max-age=10, stale-while-revalidate=30"},
-                        {"vary", "Origin"}};
-    int nh = 2;
-    if (r->origin[0] && config_origin_allowed(&srv.cfg, r->origin))
-        h[nh++] = (http_header){"access-control-allow-origin", r->origin};
-    if (!counts) {
-        h[0].value = "no-store";
-        net_http_respond(r, 503, "application/json", h, nh, "{\"error\":\"unavailable\"}", 23);
-        return;
-    }
-    char *body = json_dumps(counts, JSON_COMPACT);
-    assets_version(body, strlen(body), ver);
-    snprintf(etag, sizeof etag, "\"%s\"", ver);
-    h[nh++] = (http_header){"etag", etag};
-    if (lws_hdr_copy(r->wsi, inm, sizeof inm, WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
-        !strcmp(inm, etag))
-        net_http_respond(r, 304, "application/json", h, nh, "", 0);
-    else
-        net_http_respond(r, 200, "application/json", h, nh, body, strlen(body));
-    free(body);
-}
-
-/* GET /api/counts?article=a&article=b -> {"a":3,"b":0} */
-static int serve_counts(http_req *r) {
-    const char *articles[50];
-    char frag[600], *store[50];
+int net_http_arg_each(http_req *r, const char *name, int (*fn)(const char *value, void *arg),
+                      void *arg) {
+    size_t nlen = strlen(name);
+    char frag[600];
     int n = 0;
-    for (int i = 0; i < 64 && n < 50; i++) {
+    for (int i = 0; i < 64; i++) {
         int len = lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (len < 0) break;
-        if (strncmp(frag, "article=", 8) || !proto_article_valid(frag + 8)) continue;
-        store[n] = strdup(frag + 8);
-        articles[n] = store[n];
-        n++;
+        if ((size_t)len > nlen && !strncmp(frag, name, nlen) && frag[nlen] == '=') {
+            n++;
+            if (fn(frag + nlen + 1, arg)) break;
+        }
     }
-    if (n == 0) {
-        for (int i = 0; i < n; i++) free(store[i]);
-        return net_http_respond(r, 400, "application/json", NULL, 0,
-                                "{\"error\":\"give article=ID (1-50 times)\"}", 39);
-    }
-    /* the embed loader marks its request: one page view that opened no WebSocket yet */
-    char view[8];
-    if (net_http_arg(r, "view", view, sizeof view) > 0) metrics.page_views++;
-    comments_counts(articles, n, counts_done, (void *)(uintptr_t)r->id);
-    for (int i = 0; i < n; i++) free(store[i]);
-    return 1;
+    return n;
+}
+
+int net_http_if_none_match(http_req *r, char *out, size_t outlen) {
+    int n = lws_hdr_copy(r->wsi, out, (int)outlen, WSI_TOKEN_HTTP_IF_NONE_MATCH);
+    if (n <= 0) out[0] = '\0';
+    return n;
 }
 
 static int dispatch_http(http_req *r) {
-    if (!strcmp(r->path, "/healthz")) return serve_healthz(r);
-    if (!strcmp(r->path, "/metrics")) return serve_metrics(r);
-    if (!strcmp(r->path, "/api/counts") && !strcmp(r->method, "GET")) return serve_counts(r);
     for (int i = 0; i < nroutes; i++)
         if (!strcmp(routes[i].path, r->path) && !strcmp(routes[i].method, r->method))
             return routes[i].fn(r);
@@ -985,7 +811,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 
 static struct lws_protocols protocols[] = {
     {"http", callback_http, sizeof(http_req), 0, 0, NULL, 0},
-    {"parley.v1", callback_ws, sizeof(conn_t), RX_BUFFER, 0, NULL, 0},
+    {"parley.v1", callback_ws, 0 /* set in net_start */, RX_BUFFER, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* Idle connections are pinged after a minute and dropped when silent for two. */
@@ -1022,6 +848,11 @@ int net_start(uv_loop_t *loop) {
     void *foreign[1] = {loop};
     info.port = srv.cfg.listen_port;
     info.iface = srv.cfg.listen_host;
+    if (!ws) {
+        log_err("net: no WebSocket handlers set");
+        return -1;
+    }
+    protocols[1].per_session_data_size = sizeof(ws_conn) + ws->user_size;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
     if (strchr(srv.cfg.listen_host, ':')) info.options &= ~LWS_SERVER_OPTION_DISABLE_IPV6;

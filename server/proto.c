@@ -1,10 +1,12 @@
 /* proto.c: parsing and checking of client messages, then dispatch. */
 #include "proto.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "comments.h"
+#include "hub.h"
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
@@ -18,22 +20,11 @@ static proto_mod_handler mod_handler;
 
 void proto_set_mod_handler(proto_mod_handler h) { mod_handler = h; }
 
-int proto_article_valid(const char *s) {
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char ch = s[n];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == ':' || ch == '/' || ch == '-'))
-            return 0;
-    }
-    return n >= 1 && n <= 128;
-}
-
 /* ---- Field helpers: each sends the error itself and returns -1 ---- */
 
 static int get_article(conn_t *c, json_t *req, const json_t *id, const char **out) {
     json_t *a = json_object_get(req, "article");
-    if (!json_is_string(a) || !proto_article_valid(json_string_value(a))) {
+    if (!json_is_string(a) || !text_article_valid(json_string_value(a))) {
         conn_error(c, id, PERR_BAD_REQUEST,
                    "'article' must be 1-128 characters of A-Z a-z 0-9 . _ : / -");
         return -1;
@@ -108,7 +99,7 @@ static int get_text(conn_t *c, json_t *req, const json_t *id, const char *key,
 
 static void handle_ping(conn_t *c, json_t *req, const json_t *id) {
     char now[32];
-    comment_time(store_now_ms(), now);
+    comment_time(now_ms(), now);
     json_t *r = json_pack("{s:s, s:s}", "type", "pong", "time", now);
     if (id) json_object_set(r, "id", (json_t *)id);
     conn_send_json(c, r);

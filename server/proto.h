@@ -12,7 +12,6 @@
 void proto_handle(conn_t *c, const char *data, size_t len);
 
 /* True when s is a valid article id (1-128 of A-Z a-z 0-9 . _ : / -). */
-int proto_article_valid(const char *s);
 
 /* Moderator messages ("mod.*") are handed here; set by the moderation module. */
 typedef void (*proto_mod_handler)(conn_t *c, const char *type, json_t *req, const json_t *id);

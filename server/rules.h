@@ -88,6 +88,18 @@ void rules_result_free(rules_result *res);
 json_t *rules_result_json(const rules_result *res);
 const char *rules_decision_name(decision_t d);
 
+/* A compiled rule set shared by the loop and storage jobs; a reload swaps in a new one
+ * (srv.ruleset) and the old one is freed when the last job holding it finishes. */
+#include <stdatomic.h>
+typedef struct ruleset {
+    rules_t *rules;
+    atomic_int refs;
+} ruleset_t;
+
+/* Takes a reference to the current rule set; release with ruleset_put(). */
+ruleset_t *ruleset_get(void);
+void ruleset_put(ruleset_t *rs);
+
 /* Per-article policy from `articles:` in moderation.yml (patterns of article ids). */
 typedef enum { ARTICLE_OPEN = 0, ARTICLE_PREMODERATED, ARTICLE_CLOSED } article_mode_t;
 article_mode_t rules_article_mode(const rules_t *r, const char *article);

@@ -6,20 +6,6 @@
 
 server_t srv;
 
-/* ---- Rule sets ---- */
-
-ruleset_t *ruleset_get(void) {
-    atomic_fetch_add(&srv.ruleset->refs, 1);
-    return srv.ruleset;
-}
-
-void ruleset_put(ruleset_t *rs) {
-    if (atomic_fetch_sub(&rs->refs, 1) == 1) {
-        rules_free(rs->rules);
-        free(rs);
-    }
-}
-
 void server_hash_hex(const void *data, size_t len, char out[33]) {
     unsigned char h[16];
     crypto_generichash(h, sizeof h, data, len, srv.ip_key, sizeof srv.ip_key);

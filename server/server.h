@@ -11,17 +11,14 @@
 
 #include "config.h"
 #include "dict.h"
-#include "rules.h"
-#include "store.h"
+
+/* The subsystems are opaque here: this header sits in the lowest layer (util) and
+ * names no module above it. */
+typedef struct store store_t;
+typedef struct ruleset ruleset_t;
+typedef struct rules_state rules_state_t;
 
 #define PARLEY_VERSION "0.1.0"
-
-/* A compiled rule set shared by the loop and storage jobs; a reload swaps in a new one
- * and the old one is freed when the last job holding it finishes. */
-typedef struct ruleset {
-    rules_t *rules;
-    atomic_int refs;
-} ruleset_t;
 
 typedef struct {
     config_t cfg;
@@ -32,17 +29,11 @@ typedef struct {
     rules_state_t *rules_state;  /* storage thread only once serving */
     struct jwt_keys *keys;       /* NULL when identity.keys is absent */
     unsigned char ip_key[32];    /* BLAKE2b key for address hashes */
-    dict_t *conns;               /* "id" -> conn_t */
     dict_t *ip_counts;           /* ip hash -> (uintptr_t) open connections */
-    uint64_t next_conn_id;
     bool shutting_down;
 } server_t;
 
 extern server_t srv;
-
-/* Takes a reference to the current rule set; release with ruleset_put(). */
-ruleset_t *ruleset_get(void);
-void ruleset_put(ruleset_t *rs);
 
 /* Writes the hex keyed hash (32 chars + NUL) of data into out. */
 void server_hash_hex(const void *data, size_t len, char out[33]);

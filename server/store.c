@@ -1,5 +1,6 @@
 /* store.c: the storage thread, group commit and schema migrations. */
 #include "store.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -175,18 +176,6 @@ int store_migrate(sqlite3 *db) {
         return -1;
     }
     return 0;
-}
-
-int64_t store_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 sqlite3 *store_open_sync(const char *dir) {

@@ -46,7 +46,5 @@ const char *store_migration_sql(int n);
 /* The schema version this build migrates to. */
 int store_schema_version(void);
 
-/* Wall clock in milliseconds since the epoch. */
-int64_t store_now_ms(void);
 
 #endif

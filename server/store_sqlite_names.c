@@ -1,5 +1,6 @@
 /* store_sqlite_names.c: SQL for reserved display names. */
 #include "store_sqlite_names.h"
+#include "clock.h"
 
 #include <string.h>
 
@@ -23,7 +24,7 @@ void store_names_put(sqlite3 *db, const char *key, const char *kind) {
         return;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, store_now_ms());
+    sqlite3_bind_int64(st, 3, now_ms());
     sqlite3_step(st);
     sqlite3_finalize(st);
 }

@@ -159,3 +159,14 @@ text_status_t text_clean(const char *in, size_t len, text_field_t field, size_t 
     *ncp = count;
     return TEXT_OK;
 }
+
+int text_article_valid(const char *s) {
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char ch = s[n];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == ':' || ch == '/' || ch == '-'))
+            return 0;
+    }
+    return n >= 1 && n <= 128;
+}

@@ -29,4 +29,7 @@ bool text_utf8_valid(const char *s, size_t len);
 /* Number of code points in valid UTF-8. */
 size_t text_codepoints(const char *s, size_t len);
 
+/* True (1) when s is an article id: 1-128 of A-Z a-z 0-9 . _ : / - */
+int text_article_valid(const char *s);
+
 #endif
