@@ -33,7 +33,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
-.PHONY: all deps run test test-unit test-node test-browser test-san bench bench-quick \
+.PHONY: layers all deps run test test-unit test-node test-browser test-san bench bench-quick \
         eval fuzz format clean
 
 all: $(BUILD)/parley
@@ -60,12 +60,16 @@ run: deps all
 
 # The whole suite: plain build first, then the sanitizer build runs the same suites.
 test: deps
+	bash scripts/check-layers.sh
 	$(MAKE) all unit-bins
 	$(MAKE) test-unit test-node test-browser
 	$(MAKE) bench-quick
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test-unit test-node
 	@echo "make test: all suites passed"
+
+layers:
+	bash scripts/check-layers.sh
 
 unit-bins: $(UNIT_BINS)
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "bus.h"
-#include "comments.h"
+#include "store_sqlite_comments.h"
 #include "dict.h"
 #include "log.h"
 #include "net.h"

@@ -11,6 +11,9 @@ int64_t now_ms(void);
 uint64_t mono_ms(void);
 uint64_t mono_us(void);
 
+/* Formats ms since the epoch as RFC 3339 UTC with milliseconds into out[32]. */
+void clock_rfc3339(int64_t ms, char out[32]);
+
 /* Tests: makes now_ms() return wall_ms (and mono_ms() advance with it); 0 restores
  * the real clocks. */
 void clock_fake(int64_t wall_ms);

@@ -5,20 +5,10 @@
 #define PARLEY_COMMENTS_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "conn.h"
 
-/* Columns to select for comment_from_row(), in this order. */
-#define COMMENT_COLUMNS                                                                     \
-    "id, article, parent, author_id, author_name, author_guest, author_avatar, title, "    \
-    "body, created_at, edited_at, status, reason"
-
-/* Builds a COMMENT object from a row selected with COMMENT_COLUMNS (new reference). */
-json_t *comment_from_row(sqlite3_stmt *st);
-/* Formats ms since the epoch as RFC 3339 UTC with milliseconds into out[32]. */
-void comment_time(int64_t ms, char out[32]);
 
 /* A cleaned post, ready to store. Strings are owned by the caller until passed. */
 typedef struct {

@@ -5,6 +5,8 @@
 #define PARLEY_MODERATION_H
 
 #include <jansson.h>
+
+#include "events.h"
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -24,18 +26,10 @@ json_t *moderation_item(sqlite3 *db, int64_t comment_id);
 /* {"held":N,"reported":N}. New reference. */
 json_t *moderation_counts(sqlite3 *db);
 
-/* Effects: what the loop sends once a job has committed, gathered on the storage thread
- * into a JSON array (owned by the job) and applied by effects_apply() on the loop.
- * Each adder steals msg. */
-void effect_article(json_t *effects, const char *article, json_t *msg);
-void effect_author(json_t *effects, const char *author, json_t *msg);
-void effect_consoles(json_t *effects, json_t *msg);
 /* Adds the console events that follow a change to the queue: the item (when it is in a
  * queue now) or its resolution, then the counts. */
 void effect_queue_changed(json_t *effects, sqlite3 *db, int64_t comment_id, const char *status,
                           const char *by);
 
-/* ---- Loop ---- */
-void effects_apply(json_t *effects);
 
 #endif

@@ -99,7 +99,7 @@ static int get_text(conn_t *c, json_t *req, const json_t *id, const char *key,
 
 static void handle_ping(conn_t *c, json_t *req, const json_t *id) {
     char now[32];
-    comment_time(now_ms(), now);
+    clock_rfc3339(now_ms(), now);
     json_t *r = json_pack("{s:s, s:s}", "type", "pong", "time", now);
     if (id) json_object_set(r, "id", (json_t *)id);
     conn_send_json(c, r);
