@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 
 #include "conn.h"
 #include "log.h"
@@ -25,6 +27,12 @@ static bool enabled;                 /* redis: configured */
 static redisAsyncContext *cmd, *sub; /* commands; subscriptions */
 static bool cmd_up, sub_up, was_up;
 static uv_timer_t tick_timer, reconnect_timer;
+#define CONFIRM_WINDOW_MS 10000
+
+static void (*catchup)(const char *article, int64_t from_ms);
+
+void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms)) { catchup = fn; }
+
 static bool timers_on;
 static unsigned backoff_ms = 500;
 static uint64_t ping_sent_ms;        /* 0: no PING outstanding */
@@ -150,7 +158,23 @@ void bus_consoles(msg_t *m) {
 static void on_message(redisAsyncContext *ac, void *r, void *priv) {
     redisReply *reply = r;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return;
-    if (strcmp(reply->element[0]->str, "message") != 0) return;
+    if (reply->element[0]->type == REDIS_REPLY_STRING &&
+        !strcmp(reply->element[0]->str, "subscribe") &&
+        reply->element[1]->type == REDIS_REPLY_STRING) {
+        /* Redis now sends this room's messages. A reader's history may have been read
+         * before that (the SUBSCRIBE was in flight), so what other processes published
+         * meanwhile is fetched from the store by the catch-up; each room delivers an id
+         * once, so nothing comes twice. SUBSCRIBE answers within the connect timeout, so
+         * the window reaches back CONFIRM_WINDOW_MS. */
+        size_t plen = strlen(srv.cfg.redis_prefix);
+        const char *ch = reply->element[1]->str;
+        if (strlen(ch) > plen + 5 && !strncmp(ch + plen, "room:", 5) && catchup)
+            catchup(ch + plen + 5, now_ms() - CONFIRM_WINDOW_MS);
+        return;
+    }
+    if (reply->element[0]->type != REDIS_REPLY_STRING ||
+        strcmp(reply->element[0]->str, "message") != 0)
+        return;
     const char *ch = reply->element[1]->str, *p = reply->element[2]->str;
     size_t len = reply->element[2]->len;
     const char *t1 = memchr(p, '\t', len);
@@ -203,10 +227,6 @@ void bus_room_closed(const char *article) {
 }
 
 /* ---- Catching up after an outage ---- */
-
-static void (*catchup)(const char *article, int64_t from_ms);
-
-void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms)) { catchup = fn; }
 
 static void catch_up_room(room_t *r, void *arg) {
     if (catchup) catchup(hub_room_article(r), (int64_t)*(uint64_t *)arg);
@@ -287,8 +307,14 @@ static void on_connect(const redisAsyncContext *ac, int status) {
     link_ready();
 }
 
+/* The Redis host's address, resolved off the loop (uv_getaddrinfo runs getaddrinfo on
+ * the thread pool: hiredis would resolve a name synchronously in redisAsyncConnect). */
+static char redis_addr[INET6_ADDRSTRLEN];
+static uv_getaddrinfo_t resolver;
+static bool resolving;
+
 static redisAsyncContext *open_one(void) {
-    redisAsyncContext *ac = redisAsyncConnect(srv.cfg.redis_host, srv.cfg.redis_port);
+    redisAsyncContext *ac = redisAsyncConnect(redis_addr, srv.cfg.redis_port);
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
         return NULL;
@@ -307,10 +333,37 @@ static redisAsyncContext *open_one(void) {
     return ac;
 }
 
+static void connect_resolved(void);
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+    resolving = false;
+    if (status || !res) {
+        if (res) uv_freeaddrinfo(res);
+        drop_link(NULL, "cannot resolve the Redis host");
+        return;
+    }
+    if (res->ai_family == AF_INET6)
+        uv_ip6_name((struct sockaddr_in6 *)res->ai_addr, redis_addr, sizeof redis_addr);
+    else
+        uv_ip4_name((struct sockaddr_in *)res->ai_addr, redis_addr, sizeof redis_addr);
+    uv_freeaddrinfo(res);
+    if (timers_on) connect_resolved();
+}
+
 static void connect_redis(void) {
     log_debug("bus: connecting to Redis %s:%d", srv.cfg.redis_host, srv.cfg.redis_port);
-    if (cmd || sub) return; /* still closing */
+    if (cmd || sub || resolving) return; /* still closing, or resolving */
     connect_started_ms = uv_now(loop);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    resolving = true;
+    if (uv_getaddrinfo(loop, &resolver, on_resolved, srv.cfg.redis_host, NULL, &hints)) {
+        resolving = false;
+        drop_link(NULL, "cannot resolve the Redis host");
+    }
+}
+
+static void connect_resolved(void) {
+    if (cmd || sub) return;
     cmd = open_one();
     sub = cmd ? open_one() : NULL;
     if (!cmd || !sub) {

@@ -98,6 +98,15 @@ static void cjob_free(cjob *j) {
     free(j);
 }
 
+/* Past the storage queue's bound new work is refused at once, typed, rather than
+ * queued without limit behind a slow disk. */
+static bool store_refuses(conn_t *c, const json_t *id) {
+    if (!store_busy(srv.store)) return false;
+    metrics.storage_refused++;
+    conn_error(c, id, PERR_UNAVAILABLE, "The server is busy; try again in a moment.");
+    return true;
+}
+
 /* ---- Rows ---- */
 
 static const char *col_text(sqlite3_stmt *st, int i) {
@@ -314,7 +323,13 @@ static void done_history(store_job *job) {
 }
 
 void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since) {
+    if (store_refuses(c, id)) {
+        sub_t *s = hub_find(c, article);
+        if (s && !s->active) hub_unsubscribe(c, article);
+        return;
+    }
     cjob *j = cjob_new(c, id, run_history, done_subscribe);
+    j->job.read_only = true;
     j->article = strdup(article);
     j->since = since;
     j->orig_since = since;
@@ -322,7 +337,9 @@ void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_
 }
 
 void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before) {
+    if (store_refuses(c, id)) return;
     cjob *j = cjob_new(c, id, run_history, done_history);
+    j->job.read_only = true;
     j->since = -1;
     j->article = strdup(article);
     j->before = before;
@@ -574,10 +591,13 @@ static void shared_counted(const long *vals, long ttl_ms, void *arg) {
 }
 
 void comments_post(conn_t *c, const json_t *id, post_input *in) {
-    if (flood_post_local(c->author_id, c->ip_hash, (uint64_t)now_ms())) {
-        metrics.flood_refused++;
-        conn_error(c, id, PERR_RATE_LIMITED,
-                   "You are posting too fast; wait a minute and try again.");
+    bool busy = store_refuses(c, id);
+    if (busy || flood_post_local(c->author_id, c->ip_hash, (uint64_t)now_ms())) {
+        if (!busy) {
+            metrics.flood_refused++;
+            conn_error(c, id, PERR_RATE_LIMITED,
+                       "You are posting too fast; wait a minute and try again.");
+        }
         free(in->article);
         free(in->title);
         free(in->body);
@@ -723,6 +743,11 @@ static void done_change(store_job *job) {
 }
 
 void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, char *body) {
+    if (store_refuses(c, id)) {
+        free(title);
+        free(body);
+        return;
+    }
     cjob *j = cjob_new(c, id, run_edit, done_change);
     j->comment = comment;
     j->title = title;
@@ -733,6 +758,7 @@ void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, ch
 }
 
 void comments_delete(conn_t *c, const json_t *id, int64_t comment) {
+    if (store_refuses(c, id)) return;
     cjob *j = cjob_new(c, id, run_delete, done_change);
     j->comment = comment;
     store_submit(srv.store, &j->job);
@@ -826,6 +852,7 @@ static void done_report(store_job *job) {
 
 void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *reason,
                      const char *note) {
+    if (store_refuses(c, id)) return;
     cjob *j = cjob_new(c, id, run_report, done_report);
     j->comment = comment;
     j->guest = !c->signed_in;
@@ -869,6 +896,7 @@ static void done_catchup(store_job *job) {
 void comments_catch_up(const char *article, int64_t from_ms) {
     if (!srv.store) return;
     cjob *j = cjob_new(NULL, NULL, run_catchup, done_catchup);
+    j->job.read_only = true;
     j->article = strdup(article);
     j->since = from_ms;
     store_submit(srv.store, &j->job);
@@ -894,6 +922,7 @@ static void done_counts(store_job *job) {
 void comments_counts(const char *const *articles, int n, void (*cb)(json_t *, void *),
                      void *arg) {
     cjob *j = cjob_new(NULL, NULL, run_counts, done_counts);
+    j->job.read_only = true;
     j->articles = calloc((size_t)n + 1, sizeof *j->articles);
     for (int i = 0; i < n; i++) j->articles[i] = strdup(articles[i]);
     j->narticles = n;

@@ -16,7 +16,7 @@ static const char *const server_keys[] = {
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
     NULL};
-static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
+static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", NULL};
 static const char *const identity_keys[] = {"guests", "keys", NULL};
 static const char *const limits_keys[] = {"title",
                                           "body",
@@ -198,6 +198,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->queue_max_bytes = 2 << 20;
     c->data_dir = strdup("data");
     c->batch_max = 256;
+    c->queue_max = 20000;
     c->guests = true;
     c->limit_title = 100;
     c->limit_body = 1000;
@@ -226,6 +227,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     if (sec) {
         OPT_STR(sec, "data_dir", c->data_dir);
         OPT_LONG(sec, "batch_max", 1, 100000, c->batch_max);
+        OPT_LONG(sec, "queue_max", 0, 10000000, c->queue_max);
     }
     if (section(root, "identity", identity_keys, &sec, f, err, errlen)) return -1;
     if (sec) OPT_BOOL(sec, "guests", c->guests);

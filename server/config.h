@@ -27,6 +27,7 @@ typedef struct {
 
     char *data_dir;
     long batch_max;
+    long queue_max;  /* storage jobs waiting at most; past it new work gets `unavailable` */
 
     bool guests;
 

@@ -87,44 +87,74 @@ static int load_ip_key(const char *dir) {
 
 /* ---- Signals ---- */
 
-/* SIGHUP: re-read moderation.yml; a file that fails keeps the running rules. */
-static void on_hup(uv_signal_t *h, int signum) {
-    char err[CFG_ERRLEN];
+/* SIGHUP: re-read moderation.yml; a file that fails keeps the running rules. Reading
+ * the file and compiling the rules (word lists, PCRE2 JIT) takes tens of milliseconds, so
+ * it runs on libuv's thread pool; the loop only swaps the result in. */
+typedef struct {
+    uv_work_t work;
     config_t nc;
-    if (config_load(srv.cfg.file, &nc, err, sizeof err)) {
-        log_err("reload: kept the running configuration: %s", err);
-        config_free(&nc);
+    rules_t *rules;
+    jwt_keys *keys;
+    char err[CFG_ERRLEN];
+    const char *kept;  /* what stays running when the reload fails */
+    bool ok;
+} reload_t;
+
+static bool reloading;
+
+static void reload_work(uv_work_t *w) {
+    reload_t *r = w->data;
+    r->kept = "configuration";
+    if (config_load(srv.cfg.file, &r->nc, r->err, sizeof r->err)) return;
+    r->kept = "rules";
+    r->rules = rules_load(r->nc.tree, r->nc.file, r->nc.base_dir, r->err, sizeof r->err);
+    if (!r->rules) return;
+    r->kept = "configuration";
+    r->err[0] = '\0';
+    r->keys = jwt_keys_load(cfg_get(r->nc.tree, "identity"), r->nc.file, r->err, sizeof r->err);
+    if (!r->keys && r->err[0]) {
+        rules_free(r->rules);
+        r->rules = NULL;
         return;
     }
-    rules_t *r = rules_load(nc.tree, nc.file, nc.base_dir, err, sizeof err);
-    if (!r) {
-        log_err("reload: kept the running rules: %s", err);
-        config_free(&nc);
-        return;
-    }
-    jwt_keys *keys = jwt_keys_load(cfg_get(nc.tree, "identity"), nc.file, err, sizeof err);
-    if (!keys && err[0]) {
-        log_err("reload: kept the running configuration: %s", err);
-        rules_free(r);
-        config_free(&nc);
+    r->ok = true;
+}
+
+static void reload_done(uv_work_t *w, int status) {
+    reload_t *r = w->data;
+    reloading = false;
+    if (!r->ok || status) {
+        log_err("reload: kept the running %s: %s", r->kept ? r->kept : "configuration", r->err);
+        config_free(&r->nc);
+        free(r);
         return;
     }
     jwt_keys_free(srv.keys);
-    srv.keys = keys;
+    srv.keys = r->keys;
     ruleset_t *old = srv.ruleset;
-    srv.ruleset = ruleset_new(r);
+    srv.ruleset = ruleset_new(r->rules);
     ruleset_put(old);
     size_t nrules, nwords;
-    rules_summary(r, &nrules, &nwords);
+    rules_summary(r->rules, &nrules, &nwords);
     /* Settings that need no re-listen take effect now; listen and data_dir need a restart. */
-    srv.cfg.guests = nc.guests;
-    srv.cfg.limit_title = nc.limit_title;
-    srv.cfg.limit_body = nc.limit_body;
-    srv.cfg.limit_name = nc.limit_name;
-    srv.cfg.client_rate = nc.client_rate;
-    srv.cfg.client_burst = nc.client_burst;
-    log_info("reload: %s: %zu rules, %zu words", nc.file, nrules, nwords);
-    config_free(&nc);
+    srv.cfg.guests = r->nc.guests;
+    srv.cfg.limit_title = r->nc.limit_title;
+    srv.cfg.limit_body = r->nc.limit_body;
+    srv.cfg.limit_name = r->nc.limit_name;
+    srv.cfg.client_rate = r->nc.client_rate;
+    srv.cfg.client_burst = r->nc.client_burst;
+    log_info("reload: %s: %zu rules, %zu words", r->nc.file, nrules, nwords);
+    config_free(&r->nc);
+    free(r);
+}
+
+static void on_hup(uv_signal_t *h, int signum) {
+    if (reloading || srv.shutting_down) return; /* one at a time */
+    reload_t *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->work.data = r;
+    reloading = true;
+    uv_queue_work(srv.loop, &r->work, reload_work, reload_done);
 }
 
 static void close_handle(uv_handle_t *h, void *arg) {
@@ -146,9 +176,13 @@ static void on_shutdown_tick(uv_timer_t *t) {
         if (metrics.connections && waited < 3000) return;
         shutdown_phase = 3;
         uv_timer_stop(t);
+        /* The bus first: its pending Redis callbacks (shared counters of posts in
+         * flight) may still submit storage jobs, which the store then commits and
+         * answers before it closes; a job submitted after that is answered
+         * `unavailable` (store_submit on a closed store). */
+        bus_stop();
         store_close(srv.store);
         srv.store = NULL;
-        bus_stop();
         uv_signal_stop(&sig_term);
         uv_signal_stop(&sig_int);
         uv_signal_stop(&sig_hup);
@@ -293,6 +327,7 @@ static int cmd_serve(int argc, char **argv) {
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
+    store_set_max_pending(srv.store, (unsigned)srv.cfg.queue_max);
     bus_set_catchup(comments_catch_up);
     bus_start(&loop);
     uv_signal_init(&loop, &sig_term);

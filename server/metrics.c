@@ -81,6 +81,8 @@ char *metrics_render(const char *extra) {
             metrics.slow_closed);
     COUNTER("parley_rate_limited_total", "Times a connection was throttled.",
             metrics.rate_limited);
+    COUNTER("parley_storage_refused_total", "Requests refused because the storage queue was full.",
+            metrics.storage_refused);
     COUNTER("parley_posts_flood_refused_total", "Posts refused past the hard posting limits.",
             metrics.flood_refused);
 

@@ -21,7 +21,8 @@ typedef struct {
     uint64_t errors[PERR__COUNT];
     uint64_t slow_closed;        /* readers closed with 1013 */
     uint64_t rate_limited;       /* times a connection was throttled */
-    uint64_t flood_refused;      /* posts refused past the hard posting limits */
+    uint64_t flood_refused;
+    uint64_t storage_refused;    /* requests refused: the storage queue was full */      /* posts refused past the hard posting limits */
     uint64_t refused_handshakes;
     uint64_t sockets;            /* every open socket, from accept on (gauge) */
     uint64_t sockets_total;      /* accepted since start */

@@ -12,6 +12,7 @@
 #include "net.h"
 #include "rules.h"
 #include "server.h"
+#include "store.h"
 
 static int serve_healthz(http_req *r) {
     char body[320];
@@ -31,8 +32,11 @@ static int serve_metrics(http_req *r) {
     snprintf(extra, sizeof extra,
              "# HELP parley_rules_limit_hits_total Pattern matches stopped by a limit.\n"
              "# TYPE parley_rules_limit_hits_total counter\n"
-             "parley_rules_limit_hits_total %lu\n%s",
-             rules_limit_hits(), busm);
+             "parley_rules_limit_hits_total %lu\n"
+             "# HELP parley_storage_queue_depth Storage jobs submitted and not yet answered.\n"
+             "# TYPE parley_storage_queue_depth gauge\n"
+             "parley_storage_queue_depth %u\n%s",
+             rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u, busm);
     free(busm);
     char *text = metrics_render(extra);
     http_header h = {"cache-control", "no-store"};

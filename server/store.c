@@ -22,11 +22,13 @@ struct store {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    store_job *in_head, *in_tail;    /* submitted, waiting for the thread */
+    store_job *in_head, *in_tail;    /* writes submitted, waiting for the thread */
+    store_job *rd_head, *rd_tail;    /* reads submitted, taken after the writes */
     store_job *out_head, *out_tail;  /* committed, waiting for the loop */
     bool stopping;
     int batch_max;
     unsigned pending;          /* loop thread only */
+    unsigned max_pending;      /* 0: no bound */
 };
 
 /* ---- Schema ---- */
@@ -242,18 +244,27 @@ static void *store_thread(void *arg) {
     store_t *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->in_head && !s->stopping) pthread_cond_wait(&s->cond, &s->lock);
-        if (!s->in_head && s->stopping) break;
-        /* take up to batch_max jobs */
-        store_job *head = s->in_head, *tail = head;
-        int n = 1;
-        while (tail->next && n < s->batch_max) {
-            tail = tail->next;
-            n++;
+        while (!s->in_head && !s->rd_head && !s->stopping)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (!s->in_head && !s->rd_head && s->stopping) break;
+        /* take up to batch_max jobs: writes first, then reads to fill the group */
+        store_job *head = NULL, *tail = NULL;
+        int n = 0;
+        store_job **lists[2][2] = {{&s->in_head, &s->in_tail}, {&s->rd_head, &s->rd_tail}};
+        for (int l = 0; l < 2; l++) {
+            while (*lists[l][0] && n < s->batch_max) {
+                store_job *j = *lists[l][0];
+                *lists[l][0] = j->next;
+                if (!*lists[l][0]) *lists[l][1] = NULL;
+                j->next = NULL;
+                if (tail)
+                    tail->next = j;
+                else
+                    head = j;
+                tail = j;
+                n++;
+            }
         }
-        s->in_head = tail->next;
-        if (!s->in_head) s->in_tail = NULL;
-        tail->next = NULL;
         pthread_mutex_unlock(&s->lock);
 
         run_group(s, head);
@@ -310,18 +321,32 @@ store_t *store_open(uv_loop_t *loop, const char *dir, int batch_max) {
 void store_submit(store_t *s, store_job *job) {
     job->next = NULL;
     job->status = 0;
+    if (!s) {
+        /* closed (shutdown): answered at once, nothing stored */
+        job->status = PERR_UNAVAILABLE;
+        job->done(job);
+        return;
+    }
     s->pending++;
     pthread_mutex_lock(&s->lock);
-    if (s->in_tail)
-        s->in_tail->next = job;
+    store_job **h = job->read_only ? &s->rd_head : &s->in_head,
+              **t = job->read_only ? &s->rd_tail : &s->in_tail;
+    if (*t)
+        (*t)->next = job;
     else
-        s->in_head = job;
-    s->in_tail = job;
+        *h = job;
+    *t = job;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
 
 unsigned store_pending(const store_t *s) { return s->pending; }
+
+void store_set_max_pending(store_t *s, unsigned max) { s->max_pending = max; }
+
+bool store_busy(const store_t *s) {
+    return !s || (s->max_pending && s->pending >= s->max_pending);
+}
 
 static void on_async_closed(uv_handle_t *h) {
     store_t *s = h->data;

@@ -6,6 +6,7 @@
 #define PARLEY_STORE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -23,6 +24,8 @@ struct store_job {
      * commit failed). Must free the job. */
     void (*done)(store_job *job);
     int status;
+    /* A read: taken after every waiting write, so readers can never starve posts. */
+    bool read_only;
     store_job *next;
 };
 
@@ -35,6 +38,10 @@ void store_submit(store_t *s, store_job *job);
 void store_close(store_t *s);
 /* Jobs submitted whose done() has not run yet. */
 unsigned store_pending(const store_t *s);
+/* Past max pending jobs the store is busy: new work is refused (unavailable) by its
+ * submitters rather than queued without bound. 0 = no bound. */
+void store_set_max_pending(store_t *s, unsigned max);
+bool store_busy(const store_t *s);
 
 /* Opens the database synchronously, for command-line tools (migrates it). */
 sqlite3 *store_open_sync(const char *dir);

@@ -94,14 +94,14 @@ test('thirty readers replaying 8,000 comments without reading keep the server sm
   assert.ok(grew < 120, `server grew by ${grew.toFixed(1)} MiB`);
   for (const c of readers) c.ws.terminate();
   const p = await Client.connect(srv.wsUrl);
-  assert.equal((await p.request({ type: 'ping' })).type, 'pong');
+  assert.equal((await p.request({ type: 'ping' }, 20000)).type, 'pong');
   await p.close();
 });
 
 test('since beyond every id: no older comments claimed on an empty article', async () => {
   const c = await Client.connect(srv.wsUrl);
   c.ws.send('{"type":"subscribe","id":7,"article":"empty-one","since":9223372036854775807}');
-  const m = await c.next((x) => x.id === 7);
+  const m = await c.next((x) => x.id === 7, 20000);
   assert.equal(m.type, 'history');
   assert.equal(m.count, 0);
   assert.equal(m.has_older, false);

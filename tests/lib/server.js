@@ -33,7 +33,7 @@ function httpGet(url, headers = {}) {
         body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.setTimeout(15000, () => req.destroy(new Error('timeout')));
   });
 }
 
@@ -47,7 +47,7 @@ function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
         body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.setTimeout(15000, () => req.destroy(new Error('timeout')));
     if (body !== undefined) req.write(body);
     req.end();
   });
