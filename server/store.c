@@ -118,6 +118,15 @@ static const char *const migrations[] = {
     "  UPDATE comments SET updated_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
     "  WHERE id = NEW.id; "
     "END;",
+    /* 4: import (source ids of imported comments; article titles and links) */
+    "CREATE TABLE import_sources ("
+    "  format TEXT NOT NULL,"
+    "  source_id TEXT NOT NULL,"
+    "  comment_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (format, source_id)) WITHOUT ROWID;"
+    "CREATE INDEX import_sources_comment ON import_sources(comment_id);"
+    "ALTER TABLE articles ADD COLUMN title TEXT;"
+    "ALTER TABLE articles ADD COLUMN url TEXT;",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
