@@ -263,6 +263,10 @@ static void tb_text(textbuf *t, const char *s) {
             t->pending_sp = false;
         } else if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f') {
             if (!t->pending_nl) t->pending_sp = true;
+        } else if ((unsigned char)ch == 0xC2 && (unsigned char)s[1] == 0xA0) {
+            tb_flush(t); /* &nbsp; holds words together in a page; in text it is a space */
+            tb_put(t, " ", 1);
+            s++;
         } else {
             tb_flush(t);
             tb_put(t, s, 1);
