@@ -673,7 +673,7 @@ static void print_summary(const import_sink *s, const import_result *r, bool dry
 }
 
 static void import_usage(FILE *f) {
-    fprintf(f, "usage: parley import disqus|wordpress|parley FILE [--config FILE] [--data DIR]\n"
+    fprintf(f, "usage: parley import disqus|wordpress|isso|remark42|commento|parley FILE [--config FILE] [--data DIR]\n"
                "                     [--dry-run] [--article-map FILE]\n");
 }
 
@@ -709,8 +709,12 @@ int import_cli(int argc, char **argv) {
     if (!strcmp(format, "disqus")) parse = import_disqus;
     else if (!strcmp(format, "wordpress") || !strcmp(format, "wxr")) format = "wordpress", parse = import_wxr;
     else if (!strcmp(format, "parley")) parse = import_parley;
+    else if (!strcmp(format, "isso")) parse = import_isso;
+    else if (!strcmp(format, "remark42")) parse = import_remark42;
+    else if (!strcmp(format, "commento")) parse = import_commento;
     if (!parse) {
-        fprintf(stderr, "parley import: unknown format '%s' (disqus, wordpress, parley)\n", format);
+        fprintf(stderr, "parley import: unknown format '%s' (disqus, wordpress, isso, remark42, "
+                        "commento, parley)\n", format);
         return 2;
     }
     struct stat stt;

@@ -1,5 +1,6 @@
 /* import.h: `parley import`, `parley export` and `parley backup`. Each format has a
  * streaming parser (import_disqus.c, import_wxr.c, import_parley.c) that reads its file
+ * (and import_isso.c, import_remark42.c, import_commento.c)
  * and hands plain import_thread / import_comment records to a sink; the sink (import.c)
  * maps article ids, hashes addresses, turns HTML into text, checks limits and stages the
  * records through the repository (store_sqlite_import.c), which applies them at the end
@@ -61,6 +62,9 @@ const char *import_sink_file(const import_sink *s);
 int import_disqus(const char *path, import_sink *s);
 int import_wxr(const char *path, import_sink *s);
 int import_parley(const char *path, import_sink *s);
+int import_isso(const char *path, import_sink *s);
+int import_remark42(const char *path, import_sink *s);
+int import_commento(const char *path, import_sink *s);
 
 /* HTML fragment to plain text: paragraphs and <br> become line breaks, links become
  * "text (url)", entities are decoded, scripts and styles dropped. Returns a new string
