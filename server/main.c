@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "bus.h"
+#include "feed.h"
 #include "hub.h"
 #include "import.h"
 #include "jwt.h"
@@ -235,6 +236,7 @@ static int cmd_serve(int argc, char **argv) {
 
     auth_init();
     moderation_init();
+    feed_init();
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
