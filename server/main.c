@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "moderation.h"
 #include "net.h"
+#include "reader.h"
 #include "rules.h"
 #include "server.h"
 #include "store.h"
@@ -139,6 +140,7 @@ static void usage(FILE *f) {
             "                (FORMAT: disqus wordpress isso remark42 commento parley)\n"
             "  parley export [--config FILE] [--data DIR] [--article ID]   (JSON lines on stdout)\n"
             "  parley backup FILE [--config FILE] [--data DIR]\n"
+            "  parley reader export|erase AUTHOR-ID [--config FILE] [--data DIR] [--by NAME]\n"
             "  parley --help | --version\n"
             "\n"
             "Parley is a live comment and moderation server. `serve` reads moderation.yml\n"
@@ -301,6 +303,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "import")) return import_cli(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return export_cli(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup")) return backup_cli(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reader") && argc > 2) return reader_cli(argc - 2, argv + 2);
     if (!strcmp(cmd, "moderator")) {
         if (argc < 3) {
             fprintf(stderr, "parley moderator: add, list, remove or passwd\n");
