@@ -645,7 +645,14 @@ static void env_free(cli_env *e) {
     if (e->have_cfg) config_free(&e->cfg);
 }
 
-static void print_summary(const import_sink *s, const import_result *r, bool dry) {
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_summary(const import_sink *s, const import_result *r, bool dry, double read_s,
+                          double write_s) {
     printf("%s %s from %s\n", dry ? "dry run: would import" : "imported", s->format, s->file);
     printf("  threads read:     %lld\n", (long long)r->threads);
     printf("  articles:         %lld (%lld new)\n", (long long)r->articles,
@@ -669,6 +676,8 @@ static void print_summary(const import_sink *s, const import_result *r, bool dry
     if (r->orphans)
         printf("  replies whose parent is missing (kept at top level): %lld\n",
                (long long)r->orphans);
+    printf("  time:             %.1f s reading, %.1f s writing (the database is locked for "
+           "writing only then)\n", read_s, write_s);
     fflush(stdout);
 }
 
@@ -736,7 +745,9 @@ int import_cli(int argc, char **argv) {
     s.repo = import_repo_open(db, format);
     if (!s.repo) goto out;
     xmlInitParser();
+    double t0 = mono_s();
     int prc = parse(file, &s);
+    double t1 = mono_s();
     if (s.tty) fprintf(stderr, "\n");
     if (prc || s.failed) {
         fprintf(stderr, "parley import: %s\nnothing was imported\n",
@@ -748,7 +759,7 @@ int import_cli(int argc, char **argv) {
         fprintf(stderr, "parley import: the database refused the import; nothing was imported\n");
         goto out;
     }
-    print_summary(&s, &res, dry);
+    print_summary(&s, &res, dry, t1 - t0, mono_s() - t1);
     rc = 0;
 out:
     import_repo_close(s.repo);

@@ -73,6 +73,8 @@ import_repo *import_repo_open(sqlite3 *db, const char *format) {
                  "decision TEXT, moderated_by TEXT, created_at INTEGER NOT NULL, edited_at "
                  "INTEGER, updated_at INTEGER, alt_format TEXT, alt_source TEXT, over_limit "
                  "INTEGER NOT NULL DEFAULT 0);"
+                 /* the apply reads in time order without a sort of its own */
+                 "CREATE INDEX temp.import_stage_time ON import_stage(created_at, seq);"
                  "CREATE TEMP TABLE import_thread_stage (source_id TEXT PRIMARY KEY, article "
                  "TEXT NOT NULL, title TEXT, url TEXT);"
                  "CREATE TEMP TABLE import_links (comment_id INTEGER PRIMARY KEY, "
@@ -231,6 +233,10 @@ int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
     sqlite3 *db = r->db;
     const char *f = r->format;
     memset(res, 0, sizeof *res);
+    /* A bigger page cache while the write lock is held: the inserts touch indexes all
+     * over the file, and spilling pages mid-transaction doubles the time the server
+     * waits. Bounded (32 MB) whatever the size of the import. */
+    exec(db, "PRAGMA main.cache_size = -32768");
     if (exec(db, "BEGIN IMMEDIATE")) return -1;
     res->threads = scalar(db, "SELECT COUNT(*) FROM temp.import_thread_stage", NULL);
     res->shared_articles = scalar(db, "SELECT COUNT(*) FROM (SELECT article FROM "
