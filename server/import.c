@@ -290,8 +290,10 @@ static void html_walk(textbuf *t, xmlNode *n, int depth) {
                                        "h5", "h6", "ul", "ol", "table", "hr", "section",
                                        "article", "header", "footer", "figure", "dl", NULL};
     static const char *const line[] = {"li", "tr", "dt", "dd", "figcaption", NULL};
-    static const char *const drop[] = {"script", "style", "head", "title", "noscript",
-                                       "template", NULL};
+    /* (html and body are implied around the fragment: without them libxml2 2.9 nests
+     * what follows a <script> inside it) */
+    static const char *const drop[] = {"script", "style", "noscript", "template", "title",
+                                       NULL};
     for (; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content) tb_text(t, (const char *)n->content);
@@ -361,7 +363,7 @@ static char *html_text(const char *html, size_t len, bool keep_nl) {
     if (len) {
         htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
                                         HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                            HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED);
+                                            HTML_PARSE_NONET);
         if (doc) {
             html_walk(&t, doc->children, 0);
             xmlFreeDoc(doc);
