@@ -530,3 +530,18 @@ test('commento: JSON export with commenters, root parents, states, deleted', () 
   assert.equal(b.code, 1);
   assert.match(b.err, /commento-bad\.json:2:\d+: /);
 });
+
+test('a progress line on a terminal only', () => {
+  const file = disqusFile();
+  const plain = imp(newSite(), 'disqus', file);
+  assert.equal(plain.code, 0, plain.err);
+  assert.ok(!plain.err.includes('import:'), 'no progress when stderr is not a terminal');
+  // util-linux's script gives the command a pseudo-terminal
+  const site = newSite();
+  const q = (s) => `'${s.replace(/'/g, "'\\''")}'`;
+  const cmd = [BIN, 'import', 'disqus', file, '--config', site.config, '--data', site.data].map(q).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\rimport: 100\.0% of 0\.0 MB, 2 threads, 7 comments/);
+  assert.match(r.stdout, /comments:\s+6/);
+});
