@@ -239,6 +239,7 @@ static int cmd_serve(int argc, char **argv) {
     auth_init();
     moderation_init();
     feed_init();
+    reader_init();
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);

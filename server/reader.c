@@ -8,8 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
+#include "errors.h"
 #include "log.h"
+#include "net.h"
+#include "server.h"
 #include "store.h"
 #include "store_sqlite_reader.h"
 
@@ -90,4 +94,115 @@ int reader_cli(int argc, char **argv) {
     if (db) sqlite3_close(db);
     if (have) config_free(&cfg);
     return rc;
+}
+
+/* ---- For admins over HTTP (the console) ---- */
+
+/* GET /api/mod/reader?id=AUTHOR-ID          -> the export above
+ * POST /api/mod/reader/erase {"id": "..."}  -> {"erased": {...counts}}
+ * Admins only (session cookie); the POST only from the server's own pages. */
+typedef struct {
+    store_job job;
+    uint64_t http_id;
+    char token_hash[65];
+    char *reader, *by;
+    bool erase;
+    json_t *result; /* built on the storage thread */
+} reader_job;
+
+static int run_reader(store_job *job, sqlite3 *db) {
+    reader_job *j = (reader_job *)job;
+    char *name = NULL, *role = NULL;
+    int rc = auth_session_check(db, j->token_hash, store_now_ms(), &name, &role);
+    if (!rc && strcmp(role, "admin")) rc = PERR_FORBIDDEN;
+    if (!rc) j->by = strdup(name);
+    free(name);
+    free(role);
+    if (rc) return rc;
+    if (!j->erase) {
+        j->result = reader_repo_export_tx(db, j->reader);
+        return j->result ? 0 : PERR_INTERNAL;
+    }
+    /* freed pages are overwritten while this runs, then the setting is put back */
+    sqlite3_stmt *st = NULL;
+    int was = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA secure_delete", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        was = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    reader_erased e;
+    rc = reader_repo_erase_tx(db, j->reader, j->by, &e);
+    if (!was) sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+    if (rc) return PERR_INTERNAL;
+    j->result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I}}", "erased", "comments",
+                          (json_int_t)e.comments, "reports", (json_int_t)e.reports, "notes",
+                          (json_int_t)e.notes, "bans", (json_int_t)e.bans, "audit",
+                          (json_int_t)e.audit);
+    return 0;
+}
+
+static int reply(http_req *r, int status, json_t *body) {
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    http_header h = {"cache-control", "no-store"};
+    int rc = net_http_respond(r, status, "application/json", &h, 1, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static void done_reader(store_job *job) {
+    reader_job *j = (reader_job *)job;
+    http_req *r = net_http_by_id(j->http_id);
+    if (r) {
+        if (job->status) {
+            int st = job->status == PERR_UNAUTHORIZED ? 401
+                     : job->status == PERR_FORBIDDEN  ? 403
+                                                      : 503;
+            reply(r, st, json_pack("{s:s}", "error", perr_code((perr_t)job->status)));
+        } else {
+            reply(r, 200, json_incref(j->result));
+        }
+    }
+    json_decref(j->result);
+    free(j->reader);
+    free(j->by);
+    free(j);
+}
+
+static int submit(http_req *r, const char *reader, bool erase) {
+    if (!reader || !id_valid(reader))
+        return reply(r, 400, json_pack("{s:s}", "error", "bad_request"));
+    char *token = auth_http_token(r);
+    if (!token) return reply(r, 401, json_pack("{s:s}", "error", "unauthorized"));
+    reader_job *j = calloc(1, sizeof *j);
+    auth_token_hash(token, j->token_hash);
+    free(token);
+    j->http_id = r->id;
+    j->reader = strdup(reader);
+    j->erase = erase;
+    j->job.run = run_reader;
+    j->job.done = done_reader;
+    store_submit(srv.store, &j->job);
+    return 1;
+}
+
+static int route_export(http_req *r) {
+    char id[320];
+    return submit(r, net_http_arg(r, "id", id, sizeof id) > 0 ? id : NULL, false);
+}
+
+static int route_erase(http_req *r) {
+    if (!r->origin[0] || !net_own_origin(r->wsi, r->origin))
+        return reply(r, 403, json_pack("{s:s}", "error", "forbidden"));
+    json_t *body = r->body ? json_loads(r->body, 0, NULL) : NULL;
+    json_t *id = json_object_get(body, "id");
+    int rc = submit(r, json_is_string(id) ? json_string_value(id) : NULL, true);
+    json_decref(body);
+    return rc;
+}
+
+void reader_init(void) {
+    net_add_route("GET", "/api/mod/reader", route_export);
+    net_add_route("POST", "/api/mod/reader/erase", route_erase);
 }

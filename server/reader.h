@@ -4,6 +4,9 @@
 #ifndef PARLEY_READER_H
 #define PARLEY_READER_H
 
+/* Registers GET /api/mod/reader?id=ID and POST /api/mod/reader/erase (admins only). */
+void reader_init(void);
+
 /* argv[0] is "export" or "erase". Returns the exit status. */
 int reader_cli(int argc, char **argv);
 

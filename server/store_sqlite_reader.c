@@ -51,8 +51,7 @@ static json_t *rows(sqlite3 *db, const char *sql, const char *reader) {
     return arr;
 }
 
-json_t *reader_repo_export(sqlite3 *db, const char *reader) {
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return NULL;
+json_t *reader_repo_export_tx(sqlite3 *db, const char *reader) {
     json_t *comments = rows(db, "SELECT id, article, parent, author_name AS name, author_avatar "
                                 "AS avatar, title, body, status, created_at, edited_at FROM "
                                 "comments WHERE author_id = ?1 ORDER BY id", reader);
@@ -63,7 +62,6 @@ json_t *reader_repo_export(sqlite3 *db, const char *reader) {
     json_t *notes = rows(db, "SELECT comment_id AS comment, text, created_at FROM notes WHERE "
                              "author_id = ?1 OR comment_id IN (SELECT id FROM comments WHERE "
                              "author_id = ?1) ORDER BY id", reader);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (!comments || !reports || !bans || !notes) {
         json_decref(comments);
         json_decref(reports);
@@ -96,11 +94,8 @@ static int64_t change(sqlite3 *db, const char *sql, const char *reader, const ch
     return sqlite3_changes64(db);
 }
 
-int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
+int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
     memset(out, 0, sizeof *out);
-    /* freed pages are overwritten, so the texts do not linger in the file */
-    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
     int64_t a1 = change(db, "UPDATE audit SET before = NULL, after = NULL WHERE target IN "
                             "(SELECT 'comment:' || id FROM comments WHERE author_id = ?1)",
                         reader, NULL);
@@ -116,7 +111,7 @@ int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_er
                            reader, NULL);
     out->audit = a1 < 0 || a2 < 0 ? -1 : a1 + a2;
     if (out->audit < 0 || out->notes < 0 || out->reports < 0 || out->bans < 0 || out->comments < 0)
-        goto fail;
+        return -1;
     char note[160];
     snprintf(note, sizeof note, "%lld comments, %lld reports, %lld notes, %lld bans",
              (long long)out->comments, (long long)out->reports, (long long)out->notes,
@@ -124,17 +119,32 @@ int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_er
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO audit (at, moderator, action, target, note) VALUES "
                                "(?, ?, 'reader.erase', 'reader:erased', ?)", -1, &st, NULL) != SQLITE_OK)
-        goto fail;
+        return -1;
     sqlite3_bind_int64(st, 1, store_now_ms());
     sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto fail;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+json_t *reader_repo_export(sqlite3 *db, const char *reader) {
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return NULL;
+    json_t *o = reader_repo_export_tx(db, reader);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return o;
+}
+
+int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
+    /* freed pages are overwritten, so the texts do not linger in the file */
+    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
+    if (reader_repo_erase_tx(db, reader, by, out) ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
     /* old page versions live on in the WAL until a checkpoint: move them now if we can */
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     return 0;
-fail:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
 }

@@ -23,4 +23,9 @@ typedef struct {
  * the erasure (by `by`) without naming them. Returns 0 or -1 (nothing changed). */
 int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out);
 
+/* The same inside a transaction the caller holds (the server's storage jobs): no
+ * BEGIN/COMMIT of their own, no checkpoint. */
+json_t *reader_repo_export_tx(sqlite3 *db, const char *reader);
+int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader_erased *out);
+
 #endif

@@ -6,7 +6,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { startServer, Client, relaxedConfig, BIN } = require('../lib/server.js');
+const { startServer, Client, relaxedConfig, BIN, addModerator, login, httpRequest } = require('../lib/server.js');
 
 const sql = (db, q) => spawnSync('sqlite3', ['-json', db, q], { encoding: 'utf8' });
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
@@ -75,5 +75,44 @@ test('export then erase a reader: gone from every table, the thread still reads'
 
     assert.equal(cli('erase', 'not an id').status, 2);
     assert.equal(cli('frobnicate', annId).status, 2);
+  } finally { await srv.stop(); srv.cleanup(); }
+});
+
+test('admins export and erase a reader over HTTP (the console API); nobody else can', async () => {
+  const srv = await startServer({ configText: relaxedConfig() });
+  const data = path.join(srv.dir, 'data');
+  try {
+    addModerator(srv, 'root', 'admin password 123', 'admin');
+    addModerator(srv, 'mo', 'moderator password 123', 'moderator');
+    const admin = await login(srv, 'root', 'admin password 123');
+    const mod = await login(srv, 'mo', 'moderator password 123');
+    const c = await Client.connect(srv.wsUrl);
+    await c.request({ type: 'hello', guest_key: 'http-reader-key-0123456789' });
+    const a = (await c.request({ type: 'post', article: 'gdpr-2', name: 'Zed Private', title: 'Z',
+      body: 'Zed wrote this and wants it gone.' })).comment;
+    c.close();
+    const id = a.author.id;
+    const url = `${srv.base}/api/mod/reader?id=${encodeURIComponent(id)}`;
+    const get = (cookie) => httpRequest(url, { headers: cookie ? { cookie } : {} });
+    assert.equal((await get()).status, 401);
+    assert.equal((await get(mod)).status, 403, 'moderators may not');
+    const ex = await get(admin);
+    assert.equal(ex.status, 200, ex.body);
+    assert.equal(JSON.parse(ex.body).comments[0].body, 'Zed wrote this and wants it gone.');
+    assert.equal((await httpRequest(`${srv.base}/api/mod/reader?id=bad`, { headers: { cookie: admin } })).status, 400);
+
+    const erase = (cookie, origin, body = JSON.stringify({ id })) => httpRequest(`${srv.base}/api/mod/reader/erase`,
+      { method: 'POST', headers: { cookie, origin, 'content-type': 'application/json' }, body });
+    assert.equal((await erase(admin, 'https://evil.example')).status, 403, 'foreign origin');
+    assert.equal((await erase(mod, srv.base)).status, 403);
+    assert.equal((await erase(admin, srv.base, '{"id": 5}')).status, 400);
+    const er = await erase(admin, srv.base);
+    assert.equal(er.status, 200, er.body);
+    assert.equal(JSON.parse(er.body).erased.comments, 1);
+    const db = path.join(data, 'parley.db');
+    const dump = sql(db, 'SELECT * FROM comments').stdout + sql(db, 'SELECT * FROM audit').stdout;
+    for (const s of [id, 'Zed']) assert.ok(!dump.includes(s), `${s} still stored`);
+    const audit = JSON.parse(sql(db, "SELECT moderator, target FROM audit WHERE action = 'reader.erase'").stdout);
+    assert.deepEqual(audit, [{ moderator: 'root', target: 'reader:erased' }]);
   } finally { await srv.stop(); srv.cleanup(); }
 });
