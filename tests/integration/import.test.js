@@ -216,6 +216,41 @@ test('disqus: a malformed file stops at file:line:column and imports nothing', (
   assert.equal(imp(site, 'disqus', path.join(tmp, 'missing.xml')).code, 1);
 });
 
+test('disqus edge cases: over-limit kept whole, duplicates, shared ids, sparse elements, undeclared prefix', () => {
+  const site = newSite();
+  const long = 'x'.repeat(1500);
+  const file = write('edge.xml', DISQUS_HEAD +
+    // two threads whose identifiers map to one article id; one with no link or title
+    '<thread dsq:id="1"><id>a b</id></thread>\n<thread dsq:id="2"><id>a-b</id><link>https://x/ab</link></thread>\n' +
+    // identifier given as <identifiers><identifier> (the API's list form)
+    '<thread dsq:id="3"><identifiers><identifier>listed-id</identifier></identifiers></thread>\n' +
+    dqPost('1', '1', { msg: `<p>${long}</p>` }) +
+    dqPost('1', '2', { msg: 'same source id again' }) +
+    dqPost('2', '2', { msg: '', name: '', email: '', user: '', ip: '' }) +
+    // no author element at all, no message element
+    '<post dsq:id="3"><createdAt>2013-01-01T00:00:00Z</createdAt><thread dsq:id="3"/></post>\n' +
+    '</disqus>');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 3);
+  assert.equal(num(r.out, 'over limits kept'), 1);
+  assert.equal(num(r.out, 'duplicate_id'), 1);
+  assert.match(r.out, /articles shared by several threads: 1/);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by['1'].body, long, 'kept whole');
+  assert.equal(by['1'].article, 'a-b');
+  assert.equal(by['2'].name, 'Anonymous');
+  assert.equal(by['2'].body, '');
+  assert.equal(by['3'].article, 'listed-id');
+
+  // a dsq: prefix nobody declared is a namespace error, not a malformed file
+  const loose = write('loose.xml', '<disqus><thread dsq:id="7"><id>loose</id></thread>' +
+    '<post dsq:id="8"><message>ok</message><createdAt>2013-01-01T00:00:00Z</createdAt><thread dsq:id="7"/></post></disqus>');
+  const l = imp(newSite(), 'disqus', loose);
+  assert.equal(l.code, 0, l.err);
+  assert.equal(num(l.out, 'comments'), 1);
+});
+
 const WXR_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" ' +
   'xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" ' +
   'xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" ' +
