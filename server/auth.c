@@ -53,6 +53,8 @@ static char *request_token(struct lws *wsi) {
     return cookie_token(buf);
 }
 
+char *auth_http_token(http_req *r) { return request_token(r->wsi); }
+
 /* The console's WebSocket carries the cookie; it counts only from our own pages. */
 static void ws_hook(conn_t *c) {
     char origin[256], cookies[2048];

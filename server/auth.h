@@ -12,6 +12,10 @@
 void auth_init(void);
 void auth_shutdown(void);
 
+/* The session token of an HTTP request's cookie (malloc'd), or NULL. */
+struct http_req;
+char *auth_http_token(struct http_req *r);
+
 /* Hex hash (64 chars + NUL) of a session token, as stored. */
 void auth_token_hash(const char *token, char out[65]);
 

@@ -21,12 +21,15 @@
 #include "conn.h"
 #include "counts.h"
 #include "flood.h"
+#include "feed.h"
 #include "hub.h"
+#include "import.h"
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
 #include "net.h"
+#include "reader.h"
 #include "rules.h"
 #include "server.h"
 #include "status.h"
@@ -42,47 +45,6 @@ static ruleset_t *ruleset_new(rules_t *r) {
     rs->rules = r;
     atomic_init(&rs->refs, 1);
     return rs;
-}
-
-/* Reads the address-hash key under the data dir, creating it on first start. Processes
- * starting together agree on one key: it is written aside and linked into place, and
- * whoever loses the race reads the winner's. */
-static int load_ip_key(const char *dir) {
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/ip-hash.key", dir);
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ssize_t n = read(fd, srv.ip_key, sizeof srv.ip_key);
-            close(fd);
-            if (n == (ssize_t)sizeof srv.ip_key) return 0;
-            log_err("main: %s is damaged (want %zu bytes)", path, sizeof srv.ip_key);
-            return -1;
-        }
-        randombytes_buf(srv.ip_key, sizeof srv.ip_key);
-        snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || write(fd, srv.ip_key, sizeof srv.ip_key) != (ssize_t)sizeof srv.ip_key ||
-            fsync(fd)) {
-            log_err("main: cannot write %s: %s", tmp, strerror(errno));
-            if (fd >= 0) close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        close(fd);
-        int rc = link(tmp, path);
-        int e = errno;
-        unlink(tmp);
-        if (rc == 0) {
-            log_info("main: created address-hash key %s", path);
-            return 0;
-        }
-        if (e != EEXIST) {
-            log_err("main: cannot create %s: %s", path, strerror(e));
-            return -1;
-        }
-    }
-    return -1;
 }
 
 /* ---- Signals ---- */
@@ -216,6 +178,11 @@ static void usage(FILE *f) {
             "  parley rules test  [--config FILE]   (JSON lines on stdin)\n"
             "  parley moderator add NAME [--role admin|moderator] [--config FILE] [--data DIR]\n"
             "  parley moderator list | remove NAME | passwd NAME  [--config FILE] [--data DIR]\n"
+            "  parley import FORMAT FILE [--config FILE] [--data DIR] [--dry-run] [--article-map FILE]\n"
+            "                (FORMAT: disqus wordpress isso remark42 commento parley)\n"
+            "  parley export [--config FILE] [--data DIR] [--article ID]   (JSON lines on stdout)\n"
+            "  parley backup FILE [--config FILE] [--data DIR]\n"
+            "  parley reader export|erase AUTHOR-ID [--config FILE] [--data DIR] [--by NAME]\n"
             "  parley --help | --version\n"
             "\n"
             "Parley is a live comment and moderation server. `serve` reads moderation.yml\n"
@@ -301,7 +268,7 @@ static int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "parley: cannot create %s: %s\n", srv.cfg.data_dir, strerror(errno));
         return 1;
     }
-    if (load_ip_key(srv.cfg.data_dir)) return 1;
+    if (server_load_ip_key(srv.cfg.data_dir)) return 1;
 
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -323,6 +290,8 @@ static int cmd_serve(int argc, char **argv) {
     auth_init();
     moderation_init();
     flood_init();
+    feed_init();
+    reader_init();
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
@@ -387,6 +356,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import")) return import_cli(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export")) return export_cli(argc - 1, argv + 1);
+    if (!strcmp(cmd, "backup")) return backup_cli(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reader") && argc > 2) return reader_cli(argc - 2, argv + 2);
     if (!strcmp(cmd, "moderator")) {
         if (argc < 3) {
             fprintf(stderr, "parley moderator: add, list, remove or passwd\n");

@@ -35,6 +35,10 @@ typedef struct {
 
 extern server_t srv;
 
+/* Reads dir/ip-hash.key into srv.ip_key, creating it on first use (moved from main.c so
+ * `parley import` hashes addresses with the server's key). Returns 0 or -1 (logged). */
+int server_load_ip_key(const char *dir);
+
 /* Writes the hex keyed hash (32 chars + NUL) of data into out. */
 void server_hash_hex(const void *data, size_t len, char out[33]);
 

@@ -131,6 +131,15 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  kind TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);",
+    /* 6: import (source ids of imported comments; article titles and links) */
+    "CREATE TABLE import_sources ("
+    "  format TEXT NOT NULL,"
+    "  source_id TEXT NOT NULL,"
+    "  comment_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (format, source_id)) WITHOUT ROWID;"
+    "CREATE INDEX import_sources_comment ON import_sources(comment_id);"
+    "ALTER TABLE articles ADD COLUMN title TEXT;"
+    "ALTER TABLE articles ADD COLUMN url TEXT;",
 };
 
 const char *store_migration_sql(int n) {

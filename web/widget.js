@@ -88,6 +88,7 @@
     '[hidden]{display:none!important}*{box-sizing:border-box}h2{font-size:1.35em;margin:0}',
     '.head{display:flex;align-items:baseline;gap:.75em;flex-wrap:wrap;margin-bottom:.75em}',
     '.count,.presence,.status{color:var(--parley-muted);font-size:.9em}',
+    '.feed{margin-left:auto;font-size:.85em;color:var(--parley-muted)}',
     'form{display:grid;gap:.6em;margin:0 0 1.25em;padding:1em;border:1px solid var(--parley-border);border-radius:var(--parley-radius);background:var(--parley-soft)}',
     'label{font-size:.85em;color:var(--parley-muted);display:flex;justify-content:space-between;gap:1em;margin-bottom:.2em}',
     'input,textarea,select{width:100%;font:inherit;color:var(--parley-fg);background:var(--parley-bg);border:1px solid var(--parley-border);border-radius:6px;padding:.55em .65em}',
@@ -281,7 +282,11 @@
     this.presenceEl = el('span', { class: 'presence' });
     this.statusEl = el('span', { class: 'status', role: 'status' });
     this.heading = el('h2', { text: t.discussion });
-    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl]);
+    // the article's Atom feed (GET /api/feed?article=ID); data-feed="off" leaves it out
+    this.feedEl = this.host.getAttribute('data-feed') === 'off' ? null : el('a', { class: 'feed',
+      href: origin + '/api/feed?article=' + encodeURIComponent(this.article), type: 'application/atom+xml',
+      rel: 'alternate', text: t.feed || 'Feed' });
+    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl, this.feedEl]);
 
     this.nameIn = el('input', { name: 'name', id: 'p-name', autocomplete: 'nickname' });
     this.titleIn = el('input', { name: 'title', id: 'p-title' });

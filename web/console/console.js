@@ -271,6 +271,40 @@ function renderDetail() {
     btn('Approve', 'a', approve), btn('Reject', 'r', reject), btn('Remove', 'd', removeIt),
     btn('Ban', 'b', ban), btn('Shadow-ban', 's', shadowban), btn('Note', 'n', note), btn('Undo', 'u', undo),
   ]));
+  // readers' own data (GDPR): admins export or erase everything of this author
+  if (state.me.role === 'admin') {
+    d.append(el('div', { class: 'actions reader-data' }, [
+      el('button', { type: 'button', id: 'reader-export', onclick: exportReader, text: 'Export reader data' }),
+      el('button', { type: 'button', id: 'reader-erase', onclick: eraseReader, text: 'Erase reader…' }),
+    ]));
+  }
+}
+
+/* ---- Readers' data (admins) ---- */
+
+async function exportReader() {
+  const it = current();
+  if (!it) return;
+  const r = await fetch(`/api/mod/reader?id=${encodeURIComponent(it.author.id)}`, { credentials: 'same-origin' });
+  if (!r.ok) { announce(`Export failed (${r.status}).`); return; }
+  const blob = new Blob([await r.text()], { type: 'application/json' });
+  const a = el('a', { href: URL.createObjectURL(blob), download: `reader-${it.author.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  announce('Reader data exported.');
+}
+
+async function eraseReader() {
+  const it = current();
+  if (!it) return;
+  const typed = await ask(`Erase every comment, report and note of ${it.author.name}? Type ERASE to confirm.`, []);
+  if (typed !== 'ERASE') { announce('Nothing erased.'); return; }
+  const r = await fetch('/api/mod/reader/erase', { method: 'POST', credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: it.author.id }) });
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) { announce(`Erase failed: ${j.error || r.status}.`); return; }
+  drop(it.comment.id, `Reader erased: ${j.erased.comments} comments kept as empty placeholders.`);
 }
 
 /* ---- Decisions ---- */

@@ -1,0 +1,76 @@
+/* import_xml.c: libxml2 reader helpers shared by the Disqus and WordPress importers. */
+#include "import_xml.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Structured error handler: the first fatal error stops the import with its place. */
+static void on_error(void *arg, xmlErrorPtr e) {
+    import_sink *s = arg;
+    if (!e || e->level < XML_ERR_FATAL) return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "malformed XML");
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+    import_sink_error(s, e->line, e->int2, "malformed XML: %s", msg);
+}
+
+xmlTextReaderPtr import_xml_open(const char *path, import_sink *s) {
+    xmlTextReaderPtr r =
+        xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOERROR |
+                                          XML_PARSE_NOWARNING);
+    if (!r) {
+        import_sink_error(s, 0, 0, "cannot open the file as XML");
+        return NULL;
+    }
+    xmlTextReaderSetStructuredErrorHandler(r, on_error, s);
+    return r;
+}
+
+void import_xml_fail(xmlTextReaderPtr r, import_sink *s) {
+    import_sink_error(s, xmlTextReaderGetParserLineNumber(r),
+                      xmlTextReaderGetParserColumnNumber(r), "malformed XML");
+}
+
+xmlNode *import_xml_child(xmlNode *n, const char *local) {
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, local)) return c;
+    return NULL;
+}
+
+static char *trimmed(const char *v) {
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r')) n--;
+    return strndup(v, n);
+}
+
+char *import_xml_text(xmlNode *n, const char *local) {
+    xmlNode *c = import_xml_child(n, local);
+    if (!c) return NULL;
+    xmlChar *v = xmlNodeGetContent(c);
+    char *out = trimmed(v ? (const char *)v : "");
+    xmlFree(v);
+    return out;
+}
+
+char *import_xml_attr(xmlNode *n, const char *local) {
+    for (xmlAttr *a = n ? n->properties : NULL; a; a = a->next) {
+        const char *name = (const char *)a->name;
+        const char *colon = strchr(name, ':'); /* an undeclared prefix stays in the name */
+        if (!strcmp(name, local) || (colon && !strcmp(colon + 1, local))) {
+            xmlChar *v = xmlNodeGetContent((xmlNode *)a);
+            char *out = trimmed(v ? (const char *)v : "");
+            xmlFree(v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+int import_xml_true(xmlNode *n, const char *local) {
+    char *v = import_xml_text(n, local);
+    int t = v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "True"));
+    free(v);
+    return t;
+}

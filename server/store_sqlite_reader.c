@@ -1,0 +1,151 @@
+/* store_sqlite_reader.c: the SQL of `parley reader export|erase`. */
+#include "store_sqlite_reader.h"
+#include "clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store_sqlite_comments.h"
+#include "log.h"
+#include "store.h"
+
+static json_t *col_json(sqlite3_stmt *st, int i) {
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL: return json_null();
+    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
+    default: return json_string((const char *)sqlite3_column_text(st, i));
+    }
+}
+
+/* Runs sql with ?1 = reader; every row becomes an object with the columns' names, and
+ * columns whose name ends in "_at" (ms) become RFC 3339 times. NULL on error. */
+static json_t *rows(sqlite3 *db, const char *sql, const char *reader) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_err("reader: %s", sqlite3_errmsg(db));
+        return NULL;
+    }
+    sqlite3_bind_text(st, 1, reader, -1, SQLITE_STATIC);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *name = sqlite3_column_name(st, i);
+            size_t n = strlen(name);
+            if (n > 3 && !strcmp(name + n - 3, "_at") && sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+                char t[32];
+                comment_time(sqlite3_column_int64(st, i), t);
+                json_object_set_new(o, name, json_string(t));
+            } else {
+                json_object_set_new(o, name, col_json(st, i));
+            }
+        }
+        json_array_append_new(arr, o);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+json_t *reader_repo_export_tx(sqlite3 *db, const char *reader) {
+    json_t *comments = rows(db, "SELECT id, article, parent, author_name AS name, author_avatar "
+                                "AS avatar, title, body, status, created_at, edited_at FROM "
+                                "comments WHERE author_id = ?1 ORDER BY id", reader);
+    json_t *reports = rows(db, "SELECT comment_id AS comment, reason, note, created_at, resolved "
+                               "FROM reports WHERE reporter = ?1 ORDER BY id", reader);
+    json_t *bans = rows(db, "SELECT kind, until AS until_at, reason, created_at, lifted FROM bans "
+                            "WHERE author_id = ?1 ORDER BY id", reader);
+    json_t *notes = rows(db, "SELECT comment_id AS comment, text, created_at FROM notes WHERE "
+                             "author_id = ?1 OR comment_id IN (SELECT id FROM comments WHERE "
+                             "author_id = ?1) ORDER BY id", reader);
+    if (!comments || !reports || !bans || !notes) {
+        json_decref(comments);
+        json_decref(reports);
+        json_decref(bans);
+        json_decref(notes);
+        return NULL;
+    }
+    char now[32];
+    comment_time(now_ms(), now);
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:[]}", "reader", reader, "exported_at", now,
+                     "comments", comments, "reports", reports, "bans", bans, "notes", notes,
+                     "reactions");
+}
+
+/* Runs one statement with ?1 = reader (and ?2 = text when given); rows changed or -1. */
+static int64_t change(sqlite3 *db, const char *sql, const char *reader, const char *two) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_err("reader: %s: %s", sqlite3_errmsg(db), sql);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, reader, -1, SQLITE_STATIC);
+    if (two) sqlite3_bind_text(st, 2, two, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_err("reader: %s: %s", sqlite3_errmsg(db), sql);
+        return -1;
+    }
+    return sqlite3_changes64(db);
+}
+
+int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
+    memset(out, 0, sizeof *out);
+    int64_t a1 = change(db, "UPDATE audit SET before = NULL, after = NULL WHERE target IN "
+                            "(SELECT 'comment:' || id FROM comments WHERE author_id = ?1)",
+                        reader, NULL);
+    int64_t a2 = change(db, "UPDATE audit SET target = 'author:erased', before = NULL, after = "
+                            "NULL WHERE target = 'author:' || ?1", reader, NULL);
+    out->notes = change(db, "DELETE FROM notes WHERE author_id = ?1 OR comment_id IN (SELECT id "
+                            "FROM comments WHERE author_id = ?1)", reader, NULL);
+    out->reports = change(db, "DELETE FROM reports WHERE reporter = ?1", reader, NULL);
+    out->bans = change(db, "DELETE FROM bans WHERE author_id = ?1", reader, NULL);
+    out->comments = change(db, "UPDATE comments SET title = '', body = '', author_name = '', "
+                               "author_avatar = NULL, ip_hash = '', author_id = 'x:erased', "
+                               "status = 'removed', reason = 'erased' WHERE author_id = ?1",
+                           reader, NULL);
+    out->audit = a1 < 0 || a2 < 0 ? -1 : a1 + a2;
+    if (out->audit < 0 || out->notes < 0 || out->reports < 0 || out->bans < 0 || out->comments < 0)
+        return -1;
+    char note[160];
+    snprintf(note, sizeof note, "%lld comments, %lld reports, %lld notes, %lld bans",
+             (long long)out->comments, (long long)out->reports, (long long)out->notes,
+             (long long)out->bans);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO audit (at, moderator, action, target, note) VALUES "
+                               "(?, ?, 'reader.erase', 'reader:erased', ?)", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms());
+    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+json_t *reader_repo_export(sqlite3 *db, const char *reader) {
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return NULL;
+    json_t *o = reader_repo_export_tx(db, reader);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return o;
+}
+
+int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
+    /* freed pages are overwritten, so the texts do not linger in the file */
+    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
+    if (reader_repo_erase_tx(db, reader, by, out) ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    /* old page versions live on in the WAL until a checkpoint: move them now if we can */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    return 0;
+}

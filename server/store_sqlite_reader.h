@@ -1,0 +1,31 @@
+/* store_sqlite_reader.h: a reader's own data (GDPR access and erasure), all the SQL. */
+#ifndef PARLEY_STORE_SQLITE_READER_H
+#define PARLEY_STORE_SQLITE_READER_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Everything stored about author id `reader`: comments (all statuses), reports they
+ * filed, bans and moderator notes about them. A new JSON object, or NULL on a database
+ * error. */
+json_t *reader_repo_export(sqlite3 *db, const char *reader);
+
+/* What an erasure changed. */
+typedef struct {
+    int64_t comments, reports, notes, bans, audit;
+} reader_erased;
+
+/* Erases `reader` in one transaction: their comments keep their place as removed
+ * placeholders with no text, name, avatar or address hash and a forgotten author id;
+ * their reports, bans and the notes about them are deleted; audit entries about them or
+ * their comments lose their before/after texts and their id; one audit entry records
+ * the erasure (by `by`) without naming them. Returns 0 or -1 (nothing changed). */
+int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out);
+
+/* The same inside a transaction the caller holds (the server's storage jobs): no
+ * BEGIN/COMMIT of their own, no checkpoint. */
+json_t *reader_repo_export_tx(sqlite3 *db, const char *reader);
+int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader_erased *out);
+
+#endif
