@@ -360,6 +360,66 @@ static void fire(rules_result *out, const rule_t *r, rules_field_t fd, const fou
     push_hit(out, r, fd, f, score);
 }
 
+static int span_cmp(const void *a, const void *b) {
+    const size_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Sorts f's spans and joins those that overlap or touch (a word and the bigrams it is
+ * part of). */
+static void merge_spans(found_t *f) {
+    if (f->nspans < 2) return;
+    qsort(f->spans, f->nspans, sizeof f->spans[0], span_cmp);
+    size_t w = 0;
+    for (size_t i = 1; i < f->nspans; i++) {
+        if (f->spans[i][0] <= f->spans[w][1]) {
+            if (f->spans[i][1] > f->spans[w][1]) f->spans[w][1] = f->spans[i][1];
+        } else {
+            w++;
+            f->spans[w][0] = f->spans[i][0], f->spans[w][1] = f->spans[i][1];
+        }
+    }
+    f->nspans = w + 1;
+}
+
+/* A learned rule: scores the post's title and body with the model; fires when the
+ * probability of the rule's label reaches its threshold (strong_score past
+ * strong_threshold). Its spans are the occurrences of the features that weighed most. */
+static void eval_learned(const rule_t *r, const rules_input *in, const char *const texts[3],
+                         rules_result *out, decision_t *forced, const char **message) {
+    learned_feats feats = {0};
+    for (int fd = FIELD_TITLE; fd <= FIELD_BODY; fd++)
+        if ((r->fields & (1u << fd)) && *texts[fd] && learned_features(texts[fd], fd, &feats)) {
+            learned_feats_free(&feats);
+            return;
+        }
+    learned_params p = {.min_examples = r->min_examples, .min_feature_docs = r->min_feature_docs,
+                        .max_weight = r->max_weight, .alpha = 0.5};
+    learned_score sc;
+    learned_model_score(in->model, (learn_label_t)r->label, &feats, &p, &sc);
+    if (sc.ready && sc.probability >= r->threshold) {
+        double score = r->strong_threshold > 0 && sc.probability >= r->strong_threshold
+                           ? r->strong_score : r->score;
+        found_t f[2];
+        memset(f, 0, sizeof f);
+        for (size_t i = 0; i < feats.n; i++) {
+            const learned_occ *o = &feats.occ[i];
+            for (size_t k = 0; k < sc.ntop; k++)
+                if (!strcmp(o->text, sc.top[k].text)) add_span(&f[o->field], o->start, o->end);
+        }
+        bool first = true;
+        for (int fd = FIELD_BODY; fd >= FIELD_TITLE; fd--) {
+            if (!f[fd].nspans && !(fd == FIELD_BODY && !f[FIELD_TITLE].nspans)) continue;
+            merge_spans(&f[fd]);
+            f[fd].matches = 1;
+            f[fd].extra = score - r->score;
+            fire(out, r, (rules_field_t)fd, &f[fd], first, forced, message);
+            first = false;
+        }
+    }
+    learned_feats_free(&feats);
+}
+
 /* The state key of a rate or duplicate rule for this post into out; 0 when the rule does
  * not apply (no author or address; a body too short to call a duplicate). */
 static int state_key(const rule_t *r, const rules_input *in, const norm_t *body, char *out,
@@ -500,6 +560,9 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
         case KIND_NEWCOMER:
             if (in->author_posts >= 0 && in->author_posts <= r->max_posts)
                 fire(out, r, FIELD_NONE, NULL, true, &forced, &message);
+            break;
+        case KIND_LEARNED:
+            if (in->model) eval_learned(r, in, texts, out, &forced, &message);
             break;
         }
     }

@@ -30,6 +30,9 @@ typedef struct {
     /* Counts from windows shared by several processes (Redis), one per entry of
      * rules_shared_keys() and including this post; NULL: use the process's own state. */
     const long *shared_counts;
+    /* The learned model `kind: learned` rules score with (rules_learned.h); NULL: they
+     * do not fire. Read only during rules_eval. */
+    const struct learned_model *model;
 } rules_input;
 
 /* A counter a stateful rule (rate, duplicate) needs for a post: key "" when the rule does
@@ -102,7 +105,8 @@ void rules_summary(const rules_t *r, size_t *nrules, size_t *nwords);
 #include <stdio.h>
 void rules_describe(const rules_t *r, FILE *f);
 
-/* `parley rules check|test [--config FILE]`: argv[0] is "check" or "test".
+/* `parley rules check|test|learn [--config FILE] [--data DIR]`: argv[0] is "check",
+ * "test" or "learn".
  * Returns the process exit code. */
 int rules_cli(int argc, char **argv);
 

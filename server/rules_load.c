@@ -98,6 +98,8 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         [KIND_DUPLICATE] = {"window_seconds", "scope"},
         [KIND_RATE] = {"per", "max", "window_seconds"},
         [KIND_NEWCOMER] = {"max_posts"},
+        [KIND_LEARNED] = {"label", "min_examples", "threshold", "strong_threshold",
+                          "strong_score", "min_feature_docs", "max_weight"},
     };
     if (cfg_expect(n, CFG_MAP, "a rule", file, err, errlen)) return -1;
     const cfg_node *k = cfg_get(n, "kind"), *v;
@@ -105,12 +107,12 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
     const char *ks = cfg_str(k, file, err, errlen);
     if (!ks) return -1;
     int kind = -1;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < NKINDS; i++)
         if (!strcmp(ks, kind_names[i])) kind = i;
     if (kind < 0)
         return cfg_error(err, errlen, file, k,
                          "unknown rule kind '%s' (pattern, words, links, shouting, repetition, "
-                         "duplicate, rate, newcomer)", ks);
+                         "duplicate, rate, newcomer, learned)", ks);
     r->kind = (kind_t)kind;
     const char *allowed[20];
     int na = 0;
@@ -248,6 +250,37 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         if ((v = cfg_get(n, "max_posts")) && cfg_long(v, 0, 1000, &l, file, err, errlen)) return -1;
         r->max_posts = l;
         break;
+    case KIND_LEARNED: {
+        if (!(v = cfg_get(n, "label")))
+            return cfg_error(err, errlen, file, n, "rule '%s' needs 'label' (spam or abuse)", name);
+        const char *s = cfg_str(v, file, err, errlen);
+        if (!s) return -1;
+        r->label = learned_label_parse(s);
+        if (r->label != LEARN_SPAM && r->label != LEARN_ABUSE)
+            return cfg_error(err, errlen, file, v, "'label' is spam or abuse, not '%s'", s);
+        r->min_examples = 20, r->threshold = 0.9, r->strong_threshold = 0;
+        r->min_feature_docs = 2, r->max_weight = 3;
+        if ((v = cfg_get(n, "min_examples")) && cfg_double(v, 1, 1e9, &r->min_examples, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "threshold")) && cfg_double(v, 0.5, 1, &r->threshold, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "strong_threshold"))) {
+            if (cfg_double(v, 0.5, 1, &r->strong_threshold, file, err, errlen)) return -1;
+            if (r->strong_threshold <= r->threshold)
+                return cfg_error(err, errlen, file, v, "'strong_threshold' (%g) must be above 'threshold' (%g)",
+                                 r->strong_threshold, r->threshold);
+            if (!cfg_get(n, "strong_score"))
+                return cfg_error(err, errlen, file, v, "'strong_threshold' needs a 'strong_score'");
+        }
+        if ((v = cfg_get(n, "strong_score"))) {
+            if (cfg_double(v, -1000, 1000, &r->strong_score, file, err, errlen)) return -1;
+            if (!cfg_get(n, "strong_threshold"))
+                return cfg_error(err, errlen, file, v, "'strong_score' needs a 'strong_threshold'");
+        }
+        if ((v = cfg_get(n, "min_feature_docs")) && cfg_double(v, 1, 1e6, &r->min_feature_docs, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "max_weight")) && cfg_double(v, 0.1, 20, &r->max_weight, file, err, errlen)) return -1;
+        if (r->action != DECISION_PUBLISH)
+            return cfg_error(err, errlen, file, cfg_get(n, "action"), "a learned rule takes a 'score', not an 'action'");
+        break;
+    }
     }
     return 0;
 }

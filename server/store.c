@@ -118,6 +118,30 @@ static const char *const migrations[] = {
     "  UPDATE comments SET updated_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
     "  WHERE id = NEW.id; "
     "END;",
+    /* 4: learned moderation model (issue 16): per feature, in how many examples of each
+     * label it appeared; the examples per label and a change sequence that other
+     * processes poll; the text each decided comment taught, to unlearn it on undo */
+    "CREATE TABLE learned_features ("
+    "  feature TEXT PRIMARY KEY,"
+    "  ham REAL NOT NULL DEFAULT 0,"
+    "  spam REAL NOT NULL DEFAULT 0,"
+    "  abuse REAL NOT NULL DEFAULT 0,"
+    "  seq INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX learned_features_seq ON learned_features(seq);"
+    "CREATE TABLE learned_meta ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  seq INTEGER NOT NULL,"
+    "  generation INTEGER NOT NULL,"
+    "  ham REAL NOT NULL,"
+    "  spam REAL NOT NULL,"
+    "  abuse REAL NOT NULL);"
+    "INSERT INTO learned_meta VALUES (1, 0, 0, 0, 0, 0);"
+    "CREATE TABLE learned_examples ("
+    "  comment_id INTEGER PRIMARY KEY,"
+    "  label TEXT NOT NULL CHECK (label IN ('ham','spam','abuse')),"
+    "  title TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  at INTEGER NOT NULL);",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
