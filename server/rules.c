@@ -397,12 +397,14 @@ static void eval_learned(const rule_t *r, const rules_input *in, const char *con
                         .max_weight = r->max_weight, .alpha = 0.5};
     learned_score sc;
     learned_model_score(in->model, (learn_label_t)r->label, &feats, &p, &sc);
-    if (sc.ready && sc.probability >= r->threshold) {
-        double score = r->strong_threshold > 0 && sc.probability >= r->strong_threshold
+    bool spam_like = sc.probability >= r->threshold;
+    if (sc.ready && (spam_like || (r->ham_threshold > 0 && sc.probability <= r->ham_threshold))) {
+        double score = !spam_like ? r->ham_score
+                       : r->strong_threshold > 0 && sc.probability >= r->strong_threshold
                            ? r->strong_score : r->score;
         found_t f[2];
         memset(f, 0, sizeof f);
-        for (size_t i = 0; i < feats.n; i++) {
+        for (size_t i = 0; spam_like && i < feats.n; i++) {
             const learned_occ *o = &feats.occ[i];
             for (size_t k = 0; k < sc.ntop; k++)
                 if (!strcmp(o->text, sc.top[k].text)) add_span(&f[o->field], o->start, o->end);
@@ -414,6 +416,7 @@ static void eval_learned(const rule_t *r, const rules_input *in, const char *con
             f[fd].matches = 1;
             f[fd].extra = score - r->score;
             fire(out, r, (rules_field_t)fd, &f[fd], first, forced, message);
+            out->hits[out->nhits - 1].probability = sc.probability < 1e-6 ? 1e-6 : sc.probability;
             first = false;
         }
     }
@@ -613,6 +616,8 @@ json_t *rules_result_json(const rules_result *res) {
         json_t *o = json_pack("{s:s, s:f, s:o, s:o}", "name", h->rule, "score", h->score,
                               "field", fn ? json_string(fn) : json_null(), "spans", spans);
         if (h->action) json_object_set_new(o, "action", json_string(h->action));
+        if (h->probability > 0)
+            json_object_set_new(o, "probability", json_real(round(h->probability * 1e6) / 1e6));
         json_array_append_new(rules, o);
     }
     json_t *j = json_pack("{s:s, s:f, s:o}", "decision", rules_decision_name(res->decision),

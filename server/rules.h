@@ -60,6 +60,7 @@ typedef struct {
     rules_field_t field;
     size_t nspans;
     size_t (*spans)[2];
+    double probability;   /* learned rules: the model's probability of the label, else 0 */
 } rules_hit;
 
 /* A decision. Owned by the caller; free with rules_result_free(). */

@@ -66,7 +66,7 @@ typedef struct {
     long max_posts;
     /* learned (rules_learned.h) */
     int label;                /* learn_label_t */
-    double threshold, strong_threshold, strong_score;
+    double threshold, strong_threshold, strong_score, ham_threshold, ham_score;
     double min_examples, min_feature_docs, max_weight;
 } rule_t;
 

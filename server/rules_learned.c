@@ -157,6 +157,7 @@ void learned_model_set(learned_model_t *m, const char *feature, const double n[L
         free(dict_del(m->feats, feature));
         return;
     }
+
     if (!c) {
         c = malloc(sizeof *c);
         if (!c) abort();
@@ -226,8 +227,11 @@ static void keep_top(learned_score *out, const char *text, double weight) {
 }
 
 /* Each distinct feature weighs log(P(f|label) / P(f|ham)), the probabilities being the
- * smoothed shares of each label's examples that had the feature; features absent from
- * the post do not count (short comments would otherwise be judged by what they lack). */
+ * smoothed shares of each label's examples that had the feature, capped to +-max_weight;
+ * features absent from the post do not count (short comments would otherwise be judged
+ * by what they lack), nor do features seen in fewer than min_feature_docs examples (so
+ * one decision alone never makes a feature count). Class priors are left out: how much
+ * spam a site gets says nothing about this post. */
 int learned_model_score(const learned_model_t *m, learn_label_t label, const learned_feats *f,
                         const learned_params *p, learned_score *out) {
     memset(out, 0, sizeof *out);
@@ -250,11 +254,16 @@ int learned_model_score(const learned_model_t *m, learn_label_t label, const lea
         double w = log(((cl + a) / (dl + 2 * a)) / ((ch + a) / (dh + 2 * a)));
         if (w > p->max_weight) w = p->max_weight;
         if (w < -p->max_weight) w = -p->max_weight;
-        out->logodds += w;
+        out->sum += w;
         out->nfeatures++;
         keep_top(out, feats[i], w);
     }
     free(feats);
+    /* the features of one text are far from independent (a word and the bigrams it is
+     * in, phrases that go together): their evidence is taken to grow like the square
+     * root of their number, not like their number, which keeps long posts from
+     * reaching certainty on weak words */
+    if (out->nfeatures) out->logodds = out->sum / sqrt((double)out->nfeatures);
     out->probability = 1.0 / (1.0 + exp(-out->logodds));
     return 0;
 }

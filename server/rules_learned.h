@@ -1,8 +1,8 @@
 /* rules_learned.h: the statistical text classifier behind `kind: learned` rules (issue 16).
  *
  * A naive Bayes model over the features of a post: the words of its title and body after
- * the rules' obfuscation folding (rules_norm.h) and orthogonal sparse bigrams (each word
- * paired with each of the next four, with the distance: "free|2|now"). Each labelled
+ * the rules' obfuscation folding (rules_norm.h) and sparse bigrams (each word paired with
+ * the next LEARNED_OSB_WINDOW words, with the distance: "free|1|money"). Each labelled
  * example counts a feature once (presence, not frequency), and at most
  * LEARNED_MAX_FEATURES of them, so one post weighs at most one example whatever its
  * length. The model keeps, per feature, in how many examples of each label it appeared,
@@ -23,8 +23,9 @@ typedef enum { LEARN_NONE = -1, LEARN_HAM = 0, LEARN_SPAM = 1, LEARN_ABUSE = 2 }
 
 /* Features counted per example at most (the first ones in the text). */
 #define LEARNED_MAX_FEATURES 400
-/* Bigrams pair a word with the next OSB_WINDOW words. */
-#define LEARNED_OSB_WINDOW 4
+/* Bigrams pair a word with the next LEARNED_OSB_WINDOW words (1: adjacent pairs only;
+ * wider windows measured worse on the labelled data, docs/decisions.md). */
+#define LEARNED_OSB_WINDOW 1
 /* Longest feature kept, in bytes (longer words are cut). */
 #define LEARNED_MAX_WORD 40
 
@@ -105,7 +106,8 @@ typedef struct {
 
 typedef struct {
     bool ready;              /* enough examples of both labels */
-    double logodds;          /* sum of the features' weights */
+    double sum;              /* sum of the features' weights */
+    double logodds;          /* sum / sqrt(nfeatures) */
     double probability;      /* 1 / (1 + e^-logodds) */
     size_t nfeatures;        /* distinct features that counted */
     learned_weight top[LEARNED_TOP]; /* the heaviest features towards the label, heaviest first */

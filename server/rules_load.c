@@ -88,7 +88,7 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
                      const char *base_dir, char *err, size_t errlen) {
     static const char *const common[] = {"name", "description", "kind", "score", "each",
                                          "action", "fields", "message"};
-    static const char *const extra[][8] = {
+    static const char *const extra[][12] = {
         [KIND_PATTERN] = {"pattern", "case_sensitive"},
         [KIND_WORDS] = {"lists"},
         [KIND_LINKS] = {"allow", "deny", "free", "deny_score", "first_post_score", "bare_score",
@@ -99,7 +99,8 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         [KIND_RATE] = {"per", "max", "window_seconds"},
         [KIND_NEWCOMER] = {"max_posts"},
         [KIND_LEARNED] = {"label", "min_examples", "threshold", "strong_threshold",
-                          "strong_score", "min_feature_docs", "max_weight"},
+                          "strong_score", "min_feature_docs", "max_weight", "ham_threshold",
+                          "ham_score"},
     };
     if (cfg_expect(n, CFG_MAP, "a rule", file, err, errlen)) return -1;
     const cfg_node *k = cfg_get(n, "kind"), *v;
@@ -114,10 +115,10 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
                          "unknown rule kind '%s' (pattern, words, links, shouting, repetition, "
                          "duplicate, rate, newcomer, learned)", ks);
     r->kind = (kind_t)kind;
-    const char *allowed[20];
+    const char *allowed[24];
     int na = 0;
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) allowed[na++] = common[i];
-    for (int i = 0; i < 8 && extra[kind][i]; i++) allowed[na++] = extra[kind][i];
+    for (int i = 0; i < 12 && extra[kind][i]; i++) allowed[na++] = extra[kind][i];
     allowed[na] = NULL;
     if (cfg_check_keys(n, allowed, file, err, errlen)) return -1;
 
@@ -261,7 +262,7 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         r->min_examples = 20, r->threshold = 0.9, r->strong_threshold = 0;
         r->min_feature_docs = 2, r->max_weight = 3;
         if ((v = cfg_get(n, "min_examples")) && cfg_double(v, 1, 1e9, &r->min_examples, file, err, errlen)) return -1;
-        if ((v = cfg_get(n, "threshold")) && cfg_double(v, 0.5, 1, &r->threshold, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "threshold")) && cfg_double(v, 0, 1, &r->threshold, file, err, errlen)) return -1;
         if ((v = cfg_get(n, "strong_threshold"))) {
             if (cfg_double(v, 0.5, 1, &r->strong_threshold, file, err, errlen)) return -1;
             if (r->strong_threshold <= r->threshold)
@@ -274,6 +275,16 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
             if (cfg_double(v, -1000, 1000, &r->strong_score, file, err, errlen)) return -1;
             if (!cfg_get(n, "strong_threshold"))
                 return cfg_error(err, errlen, file, v, "'strong_score' needs a 'strong_threshold'");
+        }
+        if ((v = cfg_get(n, "ham_threshold"))) {
+            if (cfg_double(v, 0, 0.5, &r->ham_threshold, file, err, errlen)) return -1;
+            if (!cfg_get(n, "ham_score"))
+                return cfg_error(err, errlen, file, v, "'ham_threshold' needs a 'ham_score'");
+        }
+        if ((v = cfg_get(n, "ham_score"))) {
+            if (cfg_double(v, -1000, 0, &r->ham_score, file, err, errlen)) return -1;
+            if (!cfg_get(n, "ham_threshold"))
+                return cfg_error(err, errlen, file, v, "'ham_score' needs a 'ham_threshold'");
         }
         if ((v = cfg_get(n, "min_feature_docs")) && cfg_double(v, 1, 1e6, &r->min_feature_docs, file, err, errlen)) return -1;
         if ((v = cfg_get(n, "max_weight")) && cfg_double(v, 0.1, 20, &r->max_weight, file, err, errlen)) return -1;
