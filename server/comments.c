@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "learned.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
@@ -344,7 +345,8 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
     rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
                       .author = j->author_id, .ip_hash = j->ip_hash,
                       .author_posts = author_posts(db, j->author_id),
-                      .now = (double)store_now_ms() / 1000.0, .shared_counts = j->shared};
+                      .now = (double)store_now_ms() / 1000.0, .shared_counts = j->shared,
+                      .model = learned_current(db, store_now_ms())};
     rules_result res;
     memset(&res, 0, sizeof res);
     if (rules_eval(j->rs->rules, srv.rules_state, &in, &res)) {

@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "comments.h"
 #include "hub.h"
+#include "learned.h"
 #include "log.h"
 #include "proto.h"
 #include "server.h"
@@ -335,6 +336,7 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
         return PERR_CONFLICT;
     }
     if ((e = set_status(db, id, to, reason, j->name))) return e;
+    learned_on_decision(db, id, action, reason); /* approve = ham; spam/abuse reasons */
     resolve_reports(db, id);
     char target[40];
     snprintf(target, sizeof target, "comment:%lld", (long long)id);
@@ -515,6 +517,7 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
         if (!to || get_status(db, id, from)) return PERR_NOT_FOUND;
         int e = set_status(db, id, to, NULL, j->name);
         if (e) return e;
+        learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
         transition(j, db, id, from, to);
     } else if (!strcmp(action, "ban") || !strcmp(action, "shadowban")) {
         sqlite3_stmt *st = prep(db, "UPDATE bans SET lifted = 1 WHERE id = ?");
