@@ -431,11 +431,12 @@ static int run_post(store_job *job, sqlite3 *db) {
         log_err("store: insert failed: %s", sqlite3_errmsg(db));
         return PERR_UNAVAILABLE;
     }
+    int64_t id = sqlite3_last_insert_rowid(db);
     if (d == DECISION_REJECT) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
+        effect_queue_changed(j->effects, db, id, status, NULL); /* the Refused queue */
         return 0;
     }
-    int64_t id = sqlite3_last_insert_rowid(db);
     j->comment_json = load_comment(db, id);
     if (!j->comment_json) return PERR_INTERNAL;
     if (!strcmp(status, "pending")) effect_queue_changed(j->effects, db, id, status, NULL);
@@ -477,7 +478,10 @@ static void done_post(store_job *job) {
     conn_t *c = conn_by_id(j->conn_id);
     perr_t e = job->status ? (perr_t)job->status : j->err;
     if (e) {
-        if (e == PERR_REJECTED) metrics.posts[POST_REJECTED]++;
+        if (e == PERR_REJECTED) {
+            metrics.posts[POST_REJECTED]++;
+            effects_apply(j->effects);
+        }
         if (c) reply_error(c, j, e, "The comment could not be stored; try again.");
     } else {
         const char *status = json_string_value(json_object_get(j->comment_json, "status"));

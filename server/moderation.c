@@ -72,8 +72,10 @@ static int64_t count_of(sqlite3 *db, const char *sql) {
 
 json_t *moderation_counts(sqlite3 *db) {
     return json_pack(
-        "{s:I, s:I}", "held",
+        "{s:I, s:I, s:I}", "held",
         (json_int_t)count_of(db, "SELECT COUNT(*) FROM comments WHERE status = 'pending'"),
+        "refused",
+        (json_int_t)count_of(db, "SELECT COUNT(*) FROM comments WHERE status = 'refused'"),
         "reported",
         (json_int_t)count_of(db, "SELECT COUNT(DISTINCT comment_id) FROM reports WHERE "
                                  "resolved = 0"));
@@ -173,7 +175,7 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
     json_t *author = author_record(db, (const char *)sqlite3_column_text(st, 3),
                                    (const char *)sqlite3_column_text(st, 4),
                                    sqlite3_column_int(st, 5));
-    bool held = !strcmp(status, "pending");
+    bool held = !strcmp(status, "pending"), refused = !strcmp(status, "refused");
     sqlite3_finalize(st);
 
     json_t *reports = json_array();
@@ -191,7 +193,7 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
     sqlite3_finalize(st);
     size_t nrep = json_array_size(reports);
     return json_pack("{s:s, s:o, s:o, s:o, s:I}", "queue",
-                     held ? "held" : nrep ? "reported" : "none", "comment", c, "author", author,
+                     held ? "held" : refused ? "refused" : nrep ? "reported" : "none", "comment", c, "author", author,
                      "reports", reports, "report_count", (json_int_t)nrep);
 }
 
@@ -329,7 +331,8 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
     if (e) return e;
     const char *to = !strcmp(action, "approve") ? "published"
                      : !strcmp(action, "reject") ? "rejected" : "removed";
-    if (!strcmp(from, "refused") || !strcmp(from, "removed") ||
+    /* a refused post can be rescued (approve) or its refusal confirmed (reject) */
+    if ((!strcmp(from, "refused") && !strcmp(action, "remove")) || !strcmp(from, "removed") ||
         (!strcmp(action, "remove") && strcmp(from, "published") && strcmp(from, "hidden") &&
          strcmp(from, "shadow"))) {
         j->message = strdup("This comment cannot take that action in its current state.");
@@ -427,7 +430,19 @@ static int do_ban(mjob *j, sqlite3 *db) {
     json_t *after = json_pack("{s:s, s:I, s:b}", "kind", shadow ? "shadow" : "ban", "ban_id",
                               (json_int_t)sqlite3_last_insert_rowid(db), "ip", *ip != 0);
     json_object_set_new(after, "until", until ? json_integer(until) : json_null());
-    audit(db, j->name, shadow ? "shadowban" : "ban", target, NULL, after, arg_str(j, "reason"), 0);
+    audit(db, j->name, shadow ? "shadowban" : "ban", target, NULL, after, arg_str(j, "reason"), now);
+    /* "Ban" from a queue item: the item is decided in the same action (audit entries with
+     * one time and the note "ban"), so one undo lifts the ban and restores the comment */
+    int64_t comment = arg_id(j, "comment");
+    if (comment) {
+        char from[64];
+        int e = get_status(db, comment, from);
+        if (e) return e;
+        const char *act = !strcmp(from, "published") || !strcmp(from, "hidden") ||
+                                  !strcmp(from, "shadow") ? "remove" : "reject";
+        const char *reason = arg_str(j, "reason");
+        return decide(j, db, act, comment, reason && *reason ? reason : "Banned", now, "ban");
+    }
     return 0;
 }
 
@@ -563,11 +578,14 @@ static int do_undo(mjob *j, sqlite3 *db) {
         return PERR_NOT_FOUND;
     }
     int64_t last = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 1);
-    bool bulk = sqlite3_column_text(st, 2) && !strcmp((const char *)sqlite3_column_text(st, 2), "bulk");
+    const char *lnote = (const char *)sqlite3_column_text(st, 2);
+    bool bulk = lnote && (!strcmp(lnote, "bulk") || !strcmp(lnote, "ban"));
     sqlite3_finalize(st);
-    /* A bulk decision is undone whole: every entry it wrote shares its time and note. */
+    /* A bulk decision, or a ban with its comment's decision, is undone whole: every entry
+     * it wrote shares its time. Bans first, so the restored items show their author free. */
     st = bulk ? prep(db, "SELECT id, action, target, before, after FROM audit WHERE moderator = ?1 "
-                         "AND undone = 0 AND at = ?2 AND note = 'bulk' ORDER BY id DESC")
+                         "AND undone = 0 AND at = ?2 AND action IN ('approve','reject','remove',"
+                         "'ban','shadowban') ORDER BY action IN ('ban','shadowban') DESC, id DESC")
               : prep(db, "SELECT id, action, target, before, after FROM audit WHERE id = ?3");
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, at);
@@ -602,14 +620,20 @@ static int do_undo(mjob *j, sqlite3 *db) {
 static int do_queue(mjob *j, sqlite3 *db) {
     const char *q = arg_str(j, "queue");
     if (!q) q = "all";
-    if (strcmp(q, "held") && strcmp(q, "reported") && strcmp(q, "all")) return PERR_BAD_REQUEST;
+    if (strcmp(q, "held") && strcmp(q, "reported") && strcmp(q, "refused") && strcmp(q, "all"))
+        return PERR_BAD_REQUEST;
     json_int_t limit = json_integer_value(json_object_get(j->args, "limit"));
     if (limit <= 0 || limit > PAGE_MAX) limit = 50;
     int64_t after = arg_id(j, "after");
     json_t *items = json_array();
     if (strcmp(q, "reported")) {
-        sqlite3_stmt *st = prep(db, "SELECT id FROM comments WHERE status = 'pending' AND id > ? "
-                                    "ORDER BY id LIMIT ?");
+        /* held: oldest first; refused (its own queue, not in "all"): newest first */
+        bool ref = !strcmp(q, "refused");
+        sqlite3_stmt *st = prep(db, ref ? "SELECT id FROM comments WHERE status = 'refused' AND "
+                                          "id < ? ORDER BY id DESC LIMIT ?"
+                                        : "SELECT id FROM comments WHERE status = 'pending' AND "
+                                          "id > ? ORDER BY id LIMIT ?");
+        if (ref && !after) after = INT64_MAX;
         sqlite3_bind_int64(st, 1, after);
         sqlite3_bind_int64(st, 2, limit);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -618,7 +642,7 @@ static int do_queue(mjob *j, sqlite3 *db) {
         }
         sqlite3_finalize(st);
     }
-    if (strcmp(q, "held")) {
+    if (strcmp(q, "held") && strcmp(q, "refused")) {
         sqlite3_stmt *st = prep(db, "SELECT r.comment_id FROM reports r JOIN comments c ON "
                                     "c.id = r.comment_id WHERE r.resolved = 0 AND c.status != "
                                     "'pending' GROUP BY r.comment_id ORDER BY COUNT(*) DESC, "

@@ -105,6 +105,51 @@ test('moderators decide through the console; a similar post is then scored highe
   assert.ok(!hamHit || hamHit.score <= 0, JSON.stringify(hamHit));
 });
 
+test('refused posts reach the Refused queue; a rescue publishes them and teaches ham', async () => {
+  const text = 'Buy followers and make money fast: check out my channel http://bit.ly/x http://bit.ly/y';
+  const author = await Client.connect(srv.wsUrl, { headers: { origin: srv.base } });
+  const watcher = await Client.connect(srv.wsUrl, { headers: { origin: srv.base } });
+  watcher.send({ type: 'subscribe', article: 'open-refused' });
+  await watcher.next('history');
+  const r = await author.request({ type: 'post', article: 'open-refused', name: 'Seller', title: 'A comment', body: text });
+  assert.equal(r.type, 'error');
+  assert.equal(r.code, 'rejected', 'the author is told no');
+  // ... but the consoles hear of it, in the Refused queue
+  const ev = await con.next((m) => m.type === 'mod.item' && m.item.queue === 'refused');
+  const id = ev.item.comment.id;
+  assert.equal(ev.item.comment.status, 'refused');
+  assert.ok(ev.item.comment.rules.length > 0);
+  const counts = await con.next((m) => m.type === 'mod.counts' && m.counts.refused >= 1);
+  assert.ok(counts.counts.refused >= 1);
+  const q = await con.request({ type: 'mod.queue', queue: 'refused' });
+  assert.equal(q.type, 'mod.queue');
+  assert.ok(q.items.some((it) => it.comment.id === id && it.queue === 'refused'));
+  const all = await con.request({ type: 'mod.queue', queue: 'all' });
+  assert.ok(!all.items.some((it) => it.comment.id === id), '"all" stays held + reported');
+  // a refused post cannot be "removed" (it was never public) ...
+  const bad = await con.request({ type: 'mod.remove', comment: id, reason: 'Spam' });
+  assert.equal(bad.code, 'conflict');
+  // ... it is rescued: published to readers, gone from the queue, and taught as ham
+  const p0 = probability(text);
+  const ok = await con.request({ type: 'mod.approve', comment: id });
+  assert.equal(ok.type, 'mod.ok', JSON.stringify(ok));
+  const live = await watcher.next((m) => m.type === 'comment' && m.comment.id === id);
+  assert.equal(live.comment.body, text);
+  const after_ = await con.request({ type: 'mod.queue', queue: 'refused' });
+  assert.ok(!after_.items.some((it) => it.comment.id === id));
+  const p1 = probability(text);
+  assert.ok(p1 < p0, `the rescue taught ham: ${p1} < ${p0}`);
+  // undo puts it back in the Refused queue and takes the lesson back
+  const u = await con.request({ type: 'mod.undo' });
+  assert.equal(u.type, 'mod.ok');
+  await watcher.next((m) => m.type === 'removed' && m.comment === id);
+  const back = await con.request({ type: 'mod.queue', queue: 'refused' });
+  assert.ok(back.items.some((it) => it.comment.id === id));
+  assert.equal(probability(text), p0);
+  await author.close();
+  await watcher.close();
+});
+
 test('an undo takes the lesson back, to the exact count', async () => {
   const probe = 'Lowest prices on genuine leather straps for your watches, worldwide shipping';
   const before_ = probability(probe);
@@ -132,6 +177,38 @@ test('an undo takes the lesson back, to the exact count', async () => {
   assert.equal(probability(text), pHam, 'undoing the removal brings back the approval\'s lesson');
   await con.request({ type: 'mod.undo' });
   assert.equal(probability(text), p0, 'undoing the approval too: no lesson at all');
+});
+
+test('"Ban 7 days" from an item, then undo: the ban is lifted and the comment is back in its queue', async () => {
+  const troll = await Client.connect(srv.wsUrl, { headers: { origin: srv.base } });
+  const it = await postHeld(troll, 'Replica watches, genuine leather straps, lowest prices, worldwide shipping here');
+  const author = it.author.id;
+  const before_ = probability(it.comment.body);
+  const r = await con.request({ type: 'mod.ban', author, duration: 7 * 86400, comment: it.comment.id, reason: 'Spam' });
+  assert.equal(r.type, 'mod.ok', JSON.stringify(r));
+  await con.next((m) => m.type === 'mod.resolved' && m.comment === it.comment.id);
+  const refused = await troll.request({ type: 'post', article: 'open-learn', name: it.author.name, title: 'A comment', body: 'hello again' });
+  assert.equal(refused.code, 'forbidden', 'banned');
+  assert.ok(probability(it.comment.body) > before_, 'the ban\'s rejection as spam taught the model');
+  // one undo reverts the whole action
+  const u = await con.request({ type: 'mod.undo' });
+  assert.equal(u.type, 'mod.ok', JSON.stringify(u));
+  assert.deepEqual(u.undone.map((x) => x.action).sort(), ['ban', 'reject']);
+  const back = await con.next((m) => m.type === 'mod.item' && m.item.comment.id === it.comment.id);
+  assert.equal(back.item.queue, 'held');
+  assert.equal(back.item.comment.status, 'pending');
+  assert.equal(back.item.author.banned, false, 'the ban is lifted');
+  const q = await con.request({ type: 'mod.queue', queue: 'held' });
+  assert.ok(q.items.some((x) => x.comment.id === it.comment.id), 'in the held queue again');
+  assert.equal(probability(it.comment.body), before_, 'and the lesson is taken back');
+  const ok = await troll.request({ type: 'post', article: 'open-learn', name: it.author.name, title: 'A comment', body: 'hello again, unbanned' });
+  assert.equal(ok.type, 'ack', JSON.stringify(ok));
+  // a ban naming a comment that does not exist changes nothing
+  const bad = await con.request({ type: 'mod.ban', author, duration: 60, comment: 999999 });
+  assert.equal(bad.code, 'not_found');
+  const still = await troll.request({ type: 'post', article: 'open-learn', name: it.author.name, title: 'A comment', body: 'still here' });
+  assert.equal(still.type, 'ack', 'the failed ban was rolled back whole');
+  await troll.close();
 });
 
 test('off-topic rejections and readers\' reports teach nothing', async () => {
