@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
+#include "rule_quality.h"
 #include "server.h"
 
 #define PAGE 50            /* comments per history page */
@@ -362,6 +363,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
                                         : "Your comment was not published: it breaks the rules "
                                           "of this discussion.");
     decision_t d = res.decision;
+    rule_quality_on_post(db, &res); /* per-rule hits and holds */
     rules_result_free(&res);
     return d;
 }

@@ -14,6 +14,7 @@
 #include "learned.h"
 #include "log.h"
 #include "proto.h"
+#include "rule_quality.h"
 #include "server.h"
 #include "store.h"
 
@@ -340,6 +341,7 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
     }
     if ((e = set_status(db, id, to, reason, j->name))) return e;
     learned_on_decision(db, id, action, reason); /* approve = ham; spam/abuse reasons */
+    rule_quality_on_decision(db, id);            /* did it overturn a rule? */
     resolve_reports(db, id);
     char target[40];
     snprintf(target, sizeof target, "comment:%lld", (long long)id);
@@ -533,6 +535,7 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
         int e = set_status(db, id, to, NULL, j->name);
         if (e) return e;
         learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
+        rule_quality_on_decision(db, id);
         transition(j, db, id, from, to);
     } else if (!strcmp(action, "ban") || !strcmp(action, "shadowban")) {
         sqlite3_stmt *st = prep(db, "UPDATE bans SET lifted = 1 WHERE id = ?");
@@ -714,6 +717,14 @@ static int do_audit(mjob *j, sqlite3 *db) {
     return 0;
 }
 
+/* mod.rules: per-rule quality (rule_quality.h). */
+static int do_rules(mjob *j, sqlite3 *db) {
+    json_t *rules = rule_quality_json(db);
+    if (!rules) return PERR_UNAVAILABLE;
+    j->reply = json_pack("{s:s, s:o}", "type", "mod.rules", "rules", rules);
+    return 0;
+}
+
 static int do_hello(mjob *j, sqlite3 *db) {
     j->reply = json_pack("{s:s, s:{s:s, s:s}, s:o}", "type", "mod.welcome", "moderator", "name",
                          j->name, "role", j->role, "counts", moderation_counts(db));
@@ -781,6 +792,7 @@ static const struct {
     {"mod.note", do_note, false},        {"mod.undo", do_undo, false},
     {"mod.bulk", do_bulk, false},        {"mod.article", do_article, true},
     {"mod.search", do_search, false},    {"mod.audit", do_audit, true},
+    {"mod.rules", do_rules, false},
     {NULL, NULL, false},
 };
 

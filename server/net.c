@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "rule_quality.h"
 #include "rules.h"
 #include "server.h"
 
@@ -579,20 +580,35 @@ static int serve_healthz(http_req *r) {
                             strlen(body));
 }
 
-static int serve_metrics(http_req *r) {
-    char extra[2048], *busm = bus_metrics();
-    snprintf(extra, sizeof extra,
+/* /metrics: this process's counters, then the per-rule quality read from the store
+ * (rule_quality_fetch), answered when that read is back. */
+static void metrics_done(char *rq, void *arg) {
+    http_req *r = net_http_by_id((uint64_t)(uintptr_t)arg);
+    if (!r) {
+        free(rq);
+        return;
+    }
+    char head[1024], *busm = bus_metrics();
+    snprintf(head, sizeof head,
              "# HELP parley_rules_limit_hits_total Pattern matches stopped by a limit.\n"
              "# TYPE parley_rules_limit_hits_total counter\n"
-             "parley_rules_limit_hits_total %lu\n%s",
-             rules_limit_hits(), busm);
+             "parley_rules_limit_hits_total %lu\n",
+             rules_limit_hits());
+    size_t n = strlen(head) + strlen(busm) + (rq ? strlen(rq) : 0) + 1;
+    char *extra = malloc(n);
+    snprintf(extra, n, "%s%s%s", head, busm, rq ? rq : "");
     free(busm);
+    free(rq);
     char *text = metrics_render(extra);
+    free(extra);
     http_header h = {"cache-control", "no-store"};
-    int rc = net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text,
-                              strlen(text));
+    net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text, strlen(text));
     free(text);
-    return rc;
+}
+
+static int serve_metrics(http_req *r) {
+    rule_quality_fetch(metrics_done, (void *)(uintptr_t)r->id);
+    return 1;
 }
 
 static void counts_done(json_t *counts, void *arg) {

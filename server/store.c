@@ -118,7 +118,7 @@ static const char *const migrations[] = {
     "  UPDATE comments SET updated_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
     "  WHERE id = NEW.id; "
     "END;",
-    /* 4: learned moderation model (issue 16): per feature, in how many examples of each
+    /* 4: moderation that learns (issue 16). The learned model: per feature, in how many examples of each
      * label it appeared; the examples per label and a change sequence that other
      * processes poll; the text each decided comment taught, to unlearn it on undo */
     "CREATE TABLE learned_features ("
@@ -141,7 +141,19 @@ static const char *const migrations[] = {
     "  label TEXT NOT NULL CHECK (label IN ('ham','spam','abuse')),"
     "  title TEXT NOT NULL,"
     "  body TEXT NOT NULL,"
-    "  at INTEGER NOT NULL);",
+    "  at INTEGER NOT NULL);"
+    /* ... and per-rule quality: posts each rule fired on and held, and the comments on
+     * which a moderator overturned it (approved what it held, rejected what it passed) */
+    "CREATE TABLE rule_quality ("
+    "  rule TEXT PRIMARY KEY,"
+    "  hits INTEGER NOT NULL DEFAULT 0,"
+    "  holds INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE rule_overturns ("
+    "  comment_id INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('approved_held','rejected_passed')),"
+    "  PRIMARY KEY (comment_id, rule)) WITHOUT ROWID;"
+    "CREATE INDEX rule_overturns_rule ON rule_overturns(rule, kind);",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startServer, Client, relaxedConfig, addModerator, login, consoleClient, BIN } =
+const { startServer, Client, relaxedConfig, addModerator, login, consoleClient, httpGet, BIN } =
   require('../lib/server.js');
 
 const MOD = ['lena', 'a long enough secret'];
@@ -209,6 +209,48 @@ test('"Ban 7 days" from an item, then undo: the ban is lifted and the comment is
   const still = await troll.request({ type: 'post', article: 'open-learn', name: it.author.name, title: 'A comment', body: 'still here' });
   assert.equal(still.type, 'ack', 'the failed ban was rolled back whole');
   await troll.close();
+});
+
+test('per-rule quality: hits, holds and overturns in mod.rules and /metrics, undone with the decision', async () => {
+  const rulesNow = async () => {
+    const r = await con.request({ type: 'mod.rules' });
+    assert.equal(r.type, 'mod.rules', JSON.stringify(r));
+    return Object.fromEntries(r.rules.map((x) => [x.rule, x]));
+  };
+  const zero = { hits: 0, holds: 0, approved_held: 0, rejected_passed: 0 };
+  const before_ = await rulesNow();
+  const sp = before_['self-promotion'] || zero, pr = before_.profanity || zero;
+  // held by the rules on an open article, then approved: self-promotion was overturned
+  const poster = await Client.connect(srv.wsUrl, { headers: { origin: srv.base } });
+  const ack = await poster.request({ type: 'post', article: 'open-quality', name: 'Vlogger', title: 'A comment',
+    body: 'nice song, check out my cover' });
+  assert.equal(ack.comment.status, 'pending', JSON.stringify(ack));
+  let now = await rulesNow();
+  assert.equal(now['self-promotion'].hits, sp.hits + 1);
+  assert.equal(now['self-promotion'].holds, sp.holds + 1);
+  assert.equal((await con.request({ type: 'mod.approve', comment: ack.comment.id })).type, 'mod.ok');
+  now = await rulesNow();
+  assert.equal(now['self-promotion'].approved_held, sp.approved_held + 1);
+  // let through by the rules (one swear word), then rejected: profanity was too weak
+  const ack2 = await poster.request({ type: 'post', article: 'open-quality', name: 'Vlogger', title: 'A comment',
+    body: 'This is shit, honestly' });
+  assert.equal(ack2.comment.status, 'published', JSON.stringify(ack2));
+  assert.equal((await con.request({ type: 'mod.remove', comment: ack2.comment.id, reason: 'Harassment' })).type, 'mod.ok');
+  now = await rulesNow();
+  assert.equal(now.profanity.hits, pr.hits + 1);
+  assert.equal(now.profanity.holds, pr.holds);
+  assert.equal(now.profanity.rejected_passed, pr.rejected_passed + 1);
+  // /metrics shows the same numbers
+  const m = await httpGet(`${srv.base}/metrics`);
+  assert.equal(m.status, 200);
+  assert.match(m.body, new RegExp(`parley_rule_overturned_rejected\\{rule="profanity"\\} ${pr.rejected_passed + 1}\\n`));
+  assert.match(m.body, new RegExp(`parley_rule_overturned_approved\\{rule="self-promotion"\\} ${sp.approved_held + 1}\\n`));
+  assert.match(m.body, /parley_posts_total|parley_rules_limit_hits_total/);
+  // the undo takes the overturn back
+  assert.equal((await con.request({ type: 'mod.undo' })).type, 'mod.ok');
+  now = await rulesNow();
+  assert.equal(now.profanity.rejected_passed, pr.rejected_passed);
+  await poster.close();
 });
 
 test('off-topic rejections and readers\' reports teach nothing', async () => {

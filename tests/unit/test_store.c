@@ -74,7 +74,8 @@ static void test_migration_from_v1(void **state) {
     /* turn a current database back into version 1, with a comment in it */
     sqlite3 *db = store_open_sync(sub);
     assert_int_equal(sqlite3_exec(db, "DROP TABLE learned_features; DROP TABLE learned_meta; "
-                                      "DROP TABLE learned_examples; "
+                                      "DROP TABLE learned_examples; DROP TABLE rule_quality; "
+                                      "DROP TABLE rule_overturns; "
                                       "DROP TABLE notes; DROP TABLE bans; DROP TABLE audit; "
                                       "DROP TABLE sessions; DROP TABLE moderators; DROP INDEX reports_open; "
                                       "DROP TRIGGER comments_touch; DROP INDEX comments_updated; "

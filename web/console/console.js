@@ -134,6 +134,7 @@ function setCounts(c) {
 
 async function load() {
   $('#audit').hidden = true;
+  $('#rules-table').hidden = true;
   $('#items').hidden = false;
   if (state.view === 'queue') {
     const r = await request({ type: 'mod.queue', queue: state.queue, limit: 100 });
@@ -155,7 +156,7 @@ for (const tab of document.querySelectorAll('.tabs button')) {
     if (tab.dataset.queue) state.queue = tab.dataset.queue;
     $('#search-form').hidden = state.view !== 'search';
     $('#audit-form').hidden = state.view !== 'audit';
-    if (state.view === 'audit') loadAudit(); else load();
+    if (state.view === 'audit') loadAudit(); else if (state.view === 'rules') loadRules(); else load();
   });
 }
 
@@ -171,7 +172,28 @@ $('#search-form').addEventListener('submit', async (e) => {
   render();
 });
 
+// The Rules page: per-rule quality (mod.rules), most overturned first.
+async function loadRules() {
+  const r = await request({ type: 'mod.rules' });
+  $('#items').hidden = true;
+  $('#empty').hidden = true;
+  $('#audit').hidden = true;
+  $('#detail').replaceChildren();
+  const body = $('#rules-table tbody');
+  body.replaceChildren();
+  const pct = (n, of) => (of ? ` (${Math.round((100 * n) / of)}%)` : '');
+  const rows = (r.rules || []).slice().sort((a, b) => (b.approved_held + b.rejected_passed) - (a.approved_held + a.rejected_passed) || b.hits - a.hits);
+  for (const q of rows) {
+    body.append(el('tr', { 'data-rule': q.rule }, [el('td', { text: q.rule }), el('td', { text: String(q.hits) }),
+      el('td', { text: String(q.holds) }), el('td', { class: q.approved_held ? 'warn' : '', text: `${q.approved_held}${pct(q.approved_held, q.holds)}` }),
+      el('td', { class: q.rejected_passed ? 'warn' : '', text: String(q.rejected_passed) })]));
+  }
+  if (!rows.length) body.append(el('tr', {}, [el('td', { colspan: '5', text: 'No rule has fired yet.' })]));
+  $('#rules-table').hidden = false;
+}
+
 async function loadAudit() {
+  $('#rules-table').hidden = true;
   const q = { type: 'mod.audit' };
   if ($('#audit-moderator').value) q.moderator = $('#audit-moderator').value;
   if ($('#audit-action').value) q.action = $('#audit-action').value;
