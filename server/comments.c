@@ -12,6 +12,7 @@
 #include "moderation.h"
 #include "rule_quality.h"
 #include "server.h"
+#include "store_sqlite_trust.h"
 
 #define PAGE 50            /* comments per history page */
 #define SINCE_PAGE 500     /* comments per reply when replaying after `since` */
@@ -348,6 +349,8 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
                       .author_posts = author_posts(db, j->author_id),
                       .now = (double)store_now_ms() / 1000.0, .shared_counts = j->shared,
                       .model = learned_current(db, store_now_ms())};
+    long trust_n = rules_trusted_after(j->rs->rules);
+    in.trusted = trust_n > 0 && store_trust_is_trusted(db, j->author_id, trust_n) == 1;
     rules_result res;
     memset(&res, 0, sizeof res);
     if (rules_eval(j->rs->rules, srv.rules_state, &in, &res)) {

@@ -561,7 +561,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
             break;
         }
         case KIND_NEWCOMER:
-            if (in->author_posts >= 0 && in->author_posts <= r->max_posts)
+            if (!in->trusted && in->author_posts >= 0 && in->author_posts <= r->max_posts)
                 fire(out, r, FIELD_NONE, NULL, true, &forced, &message);
             break;
         case KIND_LEARNED:
@@ -595,6 +595,8 @@ void rules_result_free(rules_result *res) {
     free(res->message);
     memset(res, 0, sizeof *res);
 }
+
+long rules_trusted_after(const rules_t *r) { return r->trusted_after; }
 
 const char *rules_decision_name(decision_t d) {
     return d == DECISION_REJECT ? "reject" : d == DECISION_HOLD ? "hold" : "publish";

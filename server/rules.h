@@ -9,6 +9,7 @@
 #define PARLEY_RULES_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cfg.h"
@@ -33,6 +34,9 @@ typedef struct {
     /* The learned model `kind: learned` rules score with (rules_learned.h); NULL: they
      * do not fire. Read only during rules_eval. */
     const struct learned_model *model;
+    /* The author is trusted (rules_trusted_after approved comments, no rejection):
+     * `newcomer` rules do not apply to them. */
+    bool trusted;
 } rules_input;
 
 /* A counter a stateful rule (rate, duplicate) needs for a post: key "" when the rule does
@@ -95,6 +99,10 @@ const char *rules_decision_name(decision_t d);
 /* Per-article policy from `articles:` in moderation.yml (patterns of article ids). */
 typedef enum { ARTICLE_OPEN = 0, ARTICLE_PREMODERATED, ARTICLE_CLOSED } article_mode_t;
 article_mode_t rules_article_mode(const rules_t *r, const char *article);
+
+/* `moderation.trusted_after`: how many approved comments, with none rejected or removed,
+ * make an author trusted (skipping newcomer rules); 0 when trust is off. */
+long rules_trusted_after(const rules_t *r);
 
 /* Pattern matches stopped by the match or depth limit since start (for /metrics). */
 unsigned long rules_limit_hits(void);

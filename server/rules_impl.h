@@ -79,6 +79,7 @@ struct rules {
     rule_t *rules;
     int nrules;
     double hold_at, reject_at;
+    long trusted_after;       /* approved comments that make an author trusted (0: never) */
     char *reject_message;
     article_rule_t *articles;
     int narticles;

@@ -298,7 +298,8 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
 
 rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir, char *err,
                     size_t errlen) {
-    static const char *const mod_keys[] = {"hold_at", "reject_at", "reject_message", NULL};
+    static const char *const mod_keys[] = {"hold_at", "reject_at", "reject_message",
+                                           "trusted_after", NULL};
     static const char *const art_keys[] = {"match", "mode", NULL};
     rules_t *rs = calloc(1, sizeof *rs);
     rs->hold_at = 5;
@@ -324,6 +325,9 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
             goto fail;
         if ((v = cfg_get(m, "hold_at")) && cfg_double(v, -1000, 1000, &rs->hold_at, file, err, errlen)) goto fail;
         if ((v = cfg_get(m, "reject_at")) && cfg_double(v, -1000, 1000, &rs->reject_at, file, err, errlen)) goto fail;
+        if ((v = cfg_get(m, "trusted_after")) &&
+            cfg_long(v, 0, 1000000, &rs->trusted_after, file, err, errlen))
+            goto fail;
         if ((v = cfg_get(m, "reject_message"))) {
             const char *s = cfg_str(v, file, err, errlen);
             if (!s) goto fail;

@@ -334,3 +334,37 @@ test('parley rules learn: typed errors for bad lines, the good ones kept', () =>
   assert.equal(noData.status, 2);
   assert.match(noData.stderr, /--data/);
 });
+
+test('trusted commenters: enough approved comments skip the newcomer hold, a rejection ends it', async () => {
+  const cfg = relaxedConfig((t) => t
+    .replace(/trusted_after: \d+/, 'trusted_after: 2')
+    .replace(/kind: newcomer\n    max_posts: 0\n    score: 1/, 'kind: newcomer\n    max_posts: 1000\n    action: hold'));
+  assert.match(cfg, /trusted_after: 2/);
+  assert.match(cfg, /max_posts: 1000\n    action: hold/);
+  const s = await startServer({ configText: cfg });
+  try {
+    addModerator(s, MOD[0], MOD[1]);
+    const c = await consoleClient(s, await login(s, ...MOD));
+    const author = await Client.connect(s.wsUrl, { headers: { origin: s.base } });
+    const post = (body) => author.request({ type: 'post', article: 'open-trust', name: 'Regular', title: 'A comment', body });
+    for (const body of ['First thoughts on the plan', 'Second thoughts on the plan']) {
+      const r = await post(body);
+      assert.equal(r.comment.status, 'pending', 'a newcomer is held');
+      assert.equal((await c.request({ type: 'mod.approve', comment: r.comment.id })).type, 'mod.ok');
+    }
+    const trusted = await post('Third thoughts, now trusted');
+    assert.equal(trusted.comment.status, 'published', 'two approvals, no rejection: trusted');
+    assert.equal((await c.request({ type: 'mod.remove', comment: trusted.comment.id, reason: 'Off topic' })).type, 'mod.ok');
+    const again = await post('Fourth thoughts after a removal');
+    assert.equal(again.comment.status, 'pending', 'a removal ends the trust');
+    // the undo of that removal gives it back
+    assert.equal((await c.request({ type: 'mod.undo' })).type, 'mod.ok');
+    const back = await post('Fifth thoughts after the undo');
+    assert.equal(back.comment.status, 'published');
+    await author.close();
+    await c.close();
+  } finally {
+    await s.stop();
+    s.cleanup();
+  }
+});

@@ -277,6 +277,33 @@ static void test_rule_config_errors(void **state) {
     }
 }
 
+/* Trusted authors skip newcomer rules; trusted_after is checked. */
+static void test_trusted(void **state) {
+    (void)state;
+    char err[CFG_ERRLEN] = "";
+    rules_t *r = load("moderation: {hold_at: 5, reject_at: 10, trusted_after: 3}\n"
+                      "rules:\n  - {name: new, kind: newcomer, max_posts: 5, action: hold}\n", err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(rules_trusted_after(r), 3);
+    rules_state_t *st = rules_state_new();
+    rules_input in = {.title = "", .body = "hello", .name = "R", .article = "a", .author = "g:x",
+                      .ip_hash = "", .author_posts = 2, .now = 1};
+    rules_result res;
+    rules_eval(r, st, &in, &res);
+    assert_int_equal(res.decision, DECISION_HOLD);
+    rules_result_free(&res);
+    in.trusted = true;
+    rules_eval(r, st, &in, &res);
+    assert_int_equal(res.decision, DECISION_PUBLISH);
+    assert_int_equal(res.nhits, 0);
+    rules_result_free(&res);
+    rules_state_free(st);
+    rules_free(r);
+    assert_null(load("moderation: {trusted_after: -1}\n", err));
+    assert_non_null(strstr(err, "trusted_after"));
+    assert_null(load("moderation: {trusted_after: many}\n", err));
+}
+
 /* ---- The store ---- */
 
 static char dir[64];
@@ -436,6 +463,7 @@ int main(void) {
         cmocka_unit_test(test_scoring),          cmocka_unit_test(test_rule),
         cmocka_unit_test(test_rule_config_errors), cmocka_unit_test(test_store_apply_load),
         cmocka_unit_test(test_store_decay),      cmocka_unit_test(test_lessons),
+        cmocka_unit_test(test_trusted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
