@@ -576,9 +576,15 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
         sweep(st->seen, in->now);
     }
 
-    decision_t d = out->score >= rs->reject_at ? DECISION_REJECT
-                   : out->score >= rs->hold_at  ? DECISION_HOLD
-                                                : DECISION_PUBLISH;
+    /* A refusal is for what the written rules are sure of: what the learned model added
+     * may hold a post, never refuse it (a refused post is only seen in the Refused
+     * queue; a held one is seen by a moderator first). */
+    double learned_added = 0;
+    for (size_t i = 0; i < out->nhits; i++)
+        if (out->hits[i].probability > 0 && out->hits[i].score > 0) learned_added += out->hits[i].score;
+    decision_t d = out->score - learned_added >= rs->reject_at ? DECISION_REJECT
+                   : out->score >= rs->hold_at                  ? DECISION_HOLD
+                                                                : DECISION_PUBLISH;
     if (forced > d) d = forced;
     out->decision = d;
     if (d == DECISION_REJECT) out->message = strdup(message ? message : rs->reject_message);

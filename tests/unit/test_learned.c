@@ -219,6 +219,21 @@ static void test_rule(void **state) {
         if (k) assert_true(res.hits[0].spans[k][0] > res.hits[0].spans[k - 1][1]);
     }
     rules_result_free(&res);
+    /* the model alone can hold, never refuse: 5 from it + 6 from a rule passes reject_at
+     * (10) but the written rules alone do not */
+    {
+        char e2[CFG_ERRLEN] = "";
+        rules_t *r2 = load("moderation: {hold_at: 5, reject_at: 10}\n"
+                           "rules:\n  - {name: watch, kind: pattern, pattern: 'replica', score: 6}\n"
+                           "  - {name: learned-spam, kind: learned, label: spam, min_examples: 3,\n"
+                           "     threshold: 0.9, score: 5}\n", e2);
+        if (!r2) fail_msg("%s", e2);
+        rules_result x = eval_with(r2, m, "", body);
+        assert_true(x.score >= 10);
+        assert_int_equal(x.decision, DECISION_HOLD);
+        rules_result_free(&x);
+        rules_free(r2);
+    }
     /* clearly like the approved posts: a negative score, no spans */
     res = eval_with(r, m, "", "the council budget vote");
     assert_int_equal(res.nhits, 1);
