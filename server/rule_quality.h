@@ -13,8 +13,8 @@
 
 /* ---- Storage thread ---- */
 
-/* Counts the rules that fired on a post just stored, and whether it was held or refused
- * by them. */
+/* Counts the rules that fired on a post (or an edit) just scored, and whether it was
+ * held or refused by them. */
 void rule_quality_on_post(sqlite3 *db, const rules_result *res);
 /* Re-derives the overturns of a comment from its status now (after a decision or an
  * undo): published although the rules held it; rejected or removed although they let it

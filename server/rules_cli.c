@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "learned.h"
@@ -213,7 +214,9 @@ int rules_cli(int argc, char **argv) {
             printf("%s: ok: %zu rules, %zu word-list entries\n", path, nr, nw);
             rules_describe(rules, stdout);
         } else if (data) {
-            sqlite3 *db = store_open_sync(data);
+            char dbpath[4096];
+            snprintf(dbpath, sizeof dbpath, "%s/parley.db", data);
+            sqlite3 *db = access(dbpath, R_OK) ? NULL : store_open_sync(data);
             if (!db) {
                 fprintf(stderr, "parley: cannot open the store under %s\n", data);
                 rc = 1;

@@ -330,6 +330,11 @@ test('parley rules learn: typed errors for bad lines, the good ones kept', () =>
     { input: JSON.stringify({ body: 'free crypto giveaway', label: 'spam' }) + '\n', encoding: 'utf8' });
   assert.equal(again.status, 0, again.stdout + again.stderr);
   assert.deepEqual(JSON.parse(again.stdout).model, { ham: 1, spam: 2, abuse: 1 });
+  const missing = spawnSync(BIN, ['rules', 'test', '--config', srv.config, '--data', path.join(srv.dir, 'nowhere')],
+    { input: '{"body":"x"}\n', encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /cannot open the store/);
+  assert.ok(!fs.existsSync(path.join(srv.dir, 'nowhere')), 'testing never creates a store');
   const noData = spawnSync(BIN, ['rules', 'learn'], { input: '', encoding: 'utf8' });
   assert.equal(noData.status, 2);
   assert.match(noData.stderr, /--data/);
