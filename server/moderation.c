@@ -440,6 +440,15 @@ static int do_ban(mjob *j, sqlite3 *db) {
         char from[64];
         int e = get_status(db, comment, from);
         if (e) return e;
+        sqlite3_stmt *ck = prep(db, "SELECT 1 FROM comments WHERE id = ? AND author_id = ?");
+        sqlite3_bind_int64(ck, 1, comment);
+        sqlite3_bind_text(ck, 2, author, -1, SQLITE_STATIC);
+        bool theirs = sqlite3_step(ck) == SQLITE_ROW;
+        sqlite3_finalize(ck);
+        if (!theirs) {
+            j->message = strdup("That comment is not by the author being banned.");
+            return PERR_BAD_REQUEST;
+        }
         const char *act = !strcmp(from, "published") || !strcmp(from, "hidden") ||
                                   !strcmp(from, "shadow") ? "remove" : "reject";
         const char *reason = arg_str(j, "reason");

@@ -203,6 +203,11 @@ test('"Ban 7 days" from an item, then undo: the ban is lifted and the comment is
   assert.equal(probability(it.comment.body), before_, 'and the lesson is taken back');
   const ok = await troll.request({ type: 'post', article: 'open-learn', name: it.author.name, title: 'A comment', body: 'hello again, unbanned' });
   assert.equal(ok.type, 'ack', JSON.stringify(ok));
+  // a ban naming someone else's comment is refused whole
+  const other = await postHeld(reader, 'A comment by somebody else entirely');
+  const wrong = await con.request({ type: 'mod.ban', author, duration: 60, comment: other.comment.id });
+  assert.equal(wrong.code, 'bad_request');
+  assert.match(wrong.message, /not by the author/);
   // a ban naming a comment that does not exist changes nothing
   const bad = await con.request({ type: 'mod.ban', author, duration: 60, comment: 999999 });
   assert.equal(bad.code, 'not_found');
