@@ -8,14 +8,17 @@
 
 #include "bus.h"
 #include "flood.h"
+#include "learned.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
-#include "store_sqlite_comments.h"
 #include "names.h"
-#include "server.h"
+#include "rule_quality.h"
 #include "rules.h"
+#include "server.h"
 #include "store.h"
+#include "store_sqlite_comments.h"
+#include "store_sqlite_trust.h"
 
 #define PAGE 50            /* comments per history page */
 #define SINCE_PAGE 500     /* comments per reply when replaying after `since` */
@@ -381,7 +384,10 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
     rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
                       .author = j->author_id, .ip_hash = j->ip_hash,
                       .author_posts = author_posts(db, j->author_id),
-                      .now = (double)now_ms() / 1000.0, .shared_counts = j->shared};
+                      .now = (double)now_ms() / 1000.0, .shared_counts = j->shared,
+                      .model = learned_current(db, now_ms())};
+    long trust_n = rules_trusted_after(j->rs->rules);
+    in.trusted = trust_n > 0 && store_trust_is_trusted(db, j->author_id, trust_n) == 1;
     rules_result res;
     memset(&res, 0, sizeof res);
     if (rules_eval(j->rs->rules, srv.rules_state, &in, &res)) {
@@ -397,6 +403,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
                                         : "Your comment was not published: it breaks the rules "
                                           "of this discussion.");
     decision_t d = res.decision;
+    rule_quality_on_post(db, &res); /* per-rule hits and holds */
     rules_result_free(&res);
     return d;
 }
@@ -507,11 +514,12 @@ static int run_post(store_job *job, sqlite3 *db) {
         log_err("store: insert failed: %s", sqlite3_errmsg(db));
         return PERR_UNAVAILABLE;
     }
+    int64_t id = sqlite3_last_insert_rowid(db);
     if (d == DECISION_REJECT) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
+        effect_queue_changed(j->effects, db, id, status, NULL); /* the Refused queue */
         return 0;
     }
-    int64_t id = sqlite3_last_insert_rowid(db);
     j->comment_json = load_comment(db, id);
     if (!j->comment_json) return PERR_INTERNAL;
     if (!strcmp(status, "pending")) effect_queue_changed(j->effects, db, id, status, NULL);
@@ -553,7 +561,10 @@ static void done_post(store_job *job) {
     conn_t *c = conn_by_id(j->conn_id);
     perr_t e = job->status ? (perr_t)job->status : j->err;
     if (e) {
-        if (e == PERR_REJECTED) metrics.posts[POST_REJECTED]++;
+        if (e == PERR_REJECTED) {
+            metrics.posts[POST_REJECTED]++;
+            effects_apply(j->effects);
+        }
         if (c) reply_error(c, j, e, "The comment could not be stored; try again.");
     } else {
         const char *status = json_string_value(json_object_get(j->comment_json, "status"));

@@ -175,7 +175,8 @@ static void usage(FILE *f) {
             "Usage:\n"
             "  parley serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--log-level LEVEL]\n"
             "  parley rules check [--config FILE]\n"
-            "  parley rules test  [--config FILE]   (JSON lines on stdin)\n"
+            "  parley rules test  [--config FILE] [--data DIR]   (JSON lines on stdin)\n"
+            "  parley rules learn --data DIR   ({\"title\",\"body\",\"label\"} lines on stdin)\n"
             "  parley moderator add NAME [--role admin|moderator] [--config FILE] [--data DIR]\n"
             "  parley moderator list | remove NAME | passwd NAME  [--config FILE] [--data DIR]\n"
             "  parley import FORMAT FILE [--config FILE] [--data DIR] [--dry-run] [--article-map FILE]\n"
@@ -368,8 +369,9 @@ int main(int argc, char **argv) {
         return auth_cli(argc - 2, argv + 2);
     }
     if (!strcmp(cmd, "rules")) {
-        if (argc < 3 || (strcmp(argv[2], "check") && strcmp(argv[2], "test"))) {
-            fprintf(stderr, "parley rules: give check or test\n");
+        if (argc < 3 || (strcmp(argv[2], "check") && strcmp(argv[2], "test") &&
+                         strcmp(argv[2], "learn"))) {
+            fprintf(stderr, "parley rules: give check, test or learn\n");
             return 2;
         }
         return rules_cli(argc - 2, argv + 2);

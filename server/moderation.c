@@ -13,7 +13,9 @@
 #include "bus.h"
 #include "store_sqlite_comments.h"
 #include "hub.h"
+#include "learned.h"
 #include "log.h"
+#include "rule_quality.h"
 #include "server.h"
 #include "store.h"
 
@@ -39,8 +41,10 @@ static int64_t count_of(sqlite3 *db, const char *sql) {
 
 json_t *moderation_counts(sqlite3 *db) {
     return json_pack(
-        "{s:I, s:I}", "held",
+        "{s:I, s:I, s:I}", "held",
         (json_int_t)count_of(db, "SELECT COUNT(*) FROM comments WHERE status = 'pending'"),
+        "refused",
+        (json_int_t)count_of(db, "SELECT COUNT(*) FROM comments WHERE status = 'refused'"),
         "reported",
         (json_int_t)count_of(db, "SELECT COUNT(DISTINCT comment_id) FROM reports WHERE "
                                  "resolved = 0"));
@@ -140,7 +144,7 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
     json_t *author = author_record(db, (const char *)sqlite3_column_text(st, 3),
                                    (const char *)sqlite3_column_text(st, 4),
                                    sqlite3_column_int(st, 5));
-    bool held = !strcmp(status, "pending");
+    bool held = !strcmp(status, "pending"), refused = !strcmp(status, "refused");
     sqlite3_finalize(st);
 
     json_t *reports = json_array();
@@ -158,7 +162,7 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
     sqlite3_finalize(st);
     size_t nrep = json_array_size(reports);
     return json_pack("{s:s, s:o, s:o, s:o, s:I}", "queue",
-                     held ? "held" : nrep ? "reported" : "none", "comment", c, "author", author,
+                     held ? "held" : refused ? "refused" : nrep ? "reported" : "none", "comment", c, "author", author,
                      "reports", reports, "report_count", (json_int_t)nrep);
 }
 
@@ -296,13 +300,16 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
     if (e) return e;
     const char *to = !strcmp(action, "approve") ? "published"
                      : !strcmp(action, "reject") ? "rejected" : "removed";
-    if (!strcmp(from, "refused") || !strcmp(from, "removed") ||
+    /* a refused post can be rescued (approve) or its refusal confirmed (reject) */
+    if ((!strcmp(from, "refused") && !strcmp(action, "remove")) || !strcmp(from, "removed") ||
         (!strcmp(action, "remove") && strcmp(from, "published") && strcmp(from, "hidden") &&
          strcmp(from, "shadow"))) {
         j->message = strdup("This comment cannot take that action in its current state.");
         return PERR_CONFLICT;
     }
     if ((e = set_status(db, id, to, reason, j->name))) return e;
+    learned_on_decision(db, id, action, reason); /* approve = ham; spam/abuse reasons */
+    rule_quality_on_decision(db, id);            /* did it overturn a rule? */
     resolve_reports(db, id);
     char target[40];
     snprintf(target, sizeof target, "comment:%lld", (long long)id);
@@ -393,7 +400,28 @@ static int do_ban(mjob *j, sqlite3 *db) {
     json_t *after = json_pack("{s:s, s:I, s:b}", "kind", shadow ? "shadow" : "ban", "ban_id",
                               (json_int_t)sqlite3_last_insert_rowid(db), "ip", *ip != 0);
     json_object_set_new(after, "until", until ? json_integer(until) : json_null());
-    audit(db, j->name, shadow ? "shadowban" : "ban", target, NULL, after, arg_str(j, "reason"), 0);
+    audit(db, j->name, shadow ? "shadowban" : "ban", target, NULL, after, arg_str(j, "reason"), now);
+    /* "Ban" from a queue item: the item is decided in the same action (audit entries with
+     * one time and the note "ban"), so one undo lifts the ban and restores the comment */
+    int64_t comment = arg_id(j, "comment");
+    if (comment) {
+        char from[64];
+        int e = get_status(db, comment, from);
+        if (e) return e;
+        sqlite3_stmt *ck = prep(db, "SELECT 1 FROM comments WHERE id = ? AND author_id = ?");
+        sqlite3_bind_int64(ck, 1, comment);
+        sqlite3_bind_text(ck, 2, author, -1, SQLITE_STATIC);
+        bool theirs = sqlite3_step(ck) == SQLITE_ROW;
+        sqlite3_finalize(ck);
+        if (!theirs) {
+            j->message = strdup("That comment is not by the author being banned.");
+            return PERR_BAD_REQUEST;
+        }
+        const char *act = !strcmp(from, "published") || !strcmp(from, "hidden") ||
+                                  !strcmp(from, "shadow") ? "remove" : "reject";
+        const char *reason = arg_str(j, "reason");
+        return decide(j, db, act, comment, reason && *reason ? reason : "Banned", now, "ban");
+    }
     return 0;
 }
 
@@ -483,6 +511,8 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
         if (!to || get_status(db, id, from)) return PERR_NOT_FOUND;
         int e = set_status(db, id, to, NULL, j->name);
         if (e) return e;
+        learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
+        rule_quality_on_decision(db, id);
         transition(j, db, id, from, to);
     } else if (!strcmp(action, "ban") || !strcmp(action, "shadowban")) {
         sqlite3_stmt *st = prep(db, "UPDATE bans SET lifted = 1 WHERE id = ?");
@@ -528,11 +558,14 @@ static int do_undo(mjob *j, sqlite3 *db) {
         return PERR_NOT_FOUND;
     }
     int64_t last = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 1);
-    bool bulk = sqlite3_column_text(st, 2) && !strcmp((const char *)sqlite3_column_text(st, 2), "bulk");
+    const char *lnote = (const char *)sqlite3_column_text(st, 2);
+    bool bulk = lnote && (!strcmp(lnote, "bulk") || !strcmp(lnote, "ban"));
     sqlite3_finalize(st);
-    /* A bulk decision is undone whole: every entry it wrote shares its time and note. */
+    /* A bulk decision, or a ban with its comment's decision, is undone whole: every entry
+     * it wrote shares its time. Bans first, so the restored items show their author free. */
     st = bulk ? prep(db, "SELECT id, action, target, before, after FROM audit WHERE moderator = ?1 "
-                         "AND undone = 0 AND at = ?2 AND note = 'bulk' ORDER BY id DESC")
+                         "AND undone = 0 AND at = ?2 AND action IN ('approve','reject','remove',"
+                         "'ban','shadowban') ORDER BY action IN ('ban','shadowban') DESC, id DESC")
               : prep(db, "SELECT id, action, target, before, after FROM audit WHERE id = ?3");
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, at);
@@ -567,14 +600,20 @@ static int do_undo(mjob *j, sqlite3 *db) {
 static int do_queue(mjob *j, sqlite3 *db) {
     const char *q = arg_str(j, "queue");
     if (!q) q = "all";
-    if (strcmp(q, "held") && strcmp(q, "reported") && strcmp(q, "all")) return PERR_BAD_REQUEST;
+    if (strcmp(q, "held") && strcmp(q, "reported") && strcmp(q, "refused") && strcmp(q, "all"))
+        return PERR_BAD_REQUEST;
     json_int_t limit = json_integer_value(json_object_get(j->args, "limit"));
     if (limit <= 0 || limit > PAGE_MAX) limit = 50;
     int64_t after = arg_id(j, "after");
     json_t *items = json_array();
     if (strcmp(q, "reported")) {
-        sqlite3_stmt *st = prep(db, "SELECT id FROM comments WHERE status = 'pending' AND id > ? "
-                                    "ORDER BY id LIMIT ?");
+        /* held: oldest first; refused (its own queue, not in "all"): newest first */
+        bool ref = !strcmp(q, "refused");
+        sqlite3_stmt *st = prep(db, ref ? "SELECT id FROM comments WHERE status = 'refused' AND "
+                                          "id < ? ORDER BY id DESC LIMIT ?"
+                                        : "SELECT id FROM comments WHERE status = 'pending' AND "
+                                          "id > ? ORDER BY id LIMIT ?");
+        if (ref && !after) after = INT64_MAX;
         sqlite3_bind_int64(st, 1, after);
         sqlite3_bind_int64(st, 2, limit);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -583,7 +622,7 @@ static int do_queue(mjob *j, sqlite3 *db) {
         }
         sqlite3_finalize(st);
     }
-    if (strcmp(q, "held")) {
+    if (strcmp(q, "held") && strcmp(q, "refused")) {
         sqlite3_stmt *st = prep(db, "SELECT r.comment_id FROM reports r JOIN comments c ON "
                                     "c.id = r.comment_id WHERE r.resolved = 0 AND c.status != "
                                     "'pending' GROUP BY r.comment_id ORDER BY COUNT(*) DESC, "
@@ -655,6 +694,14 @@ static int do_audit(mjob *j, sqlite3 *db) {
     return 0;
 }
 
+/* mod.rules: per-rule quality (rule_quality.h). */
+static int do_rules(mjob *j, sqlite3 *db) {
+    json_t *rules = rule_quality_json(db);
+    if (!rules) return PERR_UNAVAILABLE;
+    j->reply = json_pack("{s:s, s:o}", "type", "mod.rules", "rules", rules);
+    return 0;
+}
+
 static int do_hello(mjob *j, sqlite3 *db) {
     j->reply = json_pack("{s:s, s:{s:s, s:s}, s:o}", "type", "mod.welcome", "moderator", "name",
                          j->name, "role", j->role, "counts", moderation_counts(db));
@@ -722,6 +769,7 @@ static const struct {
     {"mod.note", do_note, false},        {"mod.undo", do_undo, false},
     {"mod.bulk", do_bulk, false},        {"mod.article", do_article, true},
     {"mod.search", do_search, false},    {"mod.audit", do_audit, true},
+    {"mod.rules", do_rules, false},
     {NULL, NULL, false},
 };
 

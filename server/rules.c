@@ -361,6 +361,69 @@ static void fire(rules_result *out, const rule_t *r, rules_field_t fd, const fou
     push_hit(out, r, fd, f, score);
 }
 
+static int span_cmp(const void *a, const void *b) {
+    const size_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Sorts f's spans and joins those that overlap or touch (a word and the bigrams it is
+ * part of). */
+static void merge_spans(found_t *f) {
+    if (f->nspans < 2) return;
+    qsort(f->spans, f->nspans, sizeof f->spans[0], span_cmp);
+    size_t w = 0;
+    for (size_t i = 1; i < f->nspans; i++) {
+        if (f->spans[i][0] <= f->spans[w][1]) {
+            if (f->spans[i][1] > f->spans[w][1]) f->spans[w][1] = f->spans[i][1];
+        } else {
+            w++;
+            f->spans[w][0] = f->spans[i][0], f->spans[w][1] = f->spans[i][1];
+        }
+    }
+    f->nspans = w + 1;
+}
+
+/* A learned rule: scores the post's title and body with the model; fires when the
+ * probability of the rule's label reaches its threshold (strong_score past
+ * strong_threshold). Its spans are the occurrences of the features that weighed most. */
+static void eval_learned(const rule_t *r, const rules_input *in, const char *const texts[3],
+                         rules_result *out, decision_t *forced, const char **message) {
+    learned_feats feats = {0};
+    for (int fd = FIELD_TITLE; fd <= FIELD_BODY; fd++)
+        if ((r->fields & (1u << fd)) && *texts[fd] && learned_features(texts[fd], fd, &feats)) {
+            learned_feats_free(&feats);
+            return;
+        }
+    learned_params p = {.min_examples = r->min_examples, .min_feature_docs = r->min_feature_docs,
+                        .max_weight = r->max_weight, .alpha = 0.5};
+    learned_score sc;
+    learned_model_score(in->model, (learn_label_t)r->label, &feats, &p, &sc);
+    bool spam_like = sc.probability >= r->threshold;
+    if (sc.ready && (spam_like || (r->ham_threshold > 0 && sc.probability <= r->ham_threshold))) {
+        double score = !spam_like ? r->ham_score
+                       : r->strong_threshold > 0 && sc.probability >= r->strong_threshold
+                           ? r->strong_score : r->score;
+        found_t f[2];
+        memset(f, 0, sizeof f);
+        for (size_t i = 0; spam_like && i < feats.n; i++) {
+            const learned_occ *o = &feats.occ[i];
+            for (size_t k = 0; k < sc.ntop; k++)
+                if (!strcmp(o->text, sc.top[k].text)) add_span(&f[o->field], o->start, o->end);
+        }
+        bool first = true;
+        for (int fd = FIELD_BODY; fd >= FIELD_TITLE; fd--) {
+            if (!f[fd].nspans && !(fd == FIELD_BODY && !f[FIELD_TITLE].nspans)) continue;
+            merge_spans(&f[fd]);
+            f[fd].matches = 1;
+            f[fd].extra = score - r->score;
+            fire(out, r, (rules_field_t)fd, &f[fd], first, forced, message);
+            out->hits[out->nhits - 1].probability = sc.probability < 1e-6 ? 1e-6 : sc.probability;
+            first = false;
+        }
+    }
+    learned_feats_free(&feats);
+}
+
 /* The state key of a rate or duplicate rule for this post into out; 0 when the rule does
  * not apply (no author or address; a body too short to call a duplicate). */
 static int state_key(const rule_t *r, const rules_input *in, const norm_t *body, char *out,
@@ -499,8 +562,11 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
             break;
         }
         case KIND_NEWCOMER:
-            if (in->author_posts >= 0 && in->author_posts <= r->max_posts)
+            if (!in->trusted && in->author_posts >= 0 && in->author_posts <= r->max_posts)
                 fire(out, r, FIELD_NONE, NULL, true, &forced, &message);
+            break;
+        case KIND_LEARNED:
+            if (in->model) eval_learned(r, in, texts, out, &forced, &message);
             break;
         }
     }
@@ -511,9 +577,15 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
         sweep(st->seen, in->now);
     }
 
-    decision_t d = out->score >= rs->reject_at ? DECISION_REJECT
-                   : out->score >= rs->hold_at  ? DECISION_HOLD
-                                                : DECISION_PUBLISH;
+    /* A refusal is for what the written rules are sure of: what the learned model added
+     * may hold a post, never refuse it (a refused post is only seen in the Refused
+     * queue; a held one is seen by a moderator first). */
+    double learned_added = 0;
+    for (size_t i = 0; i < out->nhits; i++)
+        if (out->hits[i].probability > 0 && out->hits[i].score > 0) learned_added += out->hits[i].score;
+    decision_t d = out->score - learned_added >= rs->reject_at ? DECISION_REJECT
+                   : out->score >= rs->hold_at                  ? DECISION_HOLD
+                                                                : DECISION_PUBLISH;
     if (forced > d) d = forced;
     out->decision = d;
     if (d == DECISION_REJECT) out->message = strdup(message ? message : rs->reject_message);
@@ -530,6 +602,8 @@ void rules_result_free(rules_result *res) {
     free(res->message);
     memset(res, 0, sizeof *res);
 }
+
+long rules_trusted_after(const rules_t *r) { return r->trusted_after; }
 
 const char *rules_decision_name(decision_t d) {
     return d == DECISION_REJECT ? "reject" : d == DECISION_HOLD ? "hold" : "publish";
@@ -551,6 +625,8 @@ json_t *rules_result_json(const rules_result *res) {
         json_t *o = json_pack("{s:s, s:f, s:o, s:o}", "name", h->rule, "score", h->score,
                               "field", fn ? json_string(fn) : json_null(), "spans", spans);
         if (h->action) json_object_set_new(o, "action", json_string(h->action));
+        if (h->probability > 0)
+            json_object_set_new(o, "probability", json_real(round(h->probability * 1e6) / 1e6));
         json_array_append_new(rules, o);
     }
     json_t *j = json_pack("{s:s, s:f, s:o}", "decision", rules_decision_name(res->decision),

@@ -9,6 +9,7 @@
 #define PARLEY_RULES_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cfg.h"
@@ -30,6 +31,12 @@ typedef struct {
     /* Counts from windows shared by several processes (Redis), one per entry of
      * rules_shared_keys() and including this post; NULL: use the process's own state. */
     const long *shared_counts;
+    /* The learned model `kind: learned` rules score with (rules_learned.h); NULL: they
+     * do not fire. Read only during rules_eval. */
+    const struct learned_model *model;
+    /* The author is trusted (rules_trusted_after approved comments, no rejection):
+     * `newcomer` rules do not apply to them. */
+    bool trusted;
 } rules_input;
 
 /* A counter a stateful rule (rate, duplicate) needs for a post: key "" when the rule does
@@ -57,6 +64,7 @@ typedef struct {
     rules_field_t field;
     size_t nspans;
     size_t (*spans)[2];
+    double probability;   /* learned rules: the model's probability of the label, else 0 */
 } rules_hit;
 
 /* A decision. Owned by the caller; free with rules_result_free(). */
@@ -104,6 +112,10 @@ void ruleset_put(ruleset_t *rs);
 typedef enum { ARTICLE_OPEN = 0, ARTICLE_PREMODERATED, ARTICLE_CLOSED } article_mode_t;
 article_mode_t rules_article_mode(const rules_t *r, const char *article);
 
+/* `moderation.trusted_after`: how many approved comments, with none rejected or removed,
+ * make an author trusted (skipping newcomer rules); 0 when trust is off. */
+long rules_trusted_after(const rules_t *r);
+
 /* Pattern matches stopped by the match or depth limit since start (for /metrics). */
 unsigned long rules_limit_hits(void);
 
@@ -114,7 +126,8 @@ void rules_summary(const rules_t *r, size_t *nrules, size_t *nwords);
 #include <stdio.h>
 void rules_describe(const rules_t *r, FILE *f);
 
-/* `parley rules check|test [--config FILE]`: argv[0] is "check" or "test".
+/* `parley rules check|test|learn [--config FILE] [--data DIR]`: argv[0] is "check",
+ * "test" or "learn".
  * Returns the process exit code. */
 int rules_cli(int argc, char **argv);
 

@@ -6,9 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "clock.h"
+#include "learned.h"
+#include "log.h"
 #include "rules.h"
+#include "store.h"
+#include "store_sqlite_learned.h"
 #include "text.h"
 
 static int load(const char *path, config_t *cfg, rules_t **rules) {
@@ -46,7 +52,7 @@ static const char *field(json_t *line, const char *key, text_field_t kind, long 
     return *keep;
 }
 
-static int test(const config_t *cfg, rules_t *rules) {
+static int test(const config_t *cfg, rules_t *rules, const learned_model_t *model) {
     rules_state_t *st = rules_state_new();
     char *line = NULL;
     size_t cap = 0;
@@ -83,7 +89,7 @@ static int test(const config_t *cfg, rules_t *rules) {
                               .article = article ? article : "test", .author = a,
                               .ip_hash = json_string_value(json_object_get(j, "ip")) ?: "",
                               .author_posts = json_is_integer(ap) ? (long)json_integer_value(ap) : -1,
-                              .now = (double)time(NULL)};
+                              .now = (double)time(NULL), .model = model};
             rules_result res;
             rules_eval(rules, st, &in, &res);
             json_t *out = rules_result_json(&res);
@@ -104,15 +110,100 @@ static int test(const config_t *cfg, rules_t *rules) {
     return 0;
 }
 
+/* `rules learn`: JSON lines {"title","body","label":"ham"|"spam"|"abuse"} on stdin, cleaned
+ * as the server cleans posts, added to the model in the store under dir in one
+ * transaction. A bad line is reported on stdout ({"error":...,"line":N}) and skipped; the
+ * summary follows. Returns 0, or 1 when a line was bad or the store failed. */
+static int learn(const char *dir) {
+    sqlite3 *db = store_open_sync(dir);
+    if (!db) {
+        fprintf(stderr, "parley: cannot open the store under %s\n", dir);
+        return 1;
+    }
+    learned_model_t *delta = learned_model_new();
+    const char **d = malloc(LEARNED_MAX_FEATURES * sizeof *d);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, bad = 0, counts[LEARN_NLABELS] = {0};
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        lineno++;
+        if (n == 1 && line[0] == '\n') continue;
+        json_error_t jerr;
+        json_t *j = json_loadb(line, (size_t)n, 0, &jerr);
+        const char *why = NULL;
+        char *t = NULL, *b = NULL;
+        learn_label_t label = LEARN_NONE;
+        if (!json_is_object(j)) {
+            why = "bad_json";
+        } else if ((label = learned_label_parse(json_string_value(json_object_get(j, "label")))) ==
+                   LEARN_NONE) {
+            why = "bad_label";
+        } else {
+            const char *title = field(j, "title", TEXT_TITLE, 1 << 20, &t, &why);
+            const char *body = field(j, json_object_get(j, "body") ? "body" : "text", TEXT_BODY,
+                                     1 << 20, &b, &why);
+            if (!why && !*title && !*body) why = "empty";
+            if (!why) {
+                learned_feats f = {0};
+                if ((*title && learned_features(title, 0, &f)) ||
+                    (*body && learned_features(body, 1, &f))) {
+                    why = "internal";
+                } else {
+                    size_t k = learned_distinct(&f, d, LEARNED_MAX_FEATURES);
+                    learned_model_add(delta, d, k, label, 1);
+                    counts[label]++;
+                }
+                learned_feats_free(&f);
+            }
+        }
+        if (why) {
+            printf("{\"error\":\"%s\",\"line\":%ld}\n", why, lineno);
+            bad++;
+        }
+        free(t);
+        free(b);
+        json_decref(j);
+    }
+    free(line);
+    free(d);
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+             store_learned_apply(db, delta, LEARNED_MAX_DOCS) ||
+             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
+    if (rc) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        fprintf(stderr, "parley: the model could not be stored under %s\n", dir);
+    } else {
+        store_learned_meta m;
+        store_learned_meta_get(db, &m);
+        printf("{\"learned\":{\"ham\":%ld,\"spam\":%ld,\"abuse\":%ld},\"bad_lines\":%ld,"
+               "\"model\":{\"ham\":%g,\"spam\":%g,\"abuse\":%g}}\n",
+               counts[LEARN_HAM], counts[LEARN_SPAM], counts[LEARN_ABUSE], bad,
+               m.docs[LEARN_HAM], m.docs[LEARN_SPAM], m.docs[LEARN_ABUSE]);
+    }
+    learned_model_free(delta);
+    sqlite3_close(db);
+    return rc || bad ? 1 : 0;
+}
+
 int rules_cli(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"data", required_argument, NULL, 'd'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = "moderation.yml";
+    const char *path = "moderation.yml", *data = NULL;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
         if (ch == 'c') path = optarg;
+        else if (ch == 'd') data = optarg;
         else return 2;
+    }
+    if (!strcmp(argv[0], "learn")) {
+        if (!data) {
+            fprintf(stderr, "parley: rules learn needs --data DIR (the store to teach)\n");
+            return 2;
+        }
+        return learn(data);
     }
     config_t cfg;
     rules_t *rules = NULL;
@@ -123,8 +214,20 @@ int rules_cli(int argc, char **argv) {
             rules_summary(rules, &nr, &nw);
             printf("%s: ok: %zu rules, %zu word-list entries\n", path, nr, nw);
             rules_describe(rules, stdout);
+        } else if (data) {
+            char dbpath[4096];
+            snprintf(dbpath, sizeof dbpath, "%s/parley.db", data);
+            sqlite3 *db = access(dbpath, R_OK) ? NULL : store_open_sync(data);
+            if (!db) {
+                fprintf(stderr, "parley: cannot open the store under %s\n", data);
+                rc = 1;
+            } else {
+                rc = test(&cfg, rules, learned_current(db, now_ms()));
+                sqlite3_close(db);
+                learned_reset();
+            }
         } else {
-            rc = test(&cfg, rules);
+            rc = test(&cfg, rules, NULL);
         }
     }
     rules_free(rules);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "rules.h"
+#include "rules_learned.h"
 #include "rules_words.h"
 
 #define MATCH_LIMIT 200000
@@ -25,11 +26,13 @@ typedef enum {
     KIND_REPETITION,
     KIND_DUPLICATE,
     KIND_RATE,
-    KIND_NEWCOMER
+    KIND_NEWCOMER,
+    KIND_LEARNED
 } kind_t;
+#define NKINDS 9
 
 static const char *const kind_names[] __attribute__((unused)) = {"pattern", "words", "links", "shouting",
-                                         "repetition", "duplicate", "rate", "newcomer"};
+                                         "repetition", "duplicate", "rate", "newcomer", "learned"};
 
 typedef struct {
     char *name, *description, *message;
@@ -61,6 +64,10 @@ typedef struct {
     long max;
     /* newcomer */
     long max_posts;
+    /* learned (rules_learned.h) */
+    int label;                /* learn_label_t */
+    double threshold, strong_threshold, strong_score, ham_threshold, ham_score;
+    double min_examples, min_feature_docs, max_weight;
 } rule_t;
 
 typedef struct {
@@ -72,6 +79,7 @@ struct rules {
     rule_t *rules;
     int nrules;
     double hold_at, reject_at;
+    long trusted_after;       /* approved comments that make an author trusted (0: never) */
     char *reject_message;
     article_rule_t *articles;
     int narticles;

@@ -88,7 +88,7 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
                      const char *base_dir, char *err, size_t errlen) {
     static const char *const common[] = {"name", "description", "kind", "score", "each",
                                          "action", "fields", "message"};
-    static const char *const extra[][8] = {
+    static const char *const extra[][12] = {
         [KIND_PATTERN] = {"pattern", "case_sensitive"},
         [KIND_WORDS] = {"lists"},
         [KIND_LINKS] = {"allow", "deny", "free", "deny_score", "first_post_score", "bare_score",
@@ -98,6 +98,9 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         [KIND_DUPLICATE] = {"window_seconds", "scope"},
         [KIND_RATE] = {"per", "max", "window_seconds"},
         [KIND_NEWCOMER] = {"max_posts"},
+        [KIND_LEARNED] = {"label", "min_examples", "threshold", "strong_threshold",
+                          "strong_score", "min_feature_docs", "max_weight", "ham_threshold",
+                          "ham_score"},
     };
     if (cfg_expect(n, CFG_MAP, "a rule", file, err, errlen)) return -1;
     const cfg_node *k = cfg_get(n, "kind"), *v;
@@ -105,17 +108,17 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
     const char *ks = cfg_str(k, file, err, errlen);
     if (!ks) return -1;
     int kind = -1;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < NKINDS; i++)
         if (!strcmp(ks, kind_names[i])) kind = i;
     if (kind < 0)
         return cfg_error(err, errlen, file, k,
                          "unknown rule kind '%s' (pattern, words, links, shouting, repetition, "
-                         "duplicate, rate, newcomer)", ks);
+                         "duplicate, rate, newcomer, learned)", ks);
     r->kind = (kind_t)kind;
-    const char *allowed[20];
+    const char *allowed[24];
     int na = 0;
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) allowed[na++] = common[i];
-    for (int i = 0; i < 8 && extra[kind][i]; i++) allowed[na++] = extra[kind][i];
+    for (int i = 0; i < 12 && extra[kind][i]; i++) allowed[na++] = extra[kind][i];
     allowed[na] = NULL;
     if (cfg_check_keys(n, allowed, file, err, errlen)) return -1;
 
@@ -248,13 +251,55 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         if ((v = cfg_get(n, "max_posts")) && cfg_long(v, 0, 1000, &l, file, err, errlen)) return -1;
         r->max_posts = l;
         break;
+    case KIND_LEARNED: {
+        if (!(v = cfg_get(n, "label")))
+            return cfg_error(err, errlen, file, n, "rule '%s' needs 'label' (spam or abuse)", name);
+        const char *s = cfg_str(v, file, err, errlen);
+        if (!s) return -1;
+        r->label = learned_label_parse(s);
+        if (r->label != LEARN_SPAM && r->label != LEARN_ABUSE)
+            return cfg_error(err, errlen, file, v, "'label' is spam or abuse, not '%s'", s);
+        r->min_examples = 20, r->threshold = 0.9, r->strong_threshold = 0;
+        r->min_feature_docs = 2, r->max_weight = 3;
+        if ((v = cfg_get(n, "min_examples")) && cfg_double(v, 1, 1e9, &r->min_examples, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "threshold")) && cfg_double(v, 0, 1, &r->threshold, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "strong_threshold"))) {
+            if (cfg_double(v, 0.5, 1, &r->strong_threshold, file, err, errlen)) return -1;
+            if (r->strong_threshold <= r->threshold)
+                return cfg_error(err, errlen, file, v, "'strong_threshold' (%g) must be above 'threshold' (%g)",
+                                 r->strong_threshold, r->threshold);
+            if (!cfg_get(n, "strong_score"))
+                return cfg_error(err, errlen, file, v, "'strong_threshold' needs a 'strong_score'");
+        }
+        if ((v = cfg_get(n, "strong_score"))) {
+            if (cfg_double(v, -1000, 1000, &r->strong_score, file, err, errlen)) return -1;
+            if (!cfg_get(n, "strong_threshold"))
+                return cfg_error(err, errlen, file, v, "'strong_score' needs a 'strong_threshold'");
+        }
+        if ((v = cfg_get(n, "ham_threshold"))) {
+            if (cfg_double(v, 0, 0.5, &r->ham_threshold, file, err, errlen)) return -1;
+            if (!cfg_get(n, "ham_score"))
+                return cfg_error(err, errlen, file, v, "'ham_threshold' needs a 'ham_score'");
+        }
+        if ((v = cfg_get(n, "ham_score"))) {
+            if (cfg_double(v, -1000, 0, &r->ham_score, file, err, errlen)) return -1;
+            if (!cfg_get(n, "ham_threshold"))
+                return cfg_error(err, errlen, file, v, "'ham_score' needs a 'ham_threshold'");
+        }
+        if ((v = cfg_get(n, "min_feature_docs")) && cfg_double(v, 1, 1e6, &r->min_feature_docs, file, err, errlen)) return -1;
+        if ((v = cfg_get(n, "max_weight")) && cfg_double(v, 0.1, 20, &r->max_weight, file, err, errlen)) return -1;
+        if (r->action != DECISION_PUBLISH)
+            return cfg_error(err, errlen, file, cfg_get(n, "action"), "a learned rule takes a 'score', not an 'action'");
+        break;
+    }
     }
     return 0;
 }
 
 rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir, char *err,
                     size_t errlen) {
-    static const char *const mod_keys[] = {"hold_at", "reject_at", "reject_message", NULL};
+    static const char *const mod_keys[] = {"hold_at", "reject_at", "reject_message",
+                                           "trusted_after", NULL};
     static const char *const art_keys[] = {"match", "mode", NULL};
     rules_t *rs = calloc(1, sizeof *rs);
     rs->hold_at = 5;
@@ -280,6 +325,9 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
             goto fail;
         if ((v = cfg_get(m, "hold_at")) && cfg_double(v, -1000, 1000, &rs->hold_at, file, err, errlen)) goto fail;
         if ((v = cfg_get(m, "reject_at")) && cfg_double(v, -1000, 1000, &rs->reject_at, file, err, errlen)) goto fail;
+        if ((v = cfg_get(m, "trusted_after")) &&
+            cfg_long(v, 0, 1000000, &rs->trusted_after, file, err, errlen))
+            goto fail;
         if ((v = cfg_get(m, "reject_message"))) {
             const char *s = cfg_str(v, file, err, errlen);
             if (!s) goto fail;

@@ -2,6 +2,7 @@
  * text). It sits at the top layer because it asks every subsystem for its figures. */
 #include "status.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "hub.h"
 #include "metrics.h"
 #include "net.h"
+#include "rule_quality.h"
 #include "rules.h"
 #include "server.h"
 #include "store.h"
@@ -27,23 +29,40 @@ static int serve_healthz(http_req *r) {
                             strlen(body));
 }
 
-static int serve_metrics(http_req *r) {
-    char extra[2048], *busm = bus_metrics();
-    snprintf(extra, sizeof extra,
+/* /metrics: this process's counters, then the per-rule quality read from the store
+ * (rule_quality_fetch), answered when that read is back. */
+static void metrics_done(char *rq, void *arg) {
+    http_req *r = net_http_by_id((uint64_t)(uintptr_t)arg);
+    if (!r) {
+        free(rq);
+        return;
+    }
+    char head[1024], *busm = bus_metrics();
+    snprintf(head, sizeof head,
              "# HELP parley_rules_limit_hits_total Pattern matches stopped by a limit.\n"
              "# TYPE parley_rules_limit_hits_total counter\n"
              "parley_rules_limit_hits_total %lu\n"
              "# HELP parley_storage_queue_depth Storage jobs submitted and not yet answered.\n"
              "# TYPE parley_storage_queue_depth gauge\n"
-             "parley_storage_queue_depth %u\n%s",
-             rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u, busm);
+             "parley_storage_queue_depth %u\n",
+             rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u);
+    size_t n = strlen(head) + strlen(busm) + (rq ? strlen(rq) : 0) + 1;
+    char *extra = malloc(n);
+    if (!extra) abort();
+    snprintf(extra, n, "%s%s%s", head, busm, rq ? rq : "");
     free(busm);
+    free(rq);
     char *text = metrics_render(extra);
+    free(extra);
     http_header h = {"cache-control", "no-store"};
-    int rc = net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text,
-                              strlen(text));
+    net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text,
+                     strlen(text));
     free(text);
-    return rc;
+}
+
+static int serve_metrics(http_req *r) {
+    rule_quality_fetch(metrics_done, (void *)(uintptr_t)r->id);
+    return 1;
 }
 
 void status_init(void) {

@@ -140,6 +140,42 @@ static const char *const migrations[] = {
     "CREATE INDEX import_sources_comment ON import_sources(comment_id);"
     "ALTER TABLE articles ADD COLUMN title TEXT;"
     "ALTER TABLE articles ADD COLUMN url TEXT;",
+    /* 7: moderation that learns (issue 16). The learned model: per feature, in how many examples of each
+     * label it appeared; the examples per label and a change sequence that other
+     * processes poll; the text each decided comment taught, to unlearn it on undo */
+    "CREATE TABLE learned_features ("
+    "  feature TEXT PRIMARY KEY,"
+    "  ham REAL NOT NULL DEFAULT 0,"
+    "  spam REAL NOT NULL DEFAULT 0,"
+    "  abuse REAL NOT NULL DEFAULT 0,"
+    "  seq INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX learned_features_seq ON learned_features(seq);"
+    "CREATE TABLE learned_meta ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  seq INTEGER NOT NULL,"
+    "  generation INTEGER NOT NULL,"
+    "  ham REAL NOT NULL,"
+    "  spam REAL NOT NULL,"
+    "  abuse REAL NOT NULL);"
+    "INSERT INTO learned_meta VALUES (1, 0, 0, 0, 0, 0);"
+    "CREATE TABLE learned_examples ("
+    "  comment_id INTEGER PRIMARY KEY,"
+    "  label TEXT NOT NULL CHECK (label IN ('ham','spam','abuse')),"
+    "  title TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    /* ... and per-rule quality: posts each rule fired on and held, and the comments on
+     * which a moderator overturned it (approved what it held, rejected what it passed) */
+    "CREATE TABLE rule_quality ("
+    "  rule TEXT PRIMARY KEY,"
+    "  hits INTEGER NOT NULL DEFAULT 0,"
+    "  holds INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE rule_overturns ("
+    "  comment_id INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('approved_held','rejected_passed')),"
+    "  PRIMARY KEY (comment_id, rule)) WITHOUT ROWID;"
+    "CREATE INDEX rule_overturns_rule ON rule_overturns(rule, kind);",
 };
 
 const char *store_migration_sql(int n) {

@@ -6,7 +6,7 @@ const $ = (sel) => document.querySelector(sel);
 const state = {
   ws: null, reqId: 0, waiting: new Map(), me: null,
   view: 'queue', queue: 'all', items: [], index: 0, checked: new Set(),
-  counts: { held: 0, reported: 0 }, backoff: 500,
+  counts: { held: 0, reported: 0, refused: 0 }, backoff: 500,
 };
 
 function el(tag, attrs = {}, kids = []) {
@@ -111,7 +111,8 @@ function onEvent(m) {
   else if (m.type === 'mod.item') {
     if (state.view !== 'queue') return;
     const q = m.item.queue;
-    if (state.queue !== 'all' && state.queue !== q) return;
+    // "All pending" is held + reported; refused posts have their own queue
+    if (state.queue === 'all' ? q === 'refused' : state.queue !== q) return;
     const at = state.items.findIndex((x) => x.comment.id === m.item.comment.id);
     if (at >= 0) state.items[at] = m.item;
     else { state.items.push(m.item); announce(`New ${q} item from ${m.item.author.name}`); }
@@ -125,6 +126,7 @@ function setCounts(c) {
   state.counts = c;
   document.querySelector('[data-count=held]').textContent = c.held;
   document.querySelector('[data-count=reported]').textContent = c.reported;
+  document.querySelector('[data-count=refused]').textContent = c.refused || 0;
   document.querySelector('[data-count=all]').textContent = c.held + c.reported;
 }
 
@@ -132,6 +134,7 @@ function setCounts(c) {
 
 async function load() {
   $('#audit').hidden = true;
+  $('#rules-table').hidden = true;
   $('#items').hidden = false;
   if (state.view === 'queue') {
     const r = await request({ type: 'mod.queue', queue: state.queue, limit: 100 });
@@ -153,7 +156,7 @@ for (const tab of document.querySelectorAll('.tabs button')) {
     if (tab.dataset.queue) state.queue = tab.dataset.queue;
     $('#search-form').hidden = state.view !== 'search';
     $('#audit-form').hidden = state.view !== 'audit';
-    if (state.view === 'audit') loadAudit(); else load();
+    if (state.view === 'audit') loadAudit(); else if (state.view === 'rules') loadRules(); else load();
   });
 }
 
@@ -169,7 +172,28 @@ $('#search-form').addEventListener('submit', async (e) => {
   render();
 });
 
+// The Rules page: per-rule quality (mod.rules), most overturned first.
+async function loadRules() {
+  const r = await request({ type: 'mod.rules' });
+  $('#items').hidden = true;
+  $('#empty').hidden = true;
+  $('#audit').hidden = true;
+  $('#detail').replaceChildren();
+  const body = $('#rules-table tbody');
+  body.replaceChildren();
+  const pct = (n, of) => (of ? ` (${Math.round((100 * n) / of)}%)` : '');
+  const rows = (r.rules || []).slice().sort((a, b) => (b.approved_held + b.rejected_passed) - (a.approved_held + a.rejected_passed) || b.hits - a.hits);
+  for (const q of rows) {
+    body.append(el('tr', { 'data-rule': q.rule }, [el('td', { text: q.rule }), el('td', { text: String(q.hits) }),
+      el('td', { text: String(q.holds) }), el('td', { class: q.approved_held ? 'warn' : '', text: `${q.approved_held}${pct(q.approved_held, q.holds)}` }),
+      el('td', { class: q.rejected_passed ? 'warn' : '', text: String(q.rejected_passed) })]));
+  }
+  if (!rows.length) body.append(el('tr', {}, [el('td', { colspan: '5', text: 'No rule has fired yet.' })]));
+  $('#rules-table').hidden = false;
+}
+
 async function loadAudit() {
+  $('#rules-table').hidden = true;
   const q = { type: 'mod.audit' };
   if ($('#audit-moderator').value) q.moderator = $('#audit-moderator').value;
   if ($('#audit-action').value) q.action = $('#audit-action').value;
@@ -180,12 +204,47 @@ async function loadAudit() {
   const body = $('#audit tbody');
   body.replaceChildren();
   for (const e of r.entries || []) {
-    body.append(el('tr', {}, [el('td', { text: new Date(e.at).toLocaleString() }), el('td', { text: e.moderator }),
+    body.append(el('tr', {}, [el('td', { text: when(e.at) }), el('td', { text: e.moderator }),
       el('td', { text: e.action + (e.undone ? ' (undone)' : '') }), el('td', { text: e.target }),
-      el('td', { text: `${JSON.stringify(e.before)} → ${JSON.stringify(e.after)}` })]));
+      el('td', { class: 'sentence', text: auditSentence(e) })]));
   }
   $('#audit').hidden = false;
 }
+// A date and time as people read them, from an ISO string or epoch milliseconds.
+function when(t) {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+// One audit entry as a sentence: "ana banned g:troll for 7 days (until 2 Dec 2026, 10:00)".
+function auditSentence(e) {
+  const who = e.moderator, b = e.before || {}, a = e.after || {};
+  const target = e.target.startsWith('comment:') ? `comment #${e.target.slice(8)}`
+    : e.target.startsWith('author:') ? `author ${e.target.slice(7)}`
+    : e.target.startsWith('article:') ? `article ${e.target.slice(8)}` : e.target;
+  const verbs = { approve: 'approved', reject: 'rejected', remove: 'removed' };
+  let s;
+  if (verbs[e.action]) {
+    s = `${who} ${verbs[e.action]} ${target}` + (b.status ? ` (it was ${b.status})` : '') + (a.reason ? `, reason: “${a.reason}”` : '');
+  } else if (e.action === 'ban' || e.action === 'shadowban') {
+    const days = a.until ? Math.round((a.until - Date.parse(e.at)) / 86400000) : null;
+    s = `${who} ${e.action === 'ban' ? 'banned' : 'shadow-banned'} ${target}` +
+      (a.until ? ` for ${days} day${days === 1 ? '' : 's'} (until ${when(a.until)})` : ' for good') +
+      (a.ip ? ', and their address' : '') + (e.note ? `, reason: “${e.note}”` : '');
+  } else if (e.action === 'unban') {
+    s = `${who} lifted the bans on ${target}`;
+  } else if (e.action === 'article') {
+    s = `${who} set ${target} to ${a.mode} (it was ${b.mode})`;
+  } else if (e.action === 'note') {
+    s = `${who} noted on ${target}: “${a.text}”`;
+  } else if (e.action === 'undo') {
+    s = `${who} undid ${(a.entries || []).map((x) => `${x.action} of ${x.target.replace('comment:', 'comment #')}`).join(' and ')}`;
+  } else {
+    s = `${who}: ${e.action} ${target}`;
+  }
+  return `${s}, ${when(e.at)}${e.undone ? ' — since undone' : ''}.`;
+}
+
 $('#audit-form').addEventListener('submit', (e) => { e.preventDefault(); loadAudit(); });
 
 $('#article-form').addEventListener('submit', async (e) => {
@@ -196,19 +255,37 @@ $('#article-form').addEventListener('submit', async (e) => {
 
 /* ---- Rendering ---- */
 
-// The text with rule spans highlighted: spans are code point offsets into this field.
-function highlighted(text, spans) {
+// The text with rule spans highlighted: marks are [start, end, rule] in code points of
+// this field; each mark names its rule (title, data-rule) so hovering a rule in the list
+// lights up what it matched.
+function highlighted(text, marks) {
   const cps = Array.from(text);
   const frag = document.createDocumentFragment();
-  const marks = [...spans].sort((a, b) => a[0] - b[0]);
+  const sorted = [...marks].sort((a, b) => a[0] - b[0]);
   let at = 0;
-  for (const [s, e] of marks) {
+  for (const [s, e, rule] of sorted) {
     if (s < at) continue;
-    frag.append(cps.slice(at, s).join(''), el('mark', { text: cps.slice(s, e).join('') }));
+    frag.append(cps.slice(at, s).join(''), el('mark', { text: cps.slice(s, e).join(''), title: rule, 'data-rule': rule }));
     at = e;
   }
   frag.append(cps.slice(at).join(''));
   return frag;
+}
+
+// What a rule hit added, in words: "+5", "hold", "+0 (counted once, in title)",
+// "−3 (looks like approved posts)", with the learned model's probability.
+function ruleScore(r, all) {
+  if (r.action) return r.action === 'hold' ? 'holds the post' : 'refuses the post';
+  const p = r.probability !== undefined ? `, probability ${(r.probability * 100).toFixed(1)}%` : '';
+  if (r.score > 0) return `+${r.score}${p ? ` (${p.slice(2)})` : ''}`;
+  if (r.score < 0) return `${r.score} (in the post's favour${p})`;
+  const first = all.find((x) => x.name === r.name && x.score !== 0);
+  if (first && first !== r) return `+0 (a rule counts once: its score was added in ${first.field || 'the post'})`;
+  return `+0 (its score is 0${p}: shown for information)`;
+}
+
+function lightRule(name, on) {
+  for (const m of document.querySelectorAll('#detail mark')) m.classList.toggle('lit', on && m.dataset.rule === name);
 }
 
 function render(focusId) {
@@ -221,7 +298,7 @@ function render(focusId) {
       onclick: () => { state.index = i; render(); } }, [
       el('div', { class: 'line1' }, [el('span', { class: `q-${it.queue}`, text: it.queue }),
         el('span', { text: c.author.name }), el('span', { text: c.article }), el('span', { text: ago(c.created_at) }),
-        el('span', { class: 'score', text: `score ${c.score}` }), it.report_count ? el('span', { text: `${it.report_count} reports` }) : null]),
+        el('span', { class: 'score', text: `score ${c.score}` }), it.report_count ? el('span', { class: 'reasons', text: `${it.report_count} ${it.report_count === 1 ? 'report' : 'reports'}: ${[...new Set(it.reports.map((r) => r.reason))].join(', ')}` }) : null]),
       el('div', { class: 'line2', text: c.title ? `${c.title} — ${c.body}` : c.body }),
     ]);
     if (state.checked.has(c.id)) li.classList.add('checked');
@@ -243,7 +320,7 @@ function renderDetail() {
   const it = state.items[state.index];
   if (!it) return;
   const c = it.comment, a = it.author;
-  const spans = (field) => c.rules.filter((r) => r.field === field).flatMap((r) => r.spans);
+  const spans = (field) => c.rules.filter((r) => r.field === field).flatMap((r) => r.spans.map(([s, e]) => [s, e, r.name]));
   d.append(
     el('p', { class: 'kbd', text: `${it.queue.toUpperCase()} · ${c.article} · #${c.id} · ${c.status}` }),
     c.title ? el('h2', {}, [highlighted(c.title, spans('title'))]) : null,
@@ -251,9 +328,12 @@ function renderDetail() {
   );
   if (c.rules.length) {
     d.append(el('h3', { text: `Rules (score ${c.score})` }),
-      el('ul', { class: 'rules' }, c.rules.map((r) => el('li', {}, [
-        el('strong', { text: r.name }), ' ', el('span', { class: 'score', text: r.action ? r.action : `+${r.score}` }),
-        r.field ? ` in ${r.field}` : '']))));
+      el('ul', { class: 'rules' }, c.rules.map((r) => el('li', {
+        'data-rule': r.name, tabindex: '-1',
+        onmouseenter: () => lightRule(r.name, true), onmouseleave: () => lightRule(r.name, false),
+      }, [
+        el('strong', { text: r.name }), ' ', el('span', { class: 'score', text: ruleScore(r, c.rules) }),
+        r.field ? ` in ${r.field}` : '', r.spans.length ? el('span', { class: 'muted', text: ` · ${r.spans.length} highlighted` }) : '']))));
   }
   if (it.reports.length) {
     d.append(el('h3', { text: `Reports (${it.report_count})` }),
@@ -341,15 +421,19 @@ async function removeIt() {
   const reason = await ask('Remove: reason (optional)', ['Off topic', 'Personal attack', 'Spam']);
   if (reason !== null) decide({ type: 'mod.remove', reason: reason || undefined }, 'Removed');
 }
+// Bans the author and decides the item in one action (one undo reverts both).
 async function ban() {
   const it = current();
   if (!it) return;
   const d = await ask('Ban the author for…', ['1 day', '7 days', 'forever'], true);
   if (d === null) return;
   const duration = d.startsWith('1 day') ? 86400 : d.startsWith('7') ? 7 * 86400 : null;
-  const r = await request({ type: 'mod.ban', author: it.author.id, duration, ip: $('#ask-ip') ? $('#ask-ip').checked : false });
-  announce(r.type === 'mod.ok' ? `Banned ${it.author.name}` : r.message);
-  if (r.type === 'mod.ok') reject();
+  const ip = $('#ask-ip') ? $('#ask-ip').checked : false;
+  const reason = await ask('Reason shown to the author', ['Spam', 'Personal attack', 'Hate speech', 'Harassment']);
+  if (reason === null) return;
+  const r = await request({ type: 'mod.ban', author: it.author.id, duration, ip, comment: it.comment.id, reason: reason || undefined });
+  announce(r.type === 'mod.ok' ? `Banned ${it.author.name} and decided #${it.comment.id}` : r.message);
+  if (r.type === 'mod.ok') drop(it.comment.id);
 }
 async function shadowban() {
   const it = current();
