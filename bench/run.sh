@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: Parley and a Node ws peer under the same load generator, on loopback.
+# make bench: Parley and two peers (a Node ws broadcast script, nginx + nchan) under the same
+# load generator, on loopback, plus the raw write() floor for one frame to 10,000 sockets.
 #   bash bench/run.sh          full run (< 10 minutes) -> docs/BENCHMARKS.md and .json
 #   bash bench/run.sh --quick  small N (< 60 s), checks the harness works and loses nothing
 # Everything started here is stopped on exit, even when interrupted.
@@ -22,6 +23,7 @@ trap 'exit 130' INT TERM
 
 PKGS="libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n"
 cc -O2 -Wall -Wextra -Werror -o build/loadgen bench/loadgen.c
+cc -O2 -Wall -Wextra -Werror -o build/rawfanout bench/rawfanout.c
 cc -O2 -Wall -Wextra -Werror -Iserver $(pkg-config --cflags jansson) -o build/rulebench bench/rulebench.c \
   $(ls build/obj/*.o | grep -v '/main.o$') $(pkg-config --libs $PKGS) -lpthread -lm
 
@@ -35,7 +37,11 @@ sed -e 's/max_connections_per_ip: [0-9]*/max_connections_per_ip: 0/' \
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_up() { for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "bench: nothing answers on $1" >&2; return 1; }
-rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+rss() { # pid... -> summed VmRSS in KiB
+  local t=0 p v
+  for p in "$@"; do v=$(awk '/VmRSS/{print $2}' "/proc/$p/status"); t=$((t + v)); done
+  echo "$t"
+}
 sock_pages() { awk '/^TCP:/{for(i=1;i<=NF;i++) if($i=="mem") print $(i+1)}' /proc/net/sockstat; }
 
 start_parley() { # port datadir [extra config file]
@@ -45,6 +51,50 @@ start_parley() { # port datadir [extra config file]
 start_peer() {
   node bench/peers/ws-room.js "$1" 2>>"$WORK/peer.log" &
   PIDS+=($!); LAST=$!; wait_up "$1"
+}
+# nginx + nchan: its own config, prefix, pid, logs and temp paths in $WORK/nginx, one
+# worker process (to compare with one Parley process), in the foreground so that the
+# harness owns it. LAST is the master; NCHAN_PIDS the master and its worker.
+start_nchan() { # port
+  local d=$WORK/nginx nofile user=""
+  mkdir -p "$d/tmp"
+  nofile=$(ulimit -Hn)
+  [ "$(id -u)" = 0 ] && user="user root root;"
+  cat > "$d/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+$user
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections $((nofile - 64)); use epoll; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    location = /healthz { return 200 "ok\n"; }
+    location ~ ^/sub/(.+)\$ {
+      nchan_subscriber websocket;
+      nchan_channel_id \$1;
+      nchan_subscriber_first_message newest;
+    }
+    location ~ ^/pub/(.+)\$ {
+      nchan_publisher http;
+      nchan_channel_id \$1;
+    }
+  }
+}
+EOF
+  nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2>>"$WORK/nchan.log" &
+  PIDS+=($!); LAST=$!; wait_up "$1"
+  NCHAN_PIDS="$LAST $(cat "/proc/$LAST/task/$LAST/children")"
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
@@ -56,25 +106,27 @@ record() { # scenario server json...
 }
 
 # ---- a. idle capacity ----
-idle() { # server-kind port pid conns
+# LG: extra loadgen options for the server under test (--proto nchan for nginx + nchan).
+LG=()
+idle() { # server-kind port "pids" conns
   local before k0 out after k1
-  before=$(rss "$3"); k0=$(sock_pages)
-  out=$(build/loadgen --port "$2" --mode idle --procs 2 --conns "$4" --articles 100 --hold 2 --drain 0 --prefix idle)
-  after=$(rss "$3"); k1=$(sock_pages)
+  before=$(rss $3); k0=$(sock_pages)
+  out=$(build/loadgen "${LG[@]}" --port "$2" --mode idle --procs 2 --conns "$4" --articles 100 --hold 2 --drain 0 --prefix idle)
+  after=$(rss $3); k1=$(sock_pages)
   record a_idle "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after,\"kernel_pages_before\":$k0,\"kernel_pages_after\":$k1}"
 }
 
 # ---- b. fan-out; d. slow readers ----
 fanout() { # name kind port conns articles rate seconds
   local out
-  out=$(build/loadgen --port "$3" --conns "$4" --articles "$5" --posters 2 --rate "$6" --duration "$7" --drain 3 --prefix "$1-$6-$RANDOM")
+  out=$(build/loadgen "${LG[@]}" --port "$3" --conns "$4" --articles "$5" --posters 2 --rate "$6" --duration "$7" --drain 3 --prefix "$1-$6-$RANDOM")
   record "$1" "$2" "$out"
 }
-slow() { # kind port pid conns
+slow() { # kind port "pids" conns seconds
   local before out after
-  before=$(rss "$3")
-  out=$(build/loadgen --port "$2" --mode slow --slow 0.1 --conns "$4" --articles 10 --posters 2 --rate 50 --duration "$5" --drain 3 --prefix slow-$RANDOM)
-  after=$(rss "$3")
+  before=$(rss $3)
+  out=$(build/loadgen "${LG[@]}" --port "$2" --mode slow --slow 0.1 --conns "$4" --articles 10 --posters 2 --rate 50 --duration "$5" --drain 3 --prefix slow-$RANDOM)
+  after=$(rss $3)
   record d_slow "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after}"
 }
 
@@ -105,6 +157,25 @@ for r in $RATES; do fanout b_many "peer" "$Q" "$N_FAN" "$BIG_ARTICLES" "$r" "$SE
 slow peer "$Q" "$PEER" "$N_SLOW" "$SLOW_SECS"
 stop "$PEER"
 
+echo "bench: a, b, d on nginx + nchan"
+N=$(free_port); start_nchan "$N"; NCHAN=$LAST
+LG=(--proto nchan)
+if [ $QUICK = 1 ]; then # the quick run only proves the nchan path (config, subscribe, publish)
+  fanout b_1x "nchan" "$N" "$N_FAN" 1 10 "$SECS"
+else
+  idle nchan "$N" "$NCHAN_PIDS" "$N_IDLE"
+  stop "$NCHAN"; start_nchan "$N"; NCHAN=$LAST
+  for r in $RATES; do fanout b_1x "nchan" "$N" "$N_FAN" 1 "$r" "$SECS"; done
+  for r in $RATES; do fanout b_many "nchan" "$N" "$N_FAN" "$BIG_ARTICLES" "$r" "$SECS"; done
+  slow nchan "$N" "$NCHAN_PIDS" "$N_SLOW" "$SLOW_SECS"
+fi
+stop "$NCHAN"
+LG=()
+
+echo "bench: g, raw write() floor"
+OUT=$(build/rawfanout --conns "$N_FAN" --rounds $([ $QUICK = 1 ] && echo 5 || echo 20))
+record g_raw raw "$OUT"
+
 echo "bench: e, two processes and Redis"
 if command -v redis-server >/dev/null; then
   RP=$(free_port)
@@ -130,8 +201,9 @@ if [ $QUICK = 1 ]; then
     let bad = 0;
     for (const r of rows) {
       const l = r.result.loadgen || r.result;
-      if (l.conns !== undefined && l.ready !== l.conns) { console.error(`${r.scenario}/${r.server}: ${l.ready}/${l.conns} ready`); bad++; }
+      if (l.ready !== undefined && l.ready !== l.conns) { console.error(`${r.scenario}/${r.server}: ${l.ready}/${l.conns} ready`); bad++; }
       if (l.losses !== undefined && l.losses > 0) { console.error(`${r.scenario}/${r.server}: ${l.losses} lost`); bad++; }
+      if (l.short_writes || (l.expected !== undefined && l.deliveries < l.expected)) { console.error(`${r.scenario}/${r.server}: ${l.deliveries}/${l.expected} delivered`); bad++; }
       if (l.errors) { console.error(`${r.scenario}/${r.server}: ${l.errors} errors`); bad++; }
     }
     console.log(`bench-quick: ${rows.length} runs, ${bad ? bad + " problems" : "no losses, no errors"}`);
