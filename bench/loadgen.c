@@ -17,9 +17,18 @@
  * send (same fields, same timestamp payload); nchan delivers the body as a text frame and
  * its 201/202 answer counts as the ack.
  *
- * --timeline FILE (one process only) writes one line per post ("P seq send_ns ack_ns")
- * and per delivery ("D seq send_ns recv_ns subscriber"), CLOCK_MONOTONIC, to look for
- * stalls. */
+ * --timeline FILE (one process only) writes "T mono_ns realtime_ns" (to line it up with
+ * strace -ttt), then one line per post ("P seq send_ns ack_ns") and per delivery
+ * ("D seq send_ns recv_ns subscriber") and per presence event ("S recv_ns subscriber"),
+ * CLOCK_MONOTONIC, to look for stalls.
+ *
+ * --settle S waits S seconds between "everyone is subscribed" and the first post. Parley
+ * announces a changed reader count to every reader of the article on a 2-second tick
+ * (server/bus.c): right after N subscribers join, one tick sends N presence frames in one
+ * loop turn, a one-off stall that lands on whichever posts are in flight then. The
+ * fan-out scenarios measure the steady state, so make bench settles past it; --settle 0
+ * shows it. "presence" in the output counts presence frames read during the measured
+ * window. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,13 +64,13 @@ typedef struct {
 static struct {
     const char *host;
     int port, post_port, conns, articles, posters, src_addrs, inflight;
-    double rate, duration, slow_frac, hold, drain;
+    double rate, duration, slow_frac, hold, drain, settle;
     int procs;
     const char *mode;
     char article_prefix[32];
     int nchan;
     const char *timeline;
-} opt = {"127.0.0.1", 8080, 0, 100, 1, 1, 1, 8, 10, 5, 0, 0, 2, 1, "fanout", "bench", 0, NULL};
+} opt = {"127.0.0.1", 8080, 0, 100, 1, 1, 1, 8, 10, 5, 0, 0, 2, 0, 1, "fanout", "bench", 0, NULL};
 static FILE *timeline;
 
 /* Several client processes (--procs K; each is capped at 20,000 descriptors): child i
@@ -76,7 +85,8 @@ static int nconns, epfd;
 static uint64_t t_start;
 static uint32_t *lat;  /* latencies in microseconds */
 static size_t nlat, caplat;
-static uint64_t posts_sent, acks, pending_acks, errors, rejected, deliveries, bytes_in, closed;
+static uint64_t posts_sent, acks, pending_acks, errors, rejected, deliveries, bytes_in, closed, presence;
+static int measuring; /* presence frames count only in the measured window */
 static uint64_t *sent_per_article;
 
 static uint64_t now_ns(void) {
@@ -280,6 +290,11 @@ static void on_message(conn_t *c, const char *p, size_t n) {
         if (memmem(p, n, "\"type\":\"history\"", 16)) c->state = ST_READY;
         return;
     }
+    if (n > 20 && !memcmp(p, "{\"type\":\"presence\"", 18)) {
+        presence += measuring;
+        if (timeline) fprintf(timeline, "S %llu %d\n", (unsigned long long)now_ns(), (int)(c - conns));
+        return;
+    }
     const char *b = memmem(p, n, "\"body\":\"seq=", 12);
     if (!b || !memmem(p, 40 < n ? 40 : n, "\"comment\"", 9)) return;
     const char *ts = memmem(b, n - (size_t)(b - p), " ts=", 4);
@@ -425,10 +440,10 @@ static int child_report(int ready, double active, double connect_secs, int nslow
     long *per = calloc((size_t)opt.articles, sizeof *per);
     for (int i = 0; i < opt.conns; i++)
         if (!conns[i].slow && conns[i].state == ST_READY) per[conns[i].article]++;
-    fprintf(f, "%d %f %f %llu %llu %llu %llu %llu %llu %d %d %ld %zu\n", ready, active, connect_secs,
+    fprintf(f, "%d %f %f %llu %llu %llu %llu %llu %llu %d %d %ld %zu %llu\n", ready, active, connect_secs,
             (unsigned long long)posts_sent, (unsigned long long)acks, (unsigned long long)rejected,
             (unsigned long long)deliveries, (unsigned long long)errors, (unsigned long long)closed,
-            nslow, slow_alive, rss_kib() - rss0, nlat);
+            nslow, slow_alive, rss_kib() - rss0, nlat, (unsigned long long)presence);
     for (int a = 0; a < opt.articles; a++) fprintf(f, "%ld %llu\n", per[a], (unsigned long long)sent_per_article[a]);
     fwrite(lat, sizeof *lat, nlat, f);
     fclose(f);
@@ -465,7 +480,7 @@ static int run_parent(void) {
         bad |= !WIFEXITED(status) || WEXITSTATUS(status);
     }
     /* merge */
-    unsigned long long posts = 0, acks_ = 0, rej = 0, del = 0, err = 0, cl = 0, expected = 0;
+    unsigned long long posts = 0, acks_ = 0, rej = 0, del = 0, err = 0, cl = 0, expected = 0, pres = 0;
     int ready = 0, nslow = 0, slow_alive = 0;
     double active = 0, connect_secs = 0;
     long rss = 0;
@@ -478,12 +493,12 @@ static int run_parent(void) {
         if (!f) { bad = 1; continue; }
         int r, ns, sa;
         double ac, cs;
-        unsigned long long p, a, rj, d, e, c;
+        unsigned long long p, a, rj, d, e, c, pr;
         long rs;
         size_t nl;
-        if (fscanf(f, "%d %lf %lf %llu %llu %llu %llu %llu %llu %d %d %ld %zu\n", &r, &ac, &cs, &p, &a, &rj,
-                   &d, &e, &c, &ns, &sa, &rs, &nl) != 13) { bad = 1; fclose(f); continue; }
-        ready += r, posts += p, acks_ += a, rej += rj, del += d, err += e, cl += c, nslow += ns;
+        if (fscanf(f, "%d %lf %lf %llu %llu %llu %llu %llu %llu %d %d %ld %zu %llu\n", &r, &ac, &cs, &p, &a, &rj,
+                   &d, &e, &c, &ns, &sa, &rs, &nl, &pr) != 14) { bad = 1; fclose(f); continue; }
+        ready += r, posts += p, acks_ += a, rej += rj, del += d, err += e, cl += c, nslow += ns, pres += pr;
         slow_alive += sa, rss += rs;
         if (ac > active) active = ac;
         if (cs > connect_secs) connect_secs = cs;
@@ -507,11 +522,11 @@ static int run_parent(void) {
            "\"acks_per_second\":%.1f,\"held_or_refused\":%llu,\"deliveries\":%llu,\"expected\":%llu,"
            "\"losses\":%lld,\"deliveries_per_second\":%.1f,\"latency_ms\":{\"p50\":%.2f,\"p99\":%.2f,"
            "\"p999\":%.2f,\"max\":%.2f},\"errors\":%llu,\"closed_by_server\":%llu,\"slow\":%d,"
-           "\"slow_still_open\":%d,\"loadgen_rss_kib\":%ld}\n",
+           "\"slow_still_open\":%d,\"loadgen_rss_kib\":%ld,\"settle\":%g,\"presence\":%llu}\n",
            opt.nchan ? "nchan" : "parley", opt.mode, k, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
            posts, acks_, active > 0 ? (double)acks_ / active : 0, rej, del, expected,
            (long long)expected - (long long)del, active > 0 ? (double)del / active : 0, PPCT(0.5),
-           PPCT(0.99), PPCT(0.999), PPCT(1.0), err, cl, nslow, slow_alive, rss);
+           PPCT(0.99), PPCT(0.999), PPCT(1.0), err, cl, nslow, slow_alive, rss, opt.settle, pres);
     return bad ? 1 : 0;
 }
 
@@ -521,7 +536,7 @@ int main(int argc, char **argv) {
         {"articles", 1, 0, 'm'}, {"posters", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"duration", 1, 0, 'd'},
         {"mode", 1, 0, 'M'}, {"slow", 1, 0, 's'}, {"src-addrs", 1, 0, 'a'}, {"inflight", 1, 0, 'i'},
         {"hold", 1, 0, 'H'}, {"drain", 1, 0, 'D'}, {"prefix", 1, 0, 'x'}, {"procs", 1, 0, 'K'},
-        {"proto", 1, 0, 'T'}, {"timeline", 1, 0, 'L'}, {0, 0, 0, 0}};
+        {"proto", 1, 0, 'T'}, {"timeline", 1, 0, 'L'}, {"settle", 1, 0, 'S'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
@@ -546,6 +561,7 @@ int main(int argc, char **argv) {
             else if (strcmp(optarg, "parley")) { fprintf(stderr, "loadgen: --proto parley|nchan\n"); return 2; }
             break;
         case 'L': opt.timeline = optarg; break;
+        case 'S': opt.settle = atof(optarg); break;
         default: fprintf(stderr, "see bench/loadgen.c for the options\n"); return 2;
         }
     }
@@ -558,6 +574,10 @@ int main(int argc, char **argv) {
     if (opt.timeline) {
         if (opt.procs > 1) { fprintf(stderr, "loadgen: --timeline needs --procs 1\n"); return 2; }
         if (!(timeline = fopen(opt.timeline, "w"))) die(opt.timeline);
+        struct timespec rt; /* to line the timeline up with strace -ttt or server logs */
+        clock_gettime(CLOCK_REALTIME, &rt);
+        fprintf(timeline, "T %llu %llu\n", (unsigned long long)now_ns(),
+                (unsigned long long)rt.tv_sec * 1000000000ull + (unsigned long long)rt.tv_nsec);
     }
     if (opt.procs > 1) {
         int rc = run_parent();
@@ -614,6 +634,11 @@ int main(int argc, char **argv) {
         char b = 1;
         if (write(ready_fd, &b, 1) != 1 || read(go_fd, &b, 1) != 1) return 3;
     }
+    if (!idle && opt.settle > 0) { /* past the server's reaction to everyone joining */
+        uint64_t settle_end = now_ns() + (uint64_t)(opt.settle * 1e9);
+        while (now_ns() < settle_end) poll_once(10);
+    }
+    measuring = 1;
     uint64_t t0 = now_ns(), end = t0 + (uint64_t)((idle ? opt.hold : opt.duration) * 1e9);
     uint64_t next = t0, interval = opt.rate > 0 ? (uint64_t)(1e9 / opt.rate) : 0;
     int turn = 0;
@@ -674,13 +699,13 @@ int main(int argc, char **argv) {
            "\"acks_per_second\":%.1f,\"held_or_refused\":%llu,\"deliveries\":%llu,\"expected\":%llu,"
            "\"losses\":%lld,\"deliveries_per_second\":%.1f,\"latency_ms\":{\"p50\":%.2f,\"p99\":%.2f,"
            "\"p999\":%.2f,\"max\":%.2f},\"errors\":%llu,\"closed_by_server\":%llu,\"slow\":%d,"
-           "\"slow_still_open\":%d,\"alive\":%d,\"loadgen_rss_kib\":%ld}\n",
+           "\"slow_still_open\":%d,\"alive\":%d,\"loadgen_rss_kib\":%ld,\"settle\":%g,\"presence\":%llu}\n",
            opt.nchan ? "nchan" : "parley", opt.mode, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
            (unsigned long long)posts_sent, (unsigned long long)acks, (double)acks / active,
            (unsigned long long)rejected, (unsigned long long)deliveries,
            (unsigned long long)expected, (long long)expected - (long long)deliveries,
            (double)deliveries / active, PCT(0.5), PCT(0.99), PCT(0.999), PCT(1.0),
            (unsigned long long)errors, (unsigned long long)closed, nslow, slow_alive, alive,
-           rss_kib() - rss0);
+           rss_kib() - rss0, opt.settle, (unsigned long long)presence);
     return 0;
 }

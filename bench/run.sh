@@ -13,9 +13,11 @@ QUICK=0
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 WORK=$(mktemp -d /tmp/parley-bench.XXXXXX)
 PIDS=()
+# BENCH_KEEP=FILE keeps a copy of the raw results (results.jsonl) when the run ends.
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  [ -n "${BENCH_KEEP:-}" ] && cp "$WORK/results.jsonl" "$BENCH_KEEP" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -36,7 +38,7 @@ sed -e 's/max_connections_per_ip: [0-9]*/max_connections_per_ip: 0/' \
   awk '/kind: rate/{r=1} r && /max:/{sub(/max: [0-9]+/, "max: 1000000"); r=0} {print}' > "$CONFIG"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_up() { for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "bench: nothing answers on $1" >&2; return 1; }
+wait_up() { for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "bench: nothing answers on $1" >&2; return 1; }
 rss() { # pid... -> summed VmRSS in KiB
   local t=0 p v
   for p in "$@"; do v=$(awk '/VmRSS/{print $2}' "/proc/$p/status"); t=$((t + v)); done
@@ -117,24 +119,31 @@ idle() { # server-kind port "pids" conns
 }
 
 # ---- b. fan-out; d. slow readers ----
-fanout() { # name kind port conns articles rate seconds
+# SETTLE: seconds between "all subscribed" and the first post. Parley announces changed
+# reader counts on a 2 s tick, so N subscribers joining at once cost one presence frame
+# each, in one loop turn, within 2 s; the fan-out scenarios measure the steady state after
+# it (docs/BENCHMARKS.md, "Why scenario b's p99 differed"). b_nosettle keeps it in once.
+fanout() { # name kind port conns articles rate seconds [settle]
   local out
-  out=$(build/loadgen "${LG[@]}" --port "$3" --conns "$4" --articles "$5" --posters 2 --rate "$6" --duration "$7" --drain 3 --prefix "$1-$6-$RANDOM")
+  out=$(build/loadgen "${LG[@]}" --port "$3" --conns "$4" --articles "$5" --posters 2 --rate "$6" --duration "$7" --drain 3 --settle "${8:-$SETTLE}" --prefix "$1-$6-$RANDOM")
   record "$1" "$2" "$out"
 }
 slow() { # kind port "pids" conns seconds
   local before out after
   before=$(rss $3)
-  out=$(build/loadgen "${LG[@]}" --port "$2" --mode slow --slow 0.1 --conns "$4" --articles 10 --posters 2 --rate 50 --duration "$5" --drain 3 --prefix slow-$RANDOM)
+  out=$(build/loadgen "${LG[@]}" --port "$2" --mode slow --slow 0.1 --conns "$4" --articles 10 --posters 2 --rate 50 --duration "$5" --drain 3 --settle "$SETTLE" --prefix slow-$RANDOM)
   after=$(rss $3)
   record d_slow "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after}"
 }
 
 if [ $QUICK = 1 ]; then
-  N_IDLE=300; N_FAN=200; RATES="10"; SECS=2; N_SLOW=200; SLOW_SECS=3; BIG_ARTICLES=2
+  N_IDLE=300; N_FAN=200; RATES="10"; SECS=2; N_SLOW=200; SLOW_SECS=3; BIG_ARTICLES=2; SETTLE=0
 else
-  N_IDLE=19000; N_FAN=10000; RATES="1 10 100"; SECS=5; N_SLOW=2000; SLOW_SECS=8; BIG_ARTICLES=100
+  N_IDLE=19000; N_FAN=10000; RATES="1 10 100"; SECS=5; N_SLOW=2000; SLOW_SECS=8; BIG_ARTICLES=100; SETTLE=3
 fi
+
+# The load average before and after: the report says whether the machine was shared.
+record load machine "{\"load1\":$(cut -d' ' -f1 /proc/loadavg)}"
 
 echo "bench: a, b, d on parley"
 P=$(free_port); start_parley "$P" "$WORK/d1"; PARLEY=$LAST
@@ -142,6 +151,7 @@ idle parley "$P" "$PARLEY" "$N_IDLE"
 stop "$PARLEY"; start_parley "$P" "$WORK/d2"; PARLEY=$LAST
 for r in $RATES; do fanout b_1x "parley" "$P" "$N_FAN" 1 "$r" "$SECS"; done
 for r in $RATES; do fanout b_many "parley" "$P" "$N_FAN" "$BIG_ARTICLES" "$r" "$SECS"; done
+[ $QUICK = 1 ] || fanout b_nosettle "parley" "$P" "$N_FAN" "$BIG_ARTICLES" 10 "$SECS" 0
 slow parley "$P" "$PARLEY" "$N_SLOW" "$SLOW_SECS"
 echo "bench: c, write path"
 OUT=$(build/loadgen --port "$P" --mode write --conns 10 --articles 10 --posters 32 --inflight 16 --duration "$SECS" --drain 3 --prefix write)
@@ -185,7 +195,7 @@ if command -v redis-server >/dev/null; then
   { cat "$CONFIG"; printf 'redis:\n  url: "redis://127.0.0.1:%s"\n' "$RP"; } > "$WORK/redis.yml"
   A=$(free_port); start_parley "$A" "$WORK/d3" "$WORK/redis.yml"
   B=$(free_port); start_parley "$B" "$WORK/d3" "$WORK/redis.yml"
-  OUT=$(build/loadgen --port "$B" --post-port "$A" --conns $([ $QUICK = 1 ] && echo 100 || echo 1000) --articles 10 --posters 2 --rate 20 --duration "$SECS" --drain 3 --prefix redis)
+  OUT=$(build/loadgen --port "$B" --post-port "$A" --settle "$SETTLE" --conns $([ $QUICK = 1 ] && echo 100 || echo 1000) --articles 10 --posters 2 --rate 20 --duration "$SECS" --drain 3 --prefix redis)
   record e_redis parley "$OUT"
 fi
 
@@ -193,6 +203,8 @@ echo "bench: f, rule time per post"
 DATA=$(ls ../shared/data/*.jsonl 2>/dev/null || true)
 OUT=$(build/rulebench "$CONFIG" ${DATA:-/dev/null})
 record f_rules parley "$OUT"
+
+record load machine "{\"load1\":$(cut -d' ' -f1 /proc/loadavg)}"
 
 # The quick run only proves the harness: everything connected, nothing lost.
 if [ $QUICK = 1 ]; then
