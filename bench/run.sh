@@ -118,6 +118,13 @@ idle() { # server-kind port "pids" conns
   record a_idle "$1" "{\"loadgen\":$out,\"rss_before_kib\":$before,\"rss_after_kib\":$after,\"kernel_pages_before\":$k0,\"kernel_pages_after\":$k1}"
 }
 
+# ---- g. the raw floor: one write() of the comment frame to each of N_FAN sockets ----
+raw_floor() {
+  local out
+  out=$(build/rawfanout --conns "$N_FAN" --rounds $([ $QUICK = 1 ] && echo 5 || echo 20))
+  record g_raw raw "$out"
+}
+
 # ---- b. fan-out; d. slow readers ----
 # SETTLE: seconds between "all subscribed" and the first post. Parley announces changed
 # reader counts on a 2 s tick, so N subscribers joining at once cost one presence frame
@@ -141,24 +148,30 @@ if [ $QUICK = 1 ]; then
 else
   N_IDLE=19000; N_FAN=10000; RATES="1 10 100"; SECS=5; N_SLOW=2000; SLOW_SECS=8; BIG_ARTICLES=100; SETTLE=3
 fi
+# Trying the full run's steps at a smaller size: BENCH_N=2000 BENCH_OUT=/tmp/x bash bench/run.sh
+# (BENCH_N subscribers for a, b and e, BENCH_N/5 for d; the report goes to BENCH_OUT).
+REPORT_DIR=${BENCH_OUT:-docs}
+if [ -n "${BENCH_N:-}" ] && [ $QUICK = 0 ]; then N_IDLE=$BENCH_N; N_FAN=$BENCH_N; N_SLOW=$((BENCH_N / 5)); fi
 
 # The load average before and after: the report says whether the machine was shared.
 record load machine "{\"load1\":$(cut -d' ' -f1 /proc/loadavg)}"
 
-echo "bench: a, b, d on parley"
+echo "bench: a, b, d on parley (at ${SECONDS} s)"
 P=$(free_port); start_parley "$P" "$WORK/d1"; PARLEY=$LAST
 idle parley "$P" "$PARLEY" "$N_IDLE"
-stop "$PARLEY"; start_parley "$P" "$WORK/d2"; PARLEY=$LAST
+stop "$PARLEY"
+raw_floor # next to Parley's hot-article runs, and again later: the load on a shared machine moves
+start_parley "$P" "$WORK/d2"; PARLEY=$LAST
 for r in $RATES; do fanout b_1x "parley" "$P" "$N_FAN" 1 "$r" "$SECS"; done
 for r in $RATES; do fanout b_many "parley" "$P" "$N_FAN" "$BIG_ARTICLES" "$r" "$SECS"; done
 [ $QUICK = 1 ] || fanout b_nosettle "parley" "$P" "$N_FAN" "$BIG_ARTICLES" 10 "$SECS" 0
 slow parley "$P" "$PARLEY" "$N_SLOW" "$SLOW_SECS"
-echo "bench: c, write path"
+echo "bench: c, write path (at ${SECONDS} s)"
 OUT=$(build/loadgen --port "$P" --mode write --conns 10 --articles 10 --posters 32 --inflight 16 --duration "$SECS" --drain 3 --prefix write)
 record c_write parley "$OUT"
 stop "$PARLEY"
 
-echo "bench: a, b, d on the ws peer"
+echo "bench: a, b, d on the ws peer (at ${SECONDS} s)"
 Q=$(free_port); start_peer "$Q"; PEER=$LAST
 idle peer "$Q" "$PEER" "$N_IDLE"
 stop "$PEER"; start_peer "$Q"; PEER=$LAST
@@ -167,7 +180,7 @@ for r in $RATES; do fanout b_many "peer" "$Q" "$N_FAN" "$BIG_ARTICLES" "$r" "$SE
 slow peer "$Q" "$PEER" "$N_SLOW" "$SLOW_SECS"
 stop "$PEER"
 
-echo "bench: a, b, d on nginx + nchan"
+echo "bench: a, b, d on nginx + nchan (at ${SECONDS} s)"
 N=$(free_port); start_nchan "$N"; NCHAN=$LAST
 LG=(--proto nchan)
 if [ $QUICK = 1 ]; then # the quick run only proves the nchan path (config, subscribe, publish)
@@ -182,11 +195,10 @@ fi
 stop "$NCHAN"
 LG=()
 
-echo "bench: g, raw write() floor"
-OUT=$(build/rawfanout --conns "$N_FAN" --rounds $([ $QUICK = 1 ] && echo 5 || echo 20))
-record g_raw raw "$OUT"
+echo "bench: g, raw write() floor (at ${SECONDS} s)"
+raw_floor
 
-echo "bench: e, two processes and Redis"
+echo "bench: e, two processes and Redis (at ${SECONDS} s)"
 if command -v redis-server >/dev/null; then
   RP=$(free_port)
   redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no >/dev/null 2>&1 &
@@ -199,7 +211,7 @@ if command -v redis-server >/dev/null; then
   record e_redis parley "$OUT"
 fi
 
-echo "bench: f, rule time per post"
+echo "bench: f, rule time per post (at ${SECONDS} s)"
 DATA=$(ls ../shared/data/*.jsonl 2>/dev/null || true)
 OUT=$(build/rulebench "$CONFIG" ${DATA:-/dev/null})
 record f_rules parley "$OUT"
@@ -223,5 +235,5 @@ if [ $QUICK = 1 ]; then
   exit $?
 fi
 
-node bench/report.js "$RESULTS" docs/BENCHMARKS.md docs/BENCHMARKS.json
-echo "bench: wrote docs/BENCHMARKS.md"
+node bench/report.js "$RESULTS" "$REPORT_DIR/BENCHMARKS.md" "$REPORT_DIR/BENCHMARKS.json"
+echo "bench: wrote $REPORT_DIR/BENCHMARKS.md in ${SECONDS} s"
