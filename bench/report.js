@@ -67,7 +67,8 @@ for (const s of SERVERS) for (const r of find('a_idle', s)) {
 }
 out.push('', `Memory per connection, Parley/ws peer: ${ratio(perConn.parley, perConn.peer)}; Parley/nginx + nchan: ${ratio(perConn.parley, perConn.nchan)} (lower is better). ` +
   'RSS is the server process\'s (nginx: master + worker, which includes the shared memory nchan has touched).' +
-  (closedIdle.length ? ` Connections the server closed during the connect phase (not held): ${closedIdle.join(', ')}; memory per connection is over those held.` : ''), '');
+  (closedIdle.length ? ` Connections the server closed during the connect phase (not held): ${closedIdle.join(', ')}; memory per connection is over those held.` : '') +
+  (find('a_idle', 'nchan').some((r) => lg(r).closed_by_server) ? ' nginx closed them for want of connection slots ("worker_connections are not enough, reusing connections": nchan takes slots of its own beyond the sockets); bench/run.sh gives it twice the descriptor limit since this run, with which it holds all 19,000 (checked separately).' : ''), '');
 
 // ---- b ----
 out.push('## b. Fan-out', '',
