@@ -84,10 +84,13 @@ test-browser: $(BUILD)/parley
 	  cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 browser/; \
 	else echo "no browser tests yet"; fi
 
-bench-quick: all
+# deps first (a fresh clone has no tests/node_modules for the ws peer), then the build.
+bench-quick: deps
+	$(MAKE) all
 	@if [ -f bench/run.sh ]; then bash bench/run.sh --quick; else echo "bench harness not present"; fi
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	bash bench/run.sh
 
 eval: all

@@ -9,7 +9,26 @@
  *
  * --procs K spreads the connections over K client processes (20,000 descriptors each).
  * Modes: idle (connect, subscribe, hold), fanout, write, slow (a fraction of subscribers
- * never read). Only loopback addresses are ever used; every loop is bounded in time. */
+ * never read). Only loopback addresses are ever used; every loop is bounded in time.
+ *
+ * --proto nchan speaks to nginx + nchan instead: a subscriber is a WebSocket GET of
+ * /sub/ARTICLE that sends nothing (ready on the 101), a post is an HTTP/1.1 POST to
+ * /pub/ARTICLE on a kept-alive connection whose body is the comment frame Parley would
+ * send (same fields, same timestamp payload); nchan delivers the body as a text frame and
+ * its 201/202 answer counts as the ack.
+ *
+ * --timeline FILE (one process only) writes "T mono_ns realtime_ns" (to line it up with
+ * strace -ttt), then one line per post ("P seq send_ns ack_ns") and per delivery
+ * ("D seq send_ns recv_ns subscriber") and per presence event ("S recv_ns subscriber"),
+ * CLOCK_MONOTONIC, to look for stalls.
+ *
+ * --settle S waits S seconds between "everyone is subscribed" and the first post. Parley
+ * announces a changed reader count to every reader of the article on a 2-second tick
+ * (server/bus.c): right after N subscribers join, one tick sends N presence frames in one
+ * loop turn, a one-off stall that lands on whichever posts are in flight then. The
+ * fan-out scenarios measure the steady state, so make bench settles past it; --settle 0
+ * shows it. "presence" in the output counts presence frames read during the measured
+ * window. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,16 +56,22 @@ typedef struct {
     char *out;
     size_t outlen, outoff, outcap;
     long inflight;
+    uint64_t *sent_at; /* poster: send time of each request in flight, in order (nchan) */
+    uint64_t *seq_at;
+    size_t nsent, sentcap;
 } conn_t;
 
 static struct {
     const char *host;
     int port, post_port, conns, articles, posters, src_addrs, inflight;
-    double rate, duration, slow_frac, hold, drain;
+    double rate, duration, slow_frac, hold, drain, settle;
     int procs;
     const char *mode;
     char article_prefix[32];
-} opt = {"127.0.0.1", 8080, 0, 100, 1, 1, 1, 8, 10, 5, 0, 0, 2, 1, "fanout", "bench"};
+    int nchan;
+    const char *timeline;
+} opt = {"127.0.0.1", 8080, 0, 100, 1, 1, 1, 8, 10, 5, 0, 0, 2, 0, 1, "fanout", "bench", 0, NULL};
+static FILE *timeline;
 
 /* Several client processes (--procs K; each is capped at 20,000 descriptors): child i
  * holds every K-th subscriber from offset i, child 0 also posts. They connect, tell the
@@ -60,7 +85,8 @@ static int nconns, epfd;
 static uint64_t t_start;
 static uint32_t *lat;  /* latencies in microseconds */
 static size_t nlat, caplat;
-static uint64_t posts_sent, acks, pending_acks, errors, rejected, deliveries, bytes_in, closed;
+static uint64_t posts_sent, acks, pending_acks, errors, rejected, deliveries, bytes_in, closed, presence;
+static int measuring; /* presence frames count only in the measured window */
 static uint64_t *sent_per_article;
 
 static uint64_t now_ns(void) {
@@ -140,7 +166,20 @@ static void open_conn(conn_t *c, int port, int idx) {
 
 static void start_handshake(conn_t *c, int port) {
     char req[512];
-    int n = snprintf(req, sizeof req,
+    int n;
+    if (opt.nchan && c->poster) { /* plain HTTP: nothing to shake hands about */
+        c->state = ST_READY;
+        flush(c);
+        return;
+    }
+    if (opt.nchan)
+        n = snprintf(req, sizeof req,
+                     "GET /sub/%s-%d HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                     "Origin: http://%s:%d\r\n\r\n",
+                     opt.article_prefix, c->article, opt.host, port, opt.host, port);
+    else
+        n = snprintf(req, sizeof req,
                      "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                      "Sec-WebSocket-Protocol: parley.v1\r\nOrigin: http://%s:%d\r\n\r\n",
@@ -157,9 +196,47 @@ static void subscribe(conn_t *c) {
     send_text(c, msg, (size_t)n);
 }
 
+/* nchan: the comment frame Parley (and the ws peer) would fan out, as the POST body. */
+static void post_nchan(conn_t *c, int article, uint64_t seq) {
+    char body[512], req[768];
+    uint64_t t = now_ns();
+    int bn = snprintf(body, sizeof body,
+                      "{\"type\":\"comment\",\"comment\":{\"id\":%llu,\"article\":\"%s-%d\",\"parent\":null,"
+                      "\"author\":{\"id\":\"g:%016x\",\"name\":\"bench%d\",\"guest\":true},\"title\":\"t%llu\","
+                      "\"body\":\"seq=%llu ts=%llu\",\"created_at\":\"2026-11-25T00:00:00.000Z\",\"edited_at\":null,"
+                      "\"status\":\"published\"}}",
+                      (unsigned long long)seq, opt.article_prefix, article, (unsigned)(c - conns), (int)(c - conns),
+                      (unsigned long long)seq, (unsigned long long)seq, (unsigned long long)t);
+    int n = snprintf(req, sizeof req,
+                     "POST /pub/%s-%d HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %d\r\n\r\n%s",
+                     opt.article_prefix, article, opt.host, opt.post_port ? opt.post_port : opt.port, bn, body);
+    if (c->nsent == c->sentcap) {
+        c->sentcap = c->sentcap ? c->sentcap * 2 : 64;
+        c->sent_at = realloc(c->sent_at, c->sentcap * sizeof *c->sent_at);
+        c->seq_at = realloc(c->seq_at, c->sentcap * sizeof *c->seq_at);
+    }
+    c->sent_at[c->nsent] = t;
+    c->seq_at[c->nsent++] = seq;
+    c->inflight++;
+    pending_acks++;
+    queue_bytes(c, req, (size_t)n);
+    flush(c);
+}
+
 static void post(conn_t *c, int article) {
     char msg[256];
     uint64_t seq = ++posts_sent;
+    if (opt.nchan) { post_nchan(c, article, seq); return; }
+    if (timeline) {
+        if (c->nsent == c->sentcap) {
+            c->sentcap = c->sentcap ? c->sentcap * 2 : 64;
+            c->sent_at = realloc(c->sent_at, c->sentcap * sizeof *c->sent_at);
+            c->seq_at = realloc(c->seq_at, c->sentcap * sizeof *c->seq_at);
+        }
+        c->sent_at[c->nsent] = now_ns();
+        c->seq_at[c->nsent++] = seq;
+    }
     int n = snprintf(msg, sizeof msg,
                      "{\"type\":\"post\",\"id\":%llu,\"article\":\"%s-%d\",\"name\":\"bench%d\","
                      "\"title\":\"t%llu\",\"body\":\"seq=%llu ts=%llu\"}",
@@ -168,6 +245,17 @@ static void post(conn_t *c, int article) {
     c->inflight++;
     pending_acks++;
     send_text(c, msg, (size_t)n);
+}
+
+/* A poster's oldest request in flight is answered (acks come back in order). */
+static void ack_timeline(conn_t *c) {
+    if (!c->nsent) return;
+    if (timeline)
+        fprintf(timeline, "P %llu %llu %llu\n", (unsigned long long)c->seq_at[0],
+                (unsigned long long)c->sent_at[0], (unsigned long long)now_ns());
+    memmove(c->sent_at, c->sent_at + 1, (c->nsent - 1) * sizeof *c->sent_at);
+    memmove(c->seq_at, c->seq_at + 1, (c->nsent - 1) * sizeof *c->seq_at);
+    c->nsent--;
 }
 
 static void record(uint64_t sent) {
@@ -186,6 +274,7 @@ static void on_message(conn_t *c, const char *p, size_t n) {
             acks++;
             pending_acks--;
             c->inflight--;
+            ack_timeline(c);
             if (memmem(p, n, "\"status\":\"pending\"", 18)) rejected++; /* held: no delivery */
         } else if (memmem(p, n, "\"type\":\"error\"", 14)) {
             errors++;
@@ -201,12 +290,44 @@ static void on_message(conn_t *c, const char *p, size_t n) {
         if (memmem(p, n, "\"type\":\"history\"", 16)) c->state = ST_READY;
         return;
     }
+    if (n > 20 && !memcmp(p, "{\"type\":\"presence\"", 18)) {
+        presence += measuring;
+        if (timeline) fprintf(timeline, "S %llu %d\n", (unsigned long long)now_ns(), (int)(c - conns));
+        return;
+    }
     const char *b = memmem(p, n, "\"body\":\"seq=", 12);
     if (!b || !memmem(p, 40 < n ? 40 : n, "\"comment\"", 9)) return;
     const char *ts = memmem(b, n - (size_t)(b - p), " ts=", 4);
     if (!ts) return;
     deliveries++;
-    record(strtoull(ts + 4, NULL, 10));
+    uint64_t sent = strtoull(ts + 4, NULL, 10);
+    record(sent);
+    if (timeline)
+        fprintf(timeline, "D %llu %llu %llu %d\n", strtoull(b + 12, NULL, 10), (unsigned long long)sent,
+                (unsigned long long)now_ns(), (int)(c - conns));
+}
+
+/* nchan poster: whole HTTP responses in c->in (Content-Length bodies); returns the bytes
+ * consumed. 201/202 is the ack; anything else counts as an error. */
+static size_t on_http_responses(conn_t *c) {
+    size_t off = 0;
+    for (;;) {
+        char *p = c->in + off, *end = memmem(p, c->inlen - off, "\r\n\r\n", 4);
+        if (!end) break;
+        size_t hl = (size_t)(end + 4 - p), body = 0;
+        for (char *h = p; h < end; h++) {
+            if ((h == p || h[-1] == '\n') && !strncasecmp(h, "Content-Length:", 15)) body = strtoul(h + 15, NULL, 10);
+        }
+        if (c->inlen - off < hl + body) break;
+        int status = c->inlen - off > 12 ? atoi(p + 9) : 0;
+        if (status == 201 || status == 202) acks++;
+        else errors++;
+        pending_acks--;
+        c->inflight--;
+        ack_timeline(c);
+        off += hl + body;
+    }
+    return off;
 }
 
 static void on_readable(conn_t *c) {
@@ -228,6 +349,12 @@ static void on_readable(conn_t *c) {
         bytes_in += (uint64_t)n;
     }
     size_t off = 0;
+    if (opt.nchan && c->poster) {
+        off = on_http_responses(c);
+        memmove(c->in, c->in + off, c->inlen - off);
+        c->inlen -= off;
+        return;
+    }
     if (c->state == ST_HANDSHAKE) {
         char *end = memmem(c->in, c->inlen, "\r\n\r\n", 4);
         if (!end) return;
@@ -238,7 +365,7 @@ static void on_readable(conn_t *c) {
         }
         off = (size_t)(end + 4 - c->in);
         c->state = ST_OPEN;
-        if (c->poster) c->state = ST_READY;
+        if (c->poster || opt.nchan) c->state = ST_READY; /* nchan: subscribed by the URL */
         else subscribe(c);
     }
     for (;;) {
@@ -313,10 +440,10 @@ static int child_report(int ready, double active, double connect_secs, int nslow
     long *per = calloc((size_t)opt.articles, sizeof *per);
     for (int i = 0; i < opt.conns; i++)
         if (!conns[i].slow && conns[i].state == ST_READY) per[conns[i].article]++;
-    fprintf(f, "%d %f %f %llu %llu %llu %llu %llu %llu %d %d %ld %zu\n", ready, active, connect_secs,
+    fprintf(f, "%d %f %f %llu %llu %llu %llu %llu %llu %d %d %ld %zu %llu\n", ready, active, connect_secs,
             (unsigned long long)posts_sent, (unsigned long long)acks, (unsigned long long)rejected,
             (unsigned long long)deliveries, (unsigned long long)errors, (unsigned long long)closed,
-            nslow, slow_alive, rss_kib() - rss0, nlat);
+            nslow, slow_alive, rss_kib() - rss0, nlat, (unsigned long long)presence);
     for (int a = 0; a < opt.articles; a++) fprintf(f, "%ld %llu\n", per[a], (unsigned long long)sent_per_article[a]);
     fwrite(lat, sizeof *lat, nlat, f);
     fclose(f);
@@ -353,7 +480,7 @@ static int run_parent(void) {
         bad |= !WIFEXITED(status) || WEXITSTATUS(status);
     }
     /* merge */
-    unsigned long long posts = 0, acks_ = 0, rej = 0, del = 0, err = 0, cl = 0, expected = 0;
+    unsigned long long posts = 0, acks_ = 0, rej = 0, del = 0, err = 0, cl = 0, expected = 0, pres = 0;
     int ready = 0, nslow = 0, slow_alive = 0;
     double active = 0, connect_secs = 0;
     long rss = 0;
@@ -366,12 +493,12 @@ static int run_parent(void) {
         if (!f) { bad = 1; continue; }
         int r, ns, sa;
         double ac, cs;
-        unsigned long long p, a, rj, d, e, c;
+        unsigned long long p, a, rj, d, e, c, pr;
         long rs;
         size_t nl;
-        if (fscanf(f, "%d %lf %lf %llu %llu %llu %llu %llu %llu %d %d %ld %zu\n", &r, &ac, &cs, &p, &a, &rj,
-                   &d, &e, &c, &ns, &sa, &rs, &nl) != 13) { bad = 1; fclose(f); continue; }
-        ready += r, posts += p, acks_ += a, rej += rj, del += d, err += e, cl += c, nslow += ns;
+        if (fscanf(f, "%d %lf %lf %llu %llu %llu %llu %llu %llu %d %d %ld %zu %llu\n", &r, &ac, &cs, &p, &a, &rj,
+                   &d, &e, &c, &ns, &sa, &rs, &nl, &pr) != 14) { bad = 1; fclose(f); continue; }
+        ready += r, posts += p, acks_ += a, rej += rj, del += d, err += e, cl += c, nslow += ns, pres += pr;
         slow_alive += sa, rss += rs;
         if (ac > active) active = ac;
         if (cs > connect_secs) connect_secs = cs;
@@ -390,16 +517,16 @@ static int run_parent(void) {
     if (posts) expected = (unsigned long long)((double)expected * (double)(acks_ - rej) / (double)posts);
     qsort(lat, nlat, sizeof *lat, cmp_u32);
 #define PPCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] / 1000.0 : 0)
-    printf("{\"mode\":\"%s\",\"procs\":%d,\"conns\":%d,\"ready\":%d,\"articles\":%d,\"posters\":%d,"
+    printf("{\"proto\":\"%s\",\"mode\":\"%s\",\"procs\":%d,\"conns\":%d,\"ready\":%d,\"articles\":%d,\"posters\":%d,"
            "\"rate\":%g,\"connect_seconds\":%.2f,\"active_seconds\":%.2f,\"posts_sent\":%llu,\"acks\":%llu,"
            "\"acks_per_second\":%.1f,\"held_or_refused\":%llu,\"deliveries\":%llu,\"expected\":%llu,"
            "\"losses\":%lld,\"deliveries_per_second\":%.1f,\"latency_ms\":{\"p50\":%.2f,\"p99\":%.2f,"
            "\"p999\":%.2f,\"max\":%.2f},\"errors\":%llu,\"closed_by_server\":%llu,\"slow\":%d,"
-           "\"slow_still_open\":%d,\"loadgen_rss_kib\":%ld}\n",
-           opt.mode, k, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
+           "\"slow_still_open\":%d,\"loadgen_rss_kib\":%ld,\"settle\":%g,\"presence\":%llu}\n",
+           opt.nchan ? "nchan" : "parley", opt.mode, k, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
            posts, acks_, active > 0 ? (double)acks_ / active : 0, rej, del, expected,
            (long long)expected - (long long)del, active > 0 ? (double)del / active : 0, PPCT(0.5),
-           PPCT(0.99), PPCT(0.999), PPCT(1.0), err, cl, nslow, slow_alive, rss);
+           PPCT(0.99), PPCT(0.999), PPCT(1.0), err, cl, nslow, slow_alive, rss, opt.settle, pres);
     return bad ? 1 : 0;
 }
 
@@ -409,7 +536,7 @@ int main(int argc, char **argv) {
         {"articles", 1, 0, 'm'}, {"posters", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"duration", 1, 0, 'd'},
         {"mode", 1, 0, 'M'}, {"slow", 1, 0, 's'}, {"src-addrs", 1, 0, 'a'}, {"inflight", 1, 0, 'i'},
         {"hold", 1, 0, 'H'}, {"drain", 1, 0, 'D'}, {"prefix", 1, 0, 'x'}, {"procs", 1, 0, 'K'},
-        {0, 0, 0, 0}};
+        {"proto", 1, 0, 'T'}, {"timeline", 1, 0, 'L'}, {"settle", 1, 0, 'S'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
@@ -429,6 +556,12 @@ int main(int argc, char **argv) {
         case 'D': opt.drain = atof(optarg); break;
         case 'x': snprintf(opt.article_prefix, sizeof opt.article_prefix, "%s", optarg); break;
         case 'K': opt.procs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'T':
+            if (!strcmp(optarg, "nchan")) opt.nchan = 1;
+            else if (strcmp(optarg, "parley")) { fprintf(stderr, "loadgen: --proto parley|nchan\n"); return 2; }
+            break;
+        case 'L': opt.timeline = optarg; break;
+        case 'S': opt.settle = atof(optarg); break;
         default: fprintf(stderr, "see bench/loadgen.c for the options\n"); return 2;
         }
     }
@@ -437,6 +570,15 @@ int main(int argc, char **argv) {
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
+    if (opt.nchan && !strcmp(opt.mode, "write")) { fprintf(stderr, "loadgen: nchan has no write mode\n"); return 2; }
+    if (opt.timeline) {
+        if (opt.procs > 1) { fprintf(stderr, "loadgen: --timeline needs --procs 1\n"); return 2; }
+        if (!(timeline = fopen(opt.timeline, "w"))) die(opt.timeline);
+        struct timespec rt; /* to line the timeline up with strace -ttt or server logs */
+        clock_gettime(CLOCK_REALTIME, &rt);
+        fprintf(timeline, "T %llu %llu\n", (unsigned long long)now_ns(),
+                (unsigned long long)rt.tv_sec * 1000000000ull + (unsigned long long)rt.tv_nsec);
+    }
     if (opt.procs > 1) {
         int rc = run_parent();
         if (rc >= 0) return rc;
@@ -492,6 +634,11 @@ int main(int argc, char **argv) {
         char b = 1;
         if (write(ready_fd, &b, 1) != 1 || read(go_fd, &b, 1) != 1) return 3;
     }
+    if (!idle && opt.settle > 0) { /* past the server's reaction to everyone joining */
+        uint64_t settle_end = now_ns() + (uint64_t)(opt.settle * 1e9);
+        while (now_ns() < settle_end) poll_once(10);
+    }
+    measuring = 1;
     uint64_t t0 = now_ns(), end = t0 + (uint64_t)((idle ? opt.hold : opt.duration) * 1e9);
     uint64_t next = t0, interval = opt.rate > 0 ? (uint64_t)(1e9 / opt.rate) : 0;
     int turn = 0;
@@ -544,20 +691,21 @@ int main(int argc, char **argv) {
     uint64_t published_posts = acks >= rejected ? acks - rejected : 0;
     if (posts_sent) expected = (uint64_t)((double)expected * (double)published_posts / (double)posts_sent);
     if (child_index >= 0) return child_report(ready, active, connect_secs, nslow, slow_alive, rss0);
+    if (timeline) fclose(timeline);
     qsort(lat, nlat, sizeof *lat, cmp_u32);
 #define PCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] / 1000.0 : 0)
-    printf("{\"mode\":\"%s\",\"conns\":%d,\"ready\":%d,\"articles\":%d,\"posters\":%d,\"rate\":%g,"
+    printf("{\"proto\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"ready\":%d,\"articles\":%d,\"posters\":%d,\"rate\":%g,"
            "\"connect_seconds\":%.2f,\"active_seconds\":%.2f,\"posts_sent\":%llu,\"acks\":%llu,"
            "\"acks_per_second\":%.1f,\"held_or_refused\":%llu,\"deliveries\":%llu,\"expected\":%llu,"
            "\"losses\":%lld,\"deliveries_per_second\":%.1f,\"latency_ms\":{\"p50\":%.2f,\"p99\":%.2f,"
            "\"p999\":%.2f,\"max\":%.2f},\"errors\":%llu,\"closed_by_server\":%llu,\"slow\":%d,"
-           "\"slow_still_open\":%d,\"alive\":%d,\"loadgen_rss_kib\":%ld}\n",
-           opt.mode, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
+           "\"slow_still_open\":%d,\"alive\":%d,\"loadgen_rss_kib\":%ld,\"settle\":%g,\"presence\":%llu}\n",
+           opt.nchan ? "nchan" : "parley", opt.mode, opt.conns, ready, opt.articles, opt.posters, opt.rate, connect_secs, active,
            (unsigned long long)posts_sent, (unsigned long long)acks, (double)acks / active,
            (unsigned long long)rejected, (unsigned long long)deliveries,
            (unsigned long long)expected, (long long)expected - (long long)deliveries,
            (double)deliveries / active, PCT(0.5), PCT(0.99), PCT(0.999), PCT(1.0),
            (unsigned long long)errors, (unsigned long long)closed, nslow, slow_alive, alive,
-           rss_kib() - rss0);
+           rss_kib() - rss0, opt.settle, (unsigned long long)presence);
     return 0;
 }
