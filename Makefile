@@ -33,7 +33,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
-.PHONY: layers all deps run test test-unit test-node test-browser test-san bench bench-quick \
+.PHONY: print-pkgs layers all deps run test test-unit test-node test-browser test-san bench bench-quick \
         eval fuzz format clean
 
 all: $(BUILD)/parley
@@ -70,6 +70,10 @@ test: deps
 
 layers:
 	bash scripts/check-layers.sh
+
+# The pkg-config names the server links (bench/run.sh links rulebench with them).
+print-pkgs:
+	@echo $(PKGS)
 
 unit-bins: $(UNIT_BINS)
 

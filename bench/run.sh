@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PKGS="libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n"
+PKGS="$(make -s --no-print-directory print-pkgs)"   # the libraries the server links
 # (re)built only when a source is newer than the binary
 for t in loadgen rawfanout; do
   [ "build/$t" -nt "bench/$t.c" ] || cc -O2 -Wall -Wextra -Werror -o "build/$t" "bench/$t.c"
