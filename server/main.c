@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "moderation.h"
 #include "net.h"
+#include "outbox.h"
 #include "rules.h"
 #include "server.h"
 #include "store.h"
@@ -140,6 +141,7 @@ static void on_shutdown_tick(uv_timer_t *t) {
         uv_timer_stop(t);
         store_close(srv.store);
         srv.store = NULL;
+        outbox_stop();
         bus_stop();
         uv_signal_stop(&sig_term);
         uv_signal_stop(&sig_int);
@@ -275,6 +277,7 @@ static int cmd_serve(int argc, char **argv) {
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
+    if (outbox_start()) return 1;
     bus_start(&loop);
     uv_signal_init(&loop, &sig_term);
     uv_signal_init(&loop, &sig_int);

@@ -12,6 +12,7 @@
 #include "comments.h"
 #include "hub.h"
 #include "log.h"
+#include "outbox.h"
 #include "proto.h"
 #include "server.h"
 #include "store.h"
@@ -342,6 +343,7 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
     if (reason) json_object_set_new(after, "reason", json_string(reason));
     audit(db, j->name, action, target, json_pack("{s:s}", "status", from), after, note, at);
     transition(j, db, id, from, to);
+    if (outbox_emit_decision(db, id, action, from, to, j->name)) return PERR_UNAVAILABLE;
     return 0;
 }
 
@@ -425,6 +427,14 @@ static int do_ban(mjob *j, sqlite3 *db) {
     json_t *after = json_pack("{s:s, s:I, s:b}", "kind", shadow ? "shadow" : "ban", "ban_id",
                               (json_int_t)sqlite3_last_insert_rowid(db), "ip", *ip != 0);
     json_object_set_new(after, "until", until ? json_integer(until) : json_null());
+    if (outbox_emit(db, "reader.banned",
+                    json_pack("{s:s, s:s, s:o, s:s?, s:s, s:b}", "author", author, "kind",
+                              shadow ? "shadow" : "ban", "until",
+                              until ? json_integer(until) : json_null(), "reason",
+                              arg_str(j, "reason"), "by", j->name, "ip", *ip != 0))) {
+        json_decref(after);
+        return PERR_UNAVAILABLE;
+    }
     audit(db, j->name, shadow ? "shadowban" : "ban", target, NULL, after, arg_str(j, "reason"), 0);
     return 0;
 }
@@ -516,6 +526,7 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
         int e = set_status(db, id, to, NULL, j->name);
         if (e) return e;
         transition(j, db, id, from, to);
+        if (outbox_emit_decision(db, id, "undo", from, to, j->name)) return PERR_UNAVAILABLE;
     } else if (!strcmp(action, "ban") || !strcmp(action, "shadowban")) {
         sqlite3_stmt *st = prep(db, "UPDATE bans SET lifted = 1 WHERE id = ?");
         sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(after, "ban_id")));
@@ -687,6 +698,11 @@ static int do_audit(mjob *j, sqlite3 *db) {
     return 0;
 }
 
+static int do_webhooks(mjob *j, sqlite3 *db) {
+    j->reply = outbox_console(db);
+    return 0;
+}
+
 static int do_hello(mjob *j, sqlite3 *db) {
     j->reply = json_pack("{s:s, s:{s:s, s:s}, s:o}", "type", "mod.welcome", "moderator", "name",
                          j->name, "role", j->role, "counts", moderation_counts(db));
@@ -754,6 +770,7 @@ static const struct {
     {"mod.note", do_note, false},        {"mod.undo", do_undo, false},
     {"mod.bulk", do_bulk, false},        {"mod.article", do_article, true},
     {"mod.search", do_search, false},    {"mod.audit", do_audit, true},
+    {"mod.webhooks", do_webhooks, true},
     {NULL, NULL, false},
 };
 

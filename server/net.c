@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "proto.h"
 #include "rules.h"
 #include "server.h"
@@ -580,13 +581,14 @@ static int serve_healthz(http_req *r) {
 }
 
 static int serve_metrics(http_req *r) {
-    char extra[2048], *busm = bus_metrics();
+    char extra[4096], *busm = bus_metrics(), *outm = outbox_metrics();
     snprintf(extra, sizeof extra,
              "# HELP parley_rules_limit_hits_total Pattern matches stopped by a limit.\n"
              "# TYPE parley_rules_limit_hits_total counter\n"
-             "parley_rules_limit_hits_total %lu\n%s",
-             rules_limit_hits(), busm);
+             "parley_rules_limit_hits_total %lu\n%s%s",
+             rules_limit_hits(), busm, outm);
     free(busm);
+    free(outm);
     char *text = metrics_render(extra);
     http_header h = {"cache-control", "no-store"};
     int rc = net_http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", &h, 1, text,

@@ -118,6 +118,22 @@ static const char *const migrations[] = {
     "  UPDATE comments SET updated_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) "
     "  WHERE id = NEW.id; "
     "END;",
+    /* 4: notifications: the outbox of events for webhooks, one row per event and
+     * endpoint, delivered at least once in order per endpoint */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  event_id TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','dead')),"
+    "  last_error TEXT,"
+    "  delivered_at INTEGER,"
+    "  UNIQUE (event_id, endpoint));"
+    "CREATE INDEX outbox_pending ON outbox(state, endpoint, id);",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
