@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
+#include "notify.h"
 #include "outbox.h"
 #include "server.h"
 
@@ -439,6 +440,7 @@ static int run_post(store_job *job, sqlite3 *db) {
     j->comment_json = load_comment(db, id);
     if (!j->comment_json) return PERR_INTERNAL;
     if (!strcmp(status, "pending")) effect_queue_changed(j->effects, db, id, status, NULL);
+    if (!strcmp(status, "published")) notify_reply_effect(db, j->effects, j->comment_json);
     j->shadow = !strcmp(status, "shadow");
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "comments.h"
 #include "hub.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "proto.h"
 #include "server.h"
@@ -276,8 +277,10 @@ static void transition(mjob *j, sqlite3 *db, int64_t id, const char *from, const
     const char *article = json_string_value(json_object_get(c, "article"));
     const char *author = json_string_value(json_object_get(json_object_get(c, "author"), "id"));
     bool was_public = !strcmp(from, "published"), is_public = !strcmp(to, "published");
-    if (is_public && !was_public)
+    if (is_public && !was_public) {
         effect_article(j->effects, article, json_pack("{s:s, s:O}", "type", "comment", "comment", c));
+        notify_reply_effect(db, j->effects, c);
+    }
     if (was_public && !is_public)
         effect_article(j->effects, article,
                        json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article,

@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "server.h"
 #include "text.h"
 
@@ -136,6 +137,12 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
     comments_subscribe(c, id, article, since);
 }
 
+static void handle_replies(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    notify_replies(c, id, article);
+}
+
 static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
     const char *article;
     if (get_article(c, req, id, &article)) return;
@@ -235,7 +242,8 @@ static const handler_t handlers[] = {
     {"subscribe", handle_subscribe}, {"unsubscribe", handle_unsubscribe},
     {"history", handle_history}, {"post", handle_post},
     {"edit", handle_edit},       {"delete", handle_delete},
-    {"report", handle_report},   {NULL, NULL},
+    {"report", handle_report},   {"replies", handle_replies},
+    {NULL, NULL},
 };
 
 /* Recovers the request id of a frame that is not valid UTF-8, so the error can carry it:
