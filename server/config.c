@@ -25,7 +25,8 @@ static const char *const console_keys[] = {"session_hours", "idle_minutes", "log
 static const char *const webhook_keys[] = {"url", "secret", "events", NULL};
 static const char *const notifications_keys[] = {"retry_initial_ms", "retry_max_ms",
                                                  "give_up_seconds", "timeout_ms", "poll_ms",
-                                                 NULL};
+                                                 "smtp", "email_interval_seconds", NULL};
+static const char *const smtp_keys[] = {"url", "user", "password", "from", "starttls", NULL};
 
 const char *const config_event_types[] = {
     "comment.published", "comment.held",       "comment.rejected", "comment.edited",
@@ -233,6 +234,33 @@ static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errle
     return 0;
 }
 
+/* notifications.smtp: url smtp://host[:port] or smtps://..., user, password, from (an
+ * address), starttls (default true: plain smtp:// must upgrade). */
+static int read_smtp(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    if (cfg_expect(s, CFG_MAP, "smtp", f, err, errlen)) return -1;
+    if (cfg_check_keys(s, smtp_keys, f, err, errlen)) return -1;
+    const cfg_node *n = cfg_get(s, "url");
+    if (!n) return cfg_error(err, errlen, f, s, "'smtp' needs a 'url' (smtp://host:port or smtps://...)");
+    const char *v = cfg_str(n, f, err, errlen);
+    if (!v) return -1;
+    if ((strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8)) || strpbrk(v, " \t\r\n"))
+        return cfg_error(err, errlen, f, n, "'url' must start with smtp:// or smtps://, not '%s'", v);
+    c->smtp_url = strdup(v);
+    n = cfg_get(s, "from");
+    if (!n) return cfg_error(err, errlen, f, s, "'smtp' needs a 'from' address");
+    if (!(v = cfg_str(n, f, err, errlen))) return -1;
+    const char *at = strchr(v, '@');
+    if (!at || at == v || !at[1] || strpbrk(v, " \t\r\n<>\",") || strlen(v) > 254)
+        return cfg_error(err, errlen, f, n, "'from' must be an address like news@example.com, not '%s'", v);
+    c->smtp_from = strdup(v);
+    OPT_STR(s, "user", c->smtp_user);
+    OPT_STR(s, "password", c->smtp_password);
+    c->smtp_starttls = true;
+    OPT_BOOL(s, "starttls", c->smtp_starttls);
+    return 0;
+}
+
 int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->file = strdup(path);
@@ -266,6 +294,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->notify_give_up_s = 24 * 3600;
     c->notify_timeout_ms = 5000;
     c->notify_poll_ms = 250;
+    c->email_interval_s = 3600;
 
     c->tree = cfg_parse_file(path, err, errlen);
     if (!c->tree) return -1;
@@ -307,6 +336,9 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "give_up_seconds", 1, 30L * 24 * 3600, c->notify_give_up_s);
         OPT_LONG(sec, "timeout_ms", 100, 60000, c->notify_timeout_ms);
         OPT_LONG(sec, "poll_ms", 10, 60000, c->notify_poll_ms);
+        OPT_LONG(sec, "email_interval_seconds", 1, 7L * 24 * 3600, c->email_interval_s);
+        const cfg_node *smtp = cfg_get(sec, "smtp");
+        if (smtp && read_smtp(c, smtp, err, errlen)) return -1;
     }
     const cfg_node *ll = cfg_get(root, "log_level");
     if (ll) {
@@ -343,5 +375,9 @@ void config_free(config_t *c) {
         free(c->webhooks[i].events);
     }
     free(c->webhooks);
+    free(c->smtp_url);
+    free(c->smtp_user);
+    free(c->smtp_password);
+    free(c->smtp_from);
     memset(c, 0, sizeof *c);
 }

@@ -60,6 +60,10 @@ typedef struct {
     /* notifications: delivery of the outbox */
     long notify_retry_initial_ms, notify_retry_max_ms, notify_give_up_s;
     long notify_timeout_ms, notify_poll_ms;
+    /* notifications.smtp: reply emails; NULL url when absent */
+    char *smtp_url, *smtp_user, *smtp_password, *smtp_from;
+    bool smtp_starttls;
+    long email_interval_s;   /* at most one email per reader and article this often */
 } config_t;
 
 /* Reads and validates path into c (zeroed by the caller or not: it is overwritten).

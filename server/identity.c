@@ -64,6 +64,8 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
             name = strdup("Reader");
         c->user_name = name;
         c->avatar = cl.avatar ? strdup(cl.avatar) : NULL;
+        free(c->email);
+        c->email = cl.email ? strdup(cl.email) : NULL;
         c->signed_in = true;
         jwt_claims_free(&cl);
         welcome(c, id);

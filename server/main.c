@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "moderation.h"
 #include "net.h"
+#include "notify.h"
 #include "outbox.h"
 #include "rules.h"
 #include "server.h"
@@ -262,6 +263,7 @@ static int cmd_serve(int argc, char **argv) {
         return 1;
     }
     if (load_ip_key(srv.cfg.data_dir)) return 1;
+    if (notify_init()) return 1;
 
     uv_loop_t loop;
     uv_loop_init(&loop);

@@ -337,6 +337,7 @@ static void on_closed(conn_t *c) {
     free(c->rx);
     free(c->user_name);
     free(c->avatar);
+    free(c->email);
     free(c->session);
     free(c->mod_name);
     free(c->mod_role);

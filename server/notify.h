@@ -6,6 +6,9 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "conn.h"
 
@@ -16,5 +19,31 @@ void notify_replies(conn_t *c, const json_t *id, const char *article);
 /* Storage thread, inside the job that made comment (borrowed) public: when it answers
  * someone else's comment, adds to effects the `reply` event for that author. */
 void notify_reply_effect(sqlite3 *db, json_t *effects, json_t *comment);
+
+/* ---- Reply emails (docs/notifications.md) ---- */
+
+/* Main thread at start: loads (creating) data_dir/notify.key, which encrypts stored
+ * addresses and signs the links in emails, and adds the /api/notify/ routes.
+ * Returns 0 or -1 (logged). */
+int notify_init(void);
+
+/* Loop: `notify.email`: the reader asks for email about replies on article. A signed-in
+ * reader whose token carries an email is subscribed at once (email NULL or the same);
+ * anyone else gives an address and confirms it from the mail sent to it (double
+ * opt-in). page is the article's page URL for the links in the mails (kept when its
+ * origin is allowed). Answers {"type":"notify.email","article","state"}. */
+void notify_email(conn_t *c, const json_t *id, const char *article, const char *email,
+                  const char *page);
+/* Loop: `notify.email.off`. */
+void notify_email_off(conn_t *c, const json_t *id, const char *article);
+
+/* Delivery thread: sends the confirmation mails due and the digests due (at most one a
+ * reader and article every notifications.email_interval_seconds). Returns how many
+ * mails were settled (look again at once when > 0); lowers *wake to when the relay may
+ * be tried again after a failure. */
+int notify_mail_tick(sqlite3 *db, int64_t now, int64_t *wake, const atomic_bool *stop);
+
+/* Prometheus lines for /metrics (emails sent, failed); malloc'd. */
+char *notify_metrics(void);
 
 #endif

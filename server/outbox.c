@@ -18,6 +18,7 @@
 #include "comments.h"
 #include "log.h"
 #include "moderation.h"
+#include "notify.h"
 #include "server.h"
 #include "store.h"
 #include "store_outbox.h"
@@ -71,15 +72,17 @@ int outbox_emit(sqlite3 *db, const char *type, json_t *data) {
         rc = store_outbox_insert(db, &r);
     }
     free(payload);
-    if (rc == 0) {
-        /* The row is not committed yet: the thread may look too early, and then finds
-         * it at its next poll. */
-        pthread_mutex_lock(&ob.lock);
-        ob.kicked = true;
-        pthread_cond_signal(&ob.cond);
-        pthread_mutex_unlock(&ob.lock);
-    }
+    /* The row is not committed yet: the thread may look too early, and then finds it at
+     * its next poll. */
+    if (rc == 0) outbox_kick();
     return rc;
+}
+
+void outbox_kick(void) {
+    pthread_mutex_lock(&ob.lock);
+    ob.kicked = true;
+    pthread_cond_signal(&ob.cond);
+    pthread_mutex_unlock(&ob.lock);
 }
 
 int outbox_emit_comment(sqlite3 *db, const char *type, json_t *comment, json_t *extra) {
@@ -249,6 +252,7 @@ static void *delivery_thread(void *arg) {
         bool lead = take_lead();
         for (int i = 0; lead && i < srv.cfg.nwebhooks && !atomic_load(&ob.stop); i++)
             progress += deliver_head(&srv.cfg.webhooks[i], now, &wake);
+        if (lead) progress += notify_mail_tick(ob.db, now, &wake, &ob.stop);
         store_outbox_counts c;
         if (store_outbox_count(ob.db, &c) == 0) {
             atomic_store(&ob.backlog, c.pending);
@@ -272,7 +276,7 @@ static void *delivery_thread(void *arg) {
 }
 
 int outbox_start(void) {
-    if (srv.cfg.nwebhooks == 0) return 0;
+    if (srv.cfg.nwebhooks == 0 && !srv.cfg.smtp_url) return 0;
     if (webhooks_init()) return -1;
     ob.db = store_open_sync(srv.cfg.data_dir);
     if (!ob.db) return -1;
@@ -293,8 +297,8 @@ int outbox_start(void) {
         return -1;
     }
     ob.running = true;
-    log_info("outbox: delivering to %d webhook%s", srv.cfg.nwebhooks,
-             srv.cfg.nwebhooks == 1 ? "" : "s");
+    log_info("outbox: delivering to %d webhook%s%s", srv.cfg.nwebhooks,
+             srv.cfg.nwebhooks == 1 ? "" : "s", srv.cfg.smtp_url ? " and reply emails" : "");
     return 0;
 }
 
@@ -314,7 +318,7 @@ void outbox_stop(void) {
 }
 
 char *outbox_metrics(void) {
-    char *out = NULL;
+    char *out = NULL, *mails = notify_metrics();
     if (asprintf(&out,
                  "# HELP parley_outbox_backlog Webhook deliveries waiting in the outbox.\n"
                  "# TYPE parley_outbox_backlog gauge\nparley_outbox_backlog %lld\n"
@@ -324,12 +328,13 @@ char *outbox_metrics(void) {
                  "# TYPE parley_webhook_deliveries_total counter\n"
                  "parley_webhook_deliveries_total{result=\"delivered\"} %llu\n"
                  "parley_webhook_deliveries_total{result=\"failed\"} %llu\n"
-                 "parley_webhook_deliveries_total{result=\"dead\"} %llu\n",
+                 "parley_webhook_deliveries_total{result=\"dead\"} %llu\n%s",
                  (long long)atomic_load(&ob.backlog), (long long)atomic_load(&ob.dead_rows),
                  (unsigned long long)atomic_load(&ob.delivered),
                  (unsigned long long)atomic_load(&ob.failed),
-                 (unsigned long long)atomic_load(&ob.dead)) < 0)
+                 (unsigned long long)atomic_load(&ob.dead), mails) < 0)
         abort();
+    free(mails);
     return out;
 }
 

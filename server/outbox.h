@@ -35,12 +35,16 @@ int outbox_emit_change(sqlite3 *db, int64_t comment_id, const char *old_status, 
 int outbox_emit_decision(sqlite3 *db, int64_t comment_id, const char *action, const char *from,
                          const char *to, const char *by);
 
+/* Any thread: wakes the delivery thread (something was queued for it). */
+void outbox_kick(void);
+
 /* Starts the delivery thread (main thread, after the store is open); 0 or -1. */
 int outbox_start(void);
 /* Stops it: a transfer in progress is aborted and its row stays pending. */
 void outbox_stop(void);
 
-/* Prometheus text for /metrics (backlog, delivered, failed, dead); malloc'd. */
+/* Prometheus text for /metrics (backlog, delivered, failed, dead, and the emails of
+ * notify.c); malloc'd. */
 char *outbox_metrics(void);
 
 /* Storage thread: the console's view, {"type":"mod.webhooks","counts":{pending,delivered,

@@ -143,6 +143,24 @@ static void handle_replies(conn_t *c, json_t *req, const json_t *id) {
     notify_replies(c, id, article);
 }
 
+/* notify.email {article, email?, page?} and notify.email.off {article}. */
+static void handle_notify_email(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    json_t *e = json_object_get(req, "email"), *p = json_object_get(req, "page");
+    if ((e && !json_is_null(e) && !json_is_string(e)) || (p && !json_is_null(p) && !json_is_string(p))) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'email' and 'page' must be strings");
+        return;
+    }
+    notify_email(c, id, article, json_string_value(e), json_string_value(p));
+}
+
+static void handle_notify_email_off(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    notify_email_off(c, id, article);
+}
+
 static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
     const char *article;
     if (get_article(c, req, id, &article)) return;
@@ -243,6 +261,7 @@ static const handler_t handlers[] = {
     {"history", handle_history}, {"post", handle_post},
     {"edit", handle_edit},       {"delete", handle_delete},
     {"report", handle_report},   {"replies", handle_replies},
+    {"notify.email", handle_notify_email}, {"notify.email.off", handle_notify_email_off},
     {NULL, NULL},
 };
 

@@ -133,7 +133,26 @@ static const char *const migrations[] = {
     "  last_error TEXT,"
     "  delivered_at INTEGER,"
     "  UNIQUE (event_id, endpoint));"
-    "CREATE INDEX outbox_pending ON outbox(state, endpoint, id);",
+    "CREATE INDEX outbox_pending ON outbox(state, endpoint, id);"
+    /* reply emails: one subscription per reader and article (address encrypted), the
+     * replies waiting for the next digest */
+    "CREATE TABLE email_subs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  author_id TEXT NOT NULL,"
+    "  article TEXT NOT NULL,"
+    "  address BLOB NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending','active','off')),"
+    "  created_at INTEGER NOT NULL,"
+    "  confirm_sent_at INTEGER,"
+    "  confirmed_at INTEGER,"
+    "  last_sent_at INTEGER NOT NULL DEFAULT 0,"
+    "  page TEXT,"
+    "  UNIQUE (author_id, article));"
+    "CREATE TABLE email_pending ("
+    "  sub_id INTEGER NOT NULL REFERENCES email_subs(id) ON DELETE CASCADE,"
+    "  comment_id INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (sub_id, comment_id));",
 };
 
 int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -74,3 +74,153 @@ test('a held reply notifies only once a moderator approves it', async () => {
   assert.equal(ev.comment.status, 'published');
   await alice.close(); await bob.close(); await con.close();
 });
+
+test('email opt-in without an SMTP relay configured is refused with a clear error', async () => {
+  const c = await guest('nobody-guest-key-0123456789');
+  const r = await c.request({ type: 'notify.email', article: 'notify-1', email: 'x@example.test' });
+  assert.equal(r.code, 'forbidden');
+  await c.close();
+});
+
+// ---- Reply emails through a real SMTP server (aiosmtpd) ----
+
+const { startSmtp } = require('../lib/smtp.js');
+const { freePort, httpGet, httpRequest, signJwt } = require('../lib/server.js');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+test('reply emails: double opt-in, digest, headers, one-click unsubscribe, relay down', async () => {
+  const smtp = await startSmtp();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const secret = crypto.randomBytes(32);
+  const config = relaxedConfig((t) => t
+    .replace(/public_url: "[^"]*"/, `public_url: "${base}"`)
+    .replace(/origins:\n/, `origins:\n    - "${base}"\n`)
+    .replace(/identity:\n  guests: true[^\n]*\n/,
+      `identity:\n  guests: true\n  keys:\n    - {id: site, alg: HS256, secret: "${secret.toString('base64')}"}\n`)) +
+    `\nnotifications:\n  retry_initial_ms: 100\n  retry_max_ms: 300\n  poll_ms: 50\n  email_interval_seconds: 2\n` +
+    `  smtp:\n    url: "${smtp.url}"\n    from: "news@example.test"\n    starttls: false\n`;
+  const s = await startServer({ configText: config, port });
+  const g = async (key) => {
+    const c = await Client.connect(s.wsUrl);
+    await c.request({ type: 'hello', guest_key: key });
+    return c;
+  };
+  try {
+    const alice = await g('alice-mail-guest-key-012345');
+    const bob = await g('bob-mail-guest-key-0123456789');
+    const a = await post(alice, 'mail-1', 'Does anyone know?', { name: 'Alice' });
+    // bad input first
+    assert.equal((await alice.request({ type: 'notify.email', article: 'mail-1' })).code, 'bad_request');
+    assert.equal((await alice.request({ type: 'notify.email', article: 'mail-1', email: 'not-an-email' })).code, 'bad_request');
+    assert.equal((await alice.request({ type: 'notify.email', article: 'mail-1', email: 'a b@example.test' })).code, 'bad_request');
+    assert.equal((await alice.request({ type: 'notify.email', article: 'mail-1', email: 42 })).code, 'bad_request');
+    assert.equal((await alice.request({ type: 'notify.email', article: 'bad id!', email: 'alice@example.test' })).code, 'bad_request');
+
+    const on = await alice.request({ type: 'notify.email', article: 'mail-1', email: 'alice@example.test', page: `${base}/demo/?article=mail-1` });
+    assert.deepEqual([on.type, on.state], ['notify.email', 'pending']);
+    assert.equal(JSON.stringify(on).includes('alice@'), false, 'the address is never echoed');
+    assert.equal((await alice.request({ type: 'replies', article: 'mail-1' })).email, 'pending');
+    const [confirm] = await smtp.waitFor((m) => m.length >= 1, 15000, 'the confirmation mail');
+    assert.deepEqual(confirm.rcpt_tos, ['alice@example.test']);
+    assert.equal(confirm.mail_from, 'news@example.test');
+    assert.equal(confirm.headers.subject, 'Confirm email notifications for replies');
+    const link = /Confirm: (\S+)/.exec(confirm.text)[1];
+    assert.ok(link.startsWith(`${base}/api/notify/confirm?`), link);
+    assert.ok(confirm.html.includes('Confirm email notifications'));
+
+    // a reply before the address is confirmed waits; nothing is sent yet
+    const r1 = await post(bob, 'mail-1', 'Yes: <b>bold</b> & "quotes".', { parent: a.comment.id, name: 'Bob' });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(smtp.messages().length, 1, 'no digest before the double opt-in');
+    // a forged link is refused; the real one confirms
+    assert.equal((await httpGet(link.replace(/t=[0-9a-f]+/, 't=' + '0'.repeat(32)))).status, 400);
+    const ok = await httpGet(link);
+    assert.equal(ok.status, 200);
+    assert.match(ok.body, /Email notifications are on/);
+    assert.equal((await alice.request({ type: 'replies', article: 'mail-1' })).email, 'active');
+
+    const mails = await smtp.waitFor((m) => m.length >= 2, 15000, 'the first digest');
+    const d1 = mails[1];
+    assert.deepEqual(d1.rcpt_tos, ['alice@example.test']);
+    assert.equal(d1.headers.subject, '1 new reply to your comment');
+    assert.match(d1.headers['content-type'], /^multipart\/alternative; boundary=/);
+    assert.match(d1.headers['message-id'], /^<[0-9a-f]+@example\.test>$/);
+    assert.equal(d1.headers['list-unsubscribe-post'], 'List-Unsubscribe=One-Click');
+    const unsub = /^<(.+)>$/.exec(d1.headers['list-unsubscribe'])[1];
+    assert.ok(unsub.startsWith(`${base}/api/notify/unsubscribe?s=`), unsub);
+    assert.match(d1.text, /Bob replied:\n\n  > Yes: <b>bold<\/b> & "quotes"\./);
+    assert.ok(d1.text.includes(`Read the discussion: ${base}/demo/?article=mail-1`));
+    assert.ok(d1.html.includes('Yes: &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quotes&quot;.'), 'reader text is escaped in the HTML part');
+    assert.ok(!d1.html.includes('<b>bold</b>'));
+
+    // three quick replies: one digest, not three, and not before the interval
+    for (const body of ['Second answer.', 'Third answer.', 'Fourth answer.'])
+      await post(bob, 'mail-1', body, { parent: a.comment.id, name: 'Bob' });
+    const after3 = await smtp.waitFor((m) => m.length >= 3, 15000, 'the second digest');
+    const d2 = after3[2];
+    assert.equal(d2.headers.subject, '3 new replies to your comment');
+    assert.ok(['Second answer.', 'Third answer.', 'Fourth answer.'].every((t) => d2.text.includes(t)));
+    assert.ok(d2.at - d1.at >= 1.8, `at most one mail per interval (${d2.at - d1.at} s apart)`);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(smtp.messages().length, 3, 'one digest for the three');
+
+    // the relay down: the digest waits and goes when it is back
+    await smtp.down();
+    await post(bob, 'mail-1', 'Sent while the relay was down.', { parent: a.comment.id, name: 'Bob' });
+    const failedMetric = async () => Number(/parley_notify_emails_total\{result="failed"\} (\d+)/.exec((await httpGet(`${base}/metrics`)).body)[1]);
+    const deadline = Date.now() + 15000;
+    while (await failedMetric() < 1) {
+      assert.ok(Date.now() < deadline, 'a failed attempt is counted');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await smtp.up();
+    const back = await smtp.waitFor((m) => m.some((x) => x.text && x.text.includes('Sent while the relay was down.')), 15000, 'the digest after the outage');
+    assert.equal(back.length, 4);
+
+    // unsubscribe: GET shows a button and changes nothing; the RFC 8058 POST unsubscribes
+    const page = await httpGet(unsub);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<form method=post/);
+    assert.equal((await alice.request({ type: 'replies', article: 'mail-1' })).email, 'active');
+    assert.equal((await httpRequest(unsub.replace(/t=[0-9a-f]+/, 't=' + 'f'.repeat(32)), { method: 'POST', body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status, 400, 'a forged unsubscribe is refused');
+    const off = await httpRequest(unsub, { method: 'POST', body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(off.status, 200, off.body);
+    assert.match(off.body, /Unsubscribed/);
+    assert.equal((await alice.request({ type: 'replies', article: 'mail-1' })).email, null);
+    await post(bob, 'mail-1', 'Nobody is told of this one.', { parent: a.comment.id, name: 'Bob' });
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(smtp.messages().length, 4, 'no mail after unsubscribing');
+
+    // a signed-in reader whose token carries an email needs no confirmation
+    const carol = await Client.connect(s.wsUrl);
+    const tok = signJwt({ sub: 'carol', name: 'Carol', email: 'carol@example.test', exp: Math.floor(Date.now() / 1000) + 600 }, { secret });
+    assert.equal((await carol.request({ type: 'hello', token: tok })).type, 'welcome');
+    const cc = await post(carol, 'mail-2', 'Signed-in question.');
+    const con = await carol.request({ type: 'notify.email', article: 'mail-2' });
+    assert.equal(con.state, 'active');
+    await post(bob, 'mail-2', 'Answer to Carol.', { parent: cc.comment.id, name: 'Bob' });
+    const toCarol = await smtp.waitFor((m) => m.some((x) => x.rcpt_tos[0] === 'carol@example.test'), 15000, 'carol\'s digest');
+    assert.ok(toCarol.filter((x) => x.rcpt_tos[0] === 'carol@example.test').every((x) => !/Confirm/.test(x.headers.subject)));
+
+    // the addresses are stored encrypted and never logged
+    const dataDir = path.join(s.dir, 'data');
+    for (const f of fs.readdirSync(dataDir).filter((x) => x.startsWith('parley.db'))) {
+      const bytes = fs.readFileSync(path.join(dataDir, f));
+      assert.equal(bytes.includes('alice@example.test'), false, `${f} holds no address in clear`);
+      assert.equal(bytes.includes('carol@example.test'), false, `${f} holds no address in clear`);
+    }
+    for (const who of ['alice@example.test', 'carol@example.test'])
+      assert.equal(s.log.includes(who), false, `${who} is never logged`);
+    await alice.close(); await bob.close(); await carol.close();
+  } finally {
+    await s.stop();
+    s.cleanup();
+    await smtp.down();
+    smtp.cleanup();
+  }
+});
