@@ -31,6 +31,9 @@
       now: 'just now', signIn: 'Sign in to join the discussion.',
       repliesNew: function (n) { return n === 1 ? '1 reply to you' : n + ' replies to you'; },
       repliesAll: function (n) { return 'Replies to you (' + n + ')'; }, replied: 'replied',
+      emailMe: 'Email me replies', emailAddr: 'Your email address', emailSend: 'Send me a confirmation',
+      emailCheck: 'Check your inbox and confirm to get replies by email.', emailOn: 'Replies are emailed to you',
+      emailStop: 'Stop emails',
       errors: {
         title_empty: 'Please give your comment a title.', title_too_long: 'The title is too long.',
         body_empty: 'Please write a comment.', body_too_long: 'The comment is too long.',
@@ -59,6 +62,9 @@
       now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
       repliesNew: function (n) { return n === 1 ? '1 réponse pour vous' : n + ' réponses pour vous'; },
       repliesAll: function (n) { return 'Réponses pour vous (' + n + ')'; }, replied: 'a répondu',
+      emailMe: 'M’envoyer les réponses par e-mail', emailAddr: 'Votre adresse e-mail', emailSend: 'Envoyer une confirmation',
+      emailCheck: 'Confirmez depuis votre boîte de réception pour recevoir les réponses.', emailOn: 'Les réponses vous sont envoyées par e-mail',
+      emailStop: 'Arrêter les e-mails',
       errors: {
         title_empty: 'Donnez un titre à votre commentaire.', title_too_long: 'Le titre est trop long.',
         body_empty: 'Écrivez un commentaire.', body_too_long: 'Le commentaire est trop long.',
@@ -254,6 +260,8 @@
     this.replyTo = null;
     this.myReplies = new Map(); // id -> COMMENT: others' replies to this reader's comments
     this.repliesSeen = 0;       // the newest of them the reader has looked at
+    this.emailState = null;     // reply emails for this article: null, 'pending', 'active'
+    this.replyEmails = false;   // the server can send them
     try { this.repliesSeen = +localStorage.getItem('parley.replies.' + this.article) || 0; } catch (e) { /* storage blocked */ }
     this.render();
     this.connect();
@@ -458,6 +466,7 @@
   Thread.prototype.welcome = function (m) {
     this.user = m.user;
     this.guests = m.guests !== false;
+    this.replyEmails = !!m.reply_emails;
     if (m.limits) for (var k in this.limits) if (m.limits[k] > 0) this.limits[k] = m.limits[k];
     var signed = !m.user.guest;
     this.nameRow.hidden = signed;
@@ -597,6 +606,13 @@
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.edit, onclick: function () { self.openEdit(c, li); } }));
     if (this.mine(c))
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.del, onclick: function () { self.confirmDelete(c, li, actions); } }));
+    if (this.mine(c) && this.replyEmails && c.status !== 'rejected') {
+      if (!this.emailState)
+        actions.appendChild(el('button', { class: 'link', type: 'button', 'data-email': 'on', text: t.emailMe, onclick: function () { self.optIn(c, li); } }));
+      else
+        actions.appendChild(el('span', { class: 'status email-state', text: this.emailState === 'active' ? t.emailOn : t.emailCheck }, [
+          el('button', { class: 'link', type: 'button', 'data-email': 'off', text: t.emailStop, onclick: function () { self.optOut(); } })]));
+    }
     content.appendChild(actions);
     if (fresh) this.place(c, li);
     return li;
@@ -663,6 +679,7 @@
       self.myReplies = new Map();
       m.replies.forEach(function (c) { self.myReplies.set(c.id, c); });
       self.showReplies();
+      self.setEmailState(m.email || null);
     });
   };
 
@@ -722,6 +739,47 @@
       if (m.type !== 'history') return;
       self.onHistory(m, 'older');
       self.jumpTo(id, (pages || 0) + 1);
+    });
+  };
+
+  /* ---- Reply emails: opt in under one's comment ---- */
+
+  Thread.prototype.setEmailState = function (state) {
+    if (state === this.emailState) return;
+    this.emailState = state;
+    var self = this;
+    this.comments.forEach(function (c) { if (self.mine(c)) self.draw(c); });
+  };
+
+  // A reader signed in with an email is subscribed at once; anyone else gives an address
+  // and confirms it from the mail (double opt-in).
+  Thread.prototype.optIn = function (c, li) {
+    var self = this, t = this.t;
+    var send = function (email, err) {
+      var r = { type: 'notify.email', article: self.article, page: location.href };
+      if (email !== undefined) r.email = email;
+      return self.request(r).then(function (m) {
+        if (m.type === 'notify.email') { self.setEmailState(m.state); return true; }
+        if (err) err.textContent = m.message || self.errorText(m);
+        return false;
+      });
+    };
+    if (this.user && this.user.email) { send(); return; }
+    var input = el('input', { type: 'email', name: 'email', autocomplete: 'email', 'aria-label': t.emailAddr, placeholder: t.emailAddr });
+    var err = el('div', { class: 'error', role: 'alert' });
+    var b = box(li, 'email', [el('label', {}, [t.emailAddr]), input, err, el('div', { class: 'row' }, [
+      el('button', { class: 'primary', type: 'button', text: t.emailSend, onclick: function () {
+        send(input.value.trim(), err).then(function (ok) { if (ok) b.remove(); });
+      } }),
+      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { b.remove(); } }),
+    ])]);
+    input.focus();
+  };
+
+  Thread.prototype.optOut = function () {
+    var self = this;
+    this.request({ type: 'notify.email.off', article: this.article }).then(function (m) {
+      if (m.type === 'notify.email') self.setEmailState(null);
     });
   };
 

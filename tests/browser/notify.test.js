@@ -83,3 +83,64 @@ test('coming back: "2 replies to you", jump to one on an older page, live count'
   await bob.close();
   await ctx.close();
 });
+
+test('"Email me replies" under one\'s comment: double opt-in from the widget, then stop', async () => {
+  const { startSmtp } = require('../lib/smtp.js');
+  const { freePort, httpGet } = require('../lib/server.js');
+  const smtp = await startSmtp();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const s = await startServer({ port, configText: relaxedConfig((t) => t.replace(/public_url: "[^"]*"/, `public_url: "${base}"`)
+    .replace(/origins:\n/, `origins:\n    - "${base}"\n`)) +
+    `\nnotifications:\n  poll_ms: 50\n  email_interval_seconds: 1\n  smtp:\n    url: "${smtp.url}"\n    from: "news@example.test"\n    starttls: false\n` });
+  const ctx = await browser.newContext({ viewport: { width: 800, height: 900 } });
+  try {
+    const page = await ctx.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    await page.goto(`${base}/demo/?article=w-mail`);
+    const t = page.locator('#parley-thread');
+    await t.locator('h2', { hasText: 'Discussion' }).waitFor();
+    await t.locator('input[name=name]').fill('Dora');
+    await t.locator('input[name=title]').fill('Mail me');
+    await t.locator('textarea[name=body]').fill('Tell me when someone answers.');
+    await t.locator('button[type=submit]').click();
+    const mine = t.locator('li.c', { hasText: 'Tell me when someone answers.' });
+    await mine.waitFor();
+    const id = +(await mine.getAttribute('data-id'));
+    await mine.getByRole('button', { name: 'Email me replies' }).click();
+    await mine.locator('input[name=email]').fill('not an address');
+    await mine.getByRole('button', { name: 'Send me a confirmation' }).click();
+    await mine.getByText('That does not look like an email address.').waitFor();
+    await mine.locator('input[name=email]').fill('dora@example.test');
+    await mine.getByRole('button', { name: 'Send me a confirmation' }).click();
+    await mine.getByText('Check your inbox and confirm to get replies by email.').waitFor();
+    await screenshot(page, 'widget-email-pending');
+    const [confirm] = await smtp.waitFor((m) => m.length >= 1, 15000, 'confirmation');
+    assert.deepEqual(confirm.rcpt_tos, ['dora@example.test']);
+    // the page the mails link to is the article page she subscribed from
+    assert.equal((await httpGet(/Confirm: (\S+)/.exec(confirm.text)[1])).status, 200);
+    await page.reload();
+    await t.locator('li.c', { hasText: 'Tell me when someone answers.' }).getByText('Replies are emailed to you').waitFor();
+
+    const bob = await Client.connect(s.wsUrl);
+    await bob.request({ type: 'post', article: 'w-mail', name: 'Bob', parent: id, body: 'Here is an answer.' });
+    const digest = (await smtp.waitFor((m) => m.length >= 2, 15000, 'digest'))[1];
+    assert.ok(digest.text.includes(`Read the discussion: ${base}/demo/?article=w-mail`), digest.text);
+    assert.ok(digest.text.includes('Here is an answer.'));
+
+    await t.locator('li.c', { hasText: 'Tell me when someone answers.' }).first().getByRole('button', { name: 'Stop emails' }).first().click();
+    await t.locator('li.c', { hasText: 'Tell me when someone answers.' }).first().getByRole('button', { name: 'Email me replies' }).waitFor();
+    await bob.request({ type: 'post', article: 'w-mail', name: 'Bob', parent: id, body: 'Nobody mails this.' });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(smtp.messages().length, 2);
+    assert.deepEqual(page.errors, []);
+    await bob.close();
+  } finally {
+    await ctx.close();
+    await s.stop();
+    s.cleanup();
+    await smtp.down();
+    smtp.cleanup();
+  }
+});
