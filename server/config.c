@@ -25,7 +25,10 @@ static const char *const console_keys[] = {"session_hours", "idle_minutes", "log
 static const char *const webhook_keys[] = {"url", "secret", "events", NULL};
 static const char *const notifications_keys[] = {"retry_initial_ms", "retry_max_ms",
                                                  "give_up_seconds", "timeout_ms", "poll_ms",
-                                                 "smtp", "email_interval_seconds", NULL};
+                                                 "smtp", "email_interval_seconds", "alerts",
+                                                 NULL};
+static const char *const alerts_keys[] = {"queue_threshold", "surge_posts", "surge_minutes",
+                                          "cooldown_minutes", "email", NULL};
 static const char *const smtp_keys[] = {"url", "user", "password", "from", "starttls", NULL};
 
 const char *const config_event_types[] = {
@@ -261,6 +264,34 @@ static int read_smtp(config_t *c, const cfg_node *s, char *err, size_t errlen) {
     return 0;
 }
 
+/* notifications.alerts: queue_threshold, surge_posts in surge_minutes, cooldown_minutes,
+ * email (addresses of the moderators who want the alerts; needs smtp). */
+static int read_alerts(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    if (cfg_expect(s, CFG_MAP, "alerts", f, err, errlen)) return -1;
+    if (cfg_check_keys(s, alerts_keys, f, err, errlen)) return -1;
+    OPT_LONG(s, "queue_threshold", 0, 1000000, c->alert_queue);
+    OPT_LONG(s, "surge_posts", 0, 1000000, c->alert_surge_posts);
+    OPT_LONG(s, "surge_minutes", 1, 24 * 60, c->alert_surge_minutes);
+    OPT_LONG(s, "cooldown_minutes", 1, 7 * 24 * 60, c->alert_cooldown_minutes);
+    const cfg_node *n = cfg_get(s, "email");
+    if (n) {
+        if (cfg_expect(n, CFG_SEQ, "email", f, err, errlen)) return -1;
+        if (!c->smtp_url)
+            return cfg_error(err, errlen, f, n, "alert emails need notifications.smtp");
+        c->alert_emails = calloc(n->count + 1, sizeof *c->alert_emails);
+        for (const cfg_node *e = n->child; e; e = e->next) {
+            const char *v = cfg_str(e, f, err, errlen);
+            if (!v) return -1;
+            const char *at = strchr(v, '@');
+            if (!at || at == v || !at[1] || strpbrk(v, " \t\r\n<>\",") || strlen(v) > 254)
+                return cfg_error(err, errlen, f, e, "'%s' is not an email address", v);
+            c->alert_emails[c->nalert_emails++] = strdup(v);
+        }
+    }
+    return 0;
+}
+
 int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->file = strdup(path);
@@ -295,6 +326,8 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->notify_timeout_ms = 5000;
     c->notify_poll_ms = 250;
     c->email_interval_s = 3600;
+    c->alert_surge_minutes = 5;
+    c->alert_cooldown_minutes = 60;
 
     c->tree = cfg_parse_file(path, err, errlen);
     if (!c->tree) return -1;
@@ -339,6 +372,8 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "email_interval_seconds", 1, 7L * 24 * 3600, c->email_interval_s);
         const cfg_node *smtp = cfg_get(sec, "smtp");
         if (smtp && read_smtp(c, smtp, err, errlen)) return -1;
+        const cfg_node *alerts = cfg_get(sec, "alerts");
+        if (alerts && read_alerts(c, alerts, err, errlen)) return -1;
     }
     const cfg_node *ll = cfg_get(root, "log_level");
     if (ll) {
@@ -379,5 +414,7 @@ void config_free(config_t *c) {
     free(c->smtp_user);
     free(c->smtp_password);
     free(c->smtp_from);
+    for (int i = 0; i < c->nalert_emails; i++) free(c->alert_emails[i]);
+    free(c->alert_emails);
     memset(c, 0, sizeof *c);
 }

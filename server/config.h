@@ -64,6 +64,10 @@ typedef struct {
     char *smtp_url, *smtp_user, *smtp_password, *smtp_from;
     bool smtp_starttls;
     long email_interval_s;   /* at most one email per reader and article this often */
+    /* notifications.alerts: moderator alerts (0: off) */
+    long alert_queue, alert_surge_posts, alert_surge_minutes, alert_cooldown_minutes;
+    char **alert_emails;
+    int nalert_emails;
 } config_t;
 
 /* Reads and validates path into c (zeroed by the caller or not: it is overwritten).

@@ -590,3 +590,95 @@ char *notify_metrics(void) {
         abort();
     return out;
 }
+
+/* ---- Moderator alerts ---- */
+
+/* Storage thread only: when each kind of alert last went, so a flood raises one alert
+ * per cooldown, not one per post. Articles are remembered in a small ring. */
+#define SURGE_SLOTS 64
+static int64_t queue_alert_at;
+static struct {
+    char article[129];
+    int64_t at;
+} surge_alerts[SURGE_SLOTS];
+static unsigned surge_next;
+
+int notify_check_alerts(sqlite3 *db, int64_t comment_id) {
+    const config_t *cfg = &srv.cfg;
+    if (!cfg->alert_queue && !cfg->alert_surge_posts) return 0;
+    int64_t now = store_now_ms(), cooldown = cfg->alert_cooldown_minutes * 60 * 1000;
+    int rc = 0;
+    if (cfg->alert_queue && now - queue_alert_at >= cooldown) {
+        json_t *counts = moderation_counts(db);
+        json_int_t held = json_integer_value(json_object_get(counts, "held"));
+        json_decref(counts);
+        if (held >= cfg->alert_queue) {
+            queue_alert_at = now;
+            log_warn("notify: alert: %lld posts held for review (threshold %ld)", (long long)held,
+                     cfg->alert_queue);
+            rc |= outbox_emit(db, "moderation.alert",
+                              json_pack("{s:s, s:I, s:I}", "kind", "queue", "held", held,
+                                        "threshold", (json_int_t)cfg->alert_queue));
+        }
+    }
+    if (cfg->alert_surge_posts) {
+        char article[129];
+        int64_t n = store_notify_article_posts(db, comment_id,
+                                               now - cfg->alert_surge_minutes * 60 * 1000,
+                                               article, sizeof article);
+        if (n >= cfg->alert_surge_posts) {
+            int slot = -1;
+            for (int i = 0; i < SURGE_SLOTS; i++)
+                if (surge_alerts[i].at && !strcmp(surge_alerts[i].article, article)) slot = i;
+            if (slot < 0 || now - surge_alerts[slot].at >= cooldown) {
+                if (slot < 0) slot = (int)(surge_next++ % SURGE_SLOTS);
+                snprintf(surge_alerts[slot].article, sizeof surge_alerts[slot].article, "%s", article);
+                surge_alerts[slot].at = now;
+                log_warn("notify: alert: %lld posts on '%s' in %ld minutes", (long long)n, article,
+                         cfg->alert_surge_minutes);
+                rc |= outbox_emit(db, "moderation.alert",
+                                  json_pack("{s:s, s:s, s:I, s:I}", "kind", "surge", "article",
+                                            article, "posts", (json_int_t)n, "minutes",
+                                            (json_int_t)cfg->alert_surge_minutes));
+            }
+        }
+    }
+    return rc ? -1 : 0;
+}
+
+int notify_alert_mail(const char *to, const char *payload, const atomic_bool *stop, char *err,
+                      size_t errlen) {
+    json_t *ev = json_loads(payload, 0, NULL);
+    json_t *d = json_object_get(ev, "data");
+    const char *kind = json_string_value(json_object_get(d, "kind"));
+    char subject[300], line[600], base[600];
+    base_url(base, sizeof base);
+    if (kind && !strcmp(kind, "surge"))
+        snprintf(line, sizeof line, "%lld comments were posted on \"%s\" in the last %lld minutes.",
+                 (long long)json_integer_value(json_object_get(d, "posts")),
+                 json_string_value(json_object_get(d, "article")),
+                 (long long)json_integer_value(json_object_get(d, "minutes")));
+    else
+        snprintf(line, sizeof line, "%lld posts are waiting for review (alert threshold %lld).",
+                 (long long)json_integer_value(json_object_get(d, "held")),
+                 (long long)json_integer_value(json_object_get(d, "threshold")));
+    snprintf(subject, sizeof subject, "[Parley] %s", kind && !strcmp(kind, "surge")
+                                                          ? "Surge of comments on one article"
+                                                          : "Moderation queue is filling up");
+    mail_buf text = {0}, html = {0};
+    mail_buf_printf(&text, "%s\n\nOpen the console: %s/console/\n", line, base);
+    mail_buf_add(&html, "<!doctype html><html><body style=\"font-family:system-ui,sans-serif\"><p>");
+    mail_buf_html(&html, line);
+    mail_buf_add(&html, "</p><p><a href=\"");
+    mail_buf_html(&html, base);
+    mail_buf_add(&html, "/console/\">Open the console</a></p></body></html>");
+    json_decref(ev);
+    char *msg = mail_build(srv.cfg.smtp_from, to, subject, text.buf, html.buf, NULL);
+    int rc = msg ? mail_send(to, msg, srv.cfg.notify_timeout_ms, stop, err, errlen) : -1;
+    if (!msg) snprintf(err, errlen, "unusable address");
+    if (rc == 0) atomic_fetch_add(&mails_sent, 1); else atomic_fetch_add(&mails_failed, 1);
+    free(msg);
+    free(text.buf);
+    free(html.buf);
+    return rc;
+}

@@ -43,6 +43,19 @@ void notify_email_off(conn_t *c, const json_t *id, const char *article);
  * be tried again after a failure. */
 int notify_mail_tick(sqlite3 *db, int64_t now, int64_t *wake, const atomic_bool *stop);
 
+/* ---- Moderator alerts ---- */
+
+/* Storage thread, after a post is stored: emits moderation.alert when the held queue has
+ * reached notifications.alerts.queue_threshold, or the post's article got surge_posts
+ * posts within surge_minutes; each kind (and each article) at most once per
+ * cooldown_minutes. Returns 0 or -1 (the alert could not be written). */
+int notify_check_alerts(sqlite3 *db, int64_t comment_id);
+
+/* Delivery thread: mails an alert event (its JSON body) to a moderator's address.
+ * Returns 0 when the relay accepted it, else -1 with a reason in err. */
+int notify_alert_mail(const char *to, const char *payload, const atomic_bool *stop, char *err,
+                      size_t errlen);
+
 /* Prometheus lines for /metrics (emails sent, failed); malloc'd. */
 char *notify_metrics(void);
 

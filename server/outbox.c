@@ -47,7 +47,9 @@ static struct {
 int outbox_emit(sqlite3 *db, const char *type, json_t *data) {
     const config_t *cfg = &srv.cfg;
     int rc = 0;
-    bool wanted = false;
+    /* moderator alerts also go by mail: one row per address, endpoint "mailto:ADDRESS" */
+    bool alert = !strcmp(type, "moderation.alert") && cfg->nalert_emails > 0;
+    bool wanted = alert;
     for (int i = 0; i < cfg->nwebhooks && !wanted; i++)
         wanted = config_webhook_wants(&cfg->webhooks[i], type);
     if (!wanted) {
@@ -69,6 +71,13 @@ int outbox_emit(sqlite3 *db, const char *type, json_t *data) {
         if (!config_webhook_wants(&cfg->webhooks[i], type)) continue;
         store_outbox_row r = {.event_id = event_id, .endpoint = cfg->webhooks[i].url,
                               .type = (char *)type, .payload = payload, .created_at = now};
+        rc = store_outbox_insert(db, &r);
+    }
+    for (int i = 0; alert && i < cfg->nalert_emails && rc == 0; i++) {
+        char endpoint[300];
+        snprintf(endpoint, sizeof endpoint, "mailto:%s", cfg->alert_emails[i]);
+        store_outbox_row r = {.event_id = event_id, .endpoint = endpoint, .type = (char *)type,
+                              .payload = payload, .created_at = now};
         rc = store_outbox_insert(db, &r);
     }
     free(payload);
@@ -123,6 +132,7 @@ static int emit_reply(sqlite3 *db, json_t *c) {
 }
 
 int outbox_emit_post(sqlite3 *db, int64_t id, const char *status) {
+    if (notify_check_alerts(db, id)) return -1;
     if (!strcmp(status, "shadow")) return 0;
     bool refused = !strcmp(status, "refused");
     json_t *c = load_comment(db, id, refused);
@@ -186,13 +196,15 @@ static int64_t backoff_ms(int failures) {
     return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
 }
 
-/* Delivers the head of one endpoint's queue if it is due. Returns 1 when a row was
- * settled (delivered or dead: look again at once), 0 otherwise; *wake is lowered to
- * the time the head is due. */
-static int deliver_head(const config_webhook *w, int64_t now, int64_t *wake) {
+/* Delivers the head of one endpoint's queue if it is due: a webhook (w), or the mail
+ * address of a moderator who wants alerts (w NULL, endpoint "mailto:..."). Returns 1
+ * when a row was settled (delivered or dead: look again at once), 0 otherwise; *wake is
+ * lowered to the time the head is due. */
+static int deliver_head(const config_webhook *w, const char *endpoint, int64_t now,
+                        int64_t *wake) {
     store_outbox_row r;
     memset(&r, 0, sizeof r);
-    if (store_outbox_head(ob.db, w->url, &r) != 1) return 0;
+    if (store_outbox_head(ob.db, endpoint, &r) != 1) return 0;
     int settled = 0;
     int64_t give_up_at = r.created_at + srv.cfg.notify_give_up_s * 1000;
     if (r.next_attempt > now) {
@@ -203,8 +215,9 @@ static int deliver_head(const config_webhook *w, int64_t now, int64_t *wake) {
         settled = 1;
     } else {
         char err[256] = "";
-        int rc = webhooks_post(w->url, w->secret, r.event_id, r.type, r.payload,
-                               srv.cfg.notify_timeout_ms, &ob.stop, err, sizeof err);
+        int rc = w ? webhooks_post(w->url, w->secret, r.event_id, r.type, r.payload,
+                                   srv.cfg.notify_timeout_ms, &ob.stop, err, sizeof err)
+                   : notify_alert_mail(endpoint + 7, r.payload, &ob.stop, err, sizeof err);
         int64_t t = store_now_ms();
         if (rc == 0) {
             store_outbox_delivered(ob.db, r.id, t);
@@ -214,14 +227,15 @@ static int deliver_head(const config_webhook *w, int64_t now, int64_t *wake) {
             atomic_fetch_add(&ob.failed, 1);
             int64_t next = t + backoff_ms(r.attempts + 1);
             if (next >= give_up_at) {
-                log_warn("outbox: %s to %s dead after %d attempts: %s", r.event_id, w->url,
-                         r.attempts + 1, err);
+                log_warn("outbox: %s to %s dead after %d attempts: %s", r.event_id,
+                         w ? w->url : "an alert address", r.attempts + 1, err);
                 store_outbox_dead(ob.db, r.id, r.attempts + 1, err);
                 atomic_fetch_add(&ob.dead, 1);
                 settled = 1;
             } else {
                 log_info("outbox: %s to %s failed (attempt %d): %s; next in %lld ms",
-                         r.event_id, w->url, r.attempts + 1, err, (long long)(next - t));
+                         r.event_id, w ? w->url : "an alert address", r.attempts + 1, err,
+                         (long long)(next - t));
                 store_outbox_failed(ob.db, r.id, r.attempts + 1, next, err);
                 if (next < *wake) *wake = next;
             }
@@ -251,7 +265,12 @@ static void *delivery_thread(void *arg) {
         int progress = 0;
         bool lead = take_lead();
         for (int i = 0; lead && i < srv.cfg.nwebhooks && !atomic_load(&ob.stop); i++)
-            progress += deliver_head(&srv.cfg.webhooks[i], now, &wake);
+            progress += deliver_head(&srv.cfg.webhooks[i], srv.cfg.webhooks[i].url, now, &wake);
+        for (int i = 0; lead && i < srv.cfg.nalert_emails && !atomic_load(&ob.stop); i++) {
+            char endpoint[300];
+            snprintf(endpoint, sizeof endpoint, "mailto:%s", srv.cfg.alert_emails[i]);
+            progress += deliver_head(NULL, endpoint, now, &wake);
+        }
         if (lead) progress += notify_mail_tick(ob.db, now, &wake, &ob.stop);
         store_outbox_counts c;
         if (store_outbox_count(ob.db, &c) == 0) {

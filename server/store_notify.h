@@ -64,4 +64,9 @@ json_t *store_notify_digest_replies(sqlite3 *db, int64_t id, int64_t *max_id);
 /* After a digest: drops the waiting rows up to max_id and stamps last_sent_at. */
 int store_notify_digest_sent(sqlite3 *db, int64_t id, int64_t max_id, int64_t now);
 
+/* Alerts: the article of comment id into out, and how many comments were posted on it
+ * since since_ms. Returns the count, or -1 when the comment is not found. */
+int64_t store_notify_article_posts(sqlite3 *db, int64_t comment_id, int64_t since_ms, char *out,
+                                   size_t outlen);
+
 #endif

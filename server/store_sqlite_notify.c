@@ -248,3 +248,22 @@ int store_notify_digest_sent(sqlite3 *db, int64_t id, int64_t max_id, int64_t no
     sqlite3_bind_int64(st, 2, id);
     return exec_done(db, st);
 }
+
+/* ---- Alerts ---- */
+
+int64_t store_notify_article_posts(sqlite3 *db, int64_t comment_id, int64_t since_ms, char *out,
+                                   size_t outlen) {
+    sqlite3_stmt *st = prep(db, "SELECT article, (SELECT COUNT(*) FROM comments c WHERE "
+                                "c.article = x.article AND c.created_at >= ?2) FROM comments x "
+                                "WHERE id = ?1");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, comment_id);
+    sqlite3_bind_int64(st, 2, since_ms);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+        n = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return n;
+}

@@ -224,3 +224,84 @@ test('reply emails: double opt-in, digest, headers, one-click unsubscribe, relay
     smtp.cleanup();
   }
 });
+
+test('moderator alerts: the held queue past its threshold and a surge on one article, by webhook and email, once per cooldown', async () => {
+  const { startReceiver } = require('../lib/receiver.js');
+  const smtp = await startSmtp();
+  const rx = await startReceiver('alerts-secret-0123456789');
+  const config = relaxedConfig() + `
+webhooks:
+  - url: "${rx.url}"
+    secret: "alerts-secret-0123456789"
+    events: ["moderation.alert"]
+notifications:
+  retry_initial_ms: 100
+  poll_ms: 50
+  smtp:
+    url: "${smtp.url}"
+    from: "news@example.test"
+    starttls: false
+  alerts:
+    queue_threshold: 3
+    surge_posts: 6
+    surge_minutes: 1
+    cooldown_minutes: 60
+    email: ["mods@example.test", "chief@example.test"]
+`;
+  const s = await startServer({ configText: config });
+  try {
+    const c = await Client.connect(s.wsUrl);
+    for (let i = 0; i < 2; i++) await post(c, 'premod-alerts', `Held number ${i}.`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(rx.events.length, 0, 'below the threshold: no alert');
+    await post(c, 'premod-alerts', 'Held number 2.');
+    await post(c, 'premod-alerts', 'Held number 3: still above, no second alert.');
+    const [q] = await rx.waitFor((es) => es.length >= 1, 15000, 'the queue alert');
+    assert.equal(q.type, 'moderation.alert');
+    assert.deepEqual(q.data, { kind: 'queue', held: 3, threshold: 3 });
+    const mails = await smtp.waitFor((m) => m.length >= 2, 15000, 'the alert mails');
+    assert.deepEqual(mails.map((m) => m.rcpt_tos[0]).sort(), ['chief@example.test', 'mods@example.test']);
+    assert.equal(mails[0].headers.subject, '[Parley] Moderation queue is filling up');
+    assert.match(mails[0].text, /3 posts are waiting for review/);
+
+    // a surge: 6 posts on one article within the minute (the 4 held ones were elsewhere)
+    for (let i = 0; i < 8; i++) await post(c, 'surge-1', `Flood post ${i}.`);
+    await rx.waitFor((es) => es.some((e) => e.data.kind === 'surge'), 15000, 'the surge alert');
+    const surge = rx.events.filter((e) => e.data.kind === 'surge');
+    assert.deepEqual(surge[0].data, { kind: 'surge', article: 'surge-1', posts: 6, minutes: 1 });
+    await smtp.waitFor((m) => m.filter((x) => /Surge/.test(x.headers.subject)).length >= 2, 15000, 'surge mails');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(rx.events.filter((e) => e.data.kind === 'surge').length, 1, 'one surge alert per cooldown');
+    assert.equal(rx.events.filter((e) => e.data.kind === 'queue').length, 1, 'one queue alert per cooldown');
+    assert.equal(smtp.messages().length, 4);
+    await c.close();
+  } finally {
+    await s.stop();
+    s.cleanup();
+    await rx.down();
+    await smtp.down();
+    smtp.cleanup();
+  }
+});
+
+test('alert emails without an SMTP relay are a configuration error with file:line:column', () => {
+  const { spawnSync } = require('node:child_process');
+  const os = require('node:os');
+  const { BIN } = require('../lib/server.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-alerts-cfg-'));
+  const f = path.join(dir, 'moderation.yml');
+  const run = (text) => {
+    fs.writeFileSync(f, relaxedConfig() + text);
+    return spawnSync(BIN, ['serve', '--config', f, '--listen', '127.0.0.1:0', '--data', path.join(dir, 'data')], { encoding: 'utf8', timeout: 10000 });
+  };
+  let r = run('\nnotifications:\n  alerts:\n    queue_threshold: 3\n    email: ["mods@example.test"]\n');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /moderation\.yml:\d+:\d+: alert emails need notifications\.smtp/);
+  r = run('\nnotifications:\n  smtp:\n    url: "http://x"\n    from: "a@b.c"\n');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /:\d+:\d+: 'url' must start with smtp:\/\/ or smtps:\/\//);
+  r = run('\nnotifications:\n  smtp:\n    url: "smtp://127.0.0.1:25"\n    from: "nobody"\n');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /:\d+:\d+: 'from' must be an address/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
