@@ -76,7 +76,7 @@ static int header_safe(const char *s) { return s && !strpbrk(s, "\r\n"); }
 
 char *mail_build(const char *from, const char *to, const char *subject, const char *text,
                  const char *html, const char *unsubscribe_url) {
-    if (!header_safe(from) || !header_safe(to) || !header_safe(subject) ||
+    if (!header_safe(from) || !strchr(from, '@') || !header_safe(to) || !header_safe(subject) ||
         (unsubscribe_url && !header_safe(unsubscribe_url)))
         return NULL;
     unsigned char rnd[12];

@@ -73,7 +73,9 @@ static void test_migration_from_v1(void **state) {
     snprintf(sub, sizeof sub, "%s/v1", dir);
     /* turn a current database back into version 1, with a comment in it */
     sqlite3 *db = store_open_sync(sub);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE notes; DROP TABLE bans; DROP TABLE audit; "
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE outbox; DROP TABLE email_pending; "
+                                      "DROP TABLE email_subs; "
+                                      "DROP TABLE notes; DROP TABLE bans; DROP TABLE audit; "
                                       "DROP TABLE sessions; DROP TABLE moderators; DROP INDEX reports_open; "
                                       "DROP TRIGGER comments_touch; DROP INDEX comments_updated; "
                                       "ALTER TABLE comments DROP COLUMN updated_at; "
