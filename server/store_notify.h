@@ -58,8 +58,9 @@ int store_notify_confirm_due(sqlite3 *db, store_notify_sub *out, int max);
 int store_notify_digest_due(sqlite3 *db, int64_t now, int64_t interval_ms, store_notify_sub *out,
                             int max);
 int store_notify_confirm_sent(sqlite3 *db, int64_t id, int64_t now);
-/* The published replies waiting for subscription id, oldest first (JSON array of COMMENT,
- * new reference); *max_id gets the newest waiting row's comment id. */
+/* The published replies waiting for subscription id, oldest first, at most the newest
+ * 50 (JSON array of COMMENT, new reference); *max_id gets the newest waiting row's
+ * comment id (every row up to it is settled by the digest). */
 json_t *store_notify_digest_replies(sqlite3 *db, int64_t id, int64_t *max_id);
 /* After a digest: drops the waiting rows up to max_id and stamps last_sent_at. */
 int store_notify_digest_sent(sqlite3 *db, int64_t id, int64_t max_id, int64_t now);

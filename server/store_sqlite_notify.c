@@ -224,9 +224,10 @@ json_t *store_notify_digest_replies(sqlite3 *db, int64_t id, int64_t *max_id) {
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW) *max_id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    st = prep(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE status = 'published' AND id IN "
-                  "(SELECT comment_id FROM email_pending WHERE sub_id = ? AND comment_id <= ?) "
-                  "ORDER BY id");
+    /* a digest quotes at most the newest 50 replies; the page link leads to the rest */
+    st = prep(db, "SELECT * FROM (SELECT " COMMENT_COLUMNS " FROM comments WHERE status = "
+                  "'published' AND id IN (SELECT comment_id FROM email_pending WHERE sub_id = ? "
+                  "AND comment_id <= ?) ORDER BY id DESC LIMIT 50) ORDER BY id");
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, *max_id);

@@ -756,7 +756,11 @@
   Thread.prototype.optIn = function (c, li) {
     var self = this, t = this.t;
     var send = function (email, err) {
-      var r = { type: 'notify.email', article: self.article, page: location.href };
+      // the page the mails link to, without a sign-in token some sites pass in the URL
+      var page = new URL(location.href);
+      page.hash = '';
+      page.searchParams.delete('token');
+      var r = { type: 'notify.email', article: self.article, page: page.toString() };
       if (email !== undefined) r.email = email;
       return self.request(r).then(function (m) {
         if (m.type === 'notify.email') { self.setEmailState(m.state); return true; }
