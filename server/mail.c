@@ -13,6 +13,7 @@
 
 /* ---- Buffers ---- */
 
+/* Grows b to hold more bytes and a NUL (aborts when out of memory). */
 static void reserve(mail_buf *b, size_t more) {
     if (b->len + more + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 1024;
@@ -116,6 +117,7 @@ typedef struct {
     size_t len, off;
 } upload;
 
+/* libcurl's upload callback: the next bytes of the message. */
 static size_t read_cb(char *ptr, size_t size, size_t n, void *arg) {
     upload *u = arg;
     size_t room = size * n, left = u->len - u->off;
@@ -125,6 +127,7 @@ static size_t read_cb(char *ptr, size_t size, size_t n, void *arg) {
     return k;
 }
 
+/* Aborts the transfer once the process is stopping. */
 static int progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
     const atomic_bool *stop = arg;
     return stop && atomic_load(stop) ? 1 : 0;

@@ -62,6 +62,7 @@ static njob *njob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlit
     return j;
 }
 
+/* Storage thread: the replies to the reader on the article, and their email state. */
 static int run_replies(store_job *job, sqlite3 *db) {
     njob *j = (njob *)job;
     j->replies = store_notify_replies(db, j->author, j->article, REPLIES_MAX);
@@ -69,6 +70,7 @@ static int run_replies(store_job *job, sqlite3 *db) {
     return j->replies ? 0 : PERR_INTERNAL;
 }
 
+/* Loop: answers the `replies` request (if the connection is still there); frees the job. */
 static void done_replies(store_job *job) {
     njob *j = (njob *)job;
     conn_t *c = conn_by_id(j->conn_id);
@@ -232,6 +234,7 @@ static char *page_ok(const char *page) {
     return config_origin_allowed(&srv.cfg, origin) ? strdup(page) : NULL;
 }
 
+/* Storage thread: stores the sealed address in the state decided on the loop. */
 static int run_subscribe(store_job *job, sqlite3 *db) {
     njob *j = (njob *)job;
     int64_t id = store_notify_email_subscribe(db, j->author, j->article, j->address,
@@ -239,6 +242,8 @@ static int run_subscribe(store_job *job, sqlite3 *db) {
     return id > 0 ? 0 : PERR_UNAVAILABLE;
 }
 
+/* Storage thread: turns the reader's subscription on the article off (and drops what
+ * waited for it). */
 static int run_unsubscribe(store_job *job, sqlite3 *db) {
     njob *j = (njob *)job;
     if (store_notify_email_off(db, j->author, j->article, 0) < 0) return PERR_UNAVAILABLE;
@@ -246,6 +251,8 @@ static int run_unsubscribe(store_job *job, sqlite3 *db) {
     return 0;
 }
 
+/* Loop: answers notify.email / notify.email.off with the new state; a pending one wakes
+ * the delivery thread for its confirmation mail. Frees the job. */
 static void done_email(store_job *job) {
     njob *j = (njob *)job;
     conn_t *c = conn_by_id(j->conn_id);
@@ -299,6 +306,8 @@ void notify_email_off(conn_t *c, const json_t *id, const char *article) {
 
 /* ---- The links in the mails (HTTP) ---- */
 
+/* Answers r with a small HTML page: title, text (both escaped) and optional trusted
+ * markup (form). Returns what net_http_respond returns. */
 static int page(http_req *r, int status, const char *title, const char *text, const char *form) {
     mail_buf b = {0};
     mail_buf_add(&b, "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport "
@@ -329,18 +338,22 @@ static bool link_args(http_req *r, int64_t *id, int64_t *created, char t[40]) {
     return !*end;
 }
 
+/* Storage thread: pending -> active for the link's subscription; result as
+ * store_notify_email_confirm. */
 static int run_confirm(store_job *job, sqlite3 *db) {
     njob *j = (njob *)job;
     j->result = store_notify_email_confirm(db, j->sub_id, j->created, store_now_ms());
     return 0;
 }
 
+/* Storage thread: the unsubscribe link's subscription off. */
 static int run_off_link(store_job *job, sqlite3 *db) {
     njob *j = (njob *)job;
     j->result = store_notify_email_off(db, NULL, NULL, j->sub_id);
     return j->result < 0 ? PERR_UNAVAILABLE : 0;
 }
 
+/* Loop: the page that answers a confirmation or unsubscribe link; frees the job. */
 static void done_link(store_job *job) {
     njob *j = (njob *)job;
     http_req *r = net_http_by_id(j->http_id);
@@ -431,6 +444,7 @@ static void mail_failed(int64_t now, const char *what, int64_t sub, const char *
              sub, err, (long long)d);
 }
 
+/* Appends one reply to a digest: "NAME replied:" and its body quoted, in both parts. */
 static void quote_body(mail_buf *text, mail_buf *html, json_t *c) {
     const char *name = json_string_value(json_object_get(json_object_get(c, "author"), "name"));
     const char *body = json_string_value(json_object_get(c, "body"));
@@ -449,6 +463,8 @@ static void quote_body(mail_buf *text, mail_buf *html, json_t *c) {
     mail_buf_add(html, "</blockquote>");
 }
 
+/* Mails subscription s the replies waiting for it and settles them. Returns 1 when
+ * settled (sent, or nothing left to send), -1 when the relay failed (they stay). */
 static int send_digest(sqlite3 *db, store_notify_sub *s, int64_t now, const atomic_bool *stop) {
     int64_t max_id = 0;
     json_t *replies = store_notify_digest_replies(db, s->id, &max_id);
@@ -509,6 +525,8 @@ static int send_digest(sqlite3 *db, store_notify_sub *s, int64_t now, const atom
     return 1;
 }
 
+/* Mails subscription s its double opt-in link. Returns 1 when settled, -1 when the relay
+ * failed (it stays due). */
 static int send_confirm(sqlite3 *db, store_notify_sub *s, int64_t now, const atomic_bool *stop) {
     char *to = unseal(s->address, s->address_len);
     if (!to) {

@@ -257,6 +257,9 @@ static bool take_lead(void) {
     return ob.leader;
 }
 
+/* The delivery thread: each round delivers the due head of every endpoint's queue (and
+ * the reply mails of notify.c), refreshes the gauges, prunes old rows hourly, and sleeps
+ * until the earliest retry, the poll interval, or a kick. */
 static void *delivery_thread(void *arg) {
     int64_t last_prune = 0;
     while (!atomic_load(&ob.stop)) {
