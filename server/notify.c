@@ -34,6 +34,8 @@ typedef struct {
     size_t address_len;
     char *page;
     uint64_t http_id;           /* confirm / unsubscribe links: the HTTP request */
+    char ip_hash[33];           /* subscribe: who asks, for the confirmation-mail limits */
+    char address_hash[33];      /* subscribe: keyed hash of the address (same purpose) */
     int64_t sub_id, created;
     int result;
 } njob;
@@ -237,9 +239,19 @@ static char *page_ok(const char *page) {
 /* Storage thread: stores the sealed address in the state decided on the loop. */
 static int run_subscribe(store_job *job, sqlite3 *db) {
     njob *j = (njob *)job;
+    int64_t now = store_now_ms();
+    bool confirm = !strcmp(j->state, "pending");
+    /* a confirmation mail goes to an address someone typed: keep that from becoming a
+     * way to mail strangers */
+    if (confirm && store_notify_confirm_limited(db, j->author, j->article, j->ip_hash,
+                                                j->address_hash, now))
+        return PERR_RATE_LIMITED;
     int64_t id = store_notify_email_subscribe(db, j->author, j->article, j->address,
-                                              j->address_len, j->state, j->page, store_now_ms());
-    return id > 0 ? 0 : PERR_UNAVAILABLE;
+                                              j->address_len, j->state, j->page, now);
+    if (id <= 0) return PERR_UNAVAILABLE;
+    if (confirm && store_notify_email_asker(db, id, j->ip_hash, j->address_hash))
+        return PERR_UNAVAILABLE;
+    return 0;
 }
 
 /* Storage thread: turns the reader's subscription on the article off (and drops what
@@ -258,7 +270,11 @@ static void done_email(store_job *job) {
     conn_t *c = conn_by_id(j->conn_id);
     if (c) {
         if (job->status) {
-            conn_error(c, j->req_id, (perr_t)job->status, "The email setting could not be saved.");
+            conn_error(c, j->req_id, (perr_t)job->status, "%s",
+                       job->status == PERR_RATE_LIMITED
+                           ? "A confirmation mail was sent recently; check your inbox or try "
+                             "again later."
+                           : "The email setting could not be saved.");
         } else {
             json_t *r = json_pack("{s:s, s:s, s:s}", "type", "notify.email", "article",
                                   j->article, "state", j->state);
@@ -295,6 +311,11 @@ void notify_email(conn_t *c, const json_t *id, const char *article, const char *
     j->address = seal(address, &j->address_len);
     j->page = page_ok(page);
     snprintf(j->state, sizeof j->state, "%s", verified ? "active" : "pending");
+    snprintf(j->ip_hash, sizeof j->ip_hash, "%s", c->ip_hash);
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, (const unsigned char *)address, strlen(address), mac_key,
+                       sizeof mac_key);
+    sodium_bin2hex(j->address_hash, sizeof j->address_hash, h, sizeof h);
     store_submit(srv.store, &j->job);
 }
 

@@ -147,6 +147,8 @@ static const char *const migrations[] = {
     "  confirmed_at INTEGER,"
     "  last_sent_at INTEGER NOT NULL DEFAULT 0,"
     "  page TEXT,"
+    "  ip_hash TEXT,"
+    "  address_hash TEXT,"
     "  UNIQUE (author_id, article));"
     "CREATE TABLE email_pending ("
     "  sub_id INTEGER NOT NULL REFERENCES email_subs(id) ON DELETE CASCADE,"

@@ -36,6 +36,16 @@ void store_notify_sub_free(store_notify_sub *s);
 int64_t store_notify_email_subscribe(sqlite3 *db, const char *author, const char *article,
                                      const unsigned char *address, size_t len,
                                      const char *state, const char *page, int64_t now);
+/* Whether another confirmation mail may go: 0 when it may, 1 when this reader asked
+ * for one on this article in the last 10 minutes, this address hash got 3 in the last
+ * day, or this client address asked for 5 in the last hour. */
+int store_notify_confirm_limited(sqlite3 *db, const char *author, const char *article,
+                                 const char *ip_hash, const char *address_hash, int64_t now);
+/* Records who asked (client address hash, keyed address hash) on the reader's
+ * subscription, for store_notify_confirm_limited. */
+int store_notify_email_asker(sqlite3 *db, int64_t id, const char *ip_hash,
+                             const char *address_hash);
+
 /* The state of the reader's subscription on article into out (16 bytes): "pending",
  * "active", "off", or "" when there is none. */
 void store_notify_email_state(sqlite3 *db, const char *author, const char *article,

@@ -97,6 +97,40 @@ int64_t store_notify_email_subscribe(sqlite3 *db, const char *author, const char
     return id;
 }
 
+int store_notify_confirm_limited(sqlite3 *db, const char *author, const char *article,
+                                 const char *ip_hash, const char *address_hash, int64_t now) {
+    sqlite3_stmt *st = prep(db, "SELECT (SELECT COUNT(*) FROM email_subs WHERE author_id = ?1 "
+                                "AND article = ?2 AND state = 'pending' AND created_at > ?5 - "
+                                "600000), (SELECT COUNT(*) FROM email_subs WHERE address_hash = "
+                                "?4 AND confirm_sent_at IS NOT NULL AND confirm_sent_at > ?5 - "
+                                "86400000) + (SELECT COUNT(*) FROM email_subs WHERE address_hash "
+                                "= ?4 AND state = 'pending' AND confirm_sent_at IS NULL), "
+                                "(SELECT COUNT(*) FROM email_subs WHERE ip_hash = ?3 AND "
+                                "address_hash IS NOT NULL AND created_at > ?5 - 3600000)");
+    if (!st) return 1;
+    sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, article, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ip_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, address_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    int limited = 1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        limited = sqlite3_column_int64(st, 0) > 0 || sqlite3_column_int64(st, 1) >= 3 ||
+                  sqlite3_column_int64(st, 2) >= 5;
+    sqlite3_finalize(st);
+    return limited;
+}
+
+int store_notify_email_asker(sqlite3 *db, int64_t id, const char *ip_hash,
+                             const char *address_hash) {
+    sqlite3_stmt *st = prep(db, "UPDATE email_subs SET ip_hash = ?, address_hash = ? WHERE id = ?");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, ip_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    return exec_done(db, st);
+}
+
 void store_notify_email_state(sqlite3 *db, const char *author, const char *article,
                               char out[16]) {
     out[0] = '\0';

@@ -207,6 +207,23 @@ test('reply emails: double opt-in, digest, headers, one-click unsubscribe, relay
     const toCarol = await smtp.waitFor((m) => m.some((x) => x.rcpt_tos[0] === 'carol@example.test'), 15000, 'carol\'s digest');
     assert.ok(toCarol.filter((x) => x.rcpt_tos[0] === 'carol@example.test').every((x) => !/Confirm/.test(x.headers.subject)));
 
+    // confirmation mails cannot be used to mail strangers at will: one per reader and
+    // article per 10 minutes, five per client address per hour
+    const g1 = await g('flood-guest-key-00000000001');
+    assert.equal((await g1.request({ type: 'notify.email', article: 'mail-3', email: 'x1@example.test' })).state, 'pending');
+    const again = await g1.request({ type: 'notify.email', article: 'mail-3', email: 'x1@example.test' });
+    assert.equal(again.code, 'rate_limited', JSON.stringify(again));
+    const states = [];
+    for (let i = 2; i <= 5; i++) {
+      const gi = await g(`flood-guest-key-0000000000${i}`);
+      const r = await gi.request({ type: 'notify.email', article: 'mail-3', email: `x${i}@example.test` });
+      states.push(r.state || r.code);
+      await gi.close();
+    }
+    // alice's and x1's count too: 5 in the hour, the fifth guest here is the sixth ask
+    assert.deepEqual(states, ['pending', 'pending', 'pending', 'rate_limited']);
+    await g1.close();
+
     // the addresses are stored encrypted and never logged
     const dataDir = path.join(s.dir, 'data');
     for (const f of fs.readdirSync(dataDir).filter((x) => x.startsWith('parley.db'))) {
