@@ -20,7 +20,9 @@ const ONLY_SECRET = 'another-secret-for-published';
 // The repo's config plus webhooks and fast retries.
 function hookConfig(hooks, notifications = {}) {
   const n = { retry_initial_ms: 100, retry_max_ms: 400, poll_ms: 50, ...notifications };
-  let t = relaxedConfig();
+  // a rule that refuses a marker word, for the automatic comment.rejected
+  let t = relaxedConfig((x) => x.replace(/^rules:\n/m, "rules:\n  - name: test-refuse\n    kind: pattern\n" +
+    "    pattern: 'zzrefuseme'\n    action: reject\n    description: Refuses a marker word.\n\n"));
   t += '\nwebhooks:\n';
   for (const h of hooks)
     t += `  - url: "${h.url}"\n    secret: "${h.secret}"\n    events: [${h.events.map((e) => `"${e}"`).join(', ')}]\n`;
@@ -121,6 +123,22 @@ test('signed events for every kind of change, filtered per endpoint', async () =
   assert.deepEqual([rej.data.comment.id, rej.data.comment.reason, rej.data.by], [held2.comment.id, 'Off topic', 'ana']);
   const ban = rx.events.find((x) => x.type === 'reader.banned');
   assert.deepEqual([ban.data.author, ban.data.kind, ban.data.by], [r.comment.author.id, 'ban', 'ana']);
+
+  // a post the rules refuse: comment.rejected, automatic, with the rule that fired
+  const refused = await post(alice, 'hooks-1', 'This says zzrefuseme.');
+  assert.equal(refused.code, 'rejected');
+  await rx.waitFor((es) => es.some((x) => x.type === 'comment.rejected' && x.data.automatic));
+  const auto = rx.events.find((x) => x.type === 'comment.rejected' && x.data.automatic);
+  assert.equal(auto.data.by, null);
+  assert.equal(auto.data.comment.status, 'refused');
+  assert.ok(auto.data.comment.rules.some((r) => r.name === 'test-refuse'), JSON.stringify(auto.data.comment.rules));
+  // undoing the rejection is a decision too (the first undo lifts the ban, the second
+  // takes back the rejection)
+  assert.equal((await con.request({ type: 'mod.undo' })).type, 'mod.ok');
+  assert.equal((await con.request({ type: 'mod.undo' })).type, 'mod.ok');
+  await rx.waitFor((es) => es.some((x) => x.type === 'moderation.decision' && x.data.action === 'undo'));
+  const undo = rx.events.find((x) => x.type === 'moderation.decision' && x.data.action === 'undo');
+  assert.deepEqual([undo.data.comment.id, undo.data.from, undo.data.to], [held2.comment.id, 'rejected', 'pending']);
 
   // the published-only endpoint got published comments and nothing else
   await rxOnly.waitFor((es) => es.length >= 3);
