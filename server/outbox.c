@@ -103,6 +103,14 @@ int outbox_emit_comment(sqlite3 *db, const char *type, json_t *comment, json_t *
     return outbox_emit(db, type, data);
 }
 
+/* Whether any webhook asked for this type: the comment helpers below load nothing when
+ * none did (the usual case without webhooks costs the post nothing). */
+static bool wanted(const char *type) {
+    for (int i = 0; i < srv.cfg.nwebhooks; i++)
+        if (config_webhook_wants(&srv.cfg.webhooks[i], type)) return true;
+    return false;
+}
+
 /* The comment as integrations see it: the queue item's comment with its real status,
  * the rules that fired when withRules, and no address prefix. New reference or NULL. */
 static json_t *load_comment(sqlite3 *db, int64_t id, bool with_rules) {
@@ -135,6 +143,10 @@ int outbox_emit_post(sqlite3 *db, int64_t id, const char *status) {
     if (notify_check_alerts(db, id)) return -1;
     if (!strcmp(status, "shadow")) return 0;
     bool refused = !strcmp(status, "refused");
+    if (!(!strcmp(status, "published") ? wanted("comment.published") || wanted("reply.created")
+          : refused                    ? wanted("comment.rejected")
+                                       : wanted("comment.held")))
+        return 0;
     json_t *c = load_comment(db, id, refused);
     if (!c) return -1;
     int rc;
@@ -150,6 +162,8 @@ int outbox_emit_post(sqlite3 *db, int64_t id, const char *status) {
 }
 
 int outbox_emit_change(sqlite3 *db, int64_t id, const char *old_status, bool edited) {
+    if (edited ? !wanted("comment.edited") && !wanted("comment.held") : !wanted("comment.removed"))
+        return 0;
     json_t *c = load_comment(db, id, false);
     if (!c) return -1;
     int rc;
@@ -167,6 +181,9 @@ int outbox_emit_change(sqlite3 *db, int64_t id, const char *old_status, bool edi
 
 int outbox_emit_decision(sqlite3 *db, int64_t id, const char *action, const char *from,
                          const char *to, const char *by) {
+    if (!wanted("moderation.decision") && !wanted("comment.published") &&
+        !wanted("reply.created") && !wanted("comment.rejected") && !wanted("comment.removed"))
+        return 0;
     json_t *c = load_comment(db, id, false);
     if (!c) return -1;
     int rc = outbox_emit_comment(db, "moderation.decision", c,
