@@ -272,3 +272,36 @@ test('bad webhook configuration stops start-up with file:line:column', () => {
   assert.match(r.stderr, /:\d+:\d+: 'retry_initial_ms' must be a whole number/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('two processes on one data dir: one delivers, the other takes over when it dies', async () => {
+  const rx2 = await startReceiver(SECRET);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-hooks-two-'));
+  const cfg = path.join(dir, 'moderation.yml');
+  fs.writeFileSync(cfg, hookConfig([{ url: rx2.url, secret: SECRET, events: ['comment.published'] }]));
+  const a = await startServer({ dataDir: dir, config: cfg });
+  const b = await startServer({ dataDir: dir, config: cfg });
+  try {
+    const ca = await Client.connect(a.wsUrl), cb = await Client.connect(b.wsUrl);
+    const ids = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await post(ca, 'hooks-two', `From A ${i}.`)).comment.id);
+      ids.push((await post(cb, 'hooks-two', `From B ${i}.`)).comment.id);
+    }
+    await rx2.waitFor((es) => ids.every((id) => es.some((e) => e.data.comment.id === id)));
+    const got = rx2.events.map((e) => e.data.comment.id);
+    assert.deepEqual(got, ids, 'each once, in the order they were emitted');
+    const leader = /this process delivers the webhooks/.test(a.log) ? a : b;
+    const other = leader === a ? b : a;
+    assert.doesNotMatch(other.log, /this process delivers the webhooks/, 'only one process delivers');
+    await leader.stop('SIGKILL');
+    const co = other === a ? ca : cb;
+    const later = (await post(co, 'hooks-two', 'After the deliverer died.')).comment.id;
+    await rx2.waitFor((es) => es.some((e) => e.data.comment.id === later), 15000, 'delivery by the survivor');
+    assert.match(other.log, /this process delivers the webhooks/);
+    ca.ws.terminate(); cb.ws.terminate();
+  } finally {
+    await a.stop(); await b.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    await rx2.down();
+  }
+});
