@@ -11,11 +11,12 @@ done < scripts/layers.txt
 
 layer_of() { # module -> layer number, or empty
   local m=$1 p
-  [[ -n "${layer[$m]:-}" ]] && { echo "${layer[$m]}"; return; }
+  if [[ -n "${layer[$m]:-}" ]]; then echo "${layer[$m]}"; return 0; fi
   for p in "${!layer[@]}"; do
     # shellcheck disable=SC2053
-    [[ "$p" == *[\*?]* && "$m" == $p ]] && { echo "${layer[$p]}"; return; }
+    if [[ "$p" == *[\*?]* && "$m" == $p ]]; then echo "${layer[$p]}"; return 0; fi
   done
+  return 0
 }
 
 bad=0

@@ -15,6 +15,8 @@
 #include "names.h"
 #include "rule_quality.h"
 #include "rules.h"
+#include "notify.h"
+#include "outbox.h"
 #include "server.h"
 #include "store.h"
 #include "store_sqlite_comments.h"
@@ -515,6 +517,7 @@ static int run_post(store_job *job, sqlite3 *db) {
         return PERR_UNAVAILABLE;
     }
     int64_t id = sqlite3_last_insert_rowid(db);
+    if (outbox_emit_post(db, id, status)) return PERR_UNAVAILABLE;
     if (d == DECISION_REJECT) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
         effect_queue_changed(j->effects, db, id, status, NULL); /* the Refused queue */
@@ -523,6 +526,7 @@ static int run_post(store_job *job, sqlite3 *db) {
     j->comment_json = load_comment(db, id);
     if (!j->comment_json) return PERR_INTERNAL;
     if (!strcmp(status, "pending")) effect_queue_changed(j->effects, db, id, status, NULL);
+    if (!strcmp(status, "published")) notify_reply_effect(db, j->effects, j->comment_json);
     j->shadow = !strcmp(status, "shadow");
     return 0;
 }
@@ -715,6 +719,7 @@ static int run_edit(store_job *job, sqlite3 *db) {
     sqlite3_finalize(st);
     free(dj);
     if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    if (outbox_emit_change(db, j->comment, j->old_status, true)) return PERR_UNAVAILABLE;
     j->comment_json = load_comment(db, j->comment);
     return j->comment_json ? 0 : PERR_INTERNAL;
 }
@@ -731,6 +736,7 @@ static int run_delete(store_job *job, sqlite3 *db) {
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    if (outbox_emit_change(db, j->comment, j->old_status, false)) return PERR_UNAVAILABLE;
     j->comment_json = load_comment(db, j->comment);
     return j->comment_json ? 0 : PERR_INTERNAL;
 }
@@ -838,6 +844,13 @@ static int run_report(store_job *job, sqlite3 *db) {
         effect_article(j->effects, article,
                        json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article,
                                  "comment", (json_int_t)j->comment));
+    }
+    if (outbox_emit(db, "comment.reported",
+                    json_pack("{s:I, s:s, s:s, s:f, s:b}", "comment", (json_int_t)j->comment,
+                              "article", article, "reason", j->reason, "weight", weight,
+                              "hidden", !strcmp(status, "hidden")))) {
+        free(article);
+        return PERR_UNAVAILABLE;
     }
     free(article);
     effect_queue_changed(j->effects, db, j->comment, status, NULL);

@@ -10,7 +10,7 @@
 
 static const char *const top_keys[] = {"server", "storage", "identity", "limits", "log_level",
                                        "moderation", "rules", "articles", "redis", "console",
-                                       NULL};
+                                       "webhooks", "notifications", NULL};
 static const char *const server_keys[] = {
     "listen", "web_root", "public_url", "origins", "behind_tls", "trust_proxy",
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
@@ -30,6 +30,26 @@ static const char *const redis_keys[] = {"url", "password", "prefix", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
                                            "login_window_minutes", "report_hide_at",
                                            "report_weight_guest", NULL};
+
+static const char *const webhook_keys[] = {"url", "secret", "events", NULL};
+static const char *const notifications_keys[] = {"retry_initial_ms", "retry_max_ms",
+                                                 "give_up_seconds", "timeout_ms", "poll_ms",
+                                                 "smtp", "email_interval_seconds", "alerts",
+                                                 NULL};
+static const char *const alerts_keys[] = {"queue_threshold", "surge_posts", "surge_minutes",
+                                          "cooldown_minutes", "email", NULL};
+static const char *const smtp_keys[] = {"url", "user", "password", "from", "starttls", NULL};
+
+const char *const config_event_types[] = {
+    "comment.published", "comment.held",       "comment.rejected", "comment.edited",
+    "comment.removed",   "comment.reported",   "moderation.decision", "reader.banned",
+    "reply.created",     "moderation.alert",   NULL};
+
+bool config_webhook_wants(const config_webhook *w, const char *type) {
+    for (int i = 0; i < w->nevents; i++)
+        if (!strcmp(w->events[i], "*") || !strcmp(w->events[i], type)) return true;
+    return false;
+}
 
 int config_parse_listen(const char *s, char **host, int *port) {
     const char *colon = strrchr(s, ':');
@@ -178,6 +198,111 @@ static int read_redis(config_t *c, const cfg_node *s, char *err, size_t errlen) 
     return 0;
 }
 
+/* webhooks: a list of {url, secret, events}. Each url is http(s)://, each secret at least
+ * 16 bytes, each event a known type (or "*" for all). */
+static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    if (cfg_expect(s, CFG_SEQ, "webhooks", f, err, errlen)) return -1;
+    c->webhooks = calloc(s->count + 1, sizeof *c->webhooks);
+    for (const cfg_node *w = s->child; w; w = w->next) {
+        if (cfg_expect(w, CFG_MAP, "a webhook", f, err, errlen)) return -1;
+        if (cfg_check_keys(w, webhook_keys, f, err, errlen)) return -1;
+        config_webhook *h = &c->webhooks[c->nwebhooks++];
+        const cfg_node *n = cfg_get(w, "url");
+        if (!n) return cfg_error(err, errlen, f, w, "a webhook needs a 'url'");
+        const char *v = cfg_str(n, f, err, errlen);
+        if (!v) return -1;
+        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 2000 ||
+            strpbrk(v, " \t\r\n"))
+            return cfg_error(err, errlen, f, n, "a webhook 'url' is http:// or https://, not '%s'",
+                             v);
+        h->url = strdup(v);
+        for (int i = 0; i < c->nwebhooks - 1; i++)
+            if (!strcmp(c->webhooks[i].url, v))
+                return cfg_error(err, errlen, f, n, "webhook '%s' is listed twice", v);
+        n = cfg_get(w, "secret");
+        if (!n) return cfg_error(err, errlen, f, w, "a webhook needs a 'secret'");
+        if (!(v = cfg_str(n, f, err, errlen))) return -1;
+        if (strlen(v) < 16)
+            return cfg_error(err, errlen, f, n, "a webhook 'secret' needs at least 16 characters");
+        h->secret = strdup(v);
+        n = cfg_get(w, "events");
+        if (!n) return cfg_error(err, errlen, f, w, "a webhook needs 'events' (a list, or [\"*\"])");
+        if (cfg_expect(n, CFG_SEQ, "events", f, err, errlen)) return -1;
+        if (n->count == 0) return cfg_error(err, errlen, f, n, "'events' is empty");
+        h->events = calloc(n->count + 1, sizeof *h->events);
+        for (const cfg_node *e = n->child; e; e = e->next) {
+            if (!(v = cfg_str(e, f, err, errlen))) return -1;
+            bool known = !strcmp(v, "*");
+            for (int i = 0; !known && config_event_types[i]; i++)
+                known = !strcmp(v, config_event_types[i]);
+            if (!known)
+                return cfg_error(err, errlen, f, e,
+                                 "unknown event '%s' (comment.published, comment.held, "
+                                 "comment.rejected, comment.edited, comment.removed, "
+                                 "comment.reported, moderation.decision, reader.banned, "
+                                 "reply.created, moderation.alert or \"*\")", v);
+            h->events[h->nevents++] = strdup(v);
+        }
+    }
+    return 0;
+}
+
+/* notifications.smtp: url smtp://host[:port] or smtps://..., user, password, from (an
+ * address), starttls (default true: plain smtp:// must upgrade). */
+static int read_smtp(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    if (cfg_expect(s, CFG_MAP, "smtp", f, err, errlen)) return -1;
+    if (cfg_check_keys(s, smtp_keys, f, err, errlen)) return -1;
+    const cfg_node *n = cfg_get(s, "url");
+    if (!n) return cfg_error(err, errlen, f, s, "'smtp' needs a 'url' (smtp://host:port or smtps://...)");
+    const char *v = cfg_str(n, f, err, errlen);
+    if (!v) return -1;
+    if ((strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8)) || strpbrk(v, " \t\r\n"))
+        return cfg_error(err, errlen, f, n, "'url' must start with smtp:// or smtps://, not '%s'", v);
+    c->smtp_url = strdup(v);
+    n = cfg_get(s, "from");
+    if (!n) return cfg_error(err, errlen, f, s, "'smtp' needs a 'from' address");
+    if (!(v = cfg_str(n, f, err, errlen))) return -1;
+    const char *at = strchr(v, '@');
+    if (!at || at == v || !at[1] || strpbrk(v, " \t\r\n<>\",") || strlen(v) > 254)
+        return cfg_error(err, errlen, f, n, "'from' must be an address like news@example.com, not '%s'", v);
+    c->smtp_from = strdup(v);
+    OPT_STR(s, "user", c->smtp_user);
+    OPT_STR(s, "password", c->smtp_password);
+    c->smtp_starttls = true;
+    OPT_BOOL(s, "starttls", c->smtp_starttls);
+    return 0;
+}
+
+/* notifications.alerts: queue_threshold, surge_posts in surge_minutes, cooldown_minutes,
+ * email (addresses of the moderators who want the alerts; needs smtp). */
+static int read_alerts(config_t *c, const cfg_node *s, char *err, size_t errlen) {
+    const char *f = c->file;
+    if (cfg_expect(s, CFG_MAP, "alerts", f, err, errlen)) return -1;
+    if (cfg_check_keys(s, alerts_keys, f, err, errlen)) return -1;
+    OPT_LONG(s, "queue_threshold", 0, 1000000, c->alert_queue);
+    OPT_LONG(s, "surge_posts", 0, 1000000, c->alert_surge_posts);
+    OPT_LONG(s, "surge_minutes", 1, 24 * 60, c->alert_surge_minutes);
+    OPT_LONG(s, "cooldown_minutes", 1, 7 * 24 * 60, c->alert_cooldown_minutes);
+    const cfg_node *n = cfg_get(s, "email");
+    if (n) {
+        if (cfg_expect(n, CFG_SEQ, "email", f, err, errlen)) return -1;
+        if (!c->smtp_url)
+            return cfg_error(err, errlen, f, n, "alert emails need notifications.smtp");
+        c->alert_emails = calloc(n->count + 1, sizeof *c->alert_emails);
+        for (const cfg_node *e = n->child; e; e = e->next) {
+            const char *v = cfg_str(e, f, err, errlen);
+            if (!v) return -1;
+            const char *at = strchr(v, '@');
+            if (!at || at == v || !at[1] || strpbrk(v, " \t\r\n<>\",") || strlen(v) > 254)
+                return cfg_error(err, errlen, f, e, "'%s' is not an email address", v);
+            c->alert_emails[c->nalert_emails++] = strdup(v);
+        }
+    }
+    return 0;
+}
+
 int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->file = strdup(path);
@@ -214,6 +339,14 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->login_window_minutes = 15;
     c->report_hide_at = 3;
     c->report_weight_guest = 0.5;
+    c->notify_retry_initial_ms = 1000;
+    c->notify_retry_max_ms = 3600 * 1000;
+    c->notify_give_up_s = 24 * 3600;
+    c->notify_timeout_ms = 5000;
+    c->notify_poll_ms = 250;
+    c->email_interval_s = 3600;
+    c->alert_surge_minutes = 5;
+    c->alert_cooldown_minutes = 60;
 
     c->tree = cfg_parse_file(path, err, errlen);
     if (!c->tree) return -1;
@@ -252,6 +385,21 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     }
     if (section(root, "redis", redis_keys, &sec, f, err, errlen)) return -1;
     if (sec && read_redis(c, sec, err, errlen)) return -1;
+    sec = cfg_get(root, "webhooks");
+    if (sec && read_webhooks(c, sec, err, errlen)) return -1;
+    if (section(root, "notifications", notifications_keys, &sec, f, err, errlen)) return -1;
+    if (sec) {
+        OPT_LONG(sec, "retry_initial_ms", 10, 3600L * 1000, c->notify_retry_initial_ms);
+        OPT_LONG(sec, "retry_max_ms", 10, 24L * 3600 * 1000, c->notify_retry_max_ms);
+        OPT_LONG(sec, "give_up_seconds", 1, 30L * 24 * 3600, c->notify_give_up_s);
+        OPT_LONG(sec, "timeout_ms", 100, 60000, c->notify_timeout_ms);
+        OPT_LONG(sec, "poll_ms", 10, 60000, c->notify_poll_ms);
+        OPT_LONG(sec, "email_interval_seconds", 1, 7L * 24 * 3600, c->email_interval_s);
+        const cfg_node *smtp = cfg_get(sec, "smtp");
+        if (smtp && read_smtp(c, smtp, err, errlen)) return -1;
+        const cfg_node *alerts = cfg_get(sec, "alerts");
+        if (alerts && read_alerts(c, alerts, err, errlen)) return -1;
+    }
     const cfg_node *ll = cfg_get(root, "log_level");
     if (ll) {
         const char *v = cfg_str(ll, f, err, errlen);
@@ -280,5 +428,18 @@ void config_free(config_t *c) {
     free(c->redis_host);
     free(c->redis_password);
     free(c->redis_prefix);
+    for (int i = 0; i < c->nwebhooks; i++) {
+        free(c->webhooks[i].url);
+        free(c->webhooks[i].secret);
+        for (int k = 0; k < c->webhooks[i].nevents; k++) free(c->webhooks[i].events[k]);
+        free(c->webhooks[i].events);
+    }
+    free(c->webhooks);
+    free(c->smtp_url);
+    free(c->smtp_user);
+    free(c->smtp_password);
+    free(c->smtp_from);
+    for (int i = 0; i < c->nalert_emails; i++) free(c->alert_emails[i]);
+    free(c->alert_emails);
     memset(c, 0, sizeof *c);
 }

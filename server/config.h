@@ -8,6 +8,17 @@
 
 #include "cfg.h"
 
+/* One webhook endpoint. events: the event types it asked for (names from
+ * config_event_types), owned. */
+typedef struct {
+    char *url, *secret;
+    char **events;
+    int nevents;
+} config_webhook;
+
+/* The event types a webhook may ask for, NULL-terminated. */
+extern const char *const config_event_types[];
+
 typedef struct {
     char *file;      /* path of moderation.yml */
     char *base_dir;  /* its directory: relative paths in it are resolved against it */
@@ -48,6 +59,21 @@ typedef struct {
     char *redis_password;
     char *redis_prefix;
     int log_level;
+
+    /* webhooks: signed HTTP POSTs of outbox events (docs/webhooks.md) */
+    config_webhook *webhooks;
+    int nwebhooks;
+    /* notifications: delivery of the outbox */
+    long notify_retry_initial_ms, notify_retry_max_ms, notify_give_up_s;
+    long notify_timeout_ms, notify_poll_ms;
+    /* notifications.smtp: reply emails; NULL url when absent */
+    char *smtp_url, *smtp_user, *smtp_password, *smtp_from;
+    bool smtp_starttls;
+    long email_interval_s;   /* at most one email per reader and article this often */
+    /* notifications.alerts: moderator alerts (0: off) */
+    long alert_queue, alert_surge_posts, alert_surge_minutes, alert_cooldown_minutes;
+    char **alert_emails;
+    int nalert_emails;
 } config_t;
 
 /* Reads and validates path into c (zeroed by the caller or not: it is overwritten).
@@ -60,6 +86,9 @@ int config_parse_listen(const char *s, char **host, int *port);
 
 /* True when origin is listed under server.origins. */
 bool config_origin_allowed(const config_t *c, const char *origin);
+
+/* True when webhook w asked for events of this type. */
+bool config_webhook_wants(const config_webhook *w, const char *type);
 
 /* Resolves a path from the config against base_dir; returns a malloc'd path. */
 char *config_path(const config_t *c, const char *p);

@@ -323,6 +323,7 @@ static void ws_closed(void *user) {
     free(c->q);
     free(c->user_name);
     free(c->avatar);
+    free(c->email);
     free(c->session);
     free(c->mod_name);
     free(c->mod_role);

@@ -64,6 +64,7 @@ struct conn {
     char author_id[80];      /* "g:<hex>" or "u:<sub>" */
     char *user_name;         /* signed-in users: the name from the token */
     char *avatar;
+    char *email;             /* signed-in users: the token's email claim, or NULL */
     bool signed_in;
     bool moderator;          /* mod.hello found a live session: gets queue events */
     char *session;           /* session token from the handshake's cookie, or NULL */

@@ -23,6 +23,8 @@ void identity_init_conn(conn_t *c) {
 
 static void welcome(conn_t *c, const json_t *id) {
     json_t *user = json_pack("{s:s, s:b}", "id", c->author_id, "guest", !c->signed_in);
+    /* whether the token carried an address (never the address itself) */
+    if (c->email) json_object_set_new(user, "email", json_true());
     json_object_set_new(user, "name", c->user_name ? json_string(c->user_name) : json_null());
     if (c->avatar) json_object_set_new(user, "avatar", json_string(c->avatar));
     json_t *r = json_pack("{s:s, s:o, s:b, s:{s:I, s:I, s:I}, s:s}", "type", "welcome", "user",
@@ -30,6 +32,7 @@ static void welcome(conn_t *c, const json_t *id) {
                           (json_int_t)srv.cfg.limit_title, "body",
                           (json_int_t)srv.cfg.limit_body, "name",
                           (json_int_t)srv.cfg.limit_name, "version", PARLEY_VERSION);
+    json_object_set_new(r, "reply_emails", json_boolean(srv.cfg.smtp_url != NULL));
     if (id) json_object_set(r, "id", (json_t *)id);
     conn_send_json(c, r);
 }
@@ -65,6 +68,8 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
             name = strdup("Reader");
         c->user_name = name;
         c->avatar = cl.avatar ? strdup(cl.avatar) : NULL;
+        free(c->email);
+        c->email = cl.email ? strdup(cl.email) : NULL;
         c->signed_in = true;
         jwt_claims_free(&cl);
         welcome(c, id);

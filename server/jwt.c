@@ -124,6 +124,7 @@ void jwt_claims_free(jwt_claims *c) {
     free(c->sub);
     free(c->name);
     free(c->avatar);
+    free(c->email);
     for (char **r = c->roles; r && *r; r++) free(*r);
     free(c->roles);
     memset(c, 0, sizeof *c);
@@ -202,6 +203,9 @@ int jwt_verify(const jwt_keys *k, const char *token, double now, jwt_claims *out
     out->exp = json_number_value(exp);
     const char *avatar = json_string_value(json_object_get(pl, "avatar"));
     if (avatar && !strncmp(avatar, "https://", 8) && strlen(avatar) < 500) out->avatar = strdup(avatar);
+    const char *email = json_string_value(json_object_get(pl, "email"));
+    if (email && strlen(email) <= 254 && strchr(email, '@') && !strpbrk(email, " \t\r\n<>\",;"))
+        out->email = strdup(email);
     if (roles) {
         out->roles = calloc(json_array_size(roles) + 1, sizeof *out->roles);
         json_array_foreach(roles, i, r) out->roles[i] = strdup(json_string_value(r));

@@ -11,6 +11,7 @@ typedef struct jwt_keys jwt_keys;
 
 typedef struct {
     char *sub, *name, *avatar; /* malloc'd; avatar may be NULL */
+    char *email;               /* malloc'd when the token carries a plausible `email` */
     char **roles;              /* NULL-terminated, may be NULL */
     double exp;
 } jwt_claims;

@@ -30,6 +30,8 @@
 #include "moderation.h"
 #include "net.h"
 #include "reader.h"
+#include "notify.h"
+#include "outbox.h"
 #include "rules.h"
 #include "server.h"
 #include "status.h"
@@ -145,6 +147,7 @@ static void on_shutdown_tick(uv_timer_t *t) {
         bus_stop();
         store_close(srv.store);
         srv.store = NULL;
+        outbox_stop();
         uv_signal_stop(&sig_term);
         uv_signal_stop(&sig_int);
         uv_signal_stop(&sig_hup);
@@ -270,6 +273,7 @@ static int cmd_serve(int argc, char **argv) {
         return 1;
     }
     if (server_load_ip_key(srv.cfg.data_dir)) return 1;
+    if (notify_init()) return 1;
 
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -299,6 +303,7 @@ static int cmd_serve(int argc, char **argv) {
     if (!srv.store) return 1;
     store_set_max_pending(srv.store, (unsigned)srv.cfg.queue_max);
     bus_set_catchup(comments_catch_up);
+    if (outbox_start()) return 1;
     bus_start(&loop);
     uv_signal_init(&loop, &sig_term);
     uv_signal_init(&loop, &sig_int);

@@ -16,6 +16,8 @@
 #include "learned.h"
 #include "log.h"
 #include "rule_quality.h"
+#include "notify.h"
+#include "outbox.h"
 #include "server.h"
 #include "store.h"
 
@@ -247,8 +249,10 @@ static void transition(mjob *j, sqlite3 *db, int64_t id, const char *from, const
     const char *article = json_string_value(json_object_get(c, "article"));
     const char *author = json_string_value(json_object_get(json_object_get(c, "author"), "id"));
     bool was_public = !strcmp(from, "published"), is_public = !strcmp(to, "published");
-    if (is_public && !was_public)
+    if (is_public && !was_public) {
         effect_article(j->effects, article, json_pack("{s:s, s:O}", "type", "comment", "comment", c));
+        notify_reply_effect(db, j->effects, c);
+    }
     if (was_public && !is_public)
         effect_article(j->effects, article,
                        json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article,
@@ -317,6 +321,7 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
     if (reason) json_object_set_new(after, "reason", json_string(reason));
     audit(db, j->name, action, target, json_pack("{s:s}", "status", from), after, note, at);
     transition(j, db, id, from, to);
+    if (outbox_emit_decision(db, id, action, from, to, j->name)) return PERR_UNAVAILABLE;
     return 0;
 }
 
@@ -400,6 +405,14 @@ static int do_ban(mjob *j, sqlite3 *db) {
     json_t *after = json_pack("{s:s, s:I, s:b}", "kind", shadow ? "shadow" : "ban", "ban_id",
                               (json_int_t)sqlite3_last_insert_rowid(db), "ip", *ip != 0);
     json_object_set_new(after, "until", until ? json_integer(until) : json_null());
+    if (outbox_emit(db, "reader.banned",
+                    json_pack("{s:s, s:s, s:o, s:s?, s:s, s:b}", "author", author, "kind",
+                              shadow ? "shadow" : "ban", "until",
+                              until ? json_integer(until) : json_null(), "reason",
+                              arg_str(j, "reason"), "by", j->name, "ip", *ip != 0))) {
+        json_decref(after);
+        return PERR_UNAVAILABLE;
+    }
     audit(db, j->name, shadow ? "shadowban" : "ban", target, NULL, after, arg_str(j, "reason"), now);
     /* "Ban" from a queue item: the item is decided in the same action (audit entries with
      * one time and the note "ban"), so one undo lifts the ban and restores the comment */
@@ -514,6 +527,7 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
         learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
         rule_quality_on_decision(db, id);
         transition(j, db, id, from, to);
+        if (outbox_emit_decision(db, id, "undo", from, to, j->name)) return PERR_UNAVAILABLE;
     } else if (!strcmp(action, "ban") || !strcmp(action, "shadowban")) {
         sqlite3_stmt *st = prep(db, "UPDATE bans SET lifted = 1 WHERE id = ?");
         sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(after, "ban_id")));
@@ -702,6 +716,12 @@ static int do_rules(mjob *j, sqlite3 *db) {
     return 0;
 }
 
+/* mod.webhooks (admins): the outbox's endpoints, backlog and failures. */
+static int do_webhooks(mjob *j, sqlite3 *db) {
+    j->reply = outbox_console(db);
+    return 0;
+}
+
 static int do_hello(mjob *j, sqlite3 *db) {
     j->reply = json_pack("{s:s, s:{s:s, s:s}, s:o}", "type", "mod.welcome", "moderator", "name",
                          j->name, "role", j->role, "counts", moderation_counts(db));
@@ -770,6 +790,7 @@ static const struct {
     {"mod.bulk", do_bulk, false},        {"mod.article", do_article, true},
     {"mod.search", do_search, false},    {"mod.audit", do_audit, true},
     {"mod.rules", do_rules, false},
+    {"mod.webhooks", do_webhooks, true},
     {NULL, NULL, false},
 };
 

@@ -10,6 +10,7 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "server.h"
 #include "text.h"
 
@@ -134,6 +135,30 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
     comments_subscribe(c, id, article, since);
 }
 
+static void handle_replies(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    notify_replies(c, id, article);
+}
+
+/* notify.email {article, email?, page?} and notify.email.off {article}. */
+static void handle_notify_email(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    json_t *e = json_object_get(req, "email"), *p = json_object_get(req, "page");
+    if ((e && !json_is_null(e) && !json_is_string(e)) || (p && !json_is_null(p) && !json_is_string(p))) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'email' and 'page' must be strings");
+        return;
+    }
+    notify_email(c, id, article, json_string_value(e), json_string_value(p));
+}
+
+static void handle_notify_email_off(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    notify_email_off(c, id, article);
+}
+
 static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
     const char *article;
     if (get_article(c, req, id, &article)) return;
@@ -233,7 +258,9 @@ static const handler_t handlers[] = {
     {"subscribe", handle_subscribe}, {"unsubscribe", handle_unsubscribe},
     {"history", handle_history}, {"post", handle_post},
     {"edit", handle_edit},       {"delete", handle_delete},
-    {"report", handle_report},   {NULL, NULL},
+    {"report", handle_report},   {"replies", handle_replies},
+    {"notify.email", handle_notify_email}, {"notify.email.off", handle_notify_email_off},
+    {NULL, NULL},
 };
 
 /* Recovers the request id of a frame that is not valid UTF-8, so the error can carry it:

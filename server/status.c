@@ -11,6 +11,7 @@
 #include "hub.h"
 #include "metrics.h"
 #include "net.h"
+#include "outbox.h"
 #include "rule_quality.h"
 #include "rules.h"
 #include "server.h"
@@ -46,11 +47,13 @@ static void metrics_done(char *rq, void *arg) {
              "# TYPE parley_storage_queue_depth gauge\n"
              "parley_storage_queue_depth %u\n",
              rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u);
-    size_t n = strlen(head) + strlen(busm) + (rq ? strlen(rq) : 0) + 1;
+    char *outm = outbox_metrics();
+    size_t n = strlen(head) + strlen(busm) + strlen(outm) + (rq ? strlen(rq) : 0) + 1;
     char *extra = malloc(n);
     if (!extra) abort();
-    snprintf(extra, n, "%s%s%s", head, busm, rq ? rq : "");
+    snprintf(extra, n, "%s%s%s%s", head, busm, outm, rq ? rq : "");
     free(busm);
+    free(outm);
     free(rq);
     char *text = metrics_render(extra);
     free(extra);

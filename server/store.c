@@ -176,6 +176,43 @@ static const char *const migrations[] = {
     "  kind TEXT NOT NULL CHECK (kind IN ('approved_held','rejected_passed')),"
     "  PRIMARY KEY (comment_id, rule)) WITHOUT ROWID;"
     "CREATE INDEX rule_overturns_rule ON rule_overturns(rule, kind);",
+    /* 8: notifications: the outbox of events for webhooks, one row per event and
+     * endpoint, delivered at least once in order per endpoint */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  event_id TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','dead')),"
+    "  last_error TEXT,"
+    "  delivered_at INTEGER,"
+    "  UNIQUE (event_id, endpoint));"
+    "CREATE INDEX outbox_pending ON outbox(state, endpoint, id);"
+    /* reply emails: one subscription per reader and article (address encrypted), the
+     * replies waiting for the next digest */
+    "CREATE TABLE email_subs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  author_id TEXT NOT NULL,"
+    "  article TEXT NOT NULL,"
+    "  address BLOB NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending','active','off')),"
+    "  created_at INTEGER NOT NULL,"
+    "  confirm_sent_at INTEGER,"
+    "  confirmed_at INTEGER,"
+    "  last_sent_at INTEGER NOT NULL DEFAULT 0,"
+    "  page TEXT,"
+    "  ip_hash TEXT,"
+    "  address_hash TEXT,"
+    "  UNIQUE (author_id, article));"
+    "CREATE TABLE email_pending ("
+    "  sub_id INTEGER NOT NULL REFERENCES email_subs(id) ON DELETE CASCADE,"
+    "  comment_id INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (sub_id, comment_id));",
 };
 
 const char *store_migration_sql(int n) {

@@ -33,6 +33,11 @@
       reported: 'Thank you, a moderator will look at it.', offline: 'Reconnecting…', signedIn: 'Signed in as',
       replyTo: 'Replying to', inReplyTo: 'in reply to', confirmDelete: 'Delete this comment?', yes: 'Delete',
       now: 'just now', signIn: 'Sign in to join the discussion.',
+      repliesNew: function (n) { return n === 1 ? '1 reply to you' : n + ' replies to you'; },
+      repliesAll: function (n) { return 'Replies to you (' + n + ')'; }, replied: 'replied',
+      emailMe: 'Email me replies', emailAddr: 'Your email address', emailSend: 'Send me a confirmation',
+      emailCheck: 'Check your inbox and confirm to get replies by email.', emailOn: 'Replies are emailed to you',
+      emailStop: 'Stop emails',
       errors: {
         title_empty: 'Please give your comment a title.', title_too_long: 'The title is too long.',
         body_empty: 'Please write a comment.', body_too_long: 'The comment is too long.',
@@ -60,6 +65,11 @@
       reported: 'Merci, un modérateur va l’examiner.', offline: 'Reconnexion…', signedIn: 'Connecté en tant que',
       replyTo: 'En réponse à', inReplyTo: 'en réponse à', confirmDelete: 'Supprimer ce commentaire ?', yes: 'Supprimer',
       now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
+      repliesNew: function (n) { return n === 1 ? '1 réponse pour vous' : n + ' réponses pour vous'; },
+      repliesAll: function (n) { return 'Réponses pour vous (' + n + ')'; }, replied: 'a répondu',
+      emailMe: 'M’envoyer les réponses par e-mail', emailAddr: 'Votre adresse e-mail', emailSend: 'Envoyer une confirmation',
+      emailCheck: 'Confirmez depuis votre boîte de réception pour recevoir les réponses.', emailOn: 'Les réponses vous sont envoyées par e-mail',
+      emailStop: 'Arrêter les e-mails',
       errors: {
         title_empty: 'Donnez un titre à votre commentaire.', title_too_long: 'Le titre est trop long.',
         body_empty: 'Écrivez un commentaire.', body_too_long: 'Le commentaire est trop long.',
@@ -108,6 +118,10 @@
     '.new{animation:fade 2s ease-out}@keyframes fade{from{background:color-mix(in srgb,var(--parley-accent) 15%,transparent)}to{background:transparent}}',
     '@media (prefers-reduced-motion:reduce){.new{animation:none}}',
     '.pill{position:fixed;bottom:1em;left:50%;transform:translateX(-50%);z-index:2147483000;background:var(--parley-accent);color:var(--parley-accent-fg);border:0;border-radius:999px;box-shadow:0 2px 8px rgba(0,0,0,.2)}',
+    '.replies-btn.unread{color:var(--parley-accent);font-weight:650}',
+    '.replies-to-you{margin:0 0 1em;padding:.4em;border:1px solid var(--parley-border);border-radius:6px;background:var(--parley-soft)}',
+    '.replies-to-you button{width:100%;text-align:left;border:0;background:none;color:var(--parley-fg);padding:.35em .5em}.replies-to-you button:hover{color:var(--parley-accent)}',
+    '.replies-to-you .unread{font-weight:650}',
     'li.target>.content{outline:2px solid var(--parley-accent);outline-offset:4px;border-radius:4px}h2:focus{outline:0}',
     '.empty{color:var(--parley-muted);padding:1em 0}.box{margin:.4em 0;padding:.6em;border:1px solid var(--parley-border);border-radius:6px;display:grid;gap:.4em}',
   ].join('');
@@ -256,6 +270,11 @@
     this.user = null;
     this.guests = true;
     this.replyTo = null;
+    this.myReplies = new Map(); // id -> COMMENT: others' replies to this reader's comments
+    this.repliesSeen = 0;       // the newest of them the reader has looked at
+    this.emailState = null;     // reply emails for this article: null, 'pending', 'active'
+    this.replyEmails = false;   // the server can send them
+    try { this.repliesSeen = +localStorage.getItem('parley.replies.' + this.article) || 0; } catch (e) { /* storage blocked */ }
     this.render();
     if (opts.focus) { this.heading.tabIndex = -1; this.heading.focus(); }
     if (opts.lazy) this.watch(); else this.connect();
@@ -286,7 +305,10 @@
     this.feedEl = this.host.getAttribute('data-feed') === 'off' ? null : el('a', { class: 'feed',
       href: origin + '/api/feed?article=' + encodeURIComponent(this.article), type: 'application/atom+xml',
       rel: 'alternate', text: t.feed || 'Feed' });
-    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl, this.feedEl]);
+    this.repliesBtn = el('button', { class: 'link replies-btn', type: 'button', hidden: '', 'aria-expanded': 'false',
+      onclick: function () { self.toggleReplies(); } });
+    this.repliesList = el('ul', { class: 'replies-to-you', hidden: '', 'aria-label': t.repliesAll(0).replace(/ \(.*/, '') });
+    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl, this.repliesBtn, this.feedEl]);
 
     this.nameIn = el('input', { name: 'name', id: 'p-name', autocomplete: 'nickname' });
     this.titleIn = el('input', { name: 'title', id: 'p-title' });
@@ -324,7 +346,7 @@
     this.olderBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.older, onclick: function () { self.loadOlder(); } });
     this.emptyEl = el('p', { class: 'empty', text: t.empty, hidden: '' });
     this.list = el('ol', { class: 'comments' });
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list]));
+    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.repliesList, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list]));
     this.updateCount();
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
@@ -361,7 +383,7 @@
       self.send_(sub, function (h) {
         if (h.type !== 'history') return;
         self.onHistory(h, sub.since === undefined ? 'first' : 'resume');
-        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; }
+        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; self.loadReplies(); }
       });
       self.ping();
     });
@@ -497,6 +519,7 @@
   Thread.prototype.welcome = function (m) {
     this.user = m.user;
     this.guests = m.guests !== false;
+    this.replyEmails = !!m.reply_emails;
     if (m.limits) for (var k in this.limits) if (m.limits[k] > 0) this.limits[k] = m.limits[k];
     var signed = !m.user.guest;
     this.nameRow.hidden = signed;
@@ -553,6 +576,9 @@
     var c = m.comment;
     if (m.type === 'removed') {
       if (m.article === this.article) this.remove(m.comment);
+    } else if (m.type === 'reply') {
+      if (m.article === this.article && c && typeof c === 'object') { this.myReplies.set(c.id, c); this.showReplies(); }
+      return;
     } else if (m.type === 'presence') {
       if (m.article === this.article) this.presenceEl.textContent = m.reading > 1 ? this.t.reading(m.reading) : '';
     } else if (c && typeof c === 'object' && c.article === this.article) {
@@ -640,6 +666,13 @@
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.edit, onclick: function () { self.openEdit(c, li); } }));
     if (this.mine(c))
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.del, onclick: function () { self.confirmDelete(c, li, actions); } }));
+    if (this.mine(c) && this.replyEmails && c.status !== 'rejected') {
+      if (!this.emailState)
+        actions.appendChild(el('button', { class: 'link', type: 'button', 'data-email': 'on', text: t.emailMe, onclick: function () { self.optIn(c, li); } }));
+      else
+        actions.appendChild(el('span', { class: 'status email-state', text: this.emailState === 'active' ? t.emailOn : t.emailCheck }, [
+          el('button', { class: 'link', type: 'button', 'data-email': 'off', text: t.emailStop, onclick: function () { self.optOut(); } })]));
+    }
     content.appendChild(actions);
     if (fresh) this.place(c, li);
     return li;
@@ -696,6 +729,123 @@
     this.pill.hidden = false;
   };
   Thread.prototype.clearNew = function () { this.newCount = 0; this.firstNew = null; this.pill.hidden = true; };
+
+  /* ---- Replies to you: listed when the reader comes back, counted live ---- */
+
+  Thread.prototype.loadReplies = function () {
+    var self = this;
+    this.request({ type: 'replies', article: this.article }).then(function (m) {
+      if (m.type !== 'replies') return;
+      self.myReplies = new Map();
+      m.replies.forEach(function (c) { self.myReplies.set(c.id, c); });
+      self.showReplies();
+      self.setEmailState(m.email || null);
+    });
+  };
+
+  Thread.prototype.unseenReplies = function () {
+    var n = 0, seen = this.repliesSeen;
+    this.myReplies.forEach(function (c, id) { if (id > seen) n++; });
+    return n;
+  };
+
+  // The button in the head: "3 replies to you" while some are unseen; the list when open.
+  Thread.prototype.showReplies = function () {
+    var n = this.unseenReplies(), total = this.myReplies.size;
+    this.repliesBtn.hidden = total === 0;
+    this.repliesBtn.textContent = n ? this.t.repliesNew(n) : this.t.repliesAll(total);
+    this.repliesBtn.classList.toggle('unread', n > 0);
+    if (!this.repliesList.hidden) this.drawReplies();
+  };
+
+  Thread.prototype.drawReplies = function () {
+    var self = this, seen = this.repliesSeen;
+    clear(this.repliesList);
+    Array.from(this.myReplies.values()).sort(function (a, b) { return b.id - a.id; }).forEach(function (c) {
+      var text = (c.author && c.author.name || '') + ' ' + self.t.replied + ': ' + (c.body.length > 80 ? c.body.slice(0, 80) + '…' : c.body);
+      self.repliesList.appendChild(el('li', { class: c.id > seen ? 'unread' : '' }, [
+        el('button', { type: 'button', 'data-reply': String(c.id), text: text, onclick: function () { self.jumpTo(c.id); } })]));
+    });
+  };
+
+  // Opening the list marks every reply in it as seen (kept per article in localStorage).
+  Thread.prototype.toggleReplies = function () {
+    var open = this.repliesList.hidden;
+    this.repliesList.hidden = !open;
+    this.repliesBtn.setAttribute('aria-expanded', String(open));
+    if (!open) return;
+    this.drawReplies();
+    var max = this.repliesSeen;
+    this.myReplies.forEach(function (c, id) { if (id > max) max = id; });
+    this.repliesSeen = max;
+    try { localStorage.setItem('parley.replies.' + this.article, String(max)); } catch (e) { /* storage blocked */ }
+    this.showReplies();
+  };
+
+  // Scrolls to comment id and flashes it, loading older pages until it is there.
+  Thread.prototype.jumpTo = function (id, pages) {
+    var self = this, li = this.nodes.get(id);
+    if (li) {
+      li.classList.remove('new');
+      void li.offsetWidth; // restart the highlight
+      li.classList.add('new');
+      li.scrollIntoView({ behavior: 'smooth', block: 'center' });
+      li.setAttribute('tabindex', '-1');
+      li.focus({ preventScroll: true });
+      return;
+    }
+    if (!this.hasOlder || this.oldest === null || (pages || 0) > 20) return;
+    this.request({ type: 'history', article: this.article, before: this.oldest }).then(function (m) {
+      if (m.type !== 'history') return;
+      self.onHistory(m, 'older');
+      self.jumpTo(id, (pages || 0) + 1);
+    });
+  };
+
+  /* ---- Reply emails: opt in under one's comment ---- */
+
+  Thread.prototype.setEmailState = function (state) {
+    if (state === this.emailState) return;
+    this.emailState = state;
+    var self = this;
+    this.comments.forEach(function (c) { if (self.mine(c)) self.draw(c); });
+  };
+
+  // A reader signed in with an email is subscribed at once; anyone else gives an address
+  // and confirms it from the mail (double opt-in).
+  Thread.prototype.optIn = function (c, li) {
+    var self = this, t = this.t;
+    var send = function (email, err) {
+      // the page the mails link to, without a sign-in token some sites pass in the URL
+      var page = new URL(location.href);
+      page.hash = '';
+      page.searchParams.delete('token');
+      var r = { type: 'notify.email', article: self.article, page: page.toString() };
+      if (email !== undefined) r.email = email;
+      return self.request(r).then(function (m) {
+        if (m.type === 'notify.email') { self.setEmailState(m.state); return true; }
+        if (err) err.textContent = m.message || self.errorText(m);
+        return false;
+      });
+    };
+    if (this.user && this.user.email) { send(); return; }
+    var input = el('input', { type: 'email', name: 'email', autocomplete: 'email', 'aria-label': t.emailAddr, placeholder: t.emailAddr });
+    var err = el('div', { class: 'error', role: 'alert' });
+    var b = box(li, 'email', [el('label', {}, [t.emailAddr]), input, err, el('div', { class: 'row' }, [
+      el('button', { class: 'primary', type: 'button', text: t.emailSend, onclick: function () {
+        send(input.value.trim(), err).then(function (ok) { if (ok) b.remove(); });
+      } }),
+      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { b.remove(); } }),
+    ])]);
+    input.focus();
+  };
+
+  Thread.prototype.optOut = function () {
+    var self = this;
+    this.request({ type: 'notify.email.off', article: this.article }).then(function (m) {
+      if (m.type === 'notify.email') self.setEmailState(null);
+    });
+  };
 
   /* ---- Posting, replying, editing, deleting, reporting ---- */
 

@@ -26,7 +26,10 @@ function freePort() {
 
 function httpGet(url, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers }, (res) => {
+    // agent: false: a fresh connection each time. A kept-alive socket that the server
+    // closed while this process was blocked (execFileSync of the CLI) would otherwise be
+    // reused and fail with ECONNRESET.
+    const req = http.get(url, { headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
@@ -40,7 +43,7 @@ function httpGet(url, headers = {}) {
 function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
   if (body !== undefined) headers = { 'content-length': Buffer.byteLength(body), ...headers };
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,

@@ -135,6 +135,7 @@ function setCounts(c) {
 async function load() {
   $('#audit').hidden = true;
   $('#rules-table').hidden = true;
+  $('#webhooks').hidden = true;
   $('#items').hidden = false;
   if (state.view === 'queue') {
     const r = await request({ type: 'mod.queue', queue: state.queue, limit: 100 });
@@ -156,7 +157,10 @@ for (const tab of document.querySelectorAll('.tabs button')) {
     if (tab.dataset.queue) state.queue = tab.dataset.queue;
     $('#search-form').hidden = state.view !== 'search';
     $('#audit-form').hidden = state.view !== 'audit';
-    if (state.view === 'audit') loadAudit(); else if (state.view === 'rules') loadRules(); else load();
+    if (state.view === 'audit') loadAudit();
+    else if (state.view === 'rules') loadRules();
+    else if (state.view === 'webhooks') loadWebhooks();
+    else load();
   });
 }
 
@@ -174,6 +178,7 @@ $('#search-form').addEventListener('submit', async (e) => {
 
 // The Rules page: per-rule quality (mod.rules), most overturned first.
 async function loadRules() {
+  $('#webhooks').hidden = true;
   const r = await request({ type: 'mod.rules' });
   $('#items').hidden = true;
   $('#empty').hidden = true;
@@ -201,6 +206,7 @@ async function loadAudit() {
   $('#items').hidden = true;
   $('#empty').hidden = true;
   $('#detail').replaceChildren();
+  $('#webhooks').hidden = true;
   const body = $('#audit tbody');
   body.replaceChildren();
   for (const e of r.entries || []) {
@@ -244,6 +250,29 @@ function auditSentence(e) {
   }
   return `${s}, ${when(e.at)}${e.undone ? ' — since undone' : ''}.`;
 }
+
+// Admins: the webhook outbox, its backlog and the newest failing or dead deliveries.
+async function loadWebhooks() {
+  const r = await request({ type: 'mod.webhooks' });
+  $('#items').hidden = true;
+  $('#rules-table').hidden = true;
+  $('#empty').hidden = true;
+  $('#audit').hidden = true;
+  $('#detail').replaceChildren();
+  if (r.type !== 'mod.webhooks') { announce(r.message || 'Webhooks unavailable'); return; }
+  const c = r.counts;
+  $('#webhooks-summary').textContent = `${r.endpoints.length} endpoint(s) · ${c.pending} waiting` +
+    (c.oldest_pending ? ` (oldest ${ago(c.oldest_pending)})` : '') + ` · ${c.delivered} delivered · ${c.dead} dead`;
+  const body = $('#webhooks tbody');
+  body.replaceChildren();
+  for (const f of r.failures) {
+    body.append(el('tr', { class: f.state === 'dead' ? 'dead' : '' }, [el('td', { text: f.event }), el('td', { text: f.type }),
+      el('td', { text: f.endpoint }), el('td', { text: f.state }), el('td', { text: String(f.attempts) }),
+      el('td', { text: f.error }), el('td', { text: f.state === 'pending' ? new Date(f.next_attempt).toLocaleString() : '' })]));
+  }
+  $('#webhooks').hidden = false;
+}
+
 
 $('#audit-form').addEventListener('submit', (e) => { e.preventDefault(); loadAudit(); });
 

@@ -1,0 +1,54 @@
+/* outbox.h: durable events for webhooks. A service writes an event with outbox_emit()
+ * inside the storage job that caused it, so the event commits (or rolls back) with its
+ * cause; a delivery thread of its own reads pending rows from the database and POSTs
+ * them, signed, to each endpoint that asked for the type, in order per endpoint, at
+ * least once, with exponential backoff, until a give-up age after which a row is dead.
+ * Rows still pending when the process stops (or is killed) are sent after it starts. */
+#ifndef PARLEY_OUTBOX_H
+#define PARLEY_OUTBOX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Storage thread, inside a job: records event `type` with `data` (stolen) for every
+ * webhook that wants the type. The body sent is {"id","type","created","data"}. Does
+ * nothing when no endpoint wants it. Returns 0, or -1 when the row could not be written
+ * (the caller may fail its job so the cause rolls back too). */
+int outbox_emit(sqlite3 *db, const char *type, json_t *data);
+/* The same with data {"comment": comment} (borrowed) plus the members of extra (stolen,
+ * may be NULL). */
+int outbox_emit_comment(sqlite3 *db, const char *type, json_t *comment, json_t *extra);
+
+/* The events of the comment services, one call per place (storage thread; 0 or -1):
+ * a new post stored with status published (comment.published, and reply.created when
+ * it answers another comment), pending (comment.held) or refused (comment.rejected by
+ * the rules); shadow-banned posts emit nothing. */
+int outbox_emit_post(sqlite3 *db, int64_t comment_id, const char *status);
+/* An author's edit (comment.edited; comment.held when it went back to review) or
+ * deletion (edited NULL: comment.removed by the author). */
+int outbox_emit_change(sqlite3 *db, int64_t comment_id, const char *old_status, bool edited);
+/* A moderator's decision moving a comment from one status to another:
+ * moderation.decision, then comment.published (+ reply.created), comment.rejected or
+ * comment.removed. */
+int outbox_emit_decision(sqlite3 *db, int64_t comment_id, const char *action, const char *from,
+                         const char *to, const char *by);
+
+/* Any thread: wakes the delivery thread (something was queued for it). */
+void outbox_kick(void);
+
+/* Starts the delivery thread (main thread, after the store is open); 0 or -1. */
+int outbox_start(void);
+/* Stops it: a transfer in progress is aborted and its row stays pending. */
+void outbox_stop(void);
+
+/* Prometheus text for /metrics (backlog, delivered, failed, dead, and the emails of
+ * notify.c); malloc'd. */
+char *outbox_metrics(void);
+
+/* Storage thread: the console's view, {"type":"mod.webhooks","counts":{pending,delivered,
+ * dead,oldest_pending},"endpoints":[url...],"failures":[...]}. New reference. */
+json_t *outbox_console(sqlite3 *db);
+
+#endif
