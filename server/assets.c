@@ -1,5 +1,6 @@
 /* assets.c: content versions of static files (see assets.h). */
 #include "assets.h"
+#include "alloc.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -42,7 +43,7 @@ int assets_file_version(const char *path, char out[ASSETS_VERSION_LEN + 1]) {
         }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    char *data = malloc((size_t)sb.st_size + 1);
+    char *data = xmalloc((size_t)sb.st_size + 1);
     ssize_t got = data ? read(fd, data, (size_t)sb.st_size) : -1;
     close(fd);
     if (got != sb.st_size) {
@@ -74,8 +75,7 @@ char *assets_replace(const char *data, size_t len, const char *needle, const cha
         hits++;
     if (!hits) return NULL;
     size_t n = len - hits * nl + hits * rl;
-    char *out = malloc(n + 1), *w = out;
-    if (!out) abort();
+    char *out = xmalloc(n + 1), *w = out;
     const char *p = data, *end = data + len;
     for (const char *q; (q = memmem(p, (size_t)(end - p), needle, nl)); p = q + nl) {
         memcpy(w, p, (size_t)(q - p));

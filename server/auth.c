@@ -1,5 +1,6 @@
 /* auth.c: moderator accounts, login, sessions and the moderator command line. */
 #include "auth.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <getopt.h>
@@ -40,7 +41,7 @@ static char *cookie_token(const char *header) {
             const char *v = p + klen + 1, *e = strchr(v, ';');
             size_t n = e ? (size_t)(e - v) : strlen(v);
             if (n == 0 || n > 128) return NULL;
-            return strndup(v, n);
+            return xstrndup(v, n);
         }
         p = strchr(p, ';');
     }
@@ -85,8 +86,8 @@ int auth_session_check(sqlite3 *db, const char *token_hash, int64_t now, char **
     if (sqlite3_step(st) == SQLITE_ROW) {
         int64_t last = sqlite3_column_int64(st, 2), exp = sqlite3_column_int64(st, 3);
         if (now < exp && now - last < idle_ms) {
-            *name = strdup((const char *)sqlite3_column_text(st, 0));
-            *role = strdup((const char *)sqlite3_column_text(st, 1));
+            *name = xstrdup((const char *)sqlite3_column_text(st, 0));
+            *role = xstrdup((const char *)sqlite3_column_text(st, 1));
             ok = 1;
         }
     }
@@ -176,8 +177,8 @@ static int run_login_lookup(store_job *job, sqlite3 *db) {
         return PERR_INTERNAL;
     sqlite3_bind_text(st, 1, l->name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        l->pwhash = strdup((const char *)sqlite3_column_text(st, 0));
-        l->role = strdup((const char *)sqlite3_column_text(st, 1));
+        l->pwhash = xstrdup((const char *)sqlite3_column_text(st, 0));
+        l->role = xstrdup((const char *)sqlite3_column_text(st, 1));
     }
     sqlite3_finalize(st);
     return 0;
@@ -347,7 +348,7 @@ static int route_login(http_req *r) {
         json_decref(body);
         return error_reply(r, 400, "bad_request");
     }
-    login_t *l = calloc(1, sizeof *l);
+    login_t *l = xcalloc(1, sizeof *l);
     char addr[128], iph[33];
     net_client_addr(r->wsi, addr, sizeof addr);
     server_hash_hex(addr, strlen(addr), iph);
@@ -356,8 +357,8 @@ static int route_login(http_req *r) {
     snprintf(l->pair_lock, sizeof l->pair_lock, "login:lp:%s:%s", iph, name);
     snprintf(l->ip_lock, sizeof l->ip_lock, "login:li:%s", iph);
     l->http_id = r->id;
-    l->name = strdup(name);
-    l->password = strdup(pw);
+    l->name = xstrdup(name);
+    l->password = xstrdup(pw);
     json_decref(body);
     const char *keys[2] = {l->pair_lock, l->ip_lock};
     bus_counter_get(keys, 2, login_checked, l);
@@ -414,7 +415,7 @@ static int session_route(http_req *r, bool logout) {
         return error_reply(r, 403, "forbidden");
     char *token = request_token(r->wsi);
     if (!token) return logout ? logout_reply(r) : error_reply(r, 401, "unauthorized");
-    session_job *s = calloc(1, sizeof *s);
+    session_job *s = xcalloc(1, sizeof *s);
     s->http_id = r->id;
     s->logout = logout;
     auth_token_hash(token, s->token_hash);
@@ -474,7 +475,7 @@ static char *read_password(void) {
             return NULL;
         }
     }
-    return strdup(buf);
+    return xstrdup(buf);
 }
 
 static int valid_name(const char *n) {

@@ -1,5 +1,6 @@
 /* bus.c: the local bus and the Redis bus behind one interface (bus.h). */
 #include "bus.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <hiredis/adapters/libuv.h>
@@ -53,8 +54,8 @@ const char *bus_state(void) {
 }
 
 char *bus_metrics(void) {
-    char *out = malloc(1024);
-    snprintf(out, 1024,
+    char *out = xmalloc(2048);
+    snprintf(out, 2048,
              "# HELP parley_redis_up 1 when the Redis link is up (absent without redis:).\n"
              "# TYPE parley_redis_up gauge\nparley_redis_up %d\n"
              "# HELP parley_bus_published_total Events published to Redis.\n"
@@ -64,10 +65,12 @@ char *bus_metrics(void) {
              "# HELP parley_bus_dropped_total Events not published while Redis was down.\n"
              "# TYPE parley_bus_dropped_total counter\nparley_bus_dropped_total %llu\n"
              "# HELP parley_redis_reconnects_total Times the Redis link was re-established.\n"
-             "# TYPE parley_redis_reconnects_total counter\nparley_redis_reconnects_total %llu\n",
+             "# TYPE parley_redis_reconnects_total counter\nparley_redis_reconnects_total %llu\n"
+             "# HELP parley_local_counters Rate and throttle windows held in this process.\n"
+             "# TYPE parley_local_counters gauge\nparley_local_counters %zu\n",
              enabled ? (cmd_up && sub_up) : 0, (unsigned long long)n_published,
              (unsigned long long)n_received, (unsigned long long)n_dropped,
-             (unsigned long long)n_reconnects);
+             (unsigned long long)n_reconnects, bus_local_counters());
     return out;
 }
 
@@ -128,7 +131,7 @@ static void publish(const char *kind, const char *key, const char *routing, int6
     char ch[512];
     channel(ch, sizeof ch, kind, key);
     size_t hlen = strlen(proc_id) + strlen(routing) + 32;
-    char *payload = malloc(hlen + m->len);
+    char *payload = xmalloc(hlen + m->len);
     int n = snprintf(payload, hlen, "%s\t%s\t%lld\t", proc_id, routing, (long long)id);
     memcpy(payload + n, msg_payload(m), m->len);
     const char *argv[3] = {"PUBLISH", ch, payload};
@@ -381,21 +384,47 @@ static void connect_resolved(void) {
 
 /* ---- Windowed counters ---- */
 
-typedef struct {
+/* Without Redis the windows live here. Keys are chosen by clients (login names,
+ * addresses, article ids), so the table is bounded: entries sit in a list in the order
+ * they were made; each new one first drops expired entries from its head and, past
+ * LOCAL_COUNTERS_MAX, the oldest ones, so memory stays flat whatever keys arrive. */
+#define LOCAL_COUNTERS_MAX 65536
+
+typedef struct local_counter {
     long count;
     uint64_t until_ms;
+    struct local_counter *prev, *next; /* by creation, oldest first */
+    char key[];
 } local_counter;
 
 static dict_t *counters; /* local fallback: key -> local_counter, owned */
+static local_counter *lc_head, *lc_tail;
+
+static void local_drop(local_counter *c) {
+    if (c->prev) c->prev->next = c->next;
+    else lc_head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    else lc_tail = c->prev;
+    dict_del(counters, c->key);
+    free(c);
+}
 
 static local_counter *local_get(const char *key, uint64_t now) {
     local_counter *c = counters ? dict_get(counters, key) : NULL;
     if (c && c->until_ms <= now) {
-        free(dict_del(counters, key));
+        local_drop(c);
         c = NULL;
     }
     return c;
 }
+
+/* Drops expired entries at the head, and the oldest while over the bound. */
+static void local_sweep(uint64_t now) {
+    while (lc_head && (lc_head->until_ms <= now || dict_size(counters) >= LOCAL_COUNTERS_MAX))
+        local_drop(lc_head);
+}
+
+size_t bus_local_counters(void) { return counters ? dict_size(counters) : 0; }
 
 static const char *const incr_script =
     "local v = redis.call('INCR', KEYS[1]) "
@@ -419,8 +448,15 @@ void bus_counter_add(const char *key, long window_ms) {
     uint64_t now = mono_ms();
     local_counter *c = local_get(key, now);
     if (!c) {
-        c = calloc(1, sizeof *c);
+        local_sweep(now);
+        size_t klen = strlen(key);
+        c = xcalloc(1, sizeof *c + klen + 1);
+        memcpy(c->key, key, klen + 1);
         c->until_ms = now + (uint64_t)window_ms;
+        c->prev = lc_tail;
+        if (lc_tail) lc_tail->next = c;
+        else lc_head = c;
+        lc_tail = c;
         dict_set(counters, key, c, NULL);
     }
     c->count++;
@@ -434,7 +470,8 @@ void bus_counter_reset(const char *key) {
         size_t lens[2] = {3, strlen(k)};
         command(cmd, NULL, NULL, 2, argv, lens);
     }
-    if (counters) free(dict_del(counters, key));
+    local_counter *c = counters ? dict_get(counters, key) : NULL;
+    if (c) local_drop(c);
 }
 
 typedef struct {
@@ -475,7 +512,7 @@ void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *ar
             argv[3 + i] = k[i];
             lens[3 + i] = strlen(k[i]);
         }
-        counter_req *q = malloc(sizeof *q);
+        counter_req *q = xmalloc(sizeof *q);
         q->cb = cb;
         q->arg = arg;
         q->n = n;
@@ -546,7 +583,7 @@ static void presence_room(room_t *r, void *arg) {
     command(cmd, NULL, NULL, 3, exp, el);
     const char *get[2] = {"HGETALL", key};
     size_t gl[2] = {7, strlen(key)};
-    char *a = strdup(article);
+    char *a = xstrdup(article);
     if (!command(cmd, on_presence, a, 2, get, gl)) free(a);
 }
 
@@ -606,4 +643,5 @@ void bus_stop(void) {
     enabled = false;
     dict_free(counters, free);
     counters = NULL;
+    lc_head = lc_tail = NULL;
 }

@@ -45,6 +45,8 @@ bool bus_shared(void);
 typedef void (*bus_counter_cb)(const long *vals, long ttl_ms, void *arg);
 void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg);
 
+/* Windows held in this process (without Redis); bounded (bus.c). */
+size_t bus_local_counters(void);
 /* "local", "connected" or "down"; for /healthz and /metrics. */
 const char *bus_state(void);
 /* Prometheus lines about the bus (malloc'd). */

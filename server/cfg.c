@@ -1,5 +1,6 @@
 /* cfg.c: libyaml's event stream folded into a small tree with positions. */
 #include "cfg.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,8 +12,7 @@
 #include <yaml.h>
 
 static cfg_node *node_new(cfg_kind_t kind, const yaml_mark_t *m) {
-    cfg_node *n = calloc(1, sizeof *n);
-    if (!n) abort();
+    cfg_node *n = xcalloc(1, sizeof *n);
     n->kind = kind;
     n->line = (int)m->line + 1;
     n->col = (int)m->column + 1;
@@ -71,7 +71,7 @@ static cfg_node *read_children(yaml_parser_t *p, cfg_node *parent, yaml_event_ty
                 yaml_event_delete(&ev);
                 goto fail;
             }
-            key = strdup((char *)ev.data.scalar.value);
+            key = xstrdup((char *)ev.data.scalar.value);
             kl = (int)ev.start_mark.line + 1;
             kc = (int)ev.start_mark.column + 1;
             for (cfg_node *c = parent->child; c; c = c->next)
@@ -115,7 +115,7 @@ static cfg_node *read_node(yaml_parser_t *p, yaml_event_t *ev, const char *name,
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         n = node_new(CFG_SCALAR, &ev->start_mark);
-        n->value = strndup((char *)ev->data.scalar.value, ev->data.scalar.length);
+        n->value = xstrndup((char *)ev->data.scalar.value, ev->data.scalar.length);
         yaml_event_delete(ev);
         return n;
     case YAML_MAPPING_START_EVENT:
@@ -159,7 +159,7 @@ cfg_node *cfg_parse_string(const char *text, size_t len, const char *name, char 
         }
         if (t == YAML_STREAM_END_EVENT) {
             yaml_event_delete(&ev);
-            root = calloc(1, sizeof *root); /* empty file: an empty map */
+            root = xcalloc(1, sizeof *root); /* empty file: an empty map */
             root->kind = CFG_MAP;
             root->line = root->col = 1;
             goto out;
@@ -190,8 +190,7 @@ cfg_node *cfg_parse_file(const char *path, char *err, size_t errlen) {
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (len + n > cap) {
             cap = (len + n) * 2;
-            buf = realloc(buf, cap);
-            if (!buf) abort();
+            buf = xrealloc(buf, cap);
         }
         memcpy(buf + len, chunk, n);
         len += n;

@@ -1,5 +1,6 @@
 /* comments.c: reader operations on comments as storage jobs (see comments.h). */
 #include "comments.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <stdlib.h>
@@ -42,6 +43,8 @@ typedef struct {
     int64_t since, before, comment, parent;
     int64_t orig_since;      /* subscribe: the `since` the reader asked for */
     bool more;               /* replay: pages remain after this one */
+    int64_t *hist_ids;       /* subscribe: ids of every page sent so far (owned) */
+    size_t nhist, hist_cap;
     ruleset_t *rs;
     /* results */
     perr_t err;              /* a refusal that still commits (a refused post is kept) */
@@ -64,14 +67,13 @@ typedef struct {
 
 static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
                       void (*done)(store_job *)) {
-    cjob *j = calloc(1, sizeof *j);
-    if (!j) abort();
+    cjob *j = xcalloc(1, sizeof *j);
     j->job.run = run;
     j->job.done = done;
     if (c) {
         j->conn_id = c->id;
-        j->author_id = strdup(c->author_id);
-        j->ip_hash = strdup(c->ip_hash);
+        j->author_id = xstrdup(c->author_id);
+        j->ip_hash = xstrdup(c->ip_hash);
     }
     j->req_id = id ? json_incref((json_t *)id) : NULL;
     j->effects = json_array();
@@ -90,6 +92,7 @@ static void cjob_free(cjob *j) {
     free(j->note);
     free(j->message);
     free(j->old_status);
+    free(j->hist_ids);
     json_decref(j->req_id);
     json_decref(j->comment_json);
     json_decref(j->pages);
@@ -264,6 +267,20 @@ static void send_history(conn_t *c, cjob *j, bool subscribed) {
     }
 }
 
+/* Remembers the ids of the pages sent, so live events that waited for the history are
+ * not delivered a second time (hub_activate). */
+static void keep_page_ids(cjob *j) {
+    size_t p, i;
+    json_t *page, *cm;
+    json_array_foreach(j->pages, p, page) json_array_foreach(page, i, cm) {
+        if (j->nhist == j->hist_cap) {
+            j->hist_cap = j->hist_cap ? j->hist_cap * 2 : 64;
+            j->hist_ids = xrealloc(j->hist_ids, j->hist_cap * sizeof *j->hist_ids);
+        }
+        j->hist_ids[j->nhist++] = json_integer_value(json_object_get(cm, "id"));
+    }
+}
+
 static void replay_next(conn_t *c, void *arg) {
     cjob *j = arg;
     store_submit(srv.store, &j->job);
@@ -285,6 +302,7 @@ static void done_subscribe(store_job *job) {
              * Live events wait (the subscription is pending) and come after the last
              * page, which is read after their commits. */
             send_history(c, j, true);
+            keep_page_ids(j);
             json_t *last = json_array_get(json_array_get(j->pages, 0),
                                           json_array_size(json_array_get(j->pages, 0)) - 1);
             j->since = json_integer_value(json_object_get(last, "id"));
@@ -296,19 +314,12 @@ static void done_subscribe(store_job *job) {
             return;
         } else {
             send_history(c, j, true);
-            /* Live events from here on: everything earlier was in the history, since
-             * the storage thread ran this job after every earlier commit (other
-             * processes' events are told apart by the ids the history held). */
+            /* Live events from here on. Those that reached this process while the
+             * history was being read (from other processes, or the catch-up) waited in
+             * the subscription; the ones the history already held are dropped. */
             if (s) {
-                size_t n = 0, p, i;
-                json_t *page, *cm;
-                json_array_foreach(j->pages, p, page) n += json_array_size(page);
-                int64_t *ids = malloc((n + 1) * sizeof *ids);
-                n = 0;
-                json_array_foreach(j->pages, p, page) json_array_foreach(page, i, cm)
-                    ids[n++] = json_integer_value(json_object_get(cm, "id"));
-                hub_activate(s, ids, n);
-                free(ids);
+                keep_page_ids(j);
+                hub_activate(s, j->hist_ids, j->nhist);
             }
         }
     }
@@ -335,7 +346,7 @@ void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_
     }
     cjob *j = cjob_new(c, id, run_history, done_subscribe);
     j->job.read_only = true;
-    j->article = strdup(article);
+    j->article = xstrdup(article);
     j->since = since;
     j->orig_since = since;
     store_submit(srv.store, &j->job);
@@ -346,7 +357,7 @@ void comments_history(conn_t *c, const json_t *id, const char *article, int64_t 
     cjob *j = cjob_new(c, id, run_history, done_history);
     j->job.read_only = true;
     j->since = -1;
-    j->article = strdup(article);
+    j->article = xstrdup(article);
     j->before = before;
     store_submit(srv.store, &j->job);
 }
@@ -401,7 +412,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
     json_decref(dj);
     *total = res.score;
     if (res.decision == DECISION_REJECT)
-        j->message = strdup(res.message ? res.message
+        j->message = xstrdup(res.message ? res.message
                                         : "Your comment was not published: it breaks the rules "
                                           "of this discussion.");
     decision_t d = res.decision;
@@ -447,24 +458,24 @@ static int run_post(store_job *job, sqlite3 *db) {
                  strcmp(col_text(st, 1), "published") == 0;
         sqlite3_finalize(st);
         if (!ok) {
-            j->message = strdup("parent is not a published comment of this article");
+            j->message = xstrdup("parent is not a published comment of this article");
             return PERR_BAD_REQUEST;
         }
     }
     if (j->guest && names_reserved(db, j->name)) {
-        j->message = strdup("That name belongs to a registered reader or a moderator; please "
+        j->message = xstrdup("That name belongs to a registered reader or a moderator; please "
                             "choose another.");
         return PERR_NAME_RESERVED;
     }
     if (!j->guest) names_reserve(db, j->name, "reader");
     article_mode_t mode = article_mode(db, j->rs->rules, j->article);
     if (mode == ARTICLE_CLOSED) {
-        j->message = strdup("Comments are closed on this article.");
+        j->message = xstrdup("Comments are closed on this article.");
         return PERR_FORBIDDEN;
     }
     int ban = moderation_ban_state(db, j->author_id, j->ip_hash, now_ms());
     if (ban == BAN_BANNED) {
-        j->message = strdup("You can't comment here at the moment.");
+        j->message = xstrdup("You can't comment here at the moment.");
         return PERR_FORBIDDEN;
     }
     double total = 0;
@@ -478,7 +489,7 @@ static int run_post(store_job *job, sqlite3 *db) {
         /* A burst reaches the queue as a few items, not thousands: past the cap, posts
          * that would wait for review are refused and nothing is stored. */
         free(dj);
-        j->message = strdup("You have comments waiting for review; please wait until a "
+        j->message = xstrdup("You have comments waiting for review; please wait until a "
                             "moderator has seen them.");
         return PERR_RATE_LIMITED;
     }
@@ -648,7 +659,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
         keys[n].window_ms = FLOOD_WINDOW_MS;
     }
     const char *names[BUS_COUNTERS_MAX];
-    j->shared = calloc(BUS_COUNTERS_MAX, sizeof *j->shared);
+    j->shared = xcalloc(BUS_COUNTERS_MAX, sizeof *j->shared);
     for (size_t i = 0; i < n; i++) {
         names[i] = keys[i].key[0] ? keys[i].key : "none";
         if (keys[i].key[0]) bus_counter_add(keys[i].key, keys[i].window_ms);
@@ -670,14 +681,14 @@ static int own_comment(sqlite3 *db, cjob *j, int64_t *created) {
         e = PERR_NOT_FOUND;
     } else if (strcmp(col_text(st, 0), j->author_id) != 0) {
         e = PERR_FORBIDDEN;
-        j->message = strdup("Only the author can change this comment.");
+        j->message = xstrdup("Only the author can change this comment.");
     } else if (!strcmp(col_text(st, 1), "removed") || !strcmp(col_text(st, 1), "refused")) {
         e = PERR_NOT_FOUND;
     } else {
-        j->old_status = strdup(col_text(st, 1));
-        j->article = strdup(col_text(st, 2));
+        j->old_status = xstrdup(col_text(st, 1));
+        j->article = xstrdup(col_text(st, 2));
         *created = sqlite3_column_int64(st, 3);
-        if (!j->title) j->title = strdup(col_text(st, 4));
+        if (!j->title) j->title = xstrdup(col_text(st, 4));
     }
     sqlite3_finalize(st);
     return e;
@@ -690,7 +701,7 @@ static int run_edit(store_job *job, sqlite3 *db) {
     if (e) return e;
     int64_t now = now_ms();
     if (now - created > EDIT_WINDOW_MS) {
-        j->message = strdup("Comments can be edited for 5 minutes after posting.");
+        j->message = xstrdup("Comments can be edited for 5 minutes after posting.");
         return PERR_EDIT_WINDOW;
     }
     double total = 0;
@@ -769,7 +780,7 @@ void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, ch
     j->comment = comment;
     j->title = title;
     j->body = body;
-    j->name = c->user_name ? strdup(c->user_name) : NULL;
+    j->name = c->user_name ? xstrdup(c->user_name) : NULL;
     j->rs = ruleset_get();
     store_submit(srv.store, &j->job);
 }
@@ -793,7 +804,7 @@ static int run_report(store_job *job, sqlite3 *db) {
     sqlite3_finalize(st);
     if (!found) return PERR_NOT_FOUND;
     if (own) {
-        j->message = strdup("You cannot report your own comment.");
+        j->message = xstrdup("You cannot report your own comment.");
         return PERR_FORBIDDEN;
     }
     /* One report per reader and one per address: fresh guest identities from one
@@ -807,7 +818,7 @@ static int run_report(store_job *job, sqlite3 *db) {
     bool again = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     if (again) {
-        j->message = strdup("You have already reported this comment.");
+        j->message = xstrdup("You have already reported this comment.");
         return PERR_CONFLICT;
     }
     st = prepare(db, "INSERT INTO reports (comment_id, reporter, reason, note, created_at, "
@@ -832,7 +843,7 @@ static int run_report(store_job *job, sqlite3 *db) {
     if (!st) return PERR_INTERNAL;
     sqlite3_bind_int64(st, 1, j->comment);
     double weight = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
-    char *article = strdup(col_text(st, 1));
+    char *article = xstrdup(col_text(st, 1));
     sqlite3_finalize(st);
     const char *status = "published";
     if (srv.cfg.report_hide_at > 0 && weight + 1e-9 >= (double)srv.cfg.report_hide_at) {
@@ -880,8 +891,8 @@ void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *r
     cjob *j = cjob_new(c, id, run_report, done_report);
     j->comment = comment;
     j->guest = !c->signed_in;
-    j->reason = strdup(reason);
-    j->note = note ? strdup(note) : NULL;
+    j->reason = xstrdup(reason);
+    j->note = note ? xstrdup(note) : NULL;
     store_submit(srv.store, &j->job);
 }
 
@@ -921,7 +932,7 @@ void comments_catch_up(const char *article, int64_t from_ms) {
     if (!srv.store) return;
     cjob *j = cjob_new(NULL, NULL, run_catchup, done_catchup);
     j->job.read_only = true;
-    j->article = strdup(article);
+    j->article = xstrdup(article);
     j->since = from_ms;
     store_submit(srv.store, &j->job);
 }
@@ -947,8 +958,8 @@ void comments_counts(const char *const *articles, int n, void (*cb)(json_t *, vo
                      void *arg) {
     cjob *j = cjob_new(NULL, NULL, run_counts, done_counts);
     j->job.read_only = true;
-    j->articles = calloc((size_t)n + 1, sizeof *j->articles);
-    for (int i = 0; i < n; i++) j->articles[i] = strdup(articles[i]);
+    j->articles = xcalloc((size_t)n + 1, sizeof *j->articles);
+    for (int i = 0; i < n; i++) j->articles[i] = xstrdup(articles[i]);
     j->narticles = n;
     j->counts_cb = cb;
     j->counts_arg = arg;

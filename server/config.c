@@ -1,5 +1,6 @@
 /* config.c: validation of the server sections of moderation.yml. */
 #include "config.h"
+#include "alloc.h"
 
 #include <libgen.h>
 #include <stdio.h>
@@ -63,15 +64,15 @@ int config_parse_listen(const char *s, char **host, int *port) {
     char *end;
     long p = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || p < 0 || p > 65535) return -1;
-    *host = hlen ? strndup(h, hlen) : strdup("0.0.0.0");
+    *host = hlen ? xstrndup(h, hlen) : xstrdup("0.0.0.0");
     *port = (int)p;
     return 0;
 }
 
 char *config_path(const config_t *c, const char *p) {
-    if (p[0] == '/' || !c->base_dir) return strdup(p);
+    if (p[0] == '/' || !c->base_dir) return xstrdup(p);
     size_t n = strlen(c->base_dir) + strlen(p) + 2;
-    char *out = malloc(n);
+    char *out = xmalloc(n);
     snprintf(out, n, "%s/%s", c->base_dir, p);
     return out;
 }
@@ -104,7 +105,7 @@ bool config_origin_allowed(const config_t *c, const char *origin) {
             const char *s_ = cfg_str(n_, f, err, errlen);                                    \
             if (!s_) return -1;                                                              \
             free(dst);                                                                       \
-            (dst) = strdup(s_);                                                              \
+            (dst) = xstrdup(s_);                                                              \
         }                                                                                    \
     } while (0)
 
@@ -133,7 +134,7 @@ static int read_server(config_t *c, const cfg_node *s, char *err, size_t errlen)
     n = cfg_get(s, "origins");
     if (n) {
         if (cfg_expect(n, CFG_SEQ, "origins", f, err, errlen)) return -1;
-        c->origins = calloc(n->count + 1, sizeof *c->origins);
+        c->origins = xcalloc(n->count + 1, sizeof *c->origins);
         c->norigins = 0;
         for (const cfg_node *o = n->child; o; o = o->next) {
             const char *v = cfg_str(o, f, err, errlen);
@@ -144,7 +145,7 @@ static int read_server(config_t *c, const cfg_node *s, char *err, size_t errlen)
             size_t len = strlen(v);
             if (len > 1 && v[len - 1] == '/')
                 return cfg_error(err, errlen, f, o, "an origin has no trailing slash: '%s'", v);
-            c->origins[c->norigins++] = strdup(v);
+            c->origins[c->norigins++] = xstrdup(v);
         }
     }
     OPT_BOOL(s, "behind_tls", c->behind_tls);
@@ -173,7 +174,7 @@ static int read_redis(config_t *c, const cfg_node *s, char *err, size_t errlen) 
     const char *p = url + 8, *at = strchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) c->redis_password = strndup(colon + 1, (size_t)(at - colon - 1));
+        if (colon) c->redis_password = xstrndup(colon + 1, (size_t)(at - colon - 1));
         p = at + 1;
     }
     const char *slash = strchr(p, '/');
@@ -190,10 +191,10 @@ static int read_redis(config_t *c, const cfg_node *s, char *err, size_t errlen) 
         *colon = '\0';
     }
     if (!*hostport) return cfg_error(err, errlen, f, n, "no host in '%s'", url);
-    c->redis_host = strdup(hostport);
+    c->redis_host = xstrdup(hostport);
     c->redis_db = slash && slash[1] ? atoi(slash + 1) : 0;
     OPT_STR(s, "password", c->redis_password);
-    c->redis_prefix = strdup("parley:");
+    c->redis_prefix = xstrdup("parley:");
     OPT_STR(s, "prefix", c->redis_prefix);
     return 0;
 }
@@ -203,7 +204,7 @@ static int read_redis(config_t *c, const cfg_node *s, char *err, size_t errlen) 
 static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errlen) {
     const char *f = c->file;
     if (cfg_expect(s, CFG_SEQ, "webhooks", f, err, errlen)) return -1;
-    c->webhooks = calloc(s->count + 1, sizeof *c->webhooks);
+    c->webhooks = xcalloc(s->count + 1, sizeof *c->webhooks);
     for (const cfg_node *w = s->child; w; w = w->next) {
         if (cfg_expect(w, CFG_MAP, "a webhook", f, err, errlen)) return -1;
         if (cfg_check_keys(w, webhook_keys, f, err, errlen)) return -1;
@@ -216,7 +217,7 @@ static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errle
             strpbrk(v, " \t\r\n"))
             return cfg_error(err, errlen, f, n, "a webhook 'url' is http:// or https://, not '%s'",
                              v);
-        h->url = strdup(v);
+        h->url = xstrdup(v);
         for (int i = 0; i < c->nwebhooks - 1; i++)
             if (!strcmp(c->webhooks[i].url, v))
                 return cfg_error(err, errlen, f, n, "webhook '%s' is listed twice", v);
@@ -225,12 +226,12 @@ static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errle
         if (!(v = cfg_str(n, f, err, errlen))) return -1;
         if (strlen(v) < 16)
             return cfg_error(err, errlen, f, n, "a webhook 'secret' needs at least 16 characters");
-        h->secret = strdup(v);
+        h->secret = xstrdup(v);
         n = cfg_get(w, "events");
         if (!n) return cfg_error(err, errlen, f, w, "a webhook needs 'events' (a list, or [\"*\"])");
         if (cfg_expect(n, CFG_SEQ, "events", f, err, errlen)) return -1;
         if (n->count == 0) return cfg_error(err, errlen, f, n, "'events' is empty");
-        h->events = calloc(n->count + 1, sizeof *h->events);
+        h->events = xcalloc(n->count + 1, sizeof *h->events);
         for (const cfg_node *e = n->child; e; e = e->next) {
             if (!(v = cfg_str(e, f, err, errlen))) return -1;
             bool known = !strcmp(v, "*");
@@ -242,7 +243,7 @@ static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errle
                                  "comment.rejected, comment.edited, comment.removed, "
                                  "comment.reported, moderation.decision, reader.banned, "
                                  "reply.created, moderation.alert or \"*\")", v);
-            h->events[h->nevents++] = strdup(v);
+            h->events[h->nevents++] = xstrdup(v);
         }
     }
     return 0;
@@ -260,14 +261,14 @@ static int read_smtp(config_t *c, const cfg_node *s, char *err, size_t errlen) {
     if (!v) return -1;
     if ((strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8)) || strpbrk(v, " \t\r\n"))
         return cfg_error(err, errlen, f, n, "'url' must start with smtp:// or smtps://, not '%s'", v);
-    c->smtp_url = strdup(v);
+    c->smtp_url = xstrdup(v);
     n = cfg_get(s, "from");
     if (!n) return cfg_error(err, errlen, f, s, "'smtp' needs a 'from' address");
     if (!(v = cfg_str(n, f, err, errlen))) return -1;
     const char *at = strchr(v, '@');
     if (!at || at == v || !at[1] || strpbrk(v, " \t\r\n<>\",") || strlen(v) > 254)
         return cfg_error(err, errlen, f, n, "'from' must be an address like news@example.com, not '%s'", v);
-    c->smtp_from = strdup(v);
+    c->smtp_from = xstrdup(v);
     OPT_STR(s, "user", c->smtp_user);
     OPT_STR(s, "password", c->smtp_password);
     c->smtp_starttls = true;
@@ -290,14 +291,14 @@ static int read_alerts(config_t *c, const cfg_node *s, char *err, size_t errlen)
         if (cfg_expect(n, CFG_SEQ, "email", f, err, errlen)) return -1;
         if (!c->smtp_url)
             return cfg_error(err, errlen, f, n, "alert emails need notifications.smtp");
-        c->alert_emails = calloc(n->count + 1, sizeof *c->alert_emails);
+        c->alert_emails = xcalloc(n->count + 1, sizeof *c->alert_emails);
         for (const cfg_node *e = n->child; e; e = e->next) {
             const char *v = cfg_str(e, f, err, errlen);
             if (!v) return -1;
             const char *at = strchr(v, '@');
             if (!at || at == v || !at[1] || strpbrk(v, " \t\r\n<>\",") || strlen(v) > 254)
                 return cfg_error(err, errlen, f, e, "'%s' is not an email address", v);
-            c->alert_emails[c->nalert_emails++] = strdup(v);
+            c->alert_emails[c->nalert_emails++] = xstrdup(v);
         }
     }
     return 0;
@@ -305,13 +306,13 @@ static int read_alerts(config_t *c, const cfg_node *s, char *err, size_t errlen)
 
 int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
-    c->file = strdup(path);
-    char *dup = strdup(path);
-    c->base_dir = strdup(dirname(dup));
+    c->file = xstrdup(path);
+    char *dup = xstrdup(path);
+    c->base_dir = xstrdup(dirname(dup));
     free(dup);
-    c->listen_host = strdup("127.0.0.1");
+    c->listen_host = xstrdup("127.0.0.1");
     c->listen_port = 8080;
-    c->web_root = strdup("web");
+    c->web_root = xstrdup("web");
     c->max_connections = 19500;
     c->max_connections_per_ip = 64;
     c->max_sockets = 0;          /* 0: max_connections + 256, below the descriptor limit */
@@ -321,7 +322,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->client_burst = 40;
     c->queue_max_messages = 1024;
     c->queue_max_bytes = 2 << 20;
-    c->data_dir = strdup("data");
+    c->data_dir = xstrdup("data");
     c->batch_max = 256;
     c->queue_max = 20000;
     c->guests = true;
@@ -411,7 +412,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         c->log_level = lv;
     }
     if (c->client_burst < c->client_rate) c->client_burst = c->client_rate;
-    if (!c->origins) c->origins = calloc(1, sizeof *c->origins);
+    if (!c->origins) c->origins = xcalloc(1, sizeof *c->origins);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* conn.c: connections above the transport: frames, bounded send queues, the registry
  * of live connections, and the WebSocket events net hands up (see conn.h). */
 #include "conn.h"
+#include "alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,8 +26,7 @@ static int nopen, nclose;
 /* ---- Frames ---- */
 
 msg_t *msg_new(const char *payload, size_t len) {
-    msg_t *m = malloc(sizeof *m + NET_WS_PRE + len + 1);
-    if (!m) abort();
+    msg_t *m = xmalloc(sizeof *m + NET_WS_PRE + len + 1);
     m->refs = 1;
     m->len = len;
     memcpy(m->data + NET_WS_PRE, payload, len);
@@ -36,8 +36,7 @@ msg_t *msg_new(const char *payload, size_t len) {
 
 msg_t *msg_from_json(const json_t *j) {
     size_t len = json_dumpb(j, NULL, 0, JSON_COMPACT);
-    msg_t *m = malloc(sizeof *m + NET_WS_PRE + len + 1);
-    if (!m) abort();
+    msg_t *m = xmalloc(sizeof *m + NET_WS_PRE + len + 1);
     m->refs = 1;
     m->len = json_dumpb(j, (char *)m->data + NET_WS_PRE, len, JSON_COMPACT);
     m->data[NET_WS_PRE + m->len] = '\0';
@@ -140,8 +139,7 @@ int conn_enqueue(conn_t *c, msg_t *m) {
     }
     if (c->qlen == c->qcap) {
         uint32_t ncap = c->qcap ? c->qcap * 2 : 4;
-        msg_t **nq = malloc(ncap * sizeof *nq);
-        if (!nq) abort();
+        msg_t **nq = xmalloc(ncap * sizeof *nq);
         for (uint32_t i = 0; i < c->qlen; i++) nq[i] = c->q[(c->qhead + i) % c->qcap];
         free(c->q);
         c->q = nq;
@@ -225,8 +223,7 @@ void conn_when_drained(conn_t *c, void (*fn)(conn_t *, void *), void (*drop)(voi
         fn(c, arg);
         return;
     }
-    conn_waiter *w = malloc(sizeof *w), **tail = &c->waiters;
-    if (!w) abort();
+    conn_waiter *w = xmalloc(sizeof *w), **tail = &c->waiters;
     *w = (conn_waiter){fn, drop, arg, NULL};
     while (*tail) tail = &(*tail)->next;
     *tail = w;

@@ -1,5 +1,6 @@
 /* counts.c: the counts endpoint (see counts.h). */
 #include "counts.h"
+#include "alloc.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -50,7 +51,7 @@ typedef struct {
 
 static int add_article(const char *value, void *arg) {
     article_list *l = arg;
-    if (text_article_valid(value)) l->ids[l->n++] = strdup(value);
+    if (text_article_valid(value)) l->ids[l->n++] = xstrdup(value);
     return l->n == MAX_ARTICLES;
 }
 

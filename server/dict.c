@@ -1,5 +1,6 @@
 /* dict.c: chained hashing with power-of-two tables, grown at load factor 1. */
 #include "dict.h"
+#include "alloc.h"
 
 #include <sodium.h>
 #include <stdatomic.h>
@@ -44,11 +45,9 @@ static uint64_t hash_str(const char *s) {
 
 dict_t *dict_new(void) {
     dict_seed();
-    dict_t *d = calloc(1, sizeof *d);
-    if (!d) abort();
+    dict_t *d = xcalloc(1, sizeof *d);
     d->mask = 15;
-    d->slots = calloc(d->mask + 1, sizeof *d->slots);
-    if (!d->slots) abort();
+    d->slots = xcalloc(d->mask + 1, sizeof *d->slots);
     return d;
 }
 
@@ -80,8 +79,7 @@ void *dict_get(const dict_t *d, const char *key) {
 
 static void grow(dict_t *d) {
     size_t nmask = d->mask * 2 + 1;
-    entry_t **ns = calloc(nmask + 1, sizeof *ns);
-    if (!ns) abort();
+    entry_t **ns = xcalloc(nmask + 1, sizeof *ns);
     for (size_t i = 0; i <= d->mask; i++) {
         entry_t *e = d->slots[i];
         while (e) {
@@ -106,8 +104,7 @@ void dict_set(dict_t *d, const char *key, void *val, void **old) {
     }
     if (old) *old = NULL;
     size_t klen = strlen(key);
-    entry_t *e = malloc(sizeof *e + klen + 1);
-    if (!e) abort();
+    entry_t *e = xmalloc(sizeof *e + klen + 1);
     memcpy(e->key, key, klen + 1);
     e->hash = h;
     e->val = val;

@@ -1,5 +1,6 @@
 /* feed.c: Atom (RFC 4287) feeds of published comments; see feed.h. */
 #include "feed.h"
+#include "alloc.h"
 
 #include <libxml/xmlwriter.h>
 #include <stdint.h>
@@ -179,11 +180,11 @@ static int route_feed(http_req *r) {
                                     "n must be 1-200\n", 16);
         limit = (int)n;
     }
-    feed_job *j = calloc(1, sizeof *j);
+    feed_job *j = xcalloc(1, sizeof *j);
     j->job.run = run_feed;
     j->job.done = done_feed;
     j->req_id = r->id;
-    j->article = one ? strdup(article) : NULL;
+    j->article = one ? xstrdup(article) : NULL;
     j->limit = limit;
     store_submit(srv.store, &j->job);
     return 1;

@@ -1,5 +1,6 @@
 /* hub.c: reference-counted messages, bounded send queues and article rooms. */
 #include "hub.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <stdlib.h>
@@ -67,14 +68,14 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
     if (s) return s;
     room_t *r = dict_get(rooms, article);
     if (!r) {
-        r = calloc(1, sizeof *r);
-        r->article = strdup(article);
-        if (dedupe) r->ring = calloc(RING, sizeof *r->ring);
+        r = xcalloc(1, sizeof *r);
+        r->article = xstrdup(article);
+        if (dedupe) r->ring = xcalloc(RING, sizeof *r->ring);
         dict_set(rooms, article, r, NULL);
         metrics.rooms = dict_size(rooms);
         for (int i = 0; i < nobservers; i++) observers[i]->opened(article);
     }
-    s = calloc(1, sizeof *s);
+    s = xcalloc(1, sizeof *s);
     s->room = r;
     s->conn = c;
     s->next = r->head;
@@ -88,14 +89,38 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
     return s;
 }
 
+static void pend_clear(sub_t *s) {
+    for (uint32_t i = 0; i < s->npend; i++) msg_unref(s->pend[i]);
+    free(s->pend);
+    free(s->pend_ids);
+    s->pend = NULL;
+    s->pend_ids = NULL;
+    s->npend = 0;
+}
+
+static bool in_ids(const int64_t *ids, size_t n, int64_t id) {
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id) return true;
+    return false;
+}
+
 void hub_activate(sub_t *s, const int64_t *ids, size_t n) {
     if (!s->active) {
         s->active = true;
         s->room->nactive++;
     }
+    if (s->pend_overflow) {
+        conn_close(s->conn, 1013);
+    } else {
+        for (uint32_t i = 0; i < s->npend; i++)
+            if (!(s->pend_ids[i] > 0 && in_ids(ids, n, s->pend_ids[i])))
+                conn_enqueue(s->conn, s->pend[i]);
+    }
+    pend_clear(s);
+    s->pend_overflow = false;
     if (dedupe && n) {
         free(s->hist_ids);
-        s->hist_ids = malloc(n * sizeof *ids);
+        s->hist_ids = xmalloc(n * sizeof *ids);
         memcpy(s->hist_ids, ids, n * sizeof *ids);
         s->nhist = (uint32_t)n;
         s->hist_until_ms = mono_ms() + HIST_KEEP_MS;
@@ -131,6 +156,7 @@ static void sub_remove(sub_t *s) {
         metrics.rooms = dict_size(rooms);
     }
     free(s->hist_ids);
+    pend_clear(s);
     free(s);
 }
 
@@ -171,7 +197,22 @@ size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
         if (comment_id > r->max_id) r->max_id = comment_id;
     }
     for (sub_t *s = r->head; s; s = s->next) {
-        if (!s->active || (now && sub_had(s, comment_id, now))) continue;
+        if (!s->active) {
+            /* its history is being read: keep the message until it has been sent */
+            if (s->npend == HUB_PEND_MAX) {
+                s->pend_overflow = true;
+                continue;
+            }
+            if (!s->pend) {
+                s->pend = xmalloc(HUB_PEND_MAX * sizeof *s->pend);
+                s->pend_ids = xmalloc(HUB_PEND_MAX * sizeof *s->pend_ids);
+            }
+            m->refs++;
+            s->pend[s->npend] = m;
+            s->pend_ids[s->npend++] = comment_id;
+            continue;
+        }
+        if (now && sub_had(s, comment_id, now)) continue;
         if (conn_enqueue(s->conn, m) == 0) n++;
     }
     return n;

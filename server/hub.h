@@ -29,7 +29,17 @@ typedef struct sub {
     int64_t *hist_ids;
     uint32_t nhist;
     uint64_t hist_until_ms;
+    /* While pending: the room's messages that arrived meanwhile (references, in order,
+     * with their comment ids), delivered at activation unless the history held them. A
+     * subscription past HUB_PEND_MAX of them is closed with 1013 at activation (the reader
+     * resumes with `since`), so nothing is lost and memory stays bounded. */
+    msg_t **pend;
+    int64_t *pend_ids;
+    uint32_t npend;
+    bool pend_overflow;
 } sub_t;
+
+#define HUB_PEND_MAX 512
 
 /* Told when a room gets its first subscriber and loses its last (the bus registers one
  * to follow rooms between processes); called on the loop. */
@@ -48,7 +58,8 @@ void hub_shutdown(void);
 /* The connection's subscription to article, created pending when new. *created tells. */
 sub_t *hub_subscribe(conn_t *c, const char *article, bool *created);
 sub_t *hub_find(conn_t *c, const char *article);
-/* Starts live delivery; ids (n, may be NULL) are the comment ids its history held. */
+/* Starts live delivery; ids (n, may be NULL) are the comment ids its history held: the
+ * messages that waited for it are delivered, but for those comments. */
 void hub_activate(sub_t *s, const int64_t *ids, size_t n);
 /* Removes one subscription (0) or returns -1 when there is none. */
 int hub_unsubscribe(conn_t *c, const char *article);

@@ -1,5 +1,6 @@
 /* identity.c: guests and signed-in users (the hello message). */
 #include "identity.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <sodium.h>
@@ -65,11 +66,11 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
         size_t ncp;
         if (text_clean(cl.name, strlen(cl.name), TEXT_NAME, (size_t)srv.cfg.limit_name, &name,
                        &ncp) != TEXT_OK)
-            name = strdup("Reader");
+            name = xstrdup("Reader");
         c->user_name = name;
-        c->avatar = cl.avatar ? strdup(cl.avatar) : NULL;
+        c->avatar = cl.avatar ? xstrdup(cl.avatar) : NULL;
         free(c->email);
-        c->email = cl.email ? strdup(cl.email) : NULL;
+        c->email = cl.email ? xstrdup(cl.email) : NULL;
         c->signed_in = true;
         jwt_claims_free(&cl);
         welcome(c, id);

@@ -1,6 +1,7 @@
 /* import.c: the import sink (article ids, hashes, HTML to text, limits, summary) and the
  * `parley import`, `parley export` and `parley backup` commands. */
 #include "import.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -161,7 +162,7 @@ int import_article_id(const char *raw, char out[129]) {
                    raw[len - 1] == '\r'))
         len--;
     /* each run of characters outside the alphabet becomes one '-' */
-    char *buf = malloc(len + 1);
+    char *buf = xmalloc(len + 1);
     size_t w = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)raw[i];
@@ -211,8 +212,8 @@ static char *link_path(const char *link) {
     size_t n = strcspn(p, "?#");
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\t'))
         n--;
-    if (!n) return strdup("/");
-    return strndup(p, n);
+    if (!n) return xstrdup("/");
+    return xstrndup(p, n);
 }
 
 /* ---- HTML to text ---- */
@@ -229,7 +230,7 @@ typedef struct {
 static void tb_put(textbuf *t, const char *s, size_t n) {
     if (t->len + n + 1 > t->cap) {
         while (t->len + n + 1 > t->cap) t->cap = t->cap ? t->cap * 2 : 256;
-        t->buf = realloc(t->buf, t->cap);
+        t->buf = xrealloc(t->buf, t->cap);
     }
     memcpy(t->buf + t->len, s, n);
     t->len += n;
@@ -369,7 +370,7 @@ static char *html_text(const char *html, size_t len, bool keep_nl) {
             xmlFreeDoc(doc);
         }
     }
-    if (!t.buf) return strdup("");
+    if (!t.buf) return xstrdup("");
     return t.buf;
 }
 
@@ -383,9 +384,9 @@ char *import_html_text(const char *html, size_t len) { return html_text(html, le
  * length in code points. Returns a new string (possibly ""). */
 static char *clean_field(const char *in, text_field_t field, size_t *ncp) {
     *ncp = 0;
-    if (!in) return strdup("");
+    if (!in) return xstrdup("");
     size_t len = strlen(in);
-    char *tmp = malloc(len * 3 + 4); /* an invalid byte becomes 3 (U+FFFD) */
+    char *tmp = xmalloc(len * 3 + 4); /* an invalid byte becomes 3 (U+FFFD) */
     size_t w = 0;
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)in;
     utf8proc_ssize_t left = (utf8proc_ssize_t)len;
@@ -414,7 +415,7 @@ static char *clean_field(const char *in, text_field_t field, size_t *ncp) {
     free(tmp);
     if (st != TEXT_OK) {
         *ncp = 0;
-        return strdup("");
+        return xstrdup("");
     }
     return out;
 }
@@ -518,7 +519,7 @@ int import_sink_comment(import_sink *s, const import_comment *c) {
     char *name = clean_field(c->name, TEXT_NAME, &nname);
     if (!*name && !c->author_id) {
         free(name);
-        name = strdup("Anonymous");
+        name = xstrdup("Anonymous");
     }
     char author[64], iph[33];
     if (!c->author_id) author_id_for(s, c, author);
@@ -602,7 +603,7 @@ static dict_t *load_map(const char *path) {
             goto bad;
         }
         void *old = NULL;
-        dict_set(d, p, strdup(id), &old);
+        dict_set(d, p, xstrdup(id), &old);
         free(old);
     }
     free(line);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "import_xml.h"
+#include "alloc.h"
 
 typedef struct {
     char key[32];
@@ -96,7 +97,7 @@ static void read_field(xmlTextReaderPtr r, char **dst) {
     while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
     size_t n = strlen(p);
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\t')) n--;
-    *dst = strndup(p, n);
+    *dst = xstrndup(p, n);
     xmlFree(v);
 }
 

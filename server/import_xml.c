@@ -1,5 +1,6 @@
 /* import_xml.c: libxml2 reader helpers shared by the Disqus and WordPress importers. */
 #include "import_xml.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static char *trimmed(const char *v) {
     while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') v++;
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r')) n--;
-    return strndup(v, n);
+    return xstrndup(v, n);
 }
 
 char *import_xml_text(xmlNode *n, const char *local) {

@@ -5,6 +5,7 @@
  * Ed25519 public keys, so a public key can never be abused as an HMAC secret and "none"
  * verifies nothing. */
 #include "jwt.h"
+#include "alloc.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -51,8 +52,8 @@ jwt_keys *jwt_keys_load(const cfg_node *identity, const char *file, char *err, s
     err[0] = '\0';
     if (!list) return NULL;
     if (cfg_expect(list, CFG_SEQ, "keys", file, err, errlen)) return NULL;
-    jwt_keys *k = calloc(1, sizeof *k);
-    k->keys = calloc(list->count + 1, sizeof *k->keys);
+    jwt_keys *k = xcalloc(1, sizeof *k);
+    k->keys = xcalloc(list->count + 1, sizeof *k->keys);
     for (const cfg_node *n = list->child; n; n = n->next) {
         if (cfg_expect(n, CFG_MAP, "a key", file, err, errlen) ||
             cfg_check_keys(n, allowed, file, err, errlen))
@@ -74,7 +75,7 @@ jwt_keys *jwt_keys_load(const cfg_node *identity, const char *file, char *err, s
                     cfg_error(err, errlen, file, id, "two keys have the id '%s'", s);
                     goto fail;
                 }
-            key->id = strdup(s);
+            key->id = xstrdup(s);
         }
         if (!strcmp(a, "HS256")) {
             if (pk) {
@@ -198,17 +199,17 @@ int jwt_verify(const jwt_keys *k, const char *token, double now, jwt_claims *out
     size_t i;
     if (roles && !json_is_array(roles)) WHY("'roles' is not a list");
     json_array_foreach(roles, i, r) if (!json_is_string(r)) WHY("'roles' holds a non-string");
-    out->sub = strdup(sub);
-    out->name = strdup(name);
+    out->sub = xstrdup(sub);
+    out->name = xstrdup(name);
     out->exp = json_number_value(exp);
     const char *avatar = json_string_value(json_object_get(pl, "avatar"));
-    if (avatar && !strncmp(avatar, "https://", 8) && strlen(avatar) < 500) out->avatar = strdup(avatar);
+    if (avatar && !strncmp(avatar, "https://", 8) && strlen(avatar) < 500) out->avatar = xstrdup(avatar);
     const char *email = json_string_value(json_object_get(pl, "email"));
     if (email && strlen(email) <= 254 && strchr(email, '@') && !strpbrk(email, " \t\r\n<>\",;"))
-        out->email = strdup(email);
+        out->email = xstrdup(email);
     if (roles) {
-        out->roles = calloc(json_array_size(roles) + 1, sizeof *out->roles);
-        json_array_foreach(roles, i, r) out->roles[i] = strdup(json_string_value(r));
+        out->roles = xcalloc(json_array_size(roles) + 1, sizeof *out->roles);
+        json_array_foreach(roles, i, r) out->roles[i] = xstrdup(json_string_value(r));
     }
     rc = 0;
 out:

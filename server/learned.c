@@ -1,6 +1,7 @@
 /* learned.c: the learned model of this process, kept in step with the store, and the
  * lessons of moderators' decisions. See learned.h. */
 #include "learned.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <stdlib.h>
@@ -50,8 +51,7 @@ int learned_teach(sqlite3 *db, const char *title, const char *body, learn_label_
         learned_feats_free(&f);
         return -1;
     }
-    const char **d = malloc(LEARNED_MAX_FEATURES * sizeof *d);
-    if (!d) abort();
+    const char **d = xmalloc(LEARNED_MAX_FEATURES * sizeof *d);
     size_t n = learned_distinct(&f, d, LEARNED_MAX_FEATURES);
     learned_model_t *delta = learned_model_new();
     learned_model_add(delta, d, n, label, weight);

@@ -2,6 +2,7 @@
  * seeded dict for lookup and in a list ordered by last touch, so expiry and eviction
  * take them from the list's head without scanning. */
 #include "limiter.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,7 @@ struct limiter {
 };
 
 limiter_t *limiter_new(uint64_t window_ms, size_t max_keys) {
-    limiter_t *l = calloc(1, sizeof *l);
-    if (!l) abort();
+    limiter_t *l = xcalloc(1, sizeof *l);
     l->keys = dict_new();
     l->window = window_ms ? window_ms : 1;
     l->max_keys = max_keys ? max_keys : 1;
@@ -87,8 +87,7 @@ double limiter_add(limiter_t *l, const char *key, double n, uint64_t now) {
     lentry *e = dict_get(l->keys, key);
     if (!e) {
         size_t klen = strlen(key);
-        e = calloc(1, sizeof *e + klen + 1);
-        if (!e) abort();
+        e = xcalloc(1, sizeof *e + klen + 1);
         memcpy(e->key, key, klen + 1);
         e->window_start = now - now % l->window;
         dict_set(l->keys, key, e, NULL);

@@ -1,5 +1,6 @@
 /* mail.c: reply emails: MIME composition and SMTP delivery with libcurl (see mail.h). */
 #include "mail.h"
+#include "alloc.h"
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -18,8 +19,7 @@ static void reserve(mail_buf *b, size_t more) {
     if (b->len + more + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 1024;
     while (cap < b->len + more + 1) cap *= 2;
-    char *n = realloc(b->buf, cap);
-    if (!n) abort();
+    char *n = xrealloc(b->buf, cap);
     b->buf = n;
     b->cap = cap;
 }
@@ -65,8 +65,7 @@ void mail_buf_html(mail_buf *b, const char *s) {
 static void add_base64(mail_buf *b, const char *data) {
     size_t n = strlen(data);
     size_t enc = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-    char *tmp = malloc(enc);
-    if (!tmp) abort();
+    char *tmp = xmalloc(enc);
     sodium_bin2base64(tmp, enc, (const unsigned char *)data, n, sodium_base64_VARIANT_ORIGINAL);
     size_t len = strlen(tmp);
     for (size_t i = 0; i < len; i += 76) mail_buf_printf(b, "%.*s\r\n", (int)(len - i < 76 ? len - i : 76), tmp + i);

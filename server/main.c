@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "alloc.h"
 #include "clock.h"
 #include "bus.h"
 #include "comments.h"
@@ -43,7 +44,7 @@ static uint64_t shutdown_started;
 static int shutdown_phase;
 
 static ruleset_t *ruleset_new(rules_t *r) {
-    ruleset_t *rs = calloc(1, sizeof *rs);
+    ruleset_t *rs = xcalloc(1, sizeof *rs);
     rs->rules = r;
     atomic_init(&rs->refs, 1);
     return rs;
@@ -114,8 +115,7 @@ static void reload_done(uv_work_t *w, int status) {
 
 static void on_hup(uv_signal_t *h, int signum) {
     if (reloading || srv.shutting_down) return; /* one at a time */
-    reload_t *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    reload_t *r = xcalloc(1, sizeof *r);
     r->work.data = r;
     reloading = true;
     uv_queue_work(srv.loop, &r->work, reload_work, reload_done);
@@ -241,7 +241,7 @@ static int cmd_serve(int argc, char **argv) {
     }
     if (data) {
         free(srv.cfg.data_dir);
-        srv.cfg.data_dir = strdup(data);
+        srv.cfg.data_dir = xstrdup(data);
     }
     if (level) {
         int lv = log_level_parse(level);

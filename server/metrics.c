@@ -1,5 +1,6 @@
 /* metrics.c: Prometheus text exposition of the counters in metrics_t. */
 #include "metrics.h"
+#include "alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,8 +42,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
             return;
         }
         b->cap = (b->cap + (size_t)n) * 2;
-        b->buf = realloc(b->buf, b->cap);
-        if (!b->buf) abort();
+        b->buf = xrealloc(b->buf, b->cap);
     }
 }
 
@@ -54,7 +54,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
               (unsigned long long)(value))
 
 char *metrics_render(const char *extra) {
-    sbuf b = {malloc(4096), 0, 4096};
+    sbuf b = {xmalloc(4096), 0, 4096};
     if (!b.buf) abort();
     b.buf[0] = '\0';
     GAUGE("parley_connections", "Open WebSocket connections.", metrics.connections);

@@ -3,6 +3,7 @@
  * session, does its work in the group's transaction, and gathers its effects; the loop
  * sends them after the commit. */
 #include "moderation.h"
+#include "alloc.h"
 #include "text.h"
 #include "clock.h"
 
@@ -205,6 +206,11 @@ struct mjob {
     char *message;
 };
 
+/* Set when an audit row of the running job could not be written: the job then fails and
+ * its savepoint is rolled back, so no action stands without its audit entry. Storage
+ * thread only. */
+static _Thread_local bool audit_failed;
+
 static void audit(sqlite3 *db, const char *who, const char *action, const char *target,
                   json_t *before, json_t *after, const char *note, int64_t at) {
     sqlite3_stmt *st = prep(db, "INSERT INTO audit (at, moderator, action, target, before, "
@@ -218,7 +224,11 @@ static void audit(sqlite3 *db, const char *who, const char *action, const char *
     if (b) sqlite3_bind_text(st, 5, b, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 5);
     if (a) sqlite3_bind_text(st, 6, a, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 6);
     if (note) sqlite3_bind_text(st, 7, note, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
-    sqlite3_step(st);
+    if (!st || sqlite3_step(st) != SQLITE_DONE) {
+        log_err("moderation: audit entry for %s %s not written: %s; the action is undone",
+                action, target, sqlite3_errmsg(db));
+        audit_failed = true;
+    }
     sqlite3_finalize(st);
     free(b);
     free(a);
@@ -308,7 +318,7 @@ static int decide(mjob *j, sqlite3 *db, const char *action, int64_t id, const ch
     if ((!strcmp(from, "refused") && !strcmp(action, "remove")) || !strcmp(from, "removed") ||
         (!strcmp(action, "remove") && strcmp(from, "published") && strcmp(from, "hidden") &&
          strcmp(from, "shadow"))) {
-        j->message = strdup("This comment cannot take that action in its current state.");
+        j->message = xstrdup("This comment cannot take that action in its current state.");
         return PERR_CONFLICT;
     }
     if ((e = set_status(db, id, to, reason, j->name))) return e;
@@ -331,7 +341,7 @@ static int do_decide(mjob *j, sqlite3 *db) {
     const char *reason = arg_str(j, "reason");
     if (!id) return PERR_BAD_REQUEST;
     if (!strcmp(type, "reject") && (!reason || !*reason)) {
-        j->message = strdup("A rejection needs a reason for the author.");
+        j->message = xstrdup("A rejection needs a reason for the author.");
         return PERR_BAD_REQUEST;
     }
     return decide(j, db, type, id, reason, 0, NULL);
@@ -345,7 +355,7 @@ static int do_bulk(mjob *j, sqlite3 *db) {
         !json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > BULK_MAX)
         return PERR_BAD_REQUEST;
     if (!strcmp(action, "reject") && (!reason || !*reason)) {
-        j->message = strdup("A rejection needs a reason for the author.");
+        j->message = xstrdup("A rejection needs a reason for the author.");
         return PERR_BAD_REQUEST;
     }
     json_t *done = json_array(), *failed = json_array();
@@ -427,7 +437,7 @@ static int do_ban(mjob *j, sqlite3 *db) {
         bool theirs = sqlite3_step(ck) == SQLITE_ROW;
         sqlite3_finalize(ck);
         if (!theirs) {
-            j->message = strdup("That comment is not by the author being banned.");
+            j->message = xstrdup("That comment is not by the author being banned.");
             return PERR_BAD_REQUEST;
         }
         const char *act = !strcmp(from, "published") || !strcmp(from, "hidden") ||
@@ -568,7 +578,7 @@ static int do_undo(mjob *j, sqlite3 *db) {
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        j->message = strdup("Nothing to undo.");
+        j->message = xstrdup("Nothing to undo.");
         return PERR_NOT_FOUND;
     }
     int64_t last = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 1);
@@ -732,14 +742,21 @@ static int run_mod(store_job *job, sqlite3 *db) {
     mjob *j = (mjob *)job;
     int e = auth_session_check(db, j->token_hash, now_ms(), &j->name, &j->role);
     if (e) {
-        j->message = strdup("Your session has ended; sign in again.");
+        j->message = xstrdup("Your session has ended; sign in again.");
         return e;
     }
     if (j->admin_only && strcmp(j->role, "admin")) {
-        j->message = strdup("Only an admin can do that.");
+        j->message = xstrdup("Only an admin can do that.");
         return PERR_FORBIDDEN;
     }
-    return j->fn(j, db);
+    audit_failed = false;
+    int rc = j->fn(j, db);
+    if (!rc && audit_failed) {
+        free(j->message);
+        j->message = xstrdup("The action could not be recorded in the audit log, so it was not done.");
+        rc = PERR_UNAVAILABLE;
+    }
+    return rc;
 }
 
 static void done_mod(store_job *job) {
@@ -755,8 +772,8 @@ static void done_mod(store_job *job) {
         if (c && j->hello) {
             free(c->mod_name);
             free(c->mod_role);
-            c->mod_name = strdup(j->name);
-            c->mod_role = strdup(j->role);
+            c->mod_name = xstrdup(j->name);
+            c->mod_role = xstrdup(j->role);
             c->moderator = true; /* from now on it gets the console events */
             clog_info(c->id, "moderation: console for '%s' (%s)", j->name, j->role);
         }
@@ -812,7 +829,7 @@ static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *i
     }
     for (int i = 0; actions[i].type; i++) {
         if (strcmp(actions[i].type, type)) continue;
-        mjob *j = calloc(1, sizeof *j);
+        mjob *j = xcalloc(1, sizeof *j);
         j->job.run = run_mod;
         j->job.done = done_mod;
         j->conn_id = c->id;

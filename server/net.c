@@ -1,6 +1,7 @@
 /* net.c: libwebsockets glue: the WebSocket connections, their send queues and rate
  * limits, and the HTTP side (static files, health, metrics, API routes). */
 #include "net.h"
+#include "alloc.h"
 #include "text.h"
 #include "clock.h"
 
@@ -293,8 +294,7 @@ static int sock_filter(int fd) {
 }
 
 static void sock_opened(struct lws *wsi) {
-    char *iph = malloc(33);
-    if (!iph) abort();
+    char *iph = xmalloc(33);
     fd_addr_hash((int)lws_get_socket_fd(wsi), iph);
     lws_set_opaque_user_data(wsi, iph);
     sock_count_add(iph, +1);
@@ -412,8 +412,7 @@ static int on_receive(ws_conn *c, struct lws *wsi, const void *in, size_t len) {
         ws->message(c->user, in, len);
         return 0;
     }
-    char *nb = realloc(c->rx, c->rxlen + len + 1);
-    if (!nb) return -1;
+    char *nb = xrealloc(c->rx, c->rxlen + len + 1);
     c->rx = nb;
     memcpy(c->rx + c->rxlen, in, len);
     c->rxlen += len;
@@ -516,8 +515,7 @@ int net_http_respond(http_req *r, int status, const char *ctype, const http_head
     r->resp = NULL;
     r->resp_len = r->resp_off = 0;
     if (len && strcmp(r->method, "HEAD") != 0) {
-        r->resp = malloc(len);
-        if (!r->resp) return -1;
+        r->resp = xmalloc(len);
         memcpy(r->resp, body, len);
         r->resp_len = len;
         lws_callback_on_writable(wsi);
@@ -604,7 +602,7 @@ static int serve_static(http_req *r) {
             type = mime[i].type;
             cache = mime[i].cache;
         }
-    char *data = malloc((size_t)sb.st_size + 1);
+    char *data = xmalloc((size_t)sb.st_size + 1);
     ssize_t got = data ? read(fd, data, (size_t)sb.st_size) : -1;
     close(fd);
     if (got != sb.st_size) {
@@ -766,13 +764,13 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
             respond_text(r, 413, "request body too large\n");
             return -1;
         }
-        r->body = realloc(r->body, r->body_len + len + 1);
+        r->body = xrealloc(r->body, r->body_len + len + 1);
         if (len) memcpy(r->body + r->body_len, in, len);
         r->body_len += len;
         r->body[r->body_len] = '\0';
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
-        if (!r->body) r->body = calloc(1, 1);
+        if (!r->body) r->body = xcalloc(1, 1);
         int rc = dispatch_http(r);
         return rc < 0 ? -1 : 0;
     }
@@ -780,7 +778,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         if (!r->resp) return 0;
         size_t left = r->resp_len - r->resp_off;
         size_t n = left > HTTP_CHUNK ? HTTP_CHUNK : left;
-        unsigned char *buf = malloc(LWS_PRE + n);
+        unsigned char *buf = xmalloc(LWS_PRE + n);
         memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
         int w = lws_write(wsi, buf + LWS_PRE, n,
                           n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);

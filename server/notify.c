@@ -1,5 +1,6 @@
 /* notify.c: reply notifications (see notify.h). */
 #include "notify.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -53,13 +54,12 @@ static void njob_free(njob *j) {
 
 static njob *njob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
                       void (*done)(store_job *)) {
-    njob *j = calloc(1, sizeof *j);
-    if (!j) abort();
+    njob *j = xcalloc(1, sizeof *j);
     j->job.run = run;
     j->job.done = done;
     if (c) {
         j->conn_id = c->id;
-        j->author = strdup(c->author_id);
+        j->author = xstrdup(c->author_id);
     }
     j->req_id = id ? json_incref((json_t *)id) : NULL;
     return j;
@@ -94,7 +94,7 @@ static void done_replies(store_job *job) {
 
 void notify_replies(conn_t *c, const json_t *id, const char *article) {
     njob *j = njob_new(c, id, run_replies, done_replies);
-    j->article = strdup(article);
+    j->article = xstrdup(article);
     store_submit(srv.store, &j->job);
 }
 
@@ -189,8 +189,7 @@ static void base_url(char *out, size_t outlen) {
 static unsigned char *seal(const char *address, size_t *len) {
     size_t n = strlen(address);
     *len = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
-    unsigned char *out = malloc(*len);
-    if (!out) abort();
+    unsigned char *out = xmalloc(*len);
     randombytes_buf(out, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, (const unsigned char *)address, n,
                           out, box_key);
@@ -201,8 +200,7 @@ static unsigned char *seal(const char *address, size_t *len) {
 static char *unseal(const unsigned char *blob, size_t len) {
     if (len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return NULL;
     size_t n = len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
-    char *out = malloc(n + 1);
-    if (!out) abort();
+    char *out = xmalloc(n + 1);
     if (crypto_secretbox_open_easy((unsigned char *)out, blob + crypto_secretbox_NONCEBYTES,
                                    len - crypto_secretbox_NONCEBYTES, blob, box_key)) {
         free(out);
@@ -234,7 +232,7 @@ static char *page_ok(const char *page) {
     size_t hostlen = strcspn(p, "/?#");
     char origin[512];
     snprintf(origin, sizeof origin, "%.*s", (int)(p - page + (long)hostlen), page);
-    return config_origin_allowed(&srv.cfg, origin) ? strdup(page) : NULL;
+    return config_origin_allowed(&srv.cfg, origin) ? xstrdup(page) : NULL;
 }
 
 /* Storage thread: stores the sealed address in the state decided on the loop. */
@@ -308,7 +306,7 @@ void notify_email(conn_t *c, const json_t *id, const char *article, const char *
         return;
     }
     njob *j = njob_new(c, id, run_subscribe, done_email);
-    j->article = strdup(article);
+    j->article = xstrdup(article);
     j->address = seal(address, &j->address_len);
     j->page = page_ok(page);
     snprintf(j->state, sizeof j->state, "%s", verified ? "active" : "pending");
@@ -322,7 +320,7 @@ void notify_email(conn_t *c, const json_t *id, const char *article, const char *
 
 void notify_email_off(conn_t *c, const json_t *id, const char *article) {
     njob *j = njob_new(c, id, run_unsubscribe, done_email);
-    j->article = strdup(article);
+    j->article = xstrdup(article);
     store_submit(srv.store, &j->job);
 }
 

@@ -1,5 +1,6 @@
 /* proto.c: parsing and checking of client messages, then dispatch. */
 #include "proto.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <stdlib.h>
@@ -192,13 +193,13 @@ static void handle_post(conn_t *c, json_t *req, const json_t *id) {
         goto fail;
     if (get_text(c, req, id, "body", TEXT_BODY, cfg->limit_body, true, &in.body)) goto fail;
     if (c->signed_in) {
-        in.name = strdup(c->user_name);
-        in.avatar = c->avatar ? strdup(c->avatar) : NULL;
+        in.name = xstrdup(c->user_name);
+        in.avatar = c->avatar ? xstrdup(c->avatar) : NULL;
     } else if (get_text(c, req, id, "name", TEXT_NAME, cfg->limit_name, true, &in.name)) {
         goto fail;
     }
-    if (!in.title) in.title = strdup("");
-    in.article = strdup(article);
+    if (!in.title) in.title = xstrdup("");
+    in.article = xstrdup(article);
     comments_post(c, id, &in);
     return;
 fail:
@@ -266,8 +267,7 @@ static const handler_t handlers[] = {
 /* Recovers the request id of a frame that is not valid UTF-8, so the error can carry it:
  * invalid bytes become '?' and the copy is parsed. */
 static json_t *salvage_id(const char *data, size_t len) {
-    char *copy = malloc(len + 1);
-    if (!copy) return NULL;
+    char *copy = xmalloc(len + 1);
     size_t i = 0;
     while (i < len) {
         unsigned char ch = (unsigned char)data[i];

@@ -1,5 +1,6 @@
 /* reader.c: `parley reader export|erase ID` (see reader.h). */
 #include "reader.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <getopt.h>
@@ -116,7 +117,7 @@ static int run_reader(store_job *job, sqlite3 *db) {
     char *name = NULL, *role = NULL;
     int rc = auth_session_check(db, j->token_hash, now_ms(), &name, &role);
     if (!rc && strcmp(role, "admin")) rc = PERR_FORBIDDEN;
-    if (!rc) j->by = strdup(name);
+    if (!rc) j->by = xstrdup(name);
     free(name);
     free(role);
     if (rc) return rc;
@@ -176,11 +177,11 @@ static int submit(http_req *r, const char *reader, bool erase) {
         return reply(r, 400, json_pack("{s:s}", "error", "bad_request"));
     char *token = auth_http_token(r);
     if (!token) return reply(r, 401, json_pack("{s:s}", "error", "unauthorized"));
-    reader_job *j = calloc(1, sizeof *j);
+    reader_job *j = xcalloc(1, sizeof *j);
     auth_token_hash(token, j->token_hash);
     free(token);
     j->http_id = r->id;
-    j->reader = strdup(reader);
+    j->reader = xstrdup(reader);
     j->erase = erase;
     j->job.run = run_reader;
     j->job.done = done_reader;

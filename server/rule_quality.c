@@ -1,5 +1,6 @@
 /* rule_quality.c: per-rule quality counters; see rule_quality.h. */
 #include "rule_quality.h"
+#include "alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,8 +94,7 @@ static void add(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
             return;
         }
         *cap = *cap * 2 + (size_t)(n > 0 ? n : 0);
-        char *b = realloc(*buf, *cap);
-        if (!b) abort();
+        char *b = xrealloc(*buf, *cap);
         *buf = b;
     }
 }
@@ -116,8 +116,7 @@ static int run_fetch(store_job *job, sqlite3 *db) {
     int n = store_rq_list(db, &rows);
     if (n < 0) return 0;
     size_t len = 0, cap = 1024;
-    char *b = malloc(cap);
-    if (!b) abort();
+    char *b = xmalloc(cap);
     b[0] = '\0';
     static const char *const names[4][2] = {
         {"parley_rule_hits", "Posts each rule fired on (all processes, from the store)."},
@@ -147,8 +146,7 @@ static void done_fetch(store_job *job) {
 }
 
 void rule_quality_fetch(void (*cb)(char *text, void *arg), void *arg) {
-    fetch_job *f = calloc(1, sizeof *f);
-    if (!f) abort();
+    fetch_job *f = xcalloc(1, sizeof *f);
     f->job.run = run_fetch;
     f->job.done = done_fetch;
     f->cb = cb;

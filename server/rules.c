@@ -5,6 +5,7 @@
  * rules_eval runs on one thread at a time (the storage thread, or the command line):
  * each compiled pattern keeps its match data. */
 #include "rules_impl.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -39,7 +40,7 @@ struct rules_state {
 };
 
 rules_state_t *rules_state_new(void) {
-    rules_state_t *st = calloc(1, sizeof *st);
+    rules_state_t *st = xcalloc(1, sizeof *st);
     st->windows = dict_new();
     st->seen = dict_new();
     return st;
@@ -63,7 +64,7 @@ static size_t window_add(dict_t *d, const char *key, double now, double window) 
     window_t *w = dict_get(d, key);
     if (!w) {
         if (dict_size(d) >= STATE_MAX_KEYS) return 1; /* full: do not grow past the bound */
-        w = calloc(1, sizeof *w);
+        w = xcalloc(1, sizeof *w);
         dict_set(d, key, w, NULL);
     }
     size_t drop = 0;
@@ -77,7 +78,7 @@ static size_t window_add(dict_t *d, const char *key, double now, double window) 
             memmove(w->t, w->t + 1, (w->n - 1) * sizeof *w->t);
             w->n--;
         }
-        w->t = realloc(w->t, w->cap * sizeof *w->t);
+        w->t = xrealloc(w->t, w->cap * sizeof *w->t);
     }
     w->t[w->n++] = now;
     w->last = now;
@@ -97,9 +98,9 @@ static void sweep_one(const char *key, void *val, void *arg) {
     if (w->last < a->before) {
         if (a->n == a->cap) {
             a->cap = a->cap ? a->cap * 2 : 64;
-            a->victims = realloc(a->victims, a->cap * sizeof *a->victims);
+            a->victims = xrealloc(a->victims, a->cap * sizeof *a->victims);
         }
-        a->victims[a->n++] = strdup(key);
+        a->victims[a->n++] = xstrdup(key);
     }
 }
 
@@ -333,17 +334,17 @@ static size_t count_words(const char *text) {
 /* Builds the result's hit for rule r in field fd. */
 static void push_hit(rules_result *out, const rule_t *r, rules_field_t fd, const found_t *f,
                      double score) {
-    out->hits = realloc(out->hits, (out->nhits + 1) * sizeof *out->hits);
+    out->hits = xrealloc(out->hits, (out->nhits + 1) * sizeof *out->hits);
     rules_hit *h = &out->hits[out->nhits++];
     memset(h, 0, sizeof *h);
-    h->rule = strdup(r->name);
+    h->rule = xstrdup(r->name);
     h->score = score;
-    h->action = r->action == DECISION_HOLD ? strdup("hold")
-                : r->action == DECISION_REJECT ? strdup("reject") : NULL;
+    h->action = r->action == DECISION_HOLD ? xstrdup("hold")
+                : r->action == DECISION_REJECT ? xstrdup("reject") : NULL;
     h->field = fd;
     if (f && f->nspans) {
         h->nspans = f->nspans;
-        h->spans = malloc(f->nspans * sizeof *h->spans);
+        h->spans = xmalloc(f->nspans * sizeof *h->spans);
         memcpy(h->spans, f->spans, f->nspans * sizeof *h->spans);
     }
 }
@@ -504,7 +505,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                 } else if (r->kind == KIND_LINKS) {
                     /* every link form has a dot, a colon or a spelled-out "dot" */
                     if (!strpbrk(texts[fd], ".:") && !strcasestr(texts[fd], "dot")) continue;
-                    link_arg a = {r, 0, 0, strdup(texts[fd])};
+                    link_arg a = {r, 0, 0, xstrdup(texts[fd])};
                     find_regex(rs, rs->link_re, rs->link_md, texts[fd], &f, on_link, &a);
                     total_links += a.counted;
                     denied += a.denied;
@@ -588,7 +589,7 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                                                                 : DECISION_PUBLISH;
     if (forced > d) d = forced;
     out->decision = d;
-    if (d == DECISION_REJECT) out->message = strdup(message ? message : rs->reject_message);
+    if (d == DECISION_REJECT) out->message = xstrdup(message ? message : rs->reject_message);
     return 0;
 }
 

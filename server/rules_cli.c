@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "alloc.h"
 #include "clock.h"
 #include "learned.h"
 #include "log.h"
@@ -121,7 +122,7 @@ static int learn(const char *dir) {
         return 1;
     }
     learned_model_t *delta = learned_model_new();
-    const char **d = malloc(LEARNED_MAX_FEATURES * sizeof *d);
+    const char **d = xmalloc(LEARNED_MAX_FEATURES * sizeof *d);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

@@ -1,6 +1,7 @@
 /* rules_learned.c: features, counts and naive Bayes scoring for `kind: learned` rules.
  * Pure computation; see rules_learned.h for the model and docs/decisions.md for why. */
 #include "rules_learned.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,13 +43,11 @@ static int push_occ(learned_feats *f, const char *text, size_t len, int field, s
                     size_t e) {
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 64;
-        learned_occ *o = realloc(f->occ, cap * sizeof *o);
-        if (!o) return -1;
+        learned_occ *o = xrealloc(f->occ, cap * sizeof *o);
         f->occ = o;
         f->cap = cap;
     }
-    char *t = malloc(len + 1);
-    if (!t) return -1;
+    char *t = xmalloc(len + 1);
     memcpy(t, text, len);
     t[len] = '\0';
     f->occ[f->n++] = (learned_occ){t, field, s, e};
@@ -72,7 +71,7 @@ int learned_features(const char *text, int field, learned_feats *f) {
         if (i - s < 2) continue; /* single letters and digits say little */
         if (nw == cap) {
             cap = cap ? cap * 2 : 32;
-            word_t *nwp = realloc(w, cap * sizeof *w);
+            word_t *nwp = xrealloc(w, cap * sizeof *w);
             if (!nwp) {
                 rc = -1;
                 goto out;
@@ -131,8 +130,7 @@ struct learned_model {
 };
 
 learned_model_t *learned_model_new(void) {
-    learned_model_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    learned_model_t *m = xcalloc(1, sizeof *m);
     m->feats = dict_new();
     return m;
 }
@@ -159,8 +157,7 @@ void learned_model_set(learned_model_t *m, const char *feature, const double n[L
     }
 
     if (!c) {
-        c = malloc(sizeof *c);
-        if (!c) abort();
+        c = xmalloc(sizeof *c);
         dict_set(m->feats, feature, c, NULL);
     }
     memcpy(c->n, n, sizeof c->n);
@@ -188,8 +185,7 @@ void learned_model_add(learned_model_t *m, const char *const *feats, size_t n,
     for (size_t i = 0; i < n; i++) {
         counts_t *c = dict_get(m->feats, feats[i]);
         if (!c) {
-            c = calloc(1, sizeof *c);
-            if (!c) abort();
+            c = xcalloc(1, sizeof *c);
             dict_set(m->feats, feats[i], c, NULL);
         }
         c->n[label] += weight;
@@ -242,8 +238,7 @@ int learned_model_score(const learned_model_t *m, learn_label_t label, const lea
         return 0;
     }
     out->ready = true;
-    const char **feats = malloc(LEARNED_MAX_FEATURES * sizeof *feats);
-    if (!feats) abort();
+    const char **feats = xmalloc(LEARNED_MAX_FEATURES * sizeof *feats);
     size_t n = learned_distinct(f, feats, LEARNED_MAX_FEATURES);
     double a = p->alpha > 0 ? p->alpha : 0.5;
     for (size_t i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 /* rules_load.c: compiling and checking the rules of moderation.yml (rules_load), with
  * every error reported as file:line:col, and describing them (rules check). */
 #include "rules_impl.h"
+#include "alloc.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -66,20 +67,20 @@ static const char *link_pattern =
 static int str_list(const cfg_node *n, char ***out, int *count, const char *file, char *err,
                     size_t errlen) {
     if (cfg_expect(n, CFG_SEQ, n->key ? n->key : "value", file, err, errlen)) return -1;
-    *out = calloc(n->count + 1, sizeof **out);
+    *out = xcalloc(n->count + 1, sizeof **out);
     *count = 0;
     for (const cfg_node *c = n->child; c; c = c->next) {
         const char *s = cfg_str(c, file, err, errlen);
         if (!s) return -1;
-        (*out)[(*count)++] = strdup(s);
+        (*out)[(*count)++] = xstrdup(s);
     }
     return 0;
 }
 
 static char *resolve(const char *base_dir, const char *p) {
-    if (p[0] == '/' || !base_dir) return strdup(p);
+    if (p[0] == '/' || !base_dir) return xstrdup(p);
     size_t n = strlen(base_dir) + strlen(p) + 2;
-    char *out = malloc(n);
+    char *out = xmalloc(n);
     snprintf(out, n, "%s/%s", base_dir, p);
     return out;
 }
@@ -128,16 +129,16 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
     for (int i = 0; i < rs->nrules; i++)
         if (rs->rules[i].name && !strcmp(rs->rules[i].name, name))
             return cfg_error(err, errlen, file, v, "duplicate rule name '%s'", name);
-    r->name = strdup(name);
+    r->name = xstrdup(name);
     if ((v = cfg_get(n, "description"))) {
         const char *s = cfg_str(v, file, err, errlen);
         if (!s) return -1;
-        r->description = strdup(s);
+        r->description = xstrdup(s);
     }
     if ((v = cfg_get(n, "message"))) {
         const char *s = cfg_str(v, file, err, errlen);
         if (!s) return -1;
-        r->message = strdup(s);
+        r->message = xstrdup(s);
     }
     const cfg_node *sc = cfg_get(n, "score"), *ac = cfg_get(n, "action");
     if (sc && cfg_double(sc, -1000, 1000, &r->score, file, err, errlen)) return -1;
@@ -186,7 +187,7 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
         char **lists;
         int nl;
         if (str_list(v, &lists, &nl, file, err, errlen)) return -1;
-        char **paths = calloc((size_t)nl + 1, sizeof *paths);
+        char **paths = xcalloc((size_t)nl + 1, sizeof *paths);
         for (int i = 0; i < nl; i++) paths[i] = resolve(base_dir, lists[i]);
         char why[400];
         r->words = words_load((const char *const *)paths, nl, why, sizeof why);
@@ -301,10 +302,10 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
     static const char *const mod_keys[] = {"hold_at", "reject_at", "reject_message",
                                            "trusted_after", NULL};
     static const char *const art_keys[] = {"match", "mode", NULL};
-    rules_t *rs = calloc(1, sizeof *rs);
+    rules_t *rs = xcalloc(1, sizeof *rs);
     rs->hold_at = 5;
     rs->reject_at = 10;
-    rs->reject_message = strdup("Your comment was not published: it looks like spam or abuse. "
+    rs->reject_message = xstrdup("Your comment was not published: it looks like spam or abuse. "
                                 "Please keep to the discussion rules.");
     rs->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(rs->mctx, MATCH_LIMIT);
@@ -332,7 +333,7 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
             const char *s = cfg_str(v, file, err, errlen);
             if (!s) goto fail;
             free(rs->reject_message);
-            rs->reject_message = strdup(s);
+            rs->reject_message = xstrdup(s);
         }
         if (rs->hold_at >= rs->reject_at)
             FAIL(cfg_get(m, "reject_at") ? cfg_get(m, "reject_at") : m,
@@ -342,7 +343,7 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
     const cfg_node *list = cfg_get(root, "rules");
     if (list) {
         if (cfg_expect(list, CFG_SEQ, "rules", file, err, errlen)) goto fail;
-        rs->rules = calloc(list->count + 1, sizeof *rs->rules);
+        rs->rules = xcalloc(list->count + 1, sizeof *rs->rules);
         for (const cfg_node *n = list->child; n; n = n->next) {
             rule_t *r = &rs->rules[rs->nrules];
             int rc = load_rule(rs, r, n, file, base_dir, err, errlen);
@@ -353,7 +354,7 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
     const cfg_node *arts = cfg_get(root, "articles");
     if (arts) {
         if (cfg_expect(arts, CFG_SEQ, "articles", file, err, errlen)) goto fail;
-        rs->articles = calloc(arts->count + 1, sizeof *rs->articles);
+        rs->articles = xcalloc(arts->count + 1, sizeof *rs->articles);
         for (const cfg_node *n = arts->child; n; n = n->next) {
             if (cfg_expect(n, CFG_MAP, "an articles entry", file, err, errlen) ||
                 cfg_check_keys(n, art_keys, file, err, errlen))
@@ -367,7 +368,7 @@ rules_t *rules_load(const cfg_node *root, const char *file, const char *base_dir
             else if (!strcmp(mode, "premoderated")) a->mode = ARTICLE_PREMODERATED;
             else if (!strcmp(mode, "closed")) a->mode = ARTICLE_CLOSED;
             else FAIL(md, "'mode' is open, premoderated or closed, not '%s'", mode);
-            a->match = strdup(ms);
+            a->match = xstrdup(ms);
             rs->narticles++;
         }
     }

@@ -1,5 +1,6 @@
 /* rules_norm.c: normalisation for matching (see rules_norm.h). */
 #include "rules_norm.h"
+#include "alloc.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -66,13 +67,13 @@ typedef struct {
 static int push(buf_t *b, char ch, uint32_t s, uint32_t e) {
     if (b->len + 2 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        char *t = realloc(b->text, cap);
+        char *t = xrealloc(b->text, cap);
         if (t) b->text = t;
-        uint32_t *st = realloc(b->start, cap * sizeof *st);
+        uint32_t *st = xrealloc(b->start, cap * sizeof *st);
         if (st) b->start = st;
-        uint32_t *en = realloc(b->end, cap * sizeof *en);
+        uint32_t *en = xrealloc(b->end, cap * sizeof *en);
         if (en) b->end = en;
-        uint8_t *rn = realloc(b->run, cap);
+        uint8_t *rn = xrealloc(b->run, cap);
         if (rn) b->run = rn;
         if (!t || !st || !en || !rn) return -1;
         b->cap = cap;

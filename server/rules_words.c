@@ -3,6 +3,7 @@
  * are computed breadth first, and each node knows the next node on its failure chain
  * that ends an entry. */
 #include "rules_words.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -48,10 +49,10 @@ struct words {
 static uint32_t new_node(words_t *w, uint16_t depth) {
     if (w->nnodes == w->capnodes) {
         w->capnodes = w->capnodes ? w->capnodes * 2 : 1024;
-        w->nodes = realloc(w->nodes, w->capnodes * sizeof *w->nodes);
-        w->child_head = realloc(w->child_head, w->capnodes * sizeof *w->child_head);
-        w->sib_next = realloc(w->sib_next, w->capnodes * sizeof *w->sib_next);
-        w->node_byte = realloc(w->node_byte, w->capnodes);
+        w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
+        w->child_head = xrealloc(w->child_head, w->capnodes * sizeof *w->child_head);
+        w->sib_next = xrealloc(w->sib_next, w->capnodes * sizeof *w->sib_next);
+        w->node_byte = xrealloc(w->node_byte, w->capnodes);
         if (!w->nodes || !w->child_head || !w->sib_next || !w->node_byte) abort();
     }
     uint32_t id = (uint32_t)w->nnodes++;
@@ -90,13 +91,11 @@ static void add_entry(words_t *w, const char *s, const uint8_t *run, size_t len,
     }
     if (w->nentries == w->capentries) {
         w->capentries = w->capentries ? w->capentries * 2 : 256;
-        w->entries = realloc(w->entries, w->capentries * sizeof *w->entries);
-        if (!w->entries) abort();
+        w->entries = xrealloc(w->entries, w->capentries * sizeof *w->entries);
     }
     if (w->nruns + len > w->capruns) {
         w->capruns = (w->nruns + len) * 2;
-        w->runs = realloc(w->runs, w->capruns);
-        if (!w->runs) abort();
+        w->runs = xrealloc(w->runs, w->capruns);
     }
     memcpy(w->runs + w->nruns, run, len);
     w->entries[w->nentries] = (entry_t){(uint16_t)len, (uint8_t)prefix, (uint32_t)w->nruns};
@@ -126,7 +125,7 @@ static void build(words_t *w) {
     /* children into one sorted edge array */
     size_t nedges = 0;
     for (size_t i = 0; i < w->nnodes; i++) nedges += w->nodes[i].nchild;
-    w->edges = malloc((nedges + 1) * sizeof *w->edges);
+    w->edges = xmalloc((nedges + 1) * sizeof *w->edges);
     size_t at = 0;
     for (size_t i = 0; i < w->nnodes; i++) {
         w->nodes[i].first = (uint32_t)at;
@@ -135,7 +134,7 @@ static void build(words_t *w) {
         qsort(w->edges + w->nodes[i].first, w->nodes[i].nchild, sizeof *w->edges, cmp_edge);
     }
     /* failure links, breadth first */
-    uint32_t *queue = malloc(w->nnodes * sizeof *queue);
+    uint32_t *queue = xmalloc(w->nnodes * sizeof *queue);
     size_t qh = 0, qt = 0;
     for (size_t k = 0; k < w->nodes[0].nchild; k++) {
         uint32_t c = w->edges[w->nodes[0].first + k].to;
@@ -164,7 +163,7 @@ static void build(words_t *w) {
 }
 
 words_t *words_load(const char *const *files, int nfiles, char *err, size_t errlen) {
-    words_t *w = calloc(1, sizeof *w);
+    words_t *w = xcalloc(1, sizeof *w);
     new_node(w, 0);
     for (int f = 0; f < nfiles; f++) {
         FILE *fp = fopen(files[f], "r");

@@ -1,6 +1,7 @@
 /* status.c: /healthz (liveness and what the process holds) and /metrics (Prometheus
  * text). It sits at the top layer because it asks every subsystem for its figures. */
 #include "status.h"
+#include "alloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -49,8 +50,7 @@ static void metrics_done(char *rq, void *arg) {
              rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u);
     char *outm = outbox_metrics();
     size_t n = strlen(head) + strlen(busm) + strlen(outm) + (rq ? strlen(rq) : 0) + 1;
-    char *extra = malloc(n);
-    if (!extra) abort();
+    char *extra = xmalloc(n);
     snprintf(extra, n, "%s%s%s%s", head, busm, outm, rq ? rq : "");
     free(busm);
     free(outm);

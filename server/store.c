@@ -1,5 +1,6 @@
 /* store.c: the storage thread, group commit and schema migrations. */
 #include "store.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -383,7 +384,7 @@ static void on_async(uv_async_t *h) {
 store_t *store_open(uv_loop_t *loop, const char *dir, int batch_max) {
     sqlite3 *db = store_open_sync(dir);
     if (!db) return NULL;
-    store_t *s = calloc(1, sizeof *s);
+    store_t *s = xcalloc(1, sizeof *s);
     s->db = db;
     s->loop = loop;
     s->batch_max = batch_max > 0 ? batch_max : 256;

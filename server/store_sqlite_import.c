@@ -1,5 +1,6 @@
 /* store_sqlite_import.c: the SQL of import, export and backup (see the header). */
 #include "store_sqlite_import.h"
+#include "alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,9 +81,9 @@ import_repo *import_repo_open(sqlite3 *db, const char *format) {
                  "CREATE TEMP TABLE import_links (comment_id INTEGER PRIMARY KEY, "
                  "parent_source TEXT NOT NULL);"))
         return NULL;
-    import_repo *r = calloc(1, sizeof *r);
+    import_repo *r = xcalloc(1, sizeof *r);
     r->db = db;
-    r->format = strdup(format);
+    r->format = xstrdup(format);
     r->ins_thread = prep(db, "INSERT OR IGNORE INTO temp.import_thread_stage (source_id, "
                              "article, title, url) VALUES (?, ?, ?, ?)");
     r->ins_comment = prep(db, "INSERT INTO temp.import_stage (source_id, thread, article, "

@@ -1,6 +1,7 @@
 /* store_sqlite_learned.c: SQL of the learned model (tables of migration "learned
  * moderation model" in store.c). */
 #include "store_sqlite_learned.h"
+#include "alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
 
 static char *dup_col(sqlite3_stmt *st, int i) {
     const char *s = (const char *)sqlite3_column_text(st, i);
-    return strdup(s ? s : "");
+    return xstrdup(s ? s : "");
 }
 
 int store_learned_meta_get(sqlite3 *db, store_learned_meta *out) {

@@ -1,5 +1,6 @@
 /* store_sqlite_notify.c: reply notifications on SQLite (see store_notify.h). */
 #include "store_notify.h"
+#include "alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,14 +210,13 @@ static int read_subs(sqlite3_stmt *st, store_notify_sub *out, int max) {
     while (n < max && sqlite3_step(st) == SQLITE_ROW) {
         store_notify_sub *s = &out[n++];
         s->id = sqlite3_column_int64(st, 0);
-        s->author_id = strdup((const char *)sqlite3_column_text(st, 1));
-        s->article = strdup((const char *)sqlite3_column_text(st, 2));
+        s->author_id = xstrdup((const char *)sqlite3_column_text(st, 1));
+        s->article = xstrdup((const char *)sqlite3_column_text(st, 2));
         s->address_len = (size_t)sqlite3_column_bytes(st, 3);
-        s->address = malloc(s->address_len + 1);
-        if (!s->address) abort();
+        s->address = xmalloc(s->address_len + 1);
         memcpy(s->address, sqlite3_column_blob(st, 3), s->address_len);
         s->created_at = sqlite3_column_int64(st, 4);
-        s->page = sqlite3_column_text(st, 5) ? strdup((const char *)sqlite3_column_text(st, 5)) : NULL;
+        s->page = sqlite3_column_text(st, 5) ? xstrdup((const char *)sqlite3_column_text(st, 5)) : NULL;
     }
     sqlite3_finalize(st);
     return n;

@@ -1,5 +1,6 @@
 /* store_sqlite_outbox.c: the outbox repository on SQLite (see store_outbox.h). */
 #include "store_outbox.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
 
 static char *col_dup(sqlite3_stmt *st, int i) {
     const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
+    return t ? xstrdup((const char *)t) : NULL;
 }
 
 /* Runs a prepared statement that returns no row and finalizes it; 0 or -1. */

@@ -1,6 +1,7 @@
 /* store_sqlite_rule_quality.c: SQL of per-rule quality (tables rule_quality and
  * rule_overturns of the "moderation that learns" migration in store.c). */
 #include "store_sqlite_rule_quality.h"
+#include "alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,9 @@ int store_rq_comment(sqlite3 *db, int64_t id, char **status, char **decision) {
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *status = strdup((const char *)sqlite3_column_text(st, 0));
+        *status = xstrdup((const char *)sqlite3_column_text(st, 0));
         const char *d = (const char *)sqlite3_column_text(st, 1);
-        *decision = strdup(d ? d : "{}");
+        *decision = xstrdup(d ? d : "{}");
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : -1;
@@ -80,8 +81,7 @@ int store_rq_list(sqlite3 *db, store_rq_row **rows) {
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            store_rq_row *r = realloc(*rows, cap * sizeof *r);
-            if (!r) abort();
+            store_rq_row *r = xrealloc(*rows, cap * sizeof *r);
             *rows = r;
         }
         store_rq_row *r = &(*rows)[n++];

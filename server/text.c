@@ -1,5 +1,6 @@
 /* text.c: field cleaning on utf8proc (validation, NFC, character properties). */
 #include "text.h"
+#include "alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,8 +46,7 @@ static bool is_control(utf8proc_int32_t cp) {
 
 /* Decodes NFC text into code points; returns a new array (caller frees) and its length. */
 static utf8proc_int32_t *decode(const utf8proc_uint8_t *s, utf8proc_ssize_t len, size_t *n) {
-    utf8proc_int32_t *cps = malloc(((size_t)len + 1) * sizeof *cps);
-    if (!cps) return NULL;
+    utf8proc_int32_t *cps = xmalloc(((size_t)len + 1) * sizeof *cps);
     size_t k = 0;
     while (len > 0) {
         utf8proc_int32_t cp;
@@ -145,7 +145,7 @@ text_status_t text_clean(const char *in, size_t len, text_field_t field, size_t 
         return st;
     }
 
-    char *buf = malloc(count * 4 + 1);
+    char *buf = xmalloc(count * 4 + 1);
     if (!buf) {
         free(cps);
         return TEXT_INVALID;
