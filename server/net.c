@@ -565,6 +565,82 @@ static const struct {
     {".woff2", "font/woff2", "public, max-age=86400"},
 };
 
+/* ---- Static files, read once ----
+ *
+ * A file is read from disk the first time it is asked for and kept, ready to send (the
+ * loader with the widget's version written in) with its content hash; later requests
+ * cost one stat() to see that it has not changed, never a read on the loop. The cache is
+ * bounded (STATIC_CACHE_MAX bytes): past it, files are read per request. */
+#define STATIC_CACHE_MAX (64 * 1024 * 1024)
+
+typedef struct {
+    char *data;          /* owned */
+    size_t len;
+    off_t size;          /* of the file when read */
+    struct timespec mtime;
+    char dep[ASSETS_VERSION_LEN + 1]; /* the widget's version written into the loader */
+    char ver[ASSETS_VERSION_LEN + 1]; /* content hash (ETag, ?v=) */
+    bool cached;         /* in static_cache (else freed after the response) */
+} static_file;
+
+static dict_t *static_cache;   /* real path -> static_file, owned */
+static size_t static_bytes;
+static static_file *static_last; /* an uncached file being served; freed next time */
+
+static void static_free(void *p) {
+    static_file *f = p;
+    if (!f) return;
+    free(f->data);
+    free(f);
+}
+
+/* The file at real (as stat'd into sb), read and prepared, or NULL on a read error. The
+ * result belongs to the cache (or, past its bound, lives until the next call). */
+static static_file *static_get(const char *real, const struct stat *sb, const char *dep) {
+    static_file *f = static_cache ? dict_get(static_cache, real) : NULL;
+    if (f && f->size == sb->st_size && f->mtime.tv_sec == sb->st_mtim.tv_sec &&
+        f->mtime.tv_nsec == sb->st_mtim.tv_nsec && !strcmp(f->dep, dep))
+        return f;
+    if (f) {
+        static_bytes -= f->len;
+        static_free(dict_del(static_cache, real));
+    }
+    static_free(static_last);
+    static_last = NULL;
+    int fd = open(real, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    char *data = xmalloc((size_t)sb->st_size + 1);
+    ssize_t got = read(fd, data, (size_t)sb->st_size);
+    close(fd);
+    if (got != sb->st_size) {
+        free(data);
+        return NULL;
+    }
+    size_t len = (size_t)got;
+    if (dep[0]) {
+        char *b2 = assets_replace(data, len, ASSETS_WIDGET_PLACEHOLDER, dep, &len);
+        if (b2) {
+            free(data);
+            data = b2;
+        }
+    }
+    f = xcalloc(1, sizeof *f);
+    f->data = data;
+    f->len = len;
+    f->size = sb->st_size;
+    f->mtime = sb->st_mtim;
+    snprintf(f->dep, sizeof f->dep, "%s", dep);
+    assets_version(data, len, f->ver);
+    if (static_cache && static_bytes + len <= STATIC_CACHE_MAX) {
+        dict_set(static_cache, real, f, NULL);
+        static_bytes += len;
+        f->cached = true;
+    } else {
+        static_last = f;
+    }
+    return f;
+}
+
 /* Serves a file under web_root; no path can leave it. */
 static int serve_static(http_req *r) {
     const char *path = r->path;
@@ -590,11 +666,8 @@ static int serve_static(http_req *r) {
         http_header h = {"location", loc};
         return net_http_respond(r, 301, "text/plain; charset=utf-8", &h, 1, "", 0);
     }
-    int fd = open(real, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > 16 * 1024 * 1024) {
-        if (fd >= 0) close(fd);
+    if (stat(real, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > 16 * 1024 * 1024)
         return respond_text(r, 404, "not found\n");
-    }
     const char *type = "application/octet-stream", *cache = "no-cache";
     const char *dot = strrchr(real, '.');
     for (size_t i = 0; dot && i < sizeof mime / sizeof mime[0]; i++)
@@ -602,28 +675,20 @@ static int serve_static(http_req *r) {
             type = mime[i].type;
             cache = mime[i].cache;
         }
-    char *data = xmalloc((size_t)sb.st_size + 1);
-    ssize_t got = data ? read(fd, data, (size_t)sb.st_size) : -1;
-    close(fd);
-    if (got != sb.st_size) {
-        free(data);
-        return respond_text(r, 500, "read error\n");
-    }
     /* The loader names the widget's current version; a file asked for with ?v= equal to
      * its own version is cached for a year (assets.h). */
-    size_t blen = (size_t)got;
+    char wv[ASSETS_VERSION_LEN + 1] = "";
     if (!strcmp(path, "/embed.js")) {
-        char wv[ASSETS_VERSION_LEN + 1], wpath[PATH_MAX + 16];
+        char wpath[PATH_MAX + 16];
         snprintf(wpath, sizeof wpath, "%s/widget.js", root);
-        char *b2 = assets_file_version(wpath, wv) ? NULL
-                   : assets_replace(data, blen, ASSETS_WIDGET_PLACEHOLDER, wv, &blen);
-        if (b2) {
-            free(data);
-            data = b2;
-        }
+        if (assets_file_version(wpath, wv)) wv[0] = '\0';
     }
-    char ver[ASSETS_VERSION_LEN + 1], etag[ASSETS_VERSION_LEN + 3], v[40];
-    assets_version(data, blen, ver);
+    static_file *f = static_get(real, &sb, wv);
+    if (!f) return respond_text(r, 500, "read error\n");
+    const char *data = f->data;
+    size_t blen = f->len;
+    char etag[ASSETS_VERSION_LEN + 3], v[40];
+    const char *ver = f->ver;
     snprintf(etag, sizeof etag, "\"%s\"", ver);
     if (net_http_arg(r, "v", v, sizeof v) > 0 && !strcmp(v, ver))
         cache = "public, max-age=31536000, immutable";
@@ -649,7 +714,6 @@ static int serve_static(http_req *r) {
         rc = net_http_respond(r, 304, type, h, nh, "", 0);
     else
         rc = net_http_respond(r, 200, type, h, nh, data, blen);
-    free(data);
     return rc;
 }
 
@@ -833,6 +897,7 @@ int net_start(uv_loop_t *loop) {
     memset(&info, 0, sizeof info);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
     http_reqs = dict_new();
+    static_cache = dict_new();
     sock_counts = dict_new();
     /* Stay below the descriptor limit: files, the database, Redis and the log need some. */
     struct rlimit rl;
@@ -889,6 +954,11 @@ void net_stop(void) {
     uv_close((uv_handle_t *)&throttle_timer, NULL);
     dict_free(http_reqs, NULL);
     http_reqs = NULL;
+    dict_free(static_cache, static_free);
+    static_cache = NULL;
+    static_bytes = 0;
+    static_free(static_last);
+    static_last = NULL;
     dict_free(sock_counts, NULL);
     sock_counts = NULL;
 }
