@@ -18,7 +18,7 @@ static const char *const server_keys[] = {
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
     NULL};
 static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", NULL};
-static const char *const identity_keys[] = {"guests", "keys", NULL};
+static const char *const identity_keys[] = {"guests", "keys", "self_service", NULL};
 static const char *const limits_keys[] = {"title",
                                           "body",
                                           "name",
@@ -365,6 +365,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     }
     if (section(root, "identity", identity_keys, &sec, f, err, errlen)) return -1;
     if (sec) OPT_BOOL(sec, "guests", c->guests);
+    if (sec) OPT_BOOL(sec, "self_service", c->self_service);
     if (section(root, "limits", limits_keys, &sec, f, err, errlen)) return -1;
     if (sec) {
         OPT_LONG(sec, "title", 1, 10000, c->limit_title);

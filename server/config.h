@@ -41,6 +41,7 @@ typedef struct {
     long queue_max;  /* storage jobs waiting at most; past it new work gets `unavailable` */
 
     bool guests;
+    bool self_service;  /* signed-in readers may export and erase their data (widget) */
 
     long limit_title, limit_body, limit_name;
     /* hard posting limits (flood.c): past them posts are refused, not held */

@@ -34,6 +34,8 @@ static void welcome(conn_t *c, const json_t *id) {
                           (json_int_t)srv.cfg.limit_body, "name",
                           (json_int_t)srv.cfg.limit_name, "version", PARLEY_VERSION);
     json_object_set_new(r, "reply_emails", json_boolean(srv.cfg.smtp_url != NULL));
+    /* signed-in readers may take their data out or erase it (reader.c) */
+    json_object_set_new(r, "self_service", json_boolean(srv.cfg.self_service && c->signed_in));
     if (id) json_object_set(r, "id", (json_t *)id);
     conn_send_json(c, r);
 }

@@ -31,3 +31,7 @@ void names_reserve(sqlite3 *db, const char *name, const char *kind) {
     char key[256];
     if (names_key(name, key, sizeof key) == 0) store_names_put(db, key, kind);
 }
+
+void names_forget_author(sqlite3 *db, const char *author_id) {
+    store_names_forget_author(db, author_id, names_key);
+}

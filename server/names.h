@@ -18,4 +18,7 @@ bool names_reserved(sqlite3 *db, const char *name);
 /* Reserves name for kind ("reader", "moderator"); repeated calls are harmless. */
 void names_reserve(sqlite3 *db, const char *name, const char *kind);
 
+/* Frees the names reserved by an author who is being erased (storage thread). */
+void names_forget_author(sqlite3 *db, const char *author_id);
+
 #endif

@@ -1,5 +1,6 @@
 /* proto.c: parsing and checking of client messages, then dispatch. */
 #include "proto.h"
+#include "reader.h"
 #include "alloc.h"
 #include "clock.h"
 
@@ -254,6 +255,9 @@ typedef struct {
     void (*fn)(conn_t *, json_t *, const json_t *);
 } handler_t;
 
+static void handle_my_data(conn_t *c, json_t *req, const json_t *id) { reader_ws_export(c, id); }
+static void handle_erase_me(conn_t *c, json_t *req, const json_t *id) { reader_ws_erase(c, req, id); }
+
 static const handler_t handlers[] = {
     {"ping", handle_ping},       {"hello", handle_hello},
     {"subscribe", handle_subscribe}, {"unsubscribe", handle_unsubscribe},
@@ -261,6 +265,7 @@ static const handler_t handlers[] = {
     {"edit", handle_edit},       {"delete", handle_delete},
     {"report", handle_report},   {"replies", handle_replies},
     {"notify.email", handle_notify_email}, {"notify.email.off", handle_notify_email_off},
+    {"my_data", handle_my_data}, {"erase_me", handle_erase_me},
     {NULL, NULL},
 };
 

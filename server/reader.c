@@ -14,6 +14,8 @@
 #include "config.h"
 #include "errors.h"
 #include "log.h"
+#include "conn.h"
+#include "names.h"
 #include "net.h"
 #include "server.h"
 #include "store.h"
@@ -110,17 +112,24 @@ typedef struct {
     char *reader, *by;
     bool erase;
     json_t *result; /* built on the storage thread */
+    uint64_t conn_id;  /* a reader's own request over the WebSocket: no session check */
+    json_t *req_id;
 } reader_job;
 
 static int run_reader(store_job *job, sqlite3 *db) {
     reader_job *j = (reader_job *)job;
-    char *name = NULL, *role = NULL;
-    int rc = auth_session_check(db, j->token_hash, now_ms(), &name, &role);
-    if (!rc && strcmp(role, "admin")) rc = PERR_FORBIDDEN;
-    if (!rc) j->by = xstrdup(name);
-    free(name);
-    free(role);
-    if (rc) return rc;
+    int rc = 0;
+    if (j->conn_id) {
+        j->by = xstrdup("reader"); /* the reader's own request */
+    } else {
+        char *name = NULL, *role = NULL;
+        rc = auth_session_check(db, j->token_hash, now_ms(), &name, &role);
+        if (!rc && strcmp(role, "admin")) rc = PERR_FORBIDDEN;
+        if (!rc) j->by = xstrdup(name);
+        free(name);
+        free(role);
+        if (rc) return rc;
+    }
     if (!j->erase) {
         j->result = reader_repo_export_tx(db, j->reader);
         return j->result ? 0 : PERR_INTERNAL;
@@ -134,6 +143,7 @@ static int run_reader(store_job *job, sqlite3 *db) {
     sqlite3_finalize(st);
     sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
     reader_erased e;
+    names_forget_author(db, j->reader); /* before the names are gone from the comments */
     rc = reader_repo_erase_tx(db, j->reader, j->by, &e);
     if (!was) sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
     if (rc) return PERR_INTERNAL;
@@ -202,6 +212,68 @@ static int route_erase(http_req *r) {
     int rc = submit(r, json_is_string(id) ? json_string_value(id) : NULL, true);
     json_decref(body);
     return rc;
+}
+
+/* ---- A signed-in reader's own data, over the WebSocket ---- */
+
+static void done_ws(store_job *job) {
+    reader_job *j = (reader_job *)job;
+    conn_t *c = conn_by_id(j->conn_id);
+    if (c) {
+        if (job->status) {
+            conn_error(c, j->req_id, (perr_t)job->status, "Your data could not be read or erased; try again later.");
+        } else {
+            json_t *m = j->erase ? json_pack("{s:s, s:O}", "type", "erased", "erased",
+                                             json_object_get(j->result, "erased"))
+                                 : json_pack("{s:s, s:O}", "type", "my_data", "data", j->result);
+            if (j->req_id) json_object_set(m, "id", j->req_id);
+            conn_send_json(c, m);
+            if (j->erase) clog_info(c->id, "reader: erased at the reader's request");
+        }
+    }
+    json_decref(j->req_id);
+    json_decref(j->result);
+    free(j->reader);
+    free(j->by);
+    free(j);
+}
+
+/* Checks that c may act on its own data; sends the error itself and returns -1 if not. */
+static int self_allowed(conn_t *c, const json_t *id) {
+    if (!srv.cfg.self_service) {
+        conn_error(c, id, PERR_FORBIDDEN, "This site does not offer that here; ask its editors.");
+        return -1;
+    }
+    if (!c->signed_in) {
+        conn_error(c, id, PERR_UNAUTHORIZED, "Sign in to see or erase your data.");
+        return -1;
+    }
+    return 0;
+}
+
+static void ws_submit(conn_t *c, const json_t *id, bool erase) {
+    reader_job *j = xcalloc(1, sizeof *j);
+    j->conn_id = c->id;
+    j->req_id = id ? json_incref((json_t *)id) : NULL;
+    j->reader = xstrdup(c->author_id);
+    j->erase = erase;
+    j->job.run = run_reader;
+    j->job.done = done_ws;
+    j->job.read_only = !erase;
+    store_submit(srv.store, &j->job);
+}
+
+void reader_ws_export(conn_t *c, const json_t *id) {
+    if (self_allowed(c, id) == 0) ws_submit(c, id, false);
+}
+
+void reader_ws_erase(conn_t *c, json_t *req, const json_t *id) {
+    if (self_allowed(c, id)) return;
+    if (!json_is_true(json_object_get(req, "confirm"))) {
+        conn_error(c, id, PERR_BAD_REQUEST, "Erasing needs \"confirm\": true.");
+        return;
+    }
+    ws_submit(c, id, true);
 }
 
 void reader_init(void) {

@@ -12,4 +12,8 @@ void store_names_put(sqlite3 *db, const char *key, const char *kind);
 bool store_names_moderator_match(sqlite3 *db, const char *key,
                                  int (*fold)(const char *, char *, size_t));
 
+/* Frees the names an author's comments carry (their erasure: the identity is forgotten). */
+void store_names_forget_author(sqlite3 *db, const char *author_id,
+                               int (*fold)(const char *, char *, size_t));
+
 #endif
