@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "moderation.h"
 #include "names.h"
+#include "reactions.h"
 #include "server.h"
 
 #define PAGE 50            /* comments per history page */
@@ -33,6 +34,8 @@ typedef struct {
     int64_t since, before, comment, parent;
     int64_t orig_since;      /* subscribe: the `since` the reader asked for */
     bool more;               /* replay: pages remain after this one */
+    sort_cursor cur;         /* history: the order and where its page starts (sort.h) */
+    sort_cursor next;        /* history in a thread order: where the next page starts */
     ruleset_t *rs;
     /* results */
     perr_t err;              /* a refusal that still commits (a refused post is kept) */
@@ -236,6 +239,14 @@ static int run_history(store_job *job, sqlite3 *db) {
             }
             sqlite3_finalize(st);
         }
+    } else if (j->cur.order != SORT_OLDEST) {
+        /* newest / liked: a page of top-level comments with their replies (sort.c) */
+        json_t *page = json_array();
+        json_array_append_new(j->pages, page);
+        int rc = store_sort_page(db, j->article, j->author_id, &j->cur, PAGE, SINCE_PAGE, page,
+                                 &j->next);
+        if (rc) return rc;
+        j->has_older = j->next.id != 0;
     } else {
         /* The newest page before `before` (or the newest of all), oldest first. */
         sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
@@ -256,6 +267,9 @@ static int run_history(store_job *job, sqlite3 *db) {
         json_decref(rows);
         json_array_append_new(j->pages, page);
     }
+    size_t p;
+    json_t *page;
+    json_array_foreach(j->pages, p, page) reactions_attach(db, j->author_id, page);
     j->count = published_count(db, j->article);
     return 0;
 }
@@ -270,6 +284,10 @@ static void send_history(conn_t *c, cjob *j, bool subscribed) {
         if (i + 1 < npages || j->more) json_object_set_new(m, "more", json_true());
         if (subscribed && j->since >= 0)
             json_object_set_new(m, "since", json_integer(j->orig_since));
+        if (j->since < 0 && j->cur.order != SORT_OLDEST) {
+            json_object_set_new(m, "order", json_string(sort_name(j->cur.order)));
+            json_object_set_new(m, "next", j->next.id ? sort_next(&j->next) : json_null());
+        }
         if (conn_send_json(c, m)) return;
     }
     /* then what changed among the comments the reader already had */
@@ -347,16 +365,20 @@ static void done_history(store_job *job) {
     cjob_free(j);
 }
 
-void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since) {
+void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since,
+                        const sort_cursor *cur) {
     cjob *j = cjob_new(c, id, run_history, done_subscribe);
+    j->cur = *cur;
     j->article = strdup(article);
     j->since = since;
     j->orig_since = since;
     store_submit(srv.store, &j->job);
 }
 
-void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before) {
+void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before,
+                      const sort_cursor *cur) {
     cjob *j = cjob_new(c, id, run_history, done_history);
+    j->cur = *cur;
     j->since = -1;
     j->article = strdup(article);
     j->before = before;

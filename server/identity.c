@@ -29,6 +29,7 @@ static void welcome(conn_t *c, const json_t *id) {
                           (json_int_t)srv.cfg.limit_title, "body",
                           (json_int_t)srv.cfg.limit_body, "name",
                           (json_int_t)srv.cfg.limit_name, "version", PARLEY_VERSION);
+    json_object_set_new(r, "reactions", json_pack("{s:b}", "guests", srv.cfg.reactions_guests));
     if (id) json_object_set(r, "id", (json_t *)id);
     conn_send_json(c, r);
 }

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "moderation.h"
 #include "net.h"
+#include "reactions.h"
 #include "rules.h"
 #include "server.h"
 #include "store.h"
@@ -273,6 +274,7 @@ static int cmd_serve(int argc, char **argv) {
     auth_init();
     moderation_init();
     flood_init();
+    reactions_init(&loop);
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
@@ -304,6 +306,7 @@ static int cmd_serve(int argc, char **argv) {
 
     hub_shutdown();
     flood_shutdown();
+    reactions_shutdown();
     moderation_shutdown();
     auth_shutdown();
     dict_free(srv.conns, NULL);

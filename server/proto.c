@@ -8,6 +8,8 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "reactions.h"
+#include "sort.h"
 #include "server.h"
 #include "text.h"
 
@@ -126,6 +128,12 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
         }
         since = json_integer_value(sv);
     }
+    sort_cursor cur;
+    const char *why;
+    if (sort_parse(req, &cur, &why)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "%s", why);
+        return;
+    }
     if (!hub_find(c, article) && c->nsubs >= MAX_SUBS) {
         conn_error(c, id, PERR_BAD_REQUEST, "A connection may watch at most %d articles.",
                    MAX_SUBS);
@@ -140,7 +148,7 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
     }
     bool created;
     hub_subscribe(c, article, &created);
-    comments_subscribe(c, id, article, since);
+    comments_subscribe(c, id, article, since, &cur);
 }
 
 static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
@@ -157,9 +165,30 @@ static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
 
 static void handle_history(conn_t *c, json_t *req, const json_t *id) {
     const char *article;
-    int64_t before;
-    if (get_article(c, req, id, &article) || get_req_id(c, req, id, "before", &before)) return;
-    comments_history(c, id, article, before);
+    int64_t before = 0;
+    sort_cursor cur;
+    const char *why;
+    if (get_article(c, req, id, &article)) return;
+    if (sort_parse(req, &cur, &why)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "%s", why);
+        return;
+    }
+    /* the oldest order pages back by id; the thread orders by their `after` cursor */
+    if (cur.order == SORT_OLDEST ? get_req_id(c, req, id, "before", &before)
+                                 : get_opt_id(c, req, id, "before", &before))
+        return;
+    comments_history(c, id, article, before, &cur);
+}
+
+static void handle_react(conn_t *c, json_t *req, const json_t *id) {
+    int64_t comment;
+    if (get_req_id(c, req, id, "comment", &comment)) return;
+    json_t *like = json_object_get(req, "like");
+    if (like && !json_is_boolean(like)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'like' must be true or false");
+        return;
+    }
+    reactions_react(c, id, comment, !like || json_is_true(like));
 }
 
 static void handle_post(conn_t *c, json_t *req, const json_t *id) {
@@ -242,7 +271,8 @@ static const handler_t handlers[] = {
     {"subscribe", handle_subscribe}, {"unsubscribe", handle_unsubscribe},
     {"history", handle_history}, {"post", handle_post},
     {"edit", handle_edit},       {"delete", handle_delete},
-    {"report", handle_report},   {NULL, NULL},
+    {"report", handle_report},   {"react", handle_react},
+    {NULL, NULL},
 };
 
 /* Recovers the request id of a frame that is not valid UTF-8, so the error can carry it:

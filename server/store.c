@@ -128,6 +128,16 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  kind TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);",
+    /* 6: reactions (one like per reader per comment, counted on the comment for the
+     * "most liked" order) and the parent index that threads pages by their root */
+    "ALTER TABLE comments ADD COLUMN likes INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE reactions ("
+    "  comment_id INTEGER NOT NULL REFERENCES comments(id),"
+    "  reader TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (comment_id, reader)) WITHOUT ROWID;"
+    "CREATE INDEX comments_liked ON comments(article, likes, id);"
+    "CREATE INDEX comments_parent ON comments(parent);",
 };
 
 const char *store_migration_sql(int n) {

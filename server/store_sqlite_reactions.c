@@ -1,0 +1,72 @@
+/* store_sqlite_reactions.c: SQL for likes (see store_sqlite_reactions.h). */
+#include "store_sqlite_reactions.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_err("store: prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+        return NULL;
+    }
+    return st;
+}
+
+int store_reactions_target(sqlite3 *db, int64_t comment, store_reaction_target *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = prep(db, "SELECT article, author_id, status FROM comments WHERE id = ?");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, comment);
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->article = strdup((const char *)sqlite3_column_text(st, 0));
+        snprintf(out->author_id, sizeof out->author_id, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        out->published = !strcmp((const char *)sqlite3_column_text(st, 2), "published");
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_reactions_set(sqlite3 *db, int64_t comment, const char *reader, bool like) {
+    sqlite3_stmt *st =
+        prep(db, like ? "INSERT OR IGNORE INTO reactions (comment_id, reader, created_at) "
+                        "VALUES (?1, ?2, ?3)"
+                      : "DELETE FROM reactions WHERE comment_id = ?1 AND reader = ?2");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, comment);
+    sqlite3_bind_text(st, 2, reader, -1, SQLITE_STATIC);
+    if (like) sqlite3_bind_int64(st, 3, store_now_ms());
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    if (rc || sqlite3_changes(db) == 0) return rc;
+    st = prep(db, "UPDATE comments SET likes = likes + ?2 WHERE id = ?1");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, comment);
+    sqlite3_bind_int(st, 2, like ? 1 : -1);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 1 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked) {
+    sqlite3_stmt *st = prep(db, "SELECT likes, EXISTS (SELECT 1 FROM reactions WHERE "
+                                "comment_id = ?1 AND reader = ?2) FROM comments WHERE id = ?1");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, comment);
+    sqlite3_bind_text(st, 2, reader, -1, SQLITE_STATIC);
+    int64_t n = -1;
+    *liked = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        *liked = sqlite3_column_int(st, 1) != 0;
+    }
+    sqlite3_finalize(st);
+    return n;
+}

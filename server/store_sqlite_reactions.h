@@ -1,0 +1,25 @@
+/* store_sqlite_reactions.h: the reactions table and comments.likes (SQLite). Storage
+ * thread only. */
+#ifndef PARLEY_STORE_SQLITE_REACTIONS_H
+#define PARLEY_STORE_SQLITE_REACTIONS_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A comment as a reaction needs it. article is malloc'd (caller frees). */
+typedef struct {
+    char *article;
+    char author_id[80];
+    bool published;
+} store_reaction_target;
+
+/* Reads the comment; 0, or -1 when there is none (or on error). */
+int store_reactions_target(sqlite3 *db, int64_t comment, store_reaction_target *out);
+/* Adds (like) or removes reader's like; keeps comments.likes in step. Returns 1 when
+ * something changed, 0 when it was already so, -1 on error. */
+int store_reactions_set(sqlite3 *db, int64_t comment, const char *reader, bool like);
+/* The comment's like count, and whether reader likes it; -1 on error. */
+int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked);
+
+#endif
