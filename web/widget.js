@@ -33,6 +33,8 @@
       reported: 'Thank you, a moderator will look at it.', offline: 'Reconnecting…', signedIn: 'Signed in as',
       replyTo: 'Replying to', inReplyTo: 'in reply to', confirmDelete: 'Delete this comment?', yes: 'Delete',
       now: 'just now', signIn: 'Sign in to join the discussion.',
+      sort: 'Sort by', orders: { oldest: 'Oldest', newest: 'Newest', liked: 'Most liked' }, more: 'Load more comments',
+      like: 'Like', likes: function (n) { return n === 1 ? '1 like' : n + ' likes'; },
       errors: {
         title_empty: 'Please give your comment a title.', title_too_long: 'The title is too long.',
         body_empty: 'Please write a comment.', body_too_long: 'The comment is too long.',
@@ -60,6 +62,8 @@
       reported: 'Merci, un modérateur va l’examiner.', offline: 'Reconnexion…', signedIn: 'Connecté en tant que',
       replyTo: 'En réponse à', inReplyTo: 'en réponse à', confirmDelete: 'Supprimer ce commentaire ?', yes: 'Supprimer',
       now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
+      sort: 'Trier par', orders: { oldest: 'Plus anciens', newest: 'Plus récents', liked: 'Plus appréciés' }, more: 'Plus de commentaires',
+      like: 'J’aime', likes: function (n) { return n <= 1 ? n + ' j’aime' : n + ' j’aime'; },
       errors: {
         title_empty: 'Donnez un titre à votre commentaire.', title_too_long: 'Le titre est trop long.',
         body_empty: 'Écrivez un commentaire.', body_too_long: 'Le commentaire est trop long.',
@@ -101,6 +105,8 @@
     'ol.replies{margin:.5em 0 0 1.1em;padding-left:.9em;border-left:2px solid var(--parley-border)}ol.replies li.c{border-top:0;padding:.5em 0}',
     '.meta{display:flex;gap:.5em;flex-wrap:wrap;align-items:center;font-size:.88em;color:var(--parley-muted)}.author{color:var(--parley-fg);font-weight:600}',
     '.avatar{width:1.6em;height:1.6em;border-radius:50%;object-fit:cover}',
+    '.ctitle{font-weight:650;margin:.15em 0;overflow-wrap:anywhere}.author{overflow-wrap:anywhere}.sort{margin-left:auto;align-items:center;gap:.4em}.sort select{width:auto;padding:.25em .4em}',
+    'button.like[aria-pressed=true]{color:var(--parley-accent);font-weight:600}.cbody a{color:var(--parley-accent)}.host{color:var(--parley-muted);font-size:.85em}',
     '.ctitle{font-weight:650;margin:.15em 0}.cbody{white-space:pre-wrap;overflow-wrap:anywhere;margin:.15em 0}.gone{color:var(--parley-muted);font-style:italic}',
     '.badge{font-size:.8em;border-radius:999px;padding:.05em .55em;background:var(--parley-soft);border:1px solid var(--parley-border)}',
     '.badge.pending{color:var(--parley-warn);border-color:currentColor}.badge.rejected{color:var(--parley-danger);border-color:currentColor}',
@@ -213,6 +219,26 @@
   }
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
 
+  // Appends text to e with its http(s) links as anchors (their host shown beside them);
+  // everything else stays text. Trailing punctuation is not part of a link.
+  var URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
+  function linkify(e, text) {
+    var at = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text))) {
+      var raw = m[0].replace(/[.,;:!?'’)\]]+$/, ''), u = null;
+      try { u = new URL(raw); } catch (x) { /* not a URL: text */ }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) continue;
+      e.appendChild(document.createTextNode(text.slice(at, m.index)));
+      e.appendChild(el('a', { href: u.href, rel: 'nofollow ugc noopener noreferrer', target: '_blank', text: raw }));
+      e.appendChild(el('span', { class: 'host', text: ' [' + u.hostname + ']' }));
+      at = m.index + raw.length;
+      URL_RE.lastIndex = at;
+    }
+    e.appendChild(document.createTextNode(text.slice(at)));
+    return e;
+  }
+
   function guestKey() {
     try {
       var k = localStorage.getItem('parley.guest');
@@ -255,6 +281,12 @@
     this.user = null;
     this.guests = true;
     this.replyTo = null;
+    this.order = 'oldest';      // oldest | newest | liked (the reader's choice, kept)
+    try { var o = localStorage.getItem('parley.order'); if (o === 'newest' || o === 'liked') this.order = o; } catch (e) { /* storage blocked */ }
+    this.next = null;           // thread orders: the cursor of the next page
+    this.parked = new Set();    // ids drawn but not in the list: their page is not loaded
+    this.newIds = new Set();    // live comments the pill counts
+    this.reactGuests = true;
     this.render();
     if (opts.focus) { this.heading.tabIndex = -1; this.heading.focus(); }
     if (opts.lazy) this.watch(); else this.connect();
@@ -281,7 +313,11 @@
     this.presenceEl = el('span', { class: 'presence' });
     this.statusEl = el('span', { class: 'status', role: 'status' });
     this.heading = el('h2', { text: t.discussion });
-    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl]);
+    this.sortSel = el('select', { name: 'order', onchange: function () { self.setOrder(self.sortSel.value); } });
+    ['oldest', 'newest', 'liked'].forEach(function (k) { self.sortSel.appendChild(el('option', { value: k, text: t.orders[k] })); });
+    this.sortSel.value = this.order;
+    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl,
+      el('label', { class: 'sort' }, [t.sort, this.sortSel])]);
 
     this.nameIn = el('input', { name: 'name', id: 'p-name', autocomplete: 'nickname' });
     this.titleIn = el('input', { name: 'title', id: 'p-title' });
@@ -319,7 +355,8 @@
     this.olderBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.older, onclick: function () { self.loadOlder(); } });
     this.emptyEl = el('p', { class: 'empty', text: t.empty, hidden: '' });
     this.list = el('ol', { class: 'comments' });
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list]));
+    this.moreBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.more, onclick: function () { self.loadMore(); } });
+    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
     this.updateCount();
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
@@ -353,6 +390,7 @@
       else if (m.code === 'unavailable') return;
       var sub = { type: 'subscribe', article: self.article };
       if (self.lastId !== null) sub.since = self.lastId;
+      else if (self.order !== 'oldest') sub.order = self.order;
       self.send_(sub, function (h) {
         if (h.type !== 'history') return;
         self.onHistory(h, sub.since === undefined ? 'first' : 'resume');
@@ -492,6 +530,7 @@
   Thread.prototype.welcome = function (m) {
     this.user = m.user;
     this.guests = m.guests !== false;
+    this.reactGuests = !(m.reactions && m.reactions.guests === false);
     if (m.limits) for (var k in this.limits) if (m.limits[k] > 0) this.limits[k] = m.limits[k];
     var signed = !m.user.guest;
     this.nameRow.hidden = signed;
@@ -511,15 +550,25 @@
   // or 'older' (the page before the oldest loaded). Its comments are already in the count.
   Thread.prototype.onHistory = function (m, kind) {
     var self = this, resume = kind === 'resume';
+    var threaded = !resume && typeof m.order === 'string';
+    this.paging = !resume;
     m.comments.forEach(function (c) {
       var known = self.comments.has(c.id);
       self.upsert(c, { counted: true, highlight: resume });
       if (resume && !known && c.status === 'published' && !self.mine(c)) self.bumpNew(c.id);
-      if (!resume && c.status === 'published' && (self.oldest === null || c.id < self.oldest)) self.oldest = c.id;
+      if (!resume && !threaded && c.status === 'published' && (self.oldest === null || c.id < self.oldest)) self.oldest = c.id;
     });
-    if (!resume) {
+    this.paging = false;
+    if (threaded) {
+      // newest / liked: pages of threads, "load more" below
+      this.next = m.next || null;
+      this.moreBtn.hidden = !this.next;
+      this.olderBtn.hidden = true;
+      this.rehome();
+    } else if (!resume) {
       this.hasOlder = !!m.has_older;
       this.olderBtn.hidden = !this.hasOlder;
+      this.moreBtn.hidden = true;
       this.rehome();
     }
     if (typeof m.count === 'number') this.count = m.count;
@@ -544,16 +593,48 @@
     });
   };
 
+  Thread.prototype.loadMore = function () {
+    var self = this;
+    if (!this.next) return;
+    this.moreBtn.disabled = true;
+    this.request({ type: 'history', article: this.article, order: this.order, after: this.next }).then(function (m) {
+      self.moreBtn.disabled = false;
+      if (m.type === 'history') self.onHistory(m, 'more');
+    });
+  };
+
+  // Another order: the list is drawn again from its first page (kept for next visits).
+  Thread.prototype.setOrder = function (o) {
+    var self = this;
+    this.order = o;
+    this.sortSel.value = o;
+    try { localStorage.setItem('parley.order', o); } catch (e) { /* storage blocked */ }
+    clear(this.list);
+    this.comments = new Map();
+    this.nodes = new Map();
+    this.parked = new Set();
+    this.oldest = null;
+    this.next = null;
+    this.hasOlder = false;
+    this.clearNew();
+    var req = { type: 'history', article: this.article };
+    if (o === 'oldest') req.before = 9007199254740991; else req.order = o;
+    this.request(req).then(function (m) { if (m.type === 'history' && self.order === o) self.onHistory(m, 'first'); });
+  };
+
   Thread.prototype.onEvent = function (m) {
     var c = m.comment;
     if (m.type === 'removed') {
       if (m.article === this.article) this.remove(m.comment);
+    } else if (m.type === 'likes') {
+      if (m.article === this.article && m.counts) for (var k in m.counts) this.setLikes(+k, m.counts[k]);
     } else if (m.type === 'presence') {
       if (m.article === this.article) this.presenceEl.textContent = m.reading > 1 ? this.t.reading(m.reading) : '';
     } else if (c && typeof c === 'object' && c.article === this.article) {
       var known = this.comments.has(c.id);
       // an edit to a comment older than the pages loaded shows up when they are loaded
-      if (m.type === 'edited' && !known && this.hasOlder && c.id < this.oldest) return;
+      // (in the thread orders any comment not loaded comes with its page)
+      if (m.type === 'edited' && !known && (this.order !== 'oldest' || (this.hasOlder && c.id < this.oldest))) return;
       if (m.type === 'comment' || m.type === 'edited' || m.type === 'decision') {
         this.upsert(c, { highlight: !known });
         if (!known && c.status === 'published' && !this.mine(c)) this.bumpNew(c.id);
@@ -574,6 +655,10 @@
     // someone else's comment that is no longer public (an edit held for review)
     if (c.status !== 'published' && !this.mine(c)) return this.remove(c.id);
     var old = this.comments.get(c.id);
+    // live events carry no like state: keep what the reader had
+    if (old && c.likes === undefined) { c.likes = old.likes; c.liked = old.liked; }
+    if (old) c.__rank = old.__rank;
+    if (c.__rank === undefined) c.__rank = c.likes || 0;
     if (!opts.counted) this.count += (c.status === 'published') - !!(old && old.status === 'published');
     this.comments.set(c.id, c);
     if (c.status === 'published' && (this.lastId === null || c.id > this.lastId)) this.lastId = c.id;
@@ -585,6 +670,8 @@
     var c = this.comments.get(id), li = this.nodes.get(id);
     if (c && c.status === 'published') this.count = Math.max(0, this.count - 1);
     this.comments.delete(id);
+    this.parked.delete(id);
+    if (this.newIds.delete(id)) this.showPill();
     if (!li) return;
     var replies = li.querySelector(':scope > ol.replies');
     if (replies && replies.children.length) {
@@ -624,8 +711,14 @@
     if (c.status === 'rejected') meta.appendChild(el('span', { class: 'badge rejected', text: t.rejected + (c.reason ? ': ' + c.reason : '') }));
     content.appendChild(meta);
     if (c.title) content.appendChild(el('div', { class: 'ctitle', text: c.title }));
-    content.appendChild(el('div', { class: 'cbody', text: c.body }));
+    content.appendChild(linkify(el('div', { class: 'cbody' }), c.body));
     var actions = el('div', { class: 'row actions' });
+    if (c.status === 'published') {
+      var canLike = !this.mine(c) && !!this.user && (!this.user.guest || this.reactGuests);
+      actions.appendChild(el('button', { class: 'link like', type: 'button', 'aria-pressed': String(!!c.liked),
+        disabled: canLike ? null : '', title: t.like, 'aria-label': t.like + ' (' + t.likes(c.likes || 0) + ')',
+        text: '♥ ' + (c.likes || 0), onclick: function () { self.react(c); } }));
+    }
     if (c.status === 'published' && this.form && !this.form.hidden)
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.reply, onclick: function () { self.startReply(c); } }));
     if (c.status === 'published' && !this.mine(c) && !c.__reported)
@@ -636,23 +729,70 @@
     if (this.mine(c))
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.del, onclick: function () { self.confirmDelete(c, li, actions); } }));
     content.appendChild(actions);
-    if (fresh) this.place(c, li);
+    if (fresh || this.parked.has(c.id)) this.place(c, li);
     return li;
+  };
+
+  // The like button of comment id shows its count and whether this reader likes it.
+  Thread.prototype.setLikes = function (id, n, liked) {
+    var c = this.comments.get(id), li = this.nodes.get(id);
+    if (!c) return;
+    c.likes = n;
+    if (liked !== undefined) c.liked = liked;
+    var b = li && li.querySelector(':scope > .content .like');
+    if (!b) return;
+    b.textContent = '♥ ' + n;
+    b.setAttribute('aria-pressed', String(!!c.liked));
+    b.setAttribute('aria-label', this.t.like + ' (' + this.t.likes(n) + ')');
+  };
+
+  Thread.prototype.react = function (c) {
+    var self = this;
+    this.request({ type: 'react', comment: c.id, like: !c.liked }).then(function (m) {
+      if (m.type === 'reacted') self.setLikes(c.id, m.likes, m.liked);
+      else self.statusEl.textContent = self.errorText(m);
+    });
+  };
+
+  // Whether comment a comes before b at the top level in the reader's order. In "liked"
+  // the rank is the count when the comment was first drawn: counts change live, places
+  // do not, so nothing jumps under the reader's eyes.
+  Thread.prototype.before = function (a, b) {
+    if (this.order === 'newest') return a.id > b.id;
+    if (this.order === 'liked') return a.__rank !== b.__rank ? a.__rank > b.__rank : a.id > b.id;
+    return a.id < b.id;
   };
 
   // Top-level comments by id; every reply under its top-level ancestor, by id. A reply whose
   // parent is not loaded waits at the top level until an older page brings the parent.
+  // In the thread orders (newest, liked) top-level comments follow the order, and a comment
+  // that arrives live for a part of the thread not loaded yet is parked (drawn, not shown)
+  // until its page comes.
   Thread.prototype.place = function (c, li) {
-    var container = this.list, p = c.parent ? this.nodes.get(c.parent) : null;
+    var container = this.list, p = c.parent ? this.nodes.get(c.parent) : null, self = this;
+    var threaded = this.order !== 'oldest';
+    if (p && !p.isConnected) p = null;
     if (p && p.parentNode && p.parentNode.classList.contains('replies')) p = p.parentNode.parentNode;
+    this.parked.delete(c.id);
+    if (threaded && !this.paging && !p && (c.parent || this.next)) {
+      // a reply to a thread not loaded, or a top-level comment past the loaded pages
+      var last = this.list.lastElementChild, lc = last && this.comments.get(+last.getAttribute('data-id'));
+      if (c.parent || (lc && !this.before(c, lc))) {
+        if (li.parentNode) li.remove();
+        this.parked.add(c.id);
+        return;
+      }
+    }
     if (p) {
       container = p.querySelector(':scope > ol.replies');
       if (!container) { container = el('ol', { class: 'replies' }); p.appendChild(container); }
     }
     li.classList.toggle('orphan', !!c.parent && !p);
-    var next = null;
-    for (var n = container.firstElementChild; n; n = n.nextElementSibling)
-      if (+n.getAttribute('data-id') > c.id) { next = n; break; }
+    var next = null, top = container === this.list;
+    for (var n = container.firstElementChild; n; n = n.nextElementSibling) {
+      var nid = +n.getAttribute('data-id'), nc = this.comments.get(nid);
+      if (top && threaded ? nc && self.before(c, nc) : nid > c.id) { next = n; break; }
+    }
     container.insertBefore(li, next);
   };
 
@@ -684,13 +824,20 @@
   // A comment arrived live: the pill counts those that arrive off screen.
   Thread.prototype.bumpNew = function (id) {
     var li = this.nodes.get(id);
-    if (!li || this.seen(li)) return;
-    if (!this.newCount) this.firstNew = li;
-    this.newCount++;
-    this.pill.textContent = this.t.newPill(this.newCount);
-    this.pill.hidden = false;
+    if (!li || !li.isConnected || this.seen(li)) return;
+    this.newIds.add(id);
+    this.showPill();
   };
-  Thread.prototype.clearNew = function () { this.newCount = 0; this.firstNew = null; this.pill.hidden = true; };
+  // The pill counts the new comments still there (a deleted one no longer counts).
+  Thread.prototype.showPill = function () {
+    var self = this, first = null;
+    this.newIds.forEach(function (id) { var li = self.nodes.get(id); if (!first && li) first = li; });
+    this.newCount = this.newIds.size;
+    this.firstNew = first;
+    this.pill.textContent = this.t.newPill(this.newCount);
+    this.pill.hidden = !this.newCount;
+  };
+  Thread.prototype.clearNew = function () { this.newIds.clear(); this.newCount = 0; this.firstNew = null; this.pill.hidden = true; };
 
   /* ---- Posting, replying, editing, deleting, reporting ---- */
 
@@ -795,13 +942,14 @@
       if (note.value.trim()) r.note = note.value;
       send.disabled = true;
       self.request(r).then(function (m) {
-        send.disabled = false;
         if (m.type === 'reported' || m.code === 'conflict') {
-          msg.textContent = m.type === 'reported' ? t.reported : self.errorText(m);
+          // done: the form goes, the thanks stay a moment, the Report button is gone
           c.__reported = true;
           self.draw(c);
+          clear(b);
+          b.appendChild(el('div', { class: 'status', role: 'status', text: m.type === 'reported' ? t.reported : self.errorText(m) }));
           setTimeout(function () { b.remove(); }, 3000);
-        } else msg.textContent = self.errorText(m);
+        } else { send.disabled = false; msg.textContent = self.errorText(m); }
       });
     } });
     var b = box(li, 'report', [el('span', { text: t.reportWhy }), sel, note, msg, el('div', { class: 'row' }, [

@@ -1,0 +1,203 @@
+// What readers of a news site expect (issue 13), in Debian's Chromium against the real
+// server: the three orders (kept, live, load more), likes (toggle, live, not one's own),
+// clickable links, long titles at 360 px, the report form closing, the pill after a
+// delete; screenshots of the orders and likes in light, dark and 360 px.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startServer, Client, relaxedConfig } = require('../lib/server.js');
+const { launch, screenshot } = require('../lib/browser.js');
+
+let srv, browser;
+before(async () => {
+  srv = await startServer({ configText: relaxedConfig() });
+  browser = await launch();
+});
+after(async () => { await browser.close(); await srv.stop(); srv.cleanup(); });
+
+async function open(article, { dark = false, width = 420, ctx } = {}) {
+  ctx = ctx || await browser.newContext({ colorScheme: dark ? 'dark' : 'light', viewport: { width, height: 900 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${srv.base}/demo/?${new URLSearchParams({ article })}`);
+  const t = page.locator('#parley-thread');
+  await t.locator('h2', { hasText: 'Discussion' }).waitFor();
+  page.errors = errors;
+  return { ctx, page, t };
+}
+
+async function guest(key) {
+  const c = await Client.connect(srv.wsUrl);
+  await c.request({ type: 'hello', guest_key: key.padEnd(24, '.') });
+  return c;
+}
+const say = (c, article, title, body, extra = {}) =>
+  c.request({ type: 'post', article, name: 'Wire Writer', title, body, ...extra }).then((m) => m.comment);
+// Top-level comment titles in the order shown.
+const tops = (t) => t.locator('ol.comments > li.c > .content .ctitle').allTextContents();
+
+test('three orders: chosen, kept, live in place, and load more', async () => {
+  const w = await guest('orders-writer'), fans = [await guest('fan-1'), await guest('fan-2')];
+  const a = await say(w, 'r-orders', 'Alpha', 'The first one.');
+  const b = await say(w, 'r-orders', 'Bravo', 'The second one.');
+  const c = await say(w, 'r-orders', 'Charlie', 'The third one.');
+  await say(w, 'r-orders', null, 'A reply to Alpha.', { parent: a.id });
+  for (const f of fans) await f.request({ type: 'react', comment: a.id });
+  await fans[0].request({ type: 'react', comment: b.id });
+
+  const { ctx, page, t } = await open('r-orders');
+  await t.locator('.cbody', { hasText: 'The third one.' }).waitFor();
+  assert.deepEqual(await tops(t), ['Alpha', 'Bravo', 'Charlie'], 'oldest first by default');
+  await screenshot(page, 'readers-order-oldest');
+  const sel = t.locator('select[name=order]');
+  await sel.selectOption('newest');
+  await t.locator('ol.comments > li.c').first().filter({ hasText: 'Charlie' }).waitFor();
+  assert.deepEqual(await tops(t), ['Charlie', 'Bravo', 'Alpha']);
+  assert.equal(await t.locator(`li.c[data-id="${a.id}"] ol.replies li.c`).count(), 1, 'the reply with its thread');
+  await screenshot(page, 'readers-order-newest');
+  await sel.selectOption('liked');
+  await t.locator('ol.comments > li.c').first().filter({ hasText: 'Alpha' }).waitFor();
+  assert.deepEqual(await tops(t), ['Alpha', 'Bravo', 'Charlie']);
+  await t.locator(`li.c[data-id="${a.id}"] > .content button.like`, { hasText: '♥ 2' }).waitFor();
+  await screenshot(page, 'readers-order-liked');
+
+  // a live comment: after the liked ones, before the older unliked one
+  await say(w, 'r-orders', 'Delta', 'A live one.');
+  await t.locator('.ctitle', { hasText: 'Delta' }).waitFor();
+  assert.deepEqual(await tops(t), ['Alpha', 'Bravo', 'Delta', 'Charlie']);
+
+  // the choice is kept: a new page of the same site opens in "liked"
+  const again = await open('r-orders', { ctx });
+  await again.t.locator('.ctitle', { hasText: 'Delta' }).waitFor();
+  assert.equal(await again.t.locator('select[name=order]').inputValue(), 'liked');
+  assert.deepEqual(await tops(again.t), ['Alpha', 'Bravo', 'Delta', 'Charlie']);
+  // newest puts a live comment on top
+  await again.t.locator('select[name=order]').selectOption('newest');
+  await again.t.locator('ol.comments > li.c').first().filter({ hasText: 'Delta' }).waitFor();
+  await say(w, 'r-orders', 'Echo', 'Another live one.');
+  await again.t.locator('ol.comments > li.c').first().filter({ hasText: 'Echo' }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await ctx.close();
+  for (const x of [w, ...fans]) x.close();
+});
+
+test('load more in the newest and liked orders; live comments past the loaded pages wait', async () => {
+  const w = await guest('more-writer');
+  const ids = [];
+  for (let i = 0; i < 53; i++) ids.push((await say(w, 'r-more', `Number ${i}`, `Comment ${i}.`)).id);
+  const fan = await guest('more-fan');
+  await fan.request({ type: 'react', comment: ids[1] });
+  const { ctx, t } = await open('r-more');
+  await t.locator('.ctitle', { hasText: 'Number 52' }).waitFor();
+  await t.locator('select[name=order]').selectOption('liked');
+  await t.locator('ol.comments > li.c').first().filter({ hasText: 'Number 1' }).waitFor();
+  assert.equal(await t.locator('ol.comments > li.c').count(), 50);
+  const more = t.getByRole('button', { name: 'Load more comments' });
+  assert.equal(await t.getByRole('button', { name: 'Load older comments' }).isVisible(), false);
+  await more.click();
+  await more.waitFor({ state: 'hidden' });
+  const titles = await tops(t);
+  assert.equal(titles.length, 53);
+  assert.equal(new Set(titles).size, 53, 'nothing twice');
+  assert.deepEqual(titles.slice(0, 3), ['Number 1', 'Number 52', 'Number 51']);
+  assert.equal(titles[52], 'Number 0');
+  // newest: a reply to a thread on the second page is not shown until that page loads
+  await t.locator('select[name=order]').selectOption('newest');
+  await t.locator('ol.comments > li.c').first().filter({ hasText: 'Number 52' }).waitFor();
+  await say(w, 'r-more', null, 'Late reply to number 0.', { parent: ids[0] });
+  await say(w, 'r-more', 'Number 53', 'Fresh.');
+  await t.locator('.ctitle', { hasText: 'Number 53' }).waitFor();
+  assert.equal(await t.locator('.cbody', { hasText: 'Late reply to number 0.' }).count(), 0);
+  await t.getByRole('button', { name: 'Load more comments' }).click();
+  await t.locator(`li.c[data-id="${ids[0]}"] ol.replies .cbody`, { hasText: 'Late reply to number 0.' }).waitFor();
+  assert.equal(await t.locator('.cbody', { hasText: 'Late reply to number 0.' }).count(), 1);
+  assert.match(await t.locator('.count').textContent(), /^55 comments$/);
+  await ctx.close();
+  w.close(); fan.close();
+});
+
+test('likes: toggle, live for other readers, never on one\'s own comment', async () => {
+  const w = await guest('likes-writer');
+  const c = await say(w, 'r-likes', 'Worth a like', 'Read this.');
+  const one = await open('r-likes'), two = await open('r-likes', { dark: true });
+  const btn = (t) => t.locator(`li.c[data-id="${c.id}"] > .content button.like`);
+  await btn(one.t).waitFor();
+  assert.equal(await btn(one.t).textContent(), '♥ 0');
+  await btn(one.t).click();
+  await btn(one.t).filter({ hasText: '♥ 1' }).waitFor();
+  assert.equal(await btn(one.t).getAttribute('aria-pressed'), 'true');
+  await btn(two.t).filter({ hasText: '♥ 1' }).waitFor();
+  assert.equal(await btn(two.t).getAttribute('aria-pressed'), 'false', 'the other reader did not like it');
+  await screenshot(two.page, 'readers-likes-dark');
+  await btn(one.t).click();
+  await btn(two.t).filter({ hasText: '♥ 0' }).waitFor();
+  assert.equal(await btn(one.t).getAttribute('aria-pressed'), 'false');
+  // one's own comment: the count shows, the button is off
+  await one.t.locator('input[name=name]').fill('Liker');
+  await one.t.locator('input[name=title]').fill('My own');
+  await one.t.locator('textarea[name=body]').fill('Mine, not to be liked by me.');
+  await one.t.locator('button[type=submit]').click();
+  const own = one.t.locator('li.c', { hasText: 'Mine, not to be liked' }).locator('> .content button.like');
+  await own.waitFor();
+  assert.equal(await own.isDisabled(), true);
+  await one.ctx.close(); await two.ctx.close();
+  w.close();
+});
+
+test('links are clickable (http/https only, with their host); the rest stays text', async () => {
+  const w = await guest('links-writer');
+  // (allowed hosts of the default links rule, so the post is published at once)
+  await say(w, 'r-links', 'First', 'A comment before the one with links.');
+  const posted = await say(w, 'r-links', 'Sources', 'See https://en.wikipedia.org/wiki/Loft?id=7. Also http://www.reuters.com, ' +
+    'javascript:alert(1), ftp://files.example.com/x and <a href="https://apnews.com">here</a>.');
+  assert.equal(posted.status, 'published');
+  const { ctx, page, t } = await open('r-links');
+  const body = t.locator('.cbody', { hasText: 'See ' });
+  await body.waitFor();
+  const links = await body.locator('a').evaluateAll((as) => as.map((a) => ({ href: a.href, rel: a.rel, text: a.textContent })));
+  assert.deepEqual(links.map((l) => l.href), ['https://en.wikipedia.org/wiki/Loft?id=7', 'http://www.reuters.com/', 'https://apnews.com/']);
+  for (const l of links) assert.equal(l.rel, 'nofollow ugc noopener noreferrer');
+  assert.equal(links[0].text, 'https://en.wikipedia.org/wiki/Loft?id=7', 'the full stop is not part of the link');
+  assert.equal(links[2].text, 'https://apnews.com', 'a link inside markup is only its URL');
+  const hosts = await body.locator('.host').allTextContents();
+  assert.deepEqual(hosts, [' [en.wikipedia.org]', ' [www.reuters.com]', ' [apnews.com]']);
+  assert.match(await body.textContent(), /javascript:alert\(1\), ftp:\/\/files\.example\.com\/x and <a href="/);
+  assert.equal(await body.locator('[onclick], script, a[href^="javascript"]').count(), 0);
+  assert.deepEqual(page.errors, []);
+  await ctx.close();
+  w.close();
+});
+
+test('rough edges: long titles at 360 px, the report form closes, the pill forgets deleted comments', async () => {
+  const w = await guest('edges-writer');
+  await say(w, 'r-edges', 'W'.repeat(100), 'A title with no spaces.');
+  const { ctx, page, t } = await open('r-edges', { width: 360 });
+  await t.locator('.cbody', { hasText: 'A title with no spaces.' }).waitFor();
+  const wide = await page.evaluate(() => document.scrollingElement.scrollWidth - innerWidth);
+  assert.ok(wide <= 0, `the page scrolls sideways by ${wide} px`);
+  await screenshot(page, 'readers-360');
+
+  // report: after sending, the form is gone and so is the Report button
+  const li = t.locator('li.c', { hasText: 'A title with no spaces.' });
+  await li.getByRole('button', { name: 'Report' }).click();
+  await li.getByRole('button', { name: 'Send report' }).click();
+  await li.getByText('Thank you, a moderator will look at it.').waitFor();
+  assert.equal(await li.getByRole('button', { name: 'Send report' }).count(), 0);
+  assert.equal(await li.getByRole('button', { name: 'Report' }).count(), 0);
+
+  // the pill: a comment that arrives off screen and is then deleted no longer counts
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await say(w, 'r-edges', 'Filler', 'x\n'.repeat(40) + 'end');
+  const gone = await say(w, 'r-edges', 'Soon gone', 'This one will be deleted.');
+  const pill = t.locator('button.pill');
+  await pill.filter({ hasText: /new comment/ }).waitFor();
+  const before = await pill.textContent();
+  await w.request({ type: 'delete', comment: gone.id });
+  await t.locator('.cbody', { hasText: 'This one will be deleted.' }).waitFor({ state: 'detached' });
+  const num = (s) => (s ? parseInt(s, 10) || 1 : 0);
+    const after = await pill.isVisible() ? await pill.textContent() : '';
+  assert.equal(num(after), num(before) - 1, `pill said "${before}", then "${after}"`);
+  await ctx.close();
+  w.close();
+});
