@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "permalink.h"
 #include "reactions.h"
 #include "sort.h"
 #include "server.h"
@@ -180,6 +181,13 @@ static void handle_history(conn_t *c, json_t *req, const json_t *id) {
     comments_history(c, id, article, before, &cur);
 }
 
+static void handle_thread(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    int64_t comment;
+    if (get_article(c, req, id, &article) || get_req_id(c, req, id, "comment", &comment)) return;
+    permalink_thread(c, id, article, comment);
+}
+
 static void handle_react(conn_t *c, json_t *req, const json_t *id) {
     int64_t comment;
     if (get_req_id(c, req, id, "comment", &comment)) return;
@@ -272,6 +280,7 @@ static const handler_t handlers[] = {
     {"history", handle_history}, {"post", handle_post},
     {"edit", handle_edit},       {"delete", handle_delete},
     {"report", handle_report},   {"react", handle_react},
+    {"thread", handle_thread},
     {NULL, NULL},
 };
 

@@ -34,6 +34,7 @@
       replyTo: 'Replying to', inReplyTo: 'in reply to', confirmDelete: 'Delete this comment?', yes: 'Delete',
       now: 'just now', signIn: 'Sign in to join the discussion.',
       sort: 'Sort by', orders: { oldest: 'Oldest', newest: 'Newest', liked: 'Most liked' }, more: 'Load more comments',
+      share: 'Share', copied: 'Link copied', link: 'Link to this comment',
       like: 'Like', likes: function (n) { return n === 1 ? '1 like' : n + ' likes'; },
       errors: {
         title_empty: 'Please give your comment a title.', title_too_long: 'The title is too long.',
@@ -63,6 +64,7 @@
       replyTo: 'En réponse à', inReplyTo: 'en réponse à', confirmDelete: 'Supprimer ce commentaire ?', yes: 'Supprimer',
       now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
       sort: 'Trier par', orders: { oldest: 'Plus anciens', newest: 'Plus récents', liked: 'Plus appréciés' }, more: 'Plus de commentaires',
+      share: 'Partager', copied: 'Lien copié', link: 'Lien vers ce commentaire',
       like: 'J’aime', likes: function (n) { return n <= 1 ? n + ' j’aime' : n + ' j’aime'; },
       errors: {
         title_empty: 'Donnez un titre à votre commentaire.', title_too_long: 'Le titre est trop long.',
@@ -113,7 +115,7 @@
     '.new{animation:fade 2s ease-out}@keyframes fade{from{background:color-mix(in srgb,var(--parley-accent) 15%,transparent)}to{background:transparent}}',
     '@media (prefers-reduced-motion:reduce){.new{animation:none}}',
     '.pill{position:fixed;bottom:1em;left:50%;transform:translateX(-50%);z-index:2147483000;background:var(--parley-accent);color:var(--parley-accent-fg);border:0;border-radius:999px;box-shadow:0 2px 8px rgba(0,0,0,.2)}',
-    'li.target>.content{outline:2px solid var(--parley-accent);outline-offset:4px;border-radius:4px}h2:focus{outline:0}',
+    'li.target>.content{outline:2px solid var(--parley-accent);outline-offset:4px;border-radius:4px;background:color-mix(in srgb,var(--parley-accent) 8%,transparent)}a.when{color:inherit;text-decoration:none}a.when:hover{text-decoration:underline}h2:focus{outline:0}',
     '.empty{color:var(--parley-muted);padding:1em 0}.box{margin:.4em 0;padding:.6em;border:1px solid var(--parley-border);border-radius:6px;display:grid;gap:.4em}',
   ].join('');
 
@@ -287,6 +289,9 @@
     this.parked = new Set();    // ids drawn but not in the list: their page is not loaded
     this.newIds = new Set();    // live comments the pill counts
     this.reactGuests = true;
+    // the host page's fragment for a comment: data-permalink="PREFIX{id}SUFFIX"
+    var pf = (host.getAttribute('data-permalink') || 'comment-{id}').split('{id}');
+    this.pfx = pf.length === 2 ? pf : ['comment-', ''];
     this.render();
     if (opts.focus) { this.heading.tabIndex = -1; this.heading.focus(); }
     if (opts.lazy) this.watch(); else this.connect();
@@ -361,6 +366,8 @@
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
     window.addEventListener('online', function () { self.wake(); });
+    // a permalink followed on this page: go to that comment
+    window.addEventListener('hashchange', function () { var id = self.linked(); if (id) self.goTo(id); });
     document.addEventListener('visibilitychange', function () { if (!document.hidden) self.wake(); });
     setInterval(function () { self.tick(); }, 25000);
   };
@@ -575,12 +582,48 @@
     this.loaded = true;
     this.updateCount();
     // a permalink (#comment-ID) the loader passed on: show that comment once it is drawn
-    var li = this.opts.permalink && this.nodes.get(this.opts.permalink);
-    if (li) {
-      this.opts.permalink = null;
-      li.classList.add('target');
-      li.scrollIntoView({ block: 'center' });
-    }
+    var id = this.opts.permalink || (!resume && !this.linkSeen && this.linked());
+    this.linkSeen = true;
+    if (id) { this.opts.permalink = null; this.goTo(id); }
+  };
+
+  // The comment id the page's fragment names, or 0.
+  Thread.prototype.linked = function () {
+    var h = location.hash.slice(1), f = this.pfx, n = h.slice(f[0].length, h.length - f[1].length);
+    return h.indexOf(f[0]) === 0 && h.slice(h.length - f[1].length) === f[1] && /^\d+$/.test(n) ? +n : 0;
+  };
+
+  // The host page's address that opens this thread at comment id.
+  Thread.prototype.permalink = function (id) {
+    return location.href.split('#')[0] + '#' + this.pfx[0] + id + this.pfx[1];
+  };
+
+  // Scrolls to comment id and highlights it; when it is not loaded, its thread is
+  // fetched first (the `thread` message) and drawn in place.
+  Thread.prototype.goTo = function (id) {
+    var self = this, li = this.nodes.get(id);
+    var show = function (e) {
+      self.root.querySelectorAll('li.target').forEach(function (x) { x.classList.remove('target'); });
+      e.classList.add('target');
+      e.scrollIntoView({ block: 'center' });
+    };
+    if (li && li.isConnected) return show(li);
+    this.request({ type: 'thread', article: this.article, comment: id }).then(function (m) {
+      if (m.type !== 'thread') { self.statusEl.textContent = self.errorText(m); return; }
+      self.paging = true;
+      m.comments.forEach(function (c) { if (!self.comments.has(c.id)) self.upsert(c, { counted: true }); });
+      self.paging = false;
+      self.rehome();
+      var e = self.nodes.get(id);
+      if (e && e.isConnected) show(e);
+    });
+  };
+
+  Thread.prototype.share = function (c, btn) {
+    var self = this, url = this.permalink(c.id);
+    var done = function () { btn.textContent = self.t.copied; setTimeout(function () { btn.textContent = self.t.share; }, 2000); };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(done, function () { window.prompt(self.t.link, url); });
+    else window.prompt(this.t.link, url);
   };
 
   Thread.prototype.loadOlder = function () {
@@ -705,7 +748,8 @@
     meta.appendChild(el('span', { class: 'author', text: a.name || '' }));
     var parent = c.parent && this.comments.get(c.parent);
     if (parent && parent.parent) meta.appendChild(el('span', { class: 're', text: '↪ ' + t.inReplyTo + ' ' + (parent.author && parent.author.name) }));
-    meta.appendChild(el('time', { datetime: c.created_at, title: new Date(c.created_at).toLocaleString(this.lang), text: this.relTime(c.created_at) }));
+    meta.appendChild(el('a', { class: 'when', href: this.permalink(c.id), title: t.link }, [
+      el('time', { datetime: c.created_at, title: new Date(c.created_at).toLocaleString(this.lang), text: this.relTime(c.created_at) })]));
     if (c.edited_at) meta.appendChild(el('span', { class: 'badge edited', text: t.edited }));
     if (c.status === 'pending') meta.appendChild(el('span', { class: 'badge pending', title: t.pendingNote, text: t.pending }));
     if (c.status === 'rejected') meta.appendChild(el('span', { class: 'badge rejected', text: t.rejected + (c.reason ? ': ' + c.reason : '') }));
@@ -721,6 +765,10 @@
     }
     if (c.status === 'published' && this.form && !this.form.hidden)
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.reply, onclick: function () { self.startReply(c); } }));
+    if (c.status === 'published') {
+      var sb = el('button', { class: 'link share', type: 'button', text: t.share, onclick: function () { self.share(c, sb); } });
+      actions.appendChild(sb);
+    }
     if (c.status === 'published' && !this.mine(c) && !c.__reported)
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.report, onclick: function () { self.openReport(c, li); } }));
     c.__editable = this.editable(c);

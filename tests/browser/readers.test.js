@@ -201,3 +201,44 @@ test('rough edges: long titles at 360 px, the report form closes, the pill forge
   await ctx.close();
   w.close();
 });
+
+test('permalinks: opening one fetches and highlights a comment not loaded; share copies it; custom format', async () => {
+  const w = await guest('perma-writer');
+  const first = await say(w, 'r-perma', 'The very first', 'Old and far away.');
+  const reply = await say(w, 'r-perma', null, 'A reply deep in the past.', { parent: first.id });
+  for (let i = 0; i < 55; i++) await say(w, 'r-perma', `Later ${i}`, `Later comment ${i}.`);
+  const ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.base });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.base}/demo/?article=r-perma#comment-${reply.id}`);
+  const t = page.locator('#parley-thread');
+  const target = t.locator(`li.c.target[data-id="${reply.id}"]`);
+  await target.waitFor();
+  // shown under its parent, which was not among the 50 loaded either
+  assert.equal(await t.locator(`li.c[data-id="${first.id}"] ol.replies li.c[data-id="${reply.id}"]`).count(), 1);
+  await page.waitForFunction((id) => {
+    const li = document.querySelector('#parley-thread').shadowRoot.querySelector(`li.c[data-id="${id}"]`);
+    const r = li.getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= innerHeight;
+  }, reply.id);
+  await screenshot(page, 'readers-permalink');
+  // the time links to the comment on this page; Share copies that link
+  const href = await target.locator('> .content a.when').getAttribute('href');
+  assert.equal(href, `${srv.base}/demo/?article=r-perma#comment-${reply.id}`);
+  await target.locator('> .content').getByRole('button', { name: 'Share' }).click();
+  await target.getByRole('button', { name: 'Link copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), href);
+  // following another permalink on the same page moves the highlight
+  await page.evaluate((id) => { location.hash = `comment-${id}`; }, first.id);
+  await t.locator(`li.c.target[data-id="${first.id}"]`).waitFor();
+  assert.equal(await t.locator('li.c.target').count(), 1);
+
+  // data-permalink="c{id}" changes the fragment both ways
+  const p2 = await ctx.newPage();
+  await p2.goto(`${srv.base}/demo/?article=r-perma&permalink=${encodeURIComponent('c{id}')}#c${first.id}`);
+  const t2 = p2.locator('#parley-thread');
+  await t2.locator(`li.c.target[data-id="${first.id}"]`).waitFor();
+  assert.match(await t2.locator(`li.c[data-id="${first.id}"] > .content a.when`).getAttribute('href'), new RegExp(`#c${first.id}$`));
+  await ctx.close();
+  w.close();
+});

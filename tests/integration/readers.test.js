@@ -164,3 +164,29 @@ test('guests may not like when reactions.guests is false; signed-in may', async 
   // a bad value stops start-up with the file and key
   await assert.rejects(startServer({ configText: relaxedConfig((t) => t + '\nreactions:\n  flush_ms: 1\n') }));
 });
+
+test('thread: a comment\'s whole thread for a permalink; hidden, foreign or bad ids refused', async () => {
+  const a = await guest('perma-a'), b = await guest('perma-b');
+  const root = (await post(a, 'perma-1')).comment.id;
+  const r1 = (await post(a, 'perma-1', { parent: root, title: undefined })).comment.id;
+  const r2 = (await post(b, 'perma-1', { parent: r1, title: undefined })).comment.id;
+  const other = (await post(a, 'perma-1')).comment.id;
+  for (let i = 0; i < 5; i++) await post(a, 'perma-1');
+  await b.request({ type: 'react', comment: root });
+  const t = await b.request({ type: 'thread', article: 'perma-1', comment: r2 });
+  assert.equal(t.type, 'thread');
+  assert.equal(t.comment, r2);
+  assert.deepEqual(t.comments.map((c) => c.id), [root, r1, r2], 'its top-level comment and every reply, nothing else');
+  assert.equal(t.comments[0].likes, 1);
+  assert.equal(t.comments[0].liked, true);
+  assert.deepEqual((await a.request({ type: 'thread', article: 'perma-1', comment: root })).comments.map((c) => c.id), [root, r1, r2]);
+  assert.notEqual(other, root);
+  // another article's comment, a deleted one, none at all: not_found; bad fields: bad_request
+  assert.equal((await b.request({ type: 'thread', article: 'perma-2', comment: r2 })).code, 'not_found');
+  await a.request({ type: 'delete', comment: other });
+  assert.equal((await b.request({ type: 'thread', article: 'perma-1', comment: other })).code, 'not_found');
+  assert.equal((await b.request({ type: 'thread', article: 'perma-1', comment: 999999 })).code, 'not_found');
+  for (const bad of [{ comment: r2 }, { article: 'perma-1' }, { article: 'perma-1', comment: '5' }, { article: '', comment: 1 }])
+    assert.equal((await b.request({ type: 'thread', ...bad })).code, 'bad_request', JSON.stringify(bad));
+  a.close(); b.close();
+});

@@ -1,0 +1,23 @@
+/* permalink.h: one comment's whole thread, for a reader who follows a link to a comment
+ * that is not among the pages loaded (the `thread` message): its top-level comment and
+ * every reply below it, so the widget can show it in place with its parents. */
+#ifndef PARLEY_PERMALINK_H
+#define PARLEY_PERMALINK_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "conn.h"
+
+/* Replies {"type":"thread","article","comment","comments":[...]} (oldest first) or
+ * not_found when the comment is not on article or not visible to c's reader. */
+void permalink_thread(conn_t *c, const json_t *id, const char *article, int64_t comment);
+
+/* Storage thread (store_sqlite_permalink.c): appends to out the visible comments of the
+ * thread holding comment (at most limit, by id). Returns 0, PERR_NOT_FOUND when comment
+ * is not a comment of article visible to reader, or PERR_INTERNAL. */
+int store_permalink_thread(sqlite3 *db, const char *article, const char *reader,
+                           int64_t comment, int limit, json_t *out);
+
+#endif
