@@ -30,6 +30,7 @@ typedef struct {
     char *article, *author_id, *ip_hash;
     char *title, *body, *name, *avatar, *reason, *note;
     bool guest;
+    char badge[16];          /* post: the author's badge from their token, or "" */
     bool shadow;             /* post: its author is shadow-banned */
     int64_t since, before, comment, parent;
     int64_t orig_since;      /* subscribe: the `since` the reader asked for */
@@ -121,6 +122,8 @@ json_t *comment_from_row(sqlite3_stmt *st) {
                                "guest", sqlite3_column_int(st, 5));
     if (sqlite3_column_type(st, 6) != SQLITE_NULL)
         json_object_set_new(author, "avatar", json_string(col_text(st, 6)));
+    if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+        json_object_set_new(author, "badge", json_string(col_text(st, 13)));
     json_t *c = json_pack("{s:I, s:s, s:o, s:o, s:s, s:s, s:s, s:s}", "id",
                           (json_int_t)sqlite3_column_int64(st, 0), "article", col_text(st, 1),
                           "parent",
@@ -514,8 +517,8 @@ static int run_post(store_job *job, sqlite3 *db) {
     }
     sqlite3_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
                                    "author_name, author_guest, author_avatar, ip_hash, title, "
-                                   "body, status, score, decision, created_at) VALUES "
-                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                   "body, status, score, decision, created_at, author_badge) "
+                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) {
         free(dj);
         return PERR_INTERNAL;
@@ -539,6 +542,8 @@ static int run_post(store_job *job, sqlite3 *db) {
     sqlite3_bind_double(st, 11, total);
     sqlite3_bind_text(st, 12, dj, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 13, store_now_ms());
+    if (j->badge[0]) sqlite3_bind_text(st, 14, j->badge, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 14);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(dj);
@@ -649,6 +654,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     j->avatar = in->avatar;
     j->parent = in->parent;
     j->guest = !c->signed_in;
+    snprintf(j->badge, sizeof j->badge, "%s", c->badge);
     j->rs = ruleset_get();
     /* With several processes, rate windows and the duplicate memory are counted in Redis
      * first, so every process sees every post; without it, the rules keep their own. */

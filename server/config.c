@@ -17,7 +17,7 @@ static const char *const server_keys[] = {
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
     NULL};
 static const char *const storage_keys[] = {"data_dir", "batch_max", NULL};
-static const char *const identity_keys[] = {"guests", "keys", NULL};
+static const char *const identity_keys[] = {"guests", "keys", "badges", NULL};
 static const char *const limits_keys[] = {"title",
                                           "body",
                                           "name",

@@ -29,6 +29,8 @@ struct conn {
     uint64_t id;
     char ip_hash[33];        /* hex keyed hash of the client address */
     char author_id[80];      /* "g:<hex>" or "u:<sub>" */
+    char badge[16];          /* signed-in readers: "staff", "verified", "moderator" or "" */
+    char origin[128];        /* the handshake's Origin (the embedding page's), or "" */
     char *user_name;         /* signed-in users: the name from the token */
     char *avatar;
     bool signed_in;

@@ -16,11 +16,13 @@
 #include "bus.h"
 #include "flood.h"
 #include "hub.h"
+#include "identity.h"
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
 #include "moderation.h"
 #include "net.h"
+#include "permalink.h"
 #include "reactions.h"
 #include "rules.h"
 #include "server.h"
@@ -250,7 +252,8 @@ static int cmd_serve(int argc, char **argv) {
     srv.ruleset = ruleset_new(rules);
     srv.rules_state = rules_state_new();
     srv.keys = jwt_keys_load(cfg_get(srv.cfg.tree, "identity"), srv.cfg.file, err, sizeof err);
-    if (!srv.keys && err[0]) {
+    if ((!srv.keys && err[0]) ||
+        identity_check_badges(cfg_get(srv.cfg.tree, "identity"), srv.cfg.file, err, sizeof err)) {
         fprintf(stderr, "parley: %s\n", err);
         return 1;
     }
@@ -307,6 +310,7 @@ static int cmd_serve(int argc, char **argv) {
     hub_shutdown();
     flood_shutdown();
     reactions_shutdown();
+    permalink_shutdown();
     moderation_shutdown();
     auth_shutdown();
     dict_free(srv.conns, NULL);

@@ -400,7 +400,9 @@ static int check_upgrade(struct lws *wsi) {
     }
     if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
         !config_origin_allowed(&srv.cfg, origin) && !net_own_origin(wsi, origin)) {
-        log_info("net: refused WebSocket from origin %.80s", origin);
+        log_warn("net: refused WebSocket from origin %.80s: not listed in server.origins "
+                 "(add it there in %s to embed the thread on that site)",
+                 origin, srv.cfg.file);
         return 403;
     }
     if ((long)metrics.connections >= srv.cfg.max_connections || srv.shutting_down) {
@@ -531,6 +533,8 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
         net_client_addr(wsi, addr, sizeof addr);
         server_hash_hex(addr, strlen(addr), c->ip_hash);
         c->wsi = wsi;
+        if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <= 0)
+            c->origin[0] = '\0';
         c->id = ++srv.next_conn_id;
         c->established = true;
         c->tokens = srv.cfg.client_burst;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dict.h"
 #include "reactions.h"
 #include "server.h"
 
@@ -66,4 +67,71 @@ void permalink_thread(conn_t *c, const json_t *id, const char *article, int64_t 
     j->comment = comment;
     j->comments = json_array();
     store_submit(srv.store, &j->job);
+}
+
+/* ---- Article page addresses ---- */
+
+#define URL_MAX 1024
+#define URLS_MAX 10000 /* articles remembered per process before the memory starts over */
+
+/* article -> url last written by this process (malloc'd strings owned here). */
+static dict_t *known_urls;
+
+typedef struct {
+    store_job job;
+    char *article, *url;
+} url_job;
+
+static int run_url(store_job *job, sqlite3 *db) {
+    url_job *j = (url_job *)job;
+    store_permalink_put_url(db, j->article, j->url);
+    return 0;
+}
+
+static void done_url(store_job *job) {
+    url_job *j = (url_job *)job;
+    free(j->article);
+    free(j->url);
+    free(j);
+}
+
+int permalink_url_origin(const char *url, char *out, size_t n) {
+    size_t len = strlen(url);
+    const char *rest = !strncmp(url, "https://", 8)  ? url + 8
+                       : !strncmp(url, "http://", 7) ? url + 7
+                                                     : NULL;
+    if (!rest || len > URL_MAX) return -1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f || url[i] == '#') return -1;
+    size_t hostlen = strcspn(rest, "/?");
+    size_t olen = (size_t)(rest - url) + hostlen;
+    if (hostlen == 0 || olen >= n) return -1;
+    memcpy(out, url, olen);
+    out[olen] = '\0';
+    return 0;
+}
+
+void permalink_note_url(const char *article, const char *url) {
+    if (!known_urls) known_urls = dict_new();
+    const char *had = dict_get(known_urls, article);
+    if (had && !strcmp(had, url)) return;
+    if (dict_size(known_urls) >= URLS_MAX) {
+        dict_free(known_urls, free);
+        known_urls = dict_new();
+    }
+    void *old = NULL;
+    dict_set(known_urls, article, strdup(url), &old);
+    free(old);
+    url_job *j = calloc(1, sizeof *j);
+    if (!j) abort();
+    j->job.run = run_url;
+    j->job.done = done_url;
+    j->article = strdup(article);
+    j->url = strdup(url);
+    store_submit(srv.store, &j->job);
+}
+
+void permalink_shutdown(void) {
+    if (known_urls) dict_free(known_urls, free);
+    known_urls = NULL;
 }

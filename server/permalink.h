@@ -20,4 +20,18 @@ void permalink_thread(conn_t *c, const json_t *id, const char *article, int64_t 
 int store_permalink_thread(sqlite3 *db, const char *article, const char *reader,
                            int64_t comment, int limit, json_t *out);
 
+/* The origin ("http(s)://host[:port]") of a page address into out (n bytes). Returns
+ * 0, or -1 when url is not an absolute http(s) address without fragment, white space or
+ * control characters, of at most 1024 bytes. */
+int permalink_url_origin(const char *url, char *out, size_t n);
+/* Remembers url (checked with permalink_url_origin, on the reader's own origin) as the
+ * page article is read at, so moderators' links can open a comment on its article page.
+ * The last one seen wins; a process writes each (article, url) pair once. */
+void permalink_note_url(const char *article, const char *url);
+void permalink_shutdown(void);
+
+/* Storage thread: the article's page address (malloc'd) or NULL. */
+char *store_permalink_url(sqlite3 *db, const char *article);
+void store_permalink_put_url(sqlite3 *db, const char *article, const char *url);
+
 #endif

@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "featured.h"
 #include "permalink.h"
 #include "reactions.h"
 #include "sort.h"
@@ -147,6 +148,19 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
         conn_error(c, id, PERR_CONFLICT, "The history of this article is still being sent.");
         return;
     }
+    /* the page the thread is read on, for moderators' links (kept when it is on the
+     * origin of the page that opened this socket) */
+    json_t *url = json_object_get(req, "url");
+    char origin[256];
+    if (url && !json_is_null(url)) {
+        if (!json_is_string(url) || permalink_url_origin(json_string_value(url), origin, sizeof origin)) {
+            conn_error(c, id, PERR_BAD_REQUEST,
+                       "'url' must be an http(s) address (at most 1024 bytes, no fragment)");
+            return;
+        }
+        if (c->origin[0] && !strcmp(origin, c->origin))
+            permalink_note_url(article, json_string_value(url));
+    }
     bool created;
     hub_subscribe(c, article, &created);
     comments_subscribe(c, id, article, since, &cur);
@@ -186,6 +200,12 @@ static void handle_thread(conn_t *c, json_t *req, const json_t *id) {
     int64_t comment;
     if (get_article(c, req, id, &article) || get_req_id(c, req, id, "comment", &comment)) return;
     permalink_thread(c, id, article, comment);
+}
+
+static void handle_featured(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    featured_list(c, id, article);
 }
 
 static void handle_react(conn_t *c, json_t *req, const json_t *id) {
@@ -280,7 +300,7 @@ static const handler_t handlers[] = {
     {"history", handle_history}, {"post", handle_post},
     {"edit", handle_edit},       {"delete", handle_delete},
     {"report", handle_report},   {"react", handle_react},
-    {"thread", handle_thread},
+    {"thread", handle_thread},   {"featured", handle_featured},
     {NULL, NULL},
 };
 

@@ -1,10 +1,12 @@
 /* store_sqlite_permalink.c: SQL for a comment's thread (permalink.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "comments.h"
 #include "errors.h"
 #include "log.h"
 #include "permalink.h"
+#include "store.h"
 
 #define VISIBLE_TO_READER                                                                   \
     "(status = 'published' OR (author_id = ?2 AND status IN ('pending','rejected','shadow')))"
@@ -45,4 +47,31 @@ int store_permalink_thread(sqlite3 *db, const char *article, const char *reader,
     while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(out, comment_from_row(st));
     sqlite3_finalize(st);
     return 0;
+}
+
+char *store_permalink_url(sqlite3 *db, const char *article) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT url FROM article_pages WHERE article = ?", -1, &st, NULL))
+        return NULL;
+    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
+    char *url = sqlite3_step(st) == SQLITE_ROW ? strdup((const char *)sqlite3_column_text(st, 0))
+                                               : NULL;
+    sqlite3_finalize(st);
+    return url;
+}
+
+void store_permalink_put_url(sqlite3 *db, const char *article, const char *url) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO article_pages (article, url, updated_at) VALUES "
+                               "(?1, ?2, ?3) ON CONFLICT(article) DO UPDATE SET url = ?2, "
+                               "updated_at = ?3",
+                           -1, &st, NULL)) {
+        log_err("store: prepare failed: %s", sqlite3_errmsg(db));
+        return;
+    }
+    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, store_now_ms());
+    sqlite3_step(st);
+    sqlite3_finalize(st);
 }

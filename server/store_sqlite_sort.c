@@ -56,7 +56,7 @@ int store_sort_page(sqlite3 *db, const char *article, const char *reader,
         }
         n++;
         json_t *c = comment_from_row(st);
-        int64_t likes = sqlite3_column_int64(st, 13);
+        int64_t likes = sqlite3_column_int64(st, 14); /* after COMMENT_COLUMNS */
         json_array_append_new(roots, json_integer(sqlite3_column_int64(st, 0)));
         const char *status = json_string_value(json_object_get(c, "status"));
         const char *author = json_string_value(json_object_get(json_object_get(c, "author"), "id"));

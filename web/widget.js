@@ -34,6 +34,8 @@
       replyTo: 'Replying to', inReplyTo: 'in reply to', confirmDelete: 'Delete this comment?', yes: 'Delete',
       now: 'just now', signIn: 'Sign in to join the discussion.',
       sort: 'Sort by', orders: { oldest: 'Oldest', newest: 'Newest', liked: 'Most liked' }, more: 'Load more comments',
+      badges: { staff: 'Staff', verified: 'Verified', moderator: 'Moderator' },
+      featured: 'Featured', goTo: 'Go to comment', unavailable: 'The discussion is unavailable on this page.',
       share: 'Share', copied: 'Link copied', link: 'Link to this comment',
       like: 'Like', likes: function (n) { return n === 1 ? '1 like' : n + ' likes'; },
       errors: {
@@ -64,6 +66,8 @@
       replyTo: 'En réponse à', inReplyTo: 'en réponse à', confirmDelete: 'Supprimer ce commentaire ?', yes: 'Supprimer',
       now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
       sort: 'Trier par', orders: { oldest: 'Plus anciens', newest: 'Plus récents', liked: 'Plus appréciés' }, more: 'Plus de commentaires',
+      badges: { staff: 'Rédaction', verified: 'Vérifié', moderator: 'Modérateur' },
+      featured: 'À la une', goTo: 'Voir le commentaire', unavailable: 'La discussion n’est pas disponible sur cette page.',
       share: 'Partager', copied: 'Lien copié', link: 'Lien vers ce commentaire',
       like: 'J’aime', likes: function (n) { return n <= 1 ? n + ' j’aime' : n + ' j’aime'; },
       errors: {
@@ -107,10 +111,12 @@
     'ol.replies{margin:.5em 0 0 1.1em;padding-left:.9em;border-left:2px solid var(--parley-border)}ol.replies li.c{border-top:0;padding:.5em 0}',
     '.meta{display:flex;gap:.5em;flex-wrap:wrap;align-items:center;font-size:.88em;color:var(--parley-muted)}.author{color:var(--parley-fg);font-weight:600}',
     '.avatar{width:1.6em;height:1.6em;border-radius:50%;object-fit:cover}',
+    '.feat{margin:0 0 1.25em;padding:.75em 1em;border:1px solid var(--parley-accent);border-radius:var(--parley-radius);background:color-mix(in srgb,var(--parley-accent) 6%,var(--parley-bg))}.feat h3{margin:0 0 .3em;font-size:1em;color:var(--parley-accent)}.feat li{padding:.5em 0;border-top:1px solid var(--parley-border)}.feat li:first-child{border-top:0}',
     '.ctitle{font-weight:650;margin:.15em 0;overflow-wrap:anywhere}.author{overflow-wrap:anywhere}.sort{margin-left:auto;align-items:center;gap:.4em}.sort select{width:auto;padding:.25em .4em}',
     'button.like[aria-pressed=true]{color:var(--parley-accent);font-weight:600}.cbody a{color:var(--parley-accent)}.host{color:var(--parley-muted);font-size:.85em}',
     '.ctitle{font-weight:650;margin:.15em 0}.cbody{white-space:pre-wrap;overflow-wrap:anywhere;margin:.15em 0}.gone{color:var(--parley-muted);font-style:italic}',
     '.badge{font-size:.8em;border-radius:999px;padding:.05em .55em;background:var(--parley-soft);border:1px solid var(--parley-border)}',
+    '.badge.role{color:var(--parley-accent);border-color:currentColor;font-weight:600}',
     '.badge.pending{color:var(--parley-warn);border-color:currentColor}.badge.rejected{color:var(--parley-danger);border-color:currentColor}',
     '.new{animation:fade 2s ease-out}@keyframes fade{from{background:color-mix(in srgb,var(--parley-accent) 15%,transparent)}to{background:transparent}}',
     '@media (prefers-reduced-motion:reduce){.new{animation:none}}',
@@ -343,6 +349,8 @@
       this.formError, el('div', { class: 'row' }, [this.submit]),
     ]);
     this.signInEl = el('p', { class: 'empty', text: t.signIn, hidden: '' });
+    this.unavailEl = el('p', { class: 'empty unavailable', role: 'alert', text: t.unavailable, hidden: '' });
+    this.refused = 0;
     try { this.nameIn.value = localStorage.getItem('parley.name') || ''; } catch (e) { /* storage blocked */ }
     limitInput(this.titleIn, this.titleCount, function () { return self.limits.title; }, false);
     limitInput(this.bodyIn, this.bodyCount, function () { return self.limits.body; }, true);
@@ -361,7 +369,10 @@
     this.emptyEl = el('p', { class: 'empty', text: t.empty, hidden: '' });
     this.list = el('ol', { class: 'comments' });
     this.moreBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.more, onclick: function () { self.loadMore(); } });
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
+    this.featList = el('ol');
+    this.featEl = el('section', { class: 'feat', hidden: '', 'aria-label': t.featured }, [el('h3', { text: t.featured }), this.featList]);
+    this.featured = new Map();  // id -> COMMENT picked by the moderators
+    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.unavailEl, this.signInEl, this.featEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
     this.updateCount();
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
@@ -385,9 +396,27 @@
     this.retryTimer = null;
     try { ws = new WebSocket(wsUrl, 'parley.v1'); } catch (e) { return this.retry(); }
     this.ws = ws;
-    ws.onopen = function () { if (self.ws === ws) self.opened(); };
+    ws.onopen = function () { if (self.ws === ws) { self.refused = 0; self.opened(); } };
     ws.onmessage = function (ev) { if (self.ws === ws) self.onMessage(ev.data); };
-    ws.onclose = function () { if (self.ws === ws) self.lost(); };
+    ws.onclose = function (ev) {
+      if (self.ws !== ws) return;
+      if (ws.__opened === undefined && !ev.wasClean) self.checkRefused();
+      self.lost();
+    };
+    ws.addEventListener('open', function () { ws.__opened = true; });
+  };
+
+  // A socket closed before it opened, while the server answers HTTP: the handshake was
+  // refused (this page's origin is not listed). Twice in a row: say so, keep retrying.
+  Thread.prototype.checkRefused = function () {
+    var self = this;
+    fetch(origin + '/healthz', { mode: 'no-cors', cache: 'no-store' }).then(function () {
+      if (++self.refused >= 2 && !self.ws) {
+        self.statusEl.textContent = '';
+        self.unavailEl.hidden = false;
+        self.form.hidden = true;
+      }
+    }, function () { /* the server is down: "Reconnecting…" says it */ });
   };
 
   Thread.prototype.opened = function () {
@@ -398,10 +427,17 @@
       var sub = { type: 'subscribe', article: self.article };
       if (self.lastId !== null) sub.since = self.lastId;
       else if (self.order !== 'oldest') sub.order = self.order;
+      if (/^https?:/.test(location.protocol)) sub.url = location.href.split('#')[0];
       self.send_(sub, function (h) {
         if (h.type !== 'history') return;
         self.onHistory(h, sub.since === undefined ? 'first' : 'resume');
         if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; }
+      });
+      self.request({ type: 'featured', article: self.article }).then(function (f) {
+        if (f.type !== 'featured') return;
+        self.featured = new Map();
+        f.comments.slice().reverse().forEach(function (c) { self.featured.set(c.id, c); });
+        self.drawFeatured();
       });
       self.ping();
     });
@@ -426,7 +462,7 @@
       ws.onopen = ws.onmessage = ws.onclose = null;
       try { ws.close(); } catch (e) { /* already closed */ }
     }
-    this.statusEl.textContent = this.t.offline;
+    if (this.unavailEl.hidden) this.statusEl.textContent = this.t.offline;
     var w = this.waiting;
     this.waiting = new Map();
     w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable' }); });
@@ -535,6 +571,7 @@
   };
 
   Thread.prototype.welcome = function (m) {
+    this.unavailEl.hidden = true;
     this.user = m.user;
     this.guests = m.guests !== false;
     this.reactGuests = !(m.reactions && m.reactions.guests === false);
@@ -619,6 +656,28 @@
     });
   };
 
+  // The badge the author's token gave (staff, verified, moderator), or null.
+  Thread.prototype.badge = function (a) {
+    var label = a && a.badge && this.t.badges[a.badge];
+    return label ? el('span', { class: 'badge role role-' + a.badge, text: label }) : null;
+  };
+
+  // The moderators' picks, newest pick first, above the form; each leads to its place.
+  Thread.prototype.drawFeatured = function () {
+    var self = this, t = this.t;
+    clear(this.featList);
+    Array.from(this.featured.values()).reverse().forEach(function (c) {
+      var a = c.author || {};
+      self.featList.appendChild(el('li', { 'data-id': String(c.id) }, [
+        el('div', { class: 'meta' }, [el('span', { class: 'author', text: a.name || '' }), self.badge(a),
+          el('a', { class: 'when', href: self.permalink(c.id), text: t.goTo, onclick: function (e) { e.preventDefault(); self.goTo(c.id); } })]),
+        c.title ? el('div', { class: 'ctitle', text: c.title }) : null,
+        linkify(el('div', { class: 'cbody' }), c.body),
+      ]));
+    });
+    this.featEl.hidden = !this.featured.size;
+  };
+
   Thread.prototype.share = function (c, btn) {
     var self = this, url = this.permalink(c.id);
     var done = function () { btn.textContent = self.t.copied; setTimeout(function () { btn.textContent = self.t.share; }, 2000); };
@@ -669,6 +728,12 @@
     var c = m.comment;
     if (m.type === 'removed') {
       if (m.article === this.article) this.remove(m.comment);
+      if (this.featured.delete(m.comment)) this.drawFeatured();
+    } else if (m.type === 'feature') {
+      if (m.article === this.article && c) {
+        if (m.featured) this.featured.set(c.id, c); else this.featured.delete(c.id);
+        this.drawFeatured();
+      }
     } else if (m.type === 'likes') {
       if (m.article === this.article && m.counts) for (var k in m.counts) this.setLikes(+k, m.counts[k]);
     } else if (m.type === 'presence') {
@@ -746,6 +811,8 @@
     if (a.avatar && /^https:\/\//.test(a.avatar))
       meta.appendChild(el('img', { class: 'avatar', src: a.avatar, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer' }));
     meta.appendChild(el('span', { class: 'author', text: a.name || '' }));
+    var bd = this.badge(a);
+    if (bd) meta.appendChild(bd);
     var parent = c.parent && this.comments.get(c.parent);
     if (parent && parent.parent) meta.appendChild(el('span', { class: 're', text: '↪ ' + t.inReplyTo + ' ' + (parent.author && parent.author.name) }));
     meta.appendChild(el('a', { class: 'when', href: this.permalink(c.id), title: t.link }, [

@@ -5,7 +5,9 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startServer, Client, relaxedConfig } = require('../lib/server.js');
+const crypto = require('node:crypto');
+const http = require('node:http');
+const { startServer, Client, relaxedConfig, addModerator, signJwt } = require('../lib/server.js');
 const { launch, screenshot } = require('../lib/browser.js');
 
 let srv, browser;
@@ -241,4 +243,104 @@ test('permalinks: opening one fetches and highlights a comment not loaded; share
   assert.match(await t2.locator(`li.c[data-id="${first.id}"] > .content a.when`).getAttribute('href'), new RegExp(`#c${first.id}$`));
   await ctx.close();
   w.close();
+});
+
+test('featured: a moderator features from the console (which links to the article page); readers see the strip live', async () => {
+  addModerator(srv, 'feli', 'featured console password', 'moderator');
+  const w = await guest('feat-writer'), rep = await guest('feat-reporter');
+  const reader = await open('r-feat');
+  const c = await say(w, 'r-feat', 'An editor\'s pick', 'Insightful, with a source: https://www.reuters.com/x');
+  await reader.t.locator('.cbody', { hasText: 'Insightful' }).waitFor();
+  await rep.request({ type: 'report', comment: c.id, reason: 'other', note: 'actually rather good' });
+  // the console
+  const cctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const con = await cctx.newPage();
+  await con.goto(`${srv.base}/console/`);
+  await con.locator('#login-name').fill('feli');
+  await con.locator('#login-password').fill('featured console password');
+  await con.locator('#login-form button[type=submit]').click();
+  await con.locator(`#item-${c.id}`).click();
+  const link = con.locator('#detail a.on-page');
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), `${srv.base}/demo/?article=r-feat#comment-${c.id}`);
+  await con.locator('#detail').getByRole('button', { name: /^Feature/ }).click();
+  await con.locator('#detail').getByRole('button', { name: /^Unfeature/ }).waitFor();
+  // live on the reader's page, above the form
+  const strip = reader.t.locator('section.feat');
+  await strip.getByText('Insightful').waitFor();
+  assert.equal(await strip.locator('h3').textContent(), 'Featured');
+  assert.equal(await strip.locator('a[rel="nofollow ugc noopener noreferrer"]').count(), 1);
+  await screenshot(reader.page, 'readers-featured-light');
+  // a new reader gets it at once, in dark and at 360 px
+  for (const [name, o] of [['readers-featured-dark', { dark: true }], ['readers-featured-360', { width: 360 }]]) {
+    const p = await open('r-feat', o);
+    await p.t.locator('section.feat').getByText('Insightful').waitFor();
+    const wide = await p.page.evaluate(() => document.scrollingElement.scrollWidth - innerWidth);
+    assert.ok(wide <= 0, `${name} scrolls sideways by ${wide} px`);
+    await screenshot(p.page, name);
+    await p.ctx.close();
+  }
+  // the console's link opens the comment on its article page, highlighted
+  const p = await open('r-feat');
+  await p.page.goto(await link.getAttribute('href'));
+  await p.page.locator(`#parley-thread li.c.target[data-id="${c.id}"]`).waitFor();
+  await p.ctx.close();
+  // unfeatured: the strip goes, live
+  await con.locator('#detail').getByRole('button', { name: /^Unfeature/ }).click();
+  await strip.waitFor({ state: 'hidden' });
+  await cctx.close(); await reader.ctx.close();
+  w.close(); rep.close();
+});
+
+test('badges from token roles, in light, dark and at 360 px', async () => {
+  const secret = crypto.randomBytes(32);
+  const s = await startServer({ configText: relaxedConfig((t) => t.replace(/identity:\n  guests: true[^\n]*\n/,
+    `identity:\n  guests: true\n  badges:\n    editor: staff\n    subscriber: verified\n  keys:\n    - id: k\n      alg: HS256\n      secret: "${secret.toString('base64')}"\n`)) });
+  try {
+    const tok = (sub, name, roles) => signJwt({ sub, name, roles, exp: Math.floor(Date.now() / 1000) + 600 }, { secret, kid: 'k' });
+    for (const [who, name, roles, text] of [['ed', 'Ada Reporter', ['editor'], 'From the newsroom: we corrected the figure.'],
+      ['su', 'Sam Subscriber', ['subscriber'], 'Thanks for the correction.']]) {
+      const c = await Client.connect(s.wsUrl);
+      await c.request({ type: 'hello', token: tok(who, name, roles) });
+      await c.request({ type: 'post', article: 'r-badge', title: name, body: text });
+      c.close();
+    }
+    for (const [shot, o] of [['readers-badge-light', {}], ['readers-badge-dark', { dark: true }], ['readers-badge-360', { width: 360 }]]) {
+      const ctx = await browser.newContext({ colorScheme: o.dark ? 'dark' : 'light', viewport: { width: o.width || 420, height: 900 } });
+      const page = await ctx.newPage();
+      await page.goto(`${s.base}/demo/?article=r-badge`);
+      const t = page.locator('#parley-thread');
+      const staff = t.locator('li.c', { hasText: 'From the newsroom' }).locator('.badge.role');
+      await staff.waitFor();
+      assert.equal(await staff.textContent(), 'Staff');
+      assert.equal(await t.locator('li.c', { hasText: 'Thanks for the correction' }).locator('.badge.role').textContent(), 'Verified');
+      await screenshot(page, shot);
+      await ctx.close();
+    }
+    // a guest taking the staff member's name is refused (the lead's reserved names)
+    const g = await Client.connect(s.wsUrl);
+    const r = await g.request({ type: 'post', article: 'r-badge', name: 'Ada Rep0rter', title: 'Me', body: 'Impostor.' });
+    assert.equal(r.code, 'name_reserved');
+    g.close();
+  } finally { await s.stop(); s.cleanup(); }
+});
+
+test('a page whose origin is not listed says the discussion is unavailable; the server says which key to change', async () => {
+  const host = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><body><h1>Elsewhere</h1><div id="parley-thread" data-article="r-origin"></div>` +
+      `<script src="${srv.base}/embed.js" async></script></body></html>`);
+  });
+  await new Promise((r) => host.listen(0, '127.0.0.1', r));
+  const hostBase = `http://127.0.0.1:${host.address().port}`;
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${hostBase}/article`);
+  const t = page.locator('#parley-thread');
+  await t.getByText('The discussion is unavailable on this page.').waitFor({ timeout: 20000 });
+  assert.equal(await t.locator('form').isVisible(), false);
+  assert.equal(await t.getByText('Reconnecting…').count(), 0);
+  assert.match(srv.log, new RegExp(`refused WebSocket from origin ${hostBase.replace(/[.]/g, '\\.')}: not listed in server\\.origins`));
+  await ctx.close();
+  host.close();
 });

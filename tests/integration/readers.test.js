@@ -5,7 +5,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startServer, Client, relaxedConfig, signJwt } = require('../lib/server.js');
+const { startServer, Client, relaxedConfig, signJwt, addModerator, login, consoleClient } = require('../lib/server.js');
 
 let srv;
 before(async () => { srv = await startServer({ configText: relaxedConfig() }); });
@@ -189,4 +189,92 @@ test('thread: a comment\'s whole thread for a permalink; hidden, foreign or bad 
   for (const bad of [{ comment: r2 }, { article: 'perma-1' }, { article: 'perma-1', comment: '5' }, { article: '', comment: 1 }])
     assert.equal((await b.request({ type: 'thread', ...bad })).code, 'bad_request', JSON.stringify(bad));
   a.close(); b.close();
+});
+
+test('featured: moderators feature and unfeature (audited, undoable), readers see it live; typed errors', async () => {
+  addModerator(srv, 'fay', 'featured test password', 'admin');
+  const mod = await consoleClient(srv, await login(srv, 'fay', 'featured test password'));
+  const a = await guest('feat-a'), r = await guest('feat-r');
+  const id = (await post(a, 'feat-1')).comment.id;
+  const second = (await post(a, 'feat-1')).comment.id;
+  assert.deepEqual((await r.request({ type: 'featured', article: 'feat-1' })).comments, []);
+  await r.request({ type: 'subscribe', article: 'feat-1' });
+  assert.equal((await mod.request({ type: 'mod.feature', comment: id })).type, 'mod.ok');
+  const ev = await r.next('feature');
+  assert.deepEqual([ev.article, ev.featured, ev.comment.id], ['feat-1', true, id]);
+  await mod.request({ type: 'mod.feature', comment: second });
+  await r.next('feature');
+  const list = await r.request({ type: 'featured', article: 'feat-1' });
+  assert.deepEqual(list.comments.map((c) => c.id), [second, id], 'the newest pick first');
+  // errors: twice, unknown comment, not a number; readers cannot feature
+  assert.equal((await mod.request({ type: 'mod.feature', comment: id })).code, 'conflict');
+  assert.equal((await mod.request({ type: 'mod.feature', comment: 9999999 })).code, 'not_found');
+  assert.equal((await mod.request({ type: 'mod.feature', comment: 'x' })).code, 'bad_request');
+  assert.equal((await r.request({ type: 'mod.feature', comment: id })).code, 'forbidden');
+  assert.equal((await r.request({ type: 'featured', article: '' })).code, 'bad_request');
+  // unfeature, audited; undo brings it back
+  assert.equal((await mod.request({ type: 'mod.unfeature', comment: id })).type, 'mod.ok');
+  assert.equal((await r.next('feature')).featured, false);
+  assert.equal((await mod.request({ type: 'mod.unfeature', comment: id })).code, 'conflict');
+  const audit = await mod.request({ type: 'mod.audit' });
+  const actions = audit.entries.filter((e) => e.target === `featured:${id}`).map((e) => e.action);
+  assert.deepEqual(actions.sort(), ['feature', 'unfeature']);
+  const undo = await mod.request({ type: 'mod.undo' });
+  assert.equal(undo.type, 'mod.ok', JSON.stringify(undo));
+  assert.equal((await r.next('feature')).featured, true);
+  // a removed comment leaves the featured list
+  await a.request({ type: 'delete', comment: second });
+  assert.deepEqual((await r.request({ type: 'featured', article: 'feat-1' })).comments.map((c) => c.id), [id]);
+  for (const c of [mod, a, r]) c.close();
+});
+
+test('the page an article is read on reaches the console, from its own origin only', async () => {
+  addModerator(srv, 'pat', 'page url test password', 'moderator');
+  const mod = await consoleClient(srv, await login(srv, 'pat', 'page url test password'));
+  const page = `${srv.base}/news/story-1?ref=home`;
+  const a = await Client.connect(srv.wsUrl, { headers: { origin: srv.base } });
+  await a.request({ type: 'hello', guest_key: 'url-author'.padEnd(24, '.') });
+  assert.equal((await a.request({ type: 'subscribe', article: 'url-1', url: page })).type, 'history');
+  // another origin's address is not kept; malformed ones are refused
+  const b = await Client.connect(srv.wsUrl, { headers: { origin: srv.base } });
+  assert.equal((await b.request({ type: 'subscribe', article: 'url-2', url: 'https://elsewhere.example/x' })).type, 'history');
+  for (const url of ['javascript:alert(1)', `${page}#frag`, 'http://', 7, `${srv.base}/a b`, `${srv.base}/${'x'.repeat(1100)}`])
+    assert.equal((await b.request({ type: 'subscribe', article: 'url-3', url })).code, 'bad_request', String(url).slice(0, 40));
+  const id = (await post(a, 'url-1')).comment.id;
+  const id2 = (await post(b, 'url-2')).comment.id;
+  await b.request({ type: 'report', comment: id, reason: 'spam' });
+  await a.request({ type: 'report', comment: id2, reason: 'spam' });
+  await settle(200);
+  const found = await mod.request({ type: 'mod.search', text: 'ordinary comment' });
+  const item = found.items.find((i) => i.comment.id === id), item2 = found.items.find((i) => i.comment.id === id2);
+  assert.equal(item.article_url, page);
+  assert.equal(item.comment.featured, false);
+  assert.equal(item2.article_url, null);
+  for (const c of [mod, a, b]) c.close();
+});
+
+test('badges: token roles mapped in identity.badges show next to the name', async () => {
+  const secret = crypto.randomBytes(32);
+  const cfg = (badges) => relaxedConfig((t) => t.replace(/identity:\n  guests: true[^\n]*\n/,
+    `identity:\n  guests: true\n  badges:\n${badges}  keys:\n    - id: k\n      alg: HS256\n      secret: "${secret.toString('base64')}"\n`));
+  const s = await startServer({ configText: cfg('    editor: staff\n    subscriber: verified\n    mod: moderator\n') });
+  try {
+    const tok = (sub, roles) => signJwt({ sub, name: `Name ${sub}`, roles, exp: Math.floor(Date.now() / 1000) + 600 }, { secret, kid: 'k' });
+    const hello = async (token) => { const c = await Client.connect(s.wsUrl); c.w = await c.request({ type: 'hello', token }); return c; };
+    const ed = await hello(tok('ed', ['subscriber', 'editor'])), sub = await hello(tok('sub', ['subscriber'])), plain = await hello(tok('p', ['other']));
+    assert.equal(ed.w.user.badge, 'staff', 'the first mapping in the file that the token holds');
+    assert.equal(sub.w.user.badge, 'verified');
+    assert.equal(plain.w.user.badge, undefined);
+    const watcher = await Client.connect(s.wsUrl);
+    await watcher.request({ type: 'subscribe', article: 'badge-1' });
+    const c1 = (await ed.request({ type: 'post', article: 'badge-1', title: 'From the desk', body: 'Staff here.' })).comment;
+    assert.equal(c1.author.badge, 'staff');
+    assert.equal((await watcher.next('comment')).comment.author.badge, 'staff');
+    const c2 = (await plain.request({ type: 'post', article: 'badge-1', title: 'Reader', body: 'No badge.' })).comment;
+    assert.equal(c2.author.badge, undefined);
+    const h = await watcher.request({ type: 'history', article: 'badge-1', before: 2 ** 53 });
+    assert.deepEqual(h.comments.map((c) => c.author.badge), ['staff', undefined]);
+    for (const c of [ed, sub, plain, watcher]) c.close();
+  } finally { await s.stop(); s.cleanup(); }
+  await assert.rejects(startServer({ configText: cfg('    editor: boss\n') }), /identity.badges.editor must be staff, verified or moderator/);
 });
