@@ -35,6 +35,8 @@
       now: 'just now', signIn: 'Sign in to join the discussion.',
       sort: 'Sort by', orders: { oldest: 'Oldest', newest: 'Newest', liked: 'Most liked' }, more: 'Load more comments',
       badges: { staff: 'Staff', verified: 'Verified', moderator: 'Moderator' },
+      required: 'required', queued: 'You are offline: your comment will be sent as soon as the connection is back.',
+      lostPost: 'The connection dropped before your comment was confirmed. If it is not in the thread, press Post again.',
       featured: 'Featured', goTo: 'Go to comment', unavailable: 'The discussion is unavailable on this page.',
       share: 'Share', copied: 'Link copied', link: 'Link to this comment',
       like: 'Like', likes: function (n) { return n === 1 ? '1 like' : n + ' likes'; },
@@ -67,6 +69,8 @@
       now: 'à l’instant', signIn: 'Connectez-vous pour participer à la discussion.',
       sort: 'Trier par', orders: { oldest: 'Plus anciens', newest: 'Plus récents', liked: 'Plus appréciés' }, more: 'Plus de commentaires',
       badges: { staff: 'Rédaction', verified: 'Vérifié', moderator: 'Modérateur' },
+      required: 'obligatoire', queued: 'Vous êtes hors ligne : votre commentaire partira dès le retour de la connexion.',
+      lostPost: 'La connexion a été perdue avant la confirmation. Si votre commentaire n’apparaît pas, publiez-le à nouveau.',
       featured: 'À la une', goTo: 'Voir le commentaire', unavailable: 'La discussion n’est pas disponible sur cette page.',
       share: 'Partager', copied: 'Lien copié', link: 'Lien vers ce commentaire',
       like: 'J’aime', likes: function (n) { return n <= 1 ? n + ' j’aime' : n + ' j’aime'; },
@@ -111,6 +115,7 @@
     'ol.replies{margin:.5em 0 0 1.1em;padding-left:.9em;border-left:2px solid var(--parley-border)}ol.replies li.c{border-top:0;padding:.5em 0}',
     '.meta{display:flex;gap:.5em;flex-wrap:wrap;align-items:center;font-size:.88em;color:var(--parley-muted)}.author{color:var(--parley-fg);font-weight:600}',
     '.avatar{width:1.6em;height:1.6em;border-radius:50%;object-fit:cover}',
+    '.req{color:var(--parley-danger)}input[aria-invalid=true],textarea[aria-invalid=true]{border-color:var(--parley-danger)}li.c>form{margin:.6em 0}',
     '.feat{margin:0 0 1.25em;padding:.75em 1em;border:1px solid var(--parley-accent);border-radius:var(--parley-radius);background:color-mix(in srgb,var(--parley-accent) 6%,var(--parley-bg))}.feat h3{margin:0 0 .3em;font-size:1em;color:var(--parley-accent)}.feat li{padding:.5em 0;border-top:1px solid var(--parley-border)}.feat li:first-child{border-top:0}',
     '.ctitle{font-weight:650;margin:.15em 0;overflow-wrap:anywhere}.author{overflow-wrap:anywhere}.sort{margin-left:auto;align-items:center;gap:.4em}.sort select{width:auto;padding:.25em .4em}',
     'button.like[aria-pressed=true]{color:var(--parley-accent);font-weight:600}.cbody a{color:var(--parley-accent)}.host{color:var(--parley-muted);font-size:.85em}',
@@ -337,6 +342,8 @@
     this.bodyCount = el('span', { class: 'counter', 'data-counter': 'body' });
     this.nameCount = el('span', { class: 'counter', 'data-counter': 'name', hidden: '' });
     this.titleLabel = el('span', { text: t.title });
+    this.titleReq = el('abbr', { class: 'req', title: t.required, text: ' *' });
+    this.titleIn.setAttribute('aria-required', 'true');
     this.nameRow = el('div', {}, [el('label', { for: 'p-name' }, [t.name, this.nameCount]), this.nameIn]);
     this.replyRow = el('div', { class: 'row', hidden: '' });
     this.signedEl = el('div', { class: 'status', hidden: '' });
@@ -344,8 +351,8 @@
     this.submit = el('button', { class: 'primary', type: 'submit', text: t.post });
     this.form = el('form', { novalidate: '' }, [
       this.signedEl, this.replyRow, this.nameRow,
-      el('div', {}, [el('label', { for: 'p-title' }, [this.titleLabel, this.titleCount]), this.titleIn]),
-      el('div', {}, [el('label', { for: 'p-body' }, [t.body, this.bodyCount]), this.bodyIn]),
+      el('div', {}, [el('label', { for: 'p-title' }, [el('span', {}, [this.titleLabel, this.titleReq]), this.titleCount]), this.titleIn]),
+      el('div', {}, [el('label', { for: 'p-body' }, [el('span', {}, [t.body, el('abbr', { class: 'req', title: t.required, text: ' *' })]), this.bodyCount]), this.bodyIn]),
       this.formError, el('div', { class: 'row' }, [this.submit]),
     ]);
     this.signInEl = el('p', { class: 'empty', text: t.signIn, hidden: '' });
@@ -369,10 +376,11 @@
     this.emptyEl = el('p', { class: 'empty', text: t.empty, hidden: '' });
     this.list = el('ol', { class: 'comments' });
     this.moreBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.more, onclick: function () { self.loadMore(); } });
+    this.formHome = document.createComment('form');
     this.featList = el('ol');
     this.featEl = el('section', { class: 'feat', hidden: '', 'aria-label': t.featured }, [el('h3', { text: t.featured }), this.featList]);
     this.featured = new Map();  // id -> COMMENT picked by the moderators
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.unavailEl, this.signInEl, this.featEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
+    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.unavailEl, this.signInEl, this.featEl, this.form, this.formHome, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
     this.updateCount();
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
@@ -385,6 +393,11 @@
 
   Thread.prototype.updateCount = function () {
     this.countEl.textContent = this.t.comments(this.count);
+    // count.js on the same page keeps the article's other counts in step
+    if (this.count !== this.sentCount && this.loaded) {
+      this.sentCount = this.count;
+      document.dispatchEvent(new CustomEvent('parley:count', { detail: { article: this.article, count: this.count } }));
+    }
     this.emptyEl.hidden = !this.loaded || this.list.children.length > 0;
   };
 
@@ -431,7 +444,7 @@
       self.send_(sub, function (h) {
         if (h.type !== 'history') return;
         self.onHistory(h, sub.since === undefined ? 'first' : 'resume');
-        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; }
+        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; self.flushQueued(); }
       });
       self.request({ type: 'featured', article: self.article }).then(function (f) {
         if (f.type !== 'featured') return;
@@ -781,6 +794,7 @@
     this.parked.delete(id);
     if (this.newIds.delete(id)) this.showPill();
     if (!li) return;
+    if (li.contains(this.form)) this.cancelReply();
     var replies = li.querySelector(':scope > ol.replies');
     if (replies && replies.children.length) {
       // replies stay readable under a placeholder
@@ -964,6 +978,11 @@
     this.replyRow.appendChild(el('button', { class: 'link', type: 'button', text: this.t.cancel, onclick: function () { self.cancelReply(); } }));
     this.replyRow.hidden = false;
     this.titleLabel.textContent = this.t.titleOpt;
+    this.titleReq.hidden = true;
+    this.titleIn.setAttribute('aria-required', 'false');
+    // the form opens under the comment answered (before its replies)
+    var li = this.nodes.get(c.id);
+    if (li) li.insertBefore(this.form, li.querySelector(':scope > ol.replies'));
     this.form.scrollIntoView({ block: 'nearest' });
     this.bodyIn.focus();
   };
@@ -971,6 +990,19 @@
     this.replyTo = null;
     this.replyRow.hidden = true;
     this.titleLabel.textContent = this.t.title;
+    this.titleReq.hidden = false;
+    this.titleIn.setAttribute('aria-required', 'true');
+    if (this.form.parentNode !== this.formHome.parentNode) this.formHome.parentNode.insertBefore(this.form, this.formHome);
+  };
+
+  // The post typed while offline, sent now that the thread is back.
+  Thread.prototype.flushQueued = function () {
+    var msg = this.queued;
+    if (!msg) return;
+    this.queued = null;
+    this.submit.disabled = false;
+    this.formError.textContent = '';
+    this.post();
   };
 
   Thread.prototype.post = function () {
@@ -982,13 +1014,29 @@
       try { localStorage.setItem('parley.name', this.nameIn.value); } catch (e) { /* storage blocked */ }
     }
     if (this.replyTo) msg.parent = this.replyTo.id;
+    // what the server would refuse at once is marked before sending
+    var bad = !msg.parent && !count(msg.title, false) ? [this.titleIn, 'title_empty'] : !count(msg.body, true) ? [this.bodyIn, 'body_empty'] : null;
+    [this.titleIn, this.bodyIn].forEach(function (i) { i.removeAttribute('aria-invalid'); });
+    if (bad) {
+      bad[0].setAttribute('aria-invalid', 'true');
+      this.formError.textContent = t.errors[bad[1]];
+      bad[0].focus();
+      return;
+    }
     this.formError.textContent = '';
+    if (!this.ws || this.ws.readyState !== 1) {
+      // offline: the post leaves once the thread is back (never sent: nothing to repeat)
+      this.queued = msg;
+      this.formError.textContent = t.queued;
+      this.submit.disabled = true;
+      return;
+    }
     this.submit.disabled = true;
     this.submit.textContent = t.posting;
     this.request(msg).then(function (m) {
       self.submit.disabled = false;
       self.submit.textContent = t.post;
-      if (m.type !== 'ack') { self.formError.textContent = self.errorText(m); return; }
+      if (m.type !== 'ack') { self.formError.textContent = m.code === 'unavailable' ? t.lostPost : self.errorText(m); return; }
       // what the reader typed while it was being posted stays
       [[self.titleIn, msg.title], [self.bodyIn, msg.body]].forEach(function (x) {
         if (x[0].value === x[1]) { x[0].value = ''; x[0].__sync(); }
@@ -1019,16 +1067,21 @@
     body.value = c.body;
     if (title) { title.value = c.title; limitInput(title, tc, function () { return lim.title; }, false); }
     limitInput(body, bc, function () { return lim.body; }, true);
+    // the edit box takes the place of the text
+    var content = li.querySelector(':scope > .content');
+    var done = function () { b.remove(); content.hidden = false; };
     var b = box(li, 'edit', [title && el('label', {}, [t.title, tc]), title, el('label', {}, [t.body, bc]), body, err, el('div', { class: 'row' }, [
       el('button', { class: 'primary', type: 'button', text: t.save, onclick: function () {
         var r = { type: 'edit', comment: c.id, body: body.value };
         if (title) r.title = title.value;
         self.request(r).then(function (m) {
-          if (m.type === 'ack') { b.remove(); self.upsert(m.comment); self.updateCount(); } else err.textContent = self.errorText(m);
+          if (m.type === 'ack') { done(); self.upsert(m.comment); self.updateCount(); } else err.textContent = self.errorText(m);
         });
       } }),
-      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { b.remove(); } }),
+      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: done }),
     ])]);
+    li.insertBefore(b, content);
+    content.hidden = true;
     body.focus();
   };
 

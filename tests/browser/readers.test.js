@@ -344,3 +344,60 @@ test('a page whose origin is not listed says the discussion is unavailable; the 
   await ctx.close();
   host.close();
 });
+
+test('the form: reply under the comment, required title marked, edit in place, offline post sent on reconnect, count.js live', async () => {
+  const w = await guest('form-writer');
+  const c = await say(w, 'r-form', 'Answer me', 'A question for the readers?');
+  const { ctx, page, t } = await open('r-form');
+  const li = t.locator(`li.c[data-id="${c.id}"]`);
+  await li.waitFor();
+  // a required title is marked, and an empty one is refused before anything is sent
+  assert.equal(await t.locator('input[name=title]').getAttribute('aria-required'), 'true');
+  await t.locator('label[for=p-title] abbr.req').waitFor();
+  await t.locator('input[name=name]').fill('Quinn');
+  await t.locator('textarea[name=body]').fill('No title here.');
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+  await t.locator('button[type=submit]').click();
+  await t.getByText('Please give your comment a title.').waitFor();
+  assert.equal(await t.locator('input[name=title]').getAttribute('aria-invalid'), 'true');
+  // the reply form opens under the comment answered, and goes back after posting
+  await li.locator('> .content').getByRole('button', { name: 'Reply' }).click();
+  assert.equal(await li.locator('> form').count(), 1);
+  assert.equal(await t.locator('label[for=p-title] abbr.req').isVisible(), false, 'a reply needs no title');
+  await t.locator('textarea[name=body]').fill('An answer, right under it.');
+  await t.locator('button[type=submit]').click();
+  await li.locator('ol.replies li.c', { hasText: 'right under it' }).waitFor();
+  assert.equal(await li.locator('> form').count(), 0);
+  // the edit box replaces the text in place
+  const rid = await li.locator('ol.replies li.c', { hasText: 'right under it' }).getAttribute('data-id');
+  const mine = li.locator(`ol.replies li.c[data-id="${rid}"]`);
+  await mine.getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await mine.locator('> .content').isVisible(), false);
+  await mine.locator('textarea[name=edit-body]').fill('An answer, edited in place.');
+  await mine.getByRole('button', { name: 'Save' }).click();
+  await mine.locator('> .content .cbody', { hasText: 'edited in place' }).waitFor();
+  assert.equal(await mine.locator('> .box').count(), 0);
+  // count.js on the page follows the widget's count live
+  const counter = page.locator('[data-parley-count]');
+  await page.waitForFunction(() => document.querySelector('[data-parley-count]').textContent === '2');
+  await say(w, 'r-form', 'Another', 'One more for the counter.');
+  await page.waitForFunction(() => document.querySelector('[data-parley-count]').textContent === '3');
+  assert.equal(await counter.textContent(), '3');
+  // offline: the post waits, then leaves once the thread is back
+  await ctx.setOffline(true);
+  await page.evaluate(() => window.Parley.dropConnection());
+  await t.locator('input[name=title]').fill('Typed offline');
+  await t.locator('textarea[name=body]').fill('Written on a train in a tunnel.');
+  await t.locator('button[type=submit]').click();
+  await t.getByText('You are offline: your comment will be sent as soon as the connection is back.').waitFor();
+  await ctx.setOffline(false);
+  await t.locator('li.c', { hasText: 'Written on a train' }).waitFor({ timeout: 30000 });
+  assert.equal(await t.locator('.error[role=alert]').first().textContent(), '');
+  assert.equal(await t.locator('textarea[name=body]').inputValue(), '');
+  const posts = sent.filter((f) => f.includes('"type":"post"') && f.includes('Written on a train'));
+  assert.equal(posts.length, 1, 'sent once');
+  assert.ok(!sent.some((f) => f.includes('No title here.')), 'the untitled post never left');
+  await ctx.close();
+  w.close();
+});
