@@ -278,3 +278,23 @@ test('badges: token roles mapped in identity.badges show next to the name', asyn
   } finally { await s.stop(); s.cleanup(); }
   await assert.rejects(startServer({ configText: cfg('    editor: boss\n') }), /identity.badges.editor must be staff, verified or moderator/);
 });
+
+test('thread orders show a shadow-banned or removed top-level comment to nobody else (a removed one\'s replies to all)', async () => {
+  addModerator(srv, 'sha', 'shadow order password', 'moderator');
+  const mod = await consoleClient(srv, await login(srv, 'sha', 'shadow order password'));
+  const troll = await guest('order-troll'), other = await guest('order-other'), reader = await guest('order-reader');
+  assert.equal((await mod.request({ type: 'mod.shadowban', author: troll.user.id })).type, 'mod.ok');
+  const hidden = (await post(troll, 'ord-shadow')).comment.id;
+  const gone = (await post(other, 'ord-shadow')).comment.id;
+  const reply2 = (await post(reader, 'ord-shadow', { parent: gone, title: undefined })).comment.id;
+  await other.request({ type: 'delete', comment: gone });
+  for (const order of ['newest', 'liked']) {
+    const h = await reader.request({ type: 'history', article: 'ord-shadow', order });
+    const ids = h.comments.map((c) => c.id);
+    assert.ok(!ids.includes(hidden) && !ids.includes(gone), `${order}: ${ids}`);
+    assert.ok(ids.includes(reply2), `${order}: the replies of a removed comment stay`);
+    const own = await troll.request({ type: 'history', article: 'ord-shadow', order });
+    assert.ok(own.comments.some((c) => c.id === hidden), 'the author sees their own');
+  }
+  for (const c of [mod, troll, other, reader]) c.close();
+});
