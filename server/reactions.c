@@ -25,12 +25,12 @@ typedef struct {
     /* results */
     perr_t err;
     char *article;
-    int64_t likes;
+    int64_t likes, seq;
     bool liked, changed;
 } react_job;
 
-/* Rooms with changed counts since the last flush: article -> json object {"id": likes}.
- * Loop thread only; the dict and its objects are owned here. */
+/* Rooms with changed counts since the last flush: article -> json object
+ * {"counts": {"id": likes}, "seq": {"id": seq}}. Loop thread only; owned here. */
 static dict_t *pending;
 static uv_timer_t flush_timer;
 static bool timer_armed, started;
@@ -39,12 +39,13 @@ static bool timer_armed, started;
 
 static void flush_room(const char *article, void *val, void *arg) {
     (void)arg;
-    json_t *counts = val;
-    json_t *m = json_pack("{s:s, s:s, s:O}", "type", "likes", "article", article, "counts", counts);
+    json_t *room = val;
+    json_t *m = json_pack("{s:s, s:s, s:O, s:O}", "type", "likes", "article", article, "counts",
+                          json_object_get(room, "counts"), "seq", json_object_get(room, "seq"));
     msg_t *msg = msg_take_json(m);
     bus_article(article, msg, 0);
     msg_unref(msg);
-    json_decref(counts);
+    json_decref(room);
 }
 
 /* Sends one `likes` frame per room with changes, then starts a new window. */
@@ -58,15 +59,16 @@ static void on_flush(uv_timer_t *t) {
 }
 
 /* Records comment's new count for its room; the frame leaves at the end of the window. */
-static void note_count(const char *article, int64_t comment, int64_t likes) {
-    json_t *counts = dict_get(pending, article);
-    if (!counts) {
-        counts = json_object();
-        dict_set(pending, article, counts, NULL);
+static void note_count(const char *article, int64_t comment, int64_t likes, int64_t seq) {
+    json_t *room = dict_get(pending, article);
+    if (!room) {
+        room = json_pack("{s:{}, s:{}}", "counts", "seq");
+        dict_set(pending, article, room, NULL);
     }
     char key[24];
     snprintf(key, sizeof key, "%" PRId64, comment);
-    json_object_set_new(counts, key, json_integer(likes));
+    json_object_set_new(json_object_get(room, "counts"), key, json_integer(likes));
+    json_object_set_new(json_object_get(room, "seq"), key, json_integer(seq));
     if (!timer_armed) {
         timer_armed = true;
         uv_timer_start(&flush_timer, on_flush, (uint64_t)srv.cfg.reactions_flush_ms, 0);
@@ -106,7 +108,7 @@ static int run_react(store_job *job, sqlite3 *db) {
     int rc = store_reactions_set(db, j->comment, j->reader, j->like);
     if (rc < 0) return PERR_INTERNAL;
     j->changed = rc == 1;
-    j->likes = store_reactions_count(db, j->comment, j->reader, &j->liked);
+    j->likes = store_reactions_count(db, j->comment, j->reader, &j->liked, &j->seq);
     return j->likes < 0 ? PERR_INTERNAL : 0;
 }
 
@@ -122,13 +124,14 @@ static void done_react(store_job *job) {
         if (c) conn_error(c, j->req_id, j->err, "You cannot like your own comment.");
     } else {
         if (c) {
-            json_t *r = json_pack("{s:s, s:I, s:s, s:I, s:b}", "type", "reacted", "comment",
+            json_t *r = json_pack("{s:s, s:I, s:s, s:I, s:b, s:I}", "type", "reacted", "comment",
                                   (json_int_t)j->comment, "article", j->article, "likes",
-                                  (json_int_t)j->likes, "liked", j->liked);
+                                  (json_int_t)j->likes, "liked", j->liked, "seq",
+                                  (json_int_t)j->seq);
             if (j->req_id) json_object_set(r, "id", j->req_id);
             conn_send_json(c, r);
         }
-        if (j->changed) note_count(j->article, j->comment, j->likes);
+        if (j->changed) note_count(j->article, j->comment, j->likes, j->seq);
     }
     json_decref(j->req_id);
     free(j->article);
@@ -157,9 +160,11 @@ void reactions_attach(sqlite3 *db, const char *reader, json_t *comments) {
     json_t *cm;
     json_array_foreach(comments, i, cm) {
         bool liked = false;
+        int64_t seq = 0;
         int64_t n = store_reactions_count(
-            db, (int64_t)json_integer_value(json_object_get(cm, "id")), reader, &liked);
+            db, (int64_t)json_integer_value(json_object_get(cm, "id")), reader, &liked, &seq);
         json_object_set_new(cm, "likes", json_integer(n < 0 ? 0 : n));
+        json_object_set_new(cm, "likes_seq", json_integer(seq));
         if (liked) json_object_set_new(cm, "liked", json_true());
     }
 }

@@ -21,8 +21,8 @@ void reactions_shutdown(void);
 /* Likes (like) or unlikes comment for c's reader; replies `reacted` or an error. */
 void reactions_react(conn_t *c, const json_t *id, int64_t comment, bool like);
 
-/* Storage thread: sets "likes" (count) and "liked" (true when reader likes it) on each
- * comment object of the array comments. */
+/* Storage thread: sets "likes" (count), "likes_seq" (its change number) and "liked"
+ * (true when reader likes it) on each comment object of the array comments. */
 void reactions_attach(sqlite3 *db, const char *reader, json_t *comments);
 
 #endif

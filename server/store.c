@@ -132,6 +132,7 @@ static const char *const migrations[] = {
      * comment for the "most liked" order), the parent index that threads pages by their
      * top-level comment, featured comments, article page addresses */
     "ALTER TABLE comments ADD COLUMN likes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE comments ADD COLUMN likes_seq INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE reactions ("
     "  comment_id INTEGER NOT NULL REFERENCES comments(id),"
     "  reader TEXT NOT NULL,"

@@ -46,7 +46,7 @@ int store_reactions_set(sqlite3 *db, int64_t comment, const char *reader, bool l
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     if (rc || sqlite3_changes(db) == 0) return rc;
-    st = prep(db, "UPDATE comments SET likes = likes + ?2 WHERE id = ?1");
+    st = prep(db, "UPDATE comments SET likes = likes + ?2, likes_seq = likes_seq + 1 WHERE id = ?1");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, comment);
     sqlite3_bind_int(st, 2, like ? 1 : -1);
@@ -55,8 +55,9 @@ int store_reactions_set(sqlite3 *db, int64_t comment, const char *reader, bool l
     return rc;
 }
 
-int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked) {
-    sqlite3_stmt *st = prep(db, "SELECT likes, EXISTS (SELECT 1 FROM reactions WHERE "
+int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked,
+                              int64_t *seq) {
+    sqlite3_stmt *st = prep(db, "SELECT likes, likes_seq, EXISTS (SELECT 1 FROM reactions WHERE "
                                 "comment_id = ?1 AND reader = ?2) FROM comments WHERE id = ?1");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, comment);
@@ -65,7 +66,8 @@ int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, 
     *liked = false;
     if (sqlite3_step(st) == SQLITE_ROW) {
         n = sqlite3_column_int64(st, 0);
-        *liked = sqlite3_column_int(st, 1) != 0;
+        if (seq) *seq = sqlite3_column_int64(st, 1);
+        *liked = sqlite3_column_int(st, 2) != 0;
     }
     sqlite3_finalize(st);
     return n;

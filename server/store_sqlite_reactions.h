@@ -19,7 +19,9 @@ int store_reactions_target(sqlite3 *db, int64_t comment, store_reaction_target *
 /* Adds (like) or removes reader's like; keeps comments.likes in step. Returns 1 when
  * something changed, 0 when it was already so, -1 on error. */
 int store_reactions_set(sqlite3 *db, int64_t comment, const char *reader, bool like);
-/* The comment's like count, and whether reader likes it; -1 on error. */
-int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked);
+/* The comment's like count, and whether reader likes it; -1 on error. seq (may be NULL)
+ * gets the number of changes the count has seen: a later state has a larger seq. */
+int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked,
+                              int64_t *seq);
 
 #endif

@@ -748,7 +748,7 @@
         this.drawFeatured();
       }
     } else if (m.type === 'likes') {
-      if (m.article === this.article && m.counts) for (var k in m.counts) this.setLikes(+k, m.counts[k]);
+      if (m.article === this.article && m.counts) for (var k in m.counts) this.setLikes(+k, m.counts[k], undefined, m.seq && m.seq[k]);
     } else if (m.type === 'presence') {
       if (m.article === this.article) this.presenceEl.textContent = m.reading > 1 ? this.t.reading(m.reading) : '';
     } else if (c && typeof c === 'object' && c.article === this.article) {
@@ -777,7 +777,7 @@
     if (c.status !== 'published' && !this.mine(c)) return this.remove(c.id);
     var old = this.comments.get(c.id);
     // live events carry no like state: keep what the reader had
-    if (old && c.likes === undefined) { c.likes = old.likes; c.liked = old.liked; }
+    if (old && c.likes === undefined) { c.likes = old.likes; c.liked = old.liked; c.likes_seq = old.likes_seq; }
     if (old) c.__rank = old.__rank;
     if (c.__rank === undefined) c.__rank = c.likes || 0;
     if (!opts.counted) this.count += (c.status === 'published') - !!(old && old.status === 'published');
@@ -863,9 +863,12 @@
   };
 
   // The like button of comment id shows its count and whether this reader likes it.
-  Thread.prototype.setLikes = function (id, n, liked) {
+  // seq: the count's change number; an older count (from another server process, late)
+  // never replaces a newer one.
+  Thread.prototype.setLikes = function (id, n, liked, seq) {
     var c = this.comments.get(id), li = this.nodes.get(id);
-    if (!c) return;
+    if (!c || (seq !== undefined && c.likes_seq > seq)) return;
+    if (seq !== undefined) c.likes_seq = seq;
     c.likes = n;
     if (liked !== undefined) c.liked = liked;
     var b = li && li.querySelector(':scope > .content .like');
@@ -878,7 +881,7 @@
   Thread.prototype.react = function (c) {
     var self = this;
     this.request({ type: 'react', comment: c.id, like: !c.liked }).then(function (m) {
-      if (m.type === 'reacted') self.setLikes(c.id, m.likes, m.liked);
+      if (m.type === 'reacted') self.setLikes(c.id, m.likes, m.liked, m.seq);
       else self.statusEl.textContent = self.errorText(m);
     });
   };

@@ -92,7 +92,7 @@ test('react: toggle, one per reader, not on your own comment, typed errors', asy
   const a = await guest('react-author'), b = await guest('react-b');
   const id = (await post(a, 'react-1')).comment.id;
   let r = await b.request({ type: 'react', comment: id, like: true });
-  assert.deepEqual({ type: r.type, likes: r.likes, liked: r.liked, comment: r.comment }, { type: 'reacted', likes: 1, liked: true, comment: id });
+  assert.deepEqual({ type: r.type, likes: r.likes, liked: r.liked, comment: r.comment, seq: r.seq }, { type: 'reacted', likes: 1, liked: true, comment: id, seq: 1 });
   r = await b.request({ type: 'react', comment: id, like: true });
   assert.equal(r.likes, 1, 'a second like by the same reader counts once');
   // the same reader on another connection is the same reader
@@ -139,6 +139,9 @@ test('likes are pushed coalesced: 1,000 changes a second cost a subscriber a few
   const last = frames[frames.length - 1];
   assert.equal(last.article, 'storm-1');
   assert.equal(last.counts[String(id)], 40, 'the last frame carries the final count');
+  assert.equal(last.seq[String(id)], 1000, 'and its change number: 1,000 changes');
+  const seqs = frames.filter((f) => f.seq[String(id)] !== undefined).map((f) => f.seq[String(id)]);
+  assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'change numbers only grow');
   assert.ok(frames.some((f) => f.counts[String(other)] === 1), 'both comments in the room\'s frames');
   for (const c of [a, watcher, ...readers]) c.close();
 });
@@ -297,4 +300,35 @@ test('thread orders show a shadow-banned or removed top-level comment to nobody 
     assert.ok(own.comments.some((c) => c.id === hidden), 'the author sees their own');
   }
   for (const c of [mod, troll, other, reader]) c.close();
+});
+
+test('with Redis, like counts and featured picks reach readers of every process', async () => {
+  const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+  const { startRedis } = require('../lib/server.js');
+  const redis = await startRedis();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-readers-redis-'));
+  const config = path.join(dir, 'moderation.yml');
+  fs.writeFileSync(config, `${relaxedConfig()}\nredis:\n  url: "${redis.url}"\n  prefix: "r${process.pid}:"\n`);
+  const procs = await Promise.all([0, 1].map(() => startServer({ dataDir: dir, config })));
+  try {
+    const on = async (p, key) => {
+      const c = await Client.connect(p.wsUrl);
+      await c.request({ type: 'hello', guest_key: key.padEnd(24, '.') });
+      return c;
+    };
+    const a = await on(procs[0], 'redis-author'), b = await on(procs[1], 'redis-reader');
+    const id = (await post(a, 'redis-likes')).comment.id;
+    await b.request({ type: 'subscribe', article: 'redis-likes' });
+    await a.request({ type: 'subscribe', article: 'redis-likes' });
+    const likers = [];
+    for (let i = 0; i < 5; i++) likers.push(await on(procs[i % 2], `redis-liker-${i}`));
+    for (const l of likers) assert.equal((await l.request({ type: 'react', comment: id })).type, 'reacted');
+    // every reader, on either process, ends with the count of 5
+    for (const c of [a, b]) await c.next((m) => m.type === 'likes' && m.counts[String(id)] === 5, 10000);
+    for (const c of [a, b, ...likers]) c.close();
+  } finally {
+    for (const p of procs) await p.stop();
+    await redis.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
