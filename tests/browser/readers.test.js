@@ -401,3 +401,29 @@ test('the form: reply under the comment, required title marked, edit in place, o
   await ctx.close();
   w.close();
 });
+
+test('screenshots: the three orders and a highlighted permalink, in dark and at 360 px', async () => {
+  const w = await guest('shots-writer'), fan = await guest('shots-fan');
+  const a = await say(w, 'r-shots', 'Heat pumps in old houses', 'They work, if the radiators are big enough.');
+  await say(w, 'r-shots', null, 'And the loft is insulated: https://en.wikipedia.org/wiki/Heat_pump', { parent: a.id });
+  const b = await say(w, 'r-shots', 'A question about grants', 'Does the grant cover the installation too?');
+  await say(w, 'r-shots', 'Noise', 'The outdoor unit is quieter than our fridge.');
+  await fan.request({ type: 'react', comment: b.id });
+  for (const [suffix, o] of [['dark', { dark: true }], ['360', { width: 360 }]]) {
+    const { ctx, page, t } = await open('r-shots', o);
+    await t.locator('.ctitle', { hasText: 'Noise' }).waitFor();
+    for (const order of ['oldest', 'newest', 'liked']) {
+      await t.locator('select[name=order]').selectOption(order);
+      const first = order === 'oldest' ? 'Heat pumps' : order === 'newest' ? 'Noise' : 'A question';
+      await t.locator('ol.comments > li.c').first().filter({ hasText: first }).waitFor();
+      const wide = await page.evaluate(() => document.scrollingElement.scrollWidth - innerWidth);
+      assert.ok(wide <= 0, `${order} ${suffix}: scrolls sideways by ${wide} px`);
+      await screenshot(page, `readers-order-${order}-${suffix}`);
+    }
+    await page.evaluate((id) => { location.hash = `comment-${id}`; }, b.id);
+    await t.locator(`li.c.target[data-id="${b.id}"]`).waitFor();
+    await screenshot(page, `readers-permalink-${suffix}`);
+    await ctx.close();
+  }
+  w.close(); fan.close();
+});
