@@ -156,15 +156,5 @@ void reactions_react(conn_t *c, const json_t *id, int64_t comment, bool like) {
 }
 
 void reactions_attach(sqlite3 *db, const char *reader, json_t *comments) {
-    size_t i;
-    json_t *cm;
-    json_array_foreach(comments, i, cm) {
-        bool liked = false;
-        int64_t seq = 0;
-        int64_t n = store_reactions_count(
-            db, (int64_t)json_integer_value(json_object_get(cm, "id")), reader, &liked, &seq);
-        json_object_set_new(cm, "likes", json_integer(n < 0 ? 0 : n));
-        json_object_set_new(cm, "likes_seq", json_integer(seq));
-        if (liked) json_object_set_new(cm, "liked", json_true());
-    }
+    if (json_array_size(comments)) store_reactions_attach(db, reader, comments);
 }

@@ -72,3 +72,49 @@ int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, 
     sqlite3_finalize(st);
     return n;
 }
+
+int store_reactions_attach(sqlite3 *db, const char *reader, json_t *comments) {
+    /* id -> comment object (borrowed), and the ids as a JSON array for json_each */
+    json_t *byid = json_object(), *ids = json_array(), *cm;
+    size_t i;
+    char key[24];
+    json_array_foreach(comments, i, cm) {
+        json_int_t id = json_integer_value(json_object_get(cm, "id"));
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        json_object_set(byid, key, cm);
+        json_array_append_new(ids, json_integer(id));
+        json_object_set_new(cm, "likes", json_integer(0));
+        json_object_set_new(cm, "likes_seq", json_integer(0));
+    }
+    char *list = json_dumps(ids, JSON_COMPACT);
+    json_decref(ids);
+    int rc = -1;
+    sqlite3_stmt *st = prep(db, "SELECT id, likes, likes_seq FROM comments WHERE id IN "
+                                "(SELECT value FROM json_each(?1))");
+    if (!st) goto out;
+    sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(st, 0));
+        json_t *c = json_object_get(byid, key);
+        if (!c) continue;
+        json_object_set_new(c, "likes", json_integer(sqlite3_column_int64(st, 1)));
+        json_object_set_new(c, "likes_seq", json_integer(sqlite3_column_int64(st, 2)));
+    }
+    sqlite3_finalize(st);
+    st = prep(db, "SELECT comment_id FROM reactions WHERE reader = ?2 AND comment_id IN "
+                  "(SELECT value FROM json_each(?1))");
+    if (!st) goto out;
+    sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, reader, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(st, 0));
+        json_t *c = json_object_get(byid, key);
+        if (c) json_object_set_new(c, "liked", json_true());
+    }
+    sqlite3_finalize(st);
+    rc = 0;
+out:
+    free(list);
+    json_decref(byid);
+    return rc;
+}

@@ -3,6 +3,7 @@
 #ifndef PARLEY_STORE_SQLITE_REACTIONS_H
 #define PARLEY_STORE_SQLITE_REACTIONS_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,5 +24,10 @@ int store_reactions_set(sqlite3 *db, int64_t comment, const char *reader, bool l
  * gets the number of changes the count has seen: a later state has a larger seq. */
 int64_t store_reactions_count(sqlite3 *db, int64_t comment, const char *reader, bool *liked,
                               int64_t *seq);
+
+/* Sets "likes", "likes_seq" and, when reader likes it, "liked" on every comment object
+ * of the array comments, with two statements whatever the number of comments. Returns 0
+ * or -1 (the comments then show no likes). */
+int store_reactions_attach(sqlite3 *db, const char *reader, json_t *comments);
 
 #endif
