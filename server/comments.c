@@ -18,6 +18,7 @@
 #include "rules.h"
 #include "notify.h"
 #include "outbox.h"
+#include "reactions.h"
 #include "server.h"
 #include "store.h"
 #include "store_sqlite_comments.h"
@@ -39,12 +40,15 @@ typedef struct {
     char *article, *author_id, *ip_hash;
     char *title, *body, *name, *avatar, *reason, *note;
     bool guest;
+    char badge[16];          /* post: the author's badge from their token, or "" */
     bool shadow;             /* post: its author is shadow-banned */
     int64_t since, before, comment, parent;
     int64_t orig_since;      /* subscribe: the `since` the reader asked for */
     bool more;               /* replay: pages remain after this one */
     int64_t *hist_ids;       /* subscribe: ids of every page sent so far (owned) */
     size_t nhist, hist_cap;
+    sort_cursor cur;         /* history: the order and where its page starts (sort.h) */
+    sort_cursor next;        /* history in a thread order: where the next page starts */
     ruleset_t *rs;
     /* results */
     perr_t err;              /* a refusal that still commits (a refused post is kept) */
@@ -219,6 +223,14 @@ static int run_history(store_job *job, sqlite3 *db) {
             }
             sqlite3_finalize(st);
         }
+    } else if (j->cur.order != SORT_OLDEST) {
+        /* newest / liked: a page of top-level comments with their replies (sort.c) */
+        json_t *page = json_array();
+        json_array_append_new(j->pages, page);
+        int rc = store_sort_page(db, j->article, j->author_id, &j->cur, PAGE, SINCE_PAGE, page,
+                                 &j->next);
+        if (rc) return rc;
+        j->has_older = j->next.id != 0;
     } else {
         /* The newest page before `before` (or the newest of all), oldest first. */
         sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
@@ -239,6 +251,9 @@ static int run_history(store_job *job, sqlite3 *db) {
         json_decref(rows);
         json_array_append_new(j->pages, page);
     }
+    size_t p;
+    json_t *page;
+    json_array_foreach(j->pages, p, page) reactions_attach(db, j->author_id, page);
     j->count = published_count(db, j->article);
     return 0;
 }
@@ -253,6 +268,10 @@ static void send_history(conn_t *c, cjob *j, bool subscribed) {
         if (i + 1 < npages || j->more) json_object_set_new(m, "more", json_true());
         if (subscribed && j->since >= 0)
             json_object_set_new(m, "since", json_integer(j->orig_since));
+        if (j->since < 0 && j->cur.order != SORT_OLDEST) {
+            json_object_set_new(m, "order", json_string(sort_name(j->cur.order)));
+            json_object_set_new(m, "next", j->next.id ? sort_next(&j->next) : json_null());
+        }
         if (conn_send_json(c, m)) return;
     }
     /* then what changed among the comments the reader already had */
@@ -338,7 +357,8 @@ static void done_history(store_job *job) {
     cjob_free(j);
 }
 
-void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since) {
+void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since,
+                        const sort_cursor *cur) {
     if (store_refuses(c, id)) {
         sub_t *s = hub_find(c, article);
         if (s && !s->active) hub_unsubscribe(c, article);
@@ -346,16 +366,19 @@ void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_
     }
     cjob *j = cjob_new(c, id, run_history, done_subscribe);
     j->job.read_only = true;
+    j->cur = *cur;
     j->article = xstrdup(article);
     j->since = since;
     j->orig_since = since;
     store_submit(srv.store, &j->job);
 }
 
-void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before) {
+void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before,
+                      const sort_cursor *cur) {
     if (store_refuses(c, id)) return;
     cjob *j = cjob_new(c, id, run_history, done_history);
     j->job.read_only = true;
+    j->cur = *cur;
     j->since = -1;
     j->article = xstrdup(article);
     j->before = before;
@@ -495,8 +518,8 @@ static int run_post(store_job *job, sqlite3 *db) {
     }
     sqlite3_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
                                    "author_name, author_guest, author_avatar, ip_hash, title, "
-                                   "body, status, score, decision, created_at) VALUES "
-                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                   "body, status, score, decision, created_at, author_badge) "
+                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) {
         free(dj);
         return PERR_INTERNAL;
@@ -520,6 +543,8 @@ static int run_post(store_job *job, sqlite3 *db) {
     sqlite3_bind_double(st, 11, total);
     sqlite3_bind_text(st, 12, dj, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 13, now_ms());
+    if (j->badge[0]) sqlite3_bind_text(st, 14, j->badge, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 14);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(dj);
@@ -639,6 +664,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     j->avatar = in->avatar;
     j->parent = in->parent;
     j->guest = !c->signed_in;
+    snprintf(j->badge, sizeof j->badge, "%s", c->badge);
     j->rs = ruleset_get();
     /* With several processes, rate windows and the duplicate memory are counted in Redis
      * first, so every process sees every post; without it, the rules keep their own. */

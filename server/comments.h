@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "sort.h"
 
 
 /* A cleaned post, ready to store. Strings are owned by the caller until passed. */
@@ -17,10 +18,13 @@ typedef struct {
 } post_input;
 
 /* Subscribes c to article; replies with history (since >= 0: everything after it;
- * -1: the newest page). */
-void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since);
-/* Replies with a page of history before `before`. */
-void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before);
+ * -1: the first page in the order of cur, sort.h). */
+void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_t since,
+                        const sort_cursor *cur);
+/* Replies with a page of history: before `before` (oldest order) or after cur (the
+ * thread orders). */
+void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before,
+                      const sort_cursor *cur);
 /* Scores and stores a post; takes ownership of in's strings. */
 void comments_post(conn_t *c, const json_t *id, post_input *in);
 /* Edits (title may be NULL: unchanged) or deletes (body NULL) the author's own comment. */

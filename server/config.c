@@ -11,14 +11,14 @@
 
 static const char *const top_keys[] = {"server", "storage", "identity", "limits", "log_level",
                                        "moderation", "rules", "articles", "redis", "console",
-                                       "webhooks", "notifications", NULL};
+                                       "webhooks", "notifications", "reactions", NULL};
 static const char *const server_keys[] = {
     "listen", "web_root", "public_url", "origins", "behind_tls", "trust_proxy",
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
     NULL};
 static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", NULL};
-static const char *const identity_keys[] = {"guests", "keys", "self_service", NULL};
+static const char *const identity_keys[] = {"guests", "keys", "self_service", "badges", NULL};
 static const char *const limits_keys[] = {"title",
                                           "body",
                                           "name",
@@ -27,6 +27,7 @@ static const char *const limits_keys[] = {"title",
                                           "pending_per_author",
                                           "pending_per_address",
                                           NULL};
+static const char *const reactions_keys[] = {"guests", "flush_ms", NULL};
 static const char *const redis_keys[] = {"url", "password", "prefix", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
                                            "login_window_minutes", "report_hide_at",
@@ -348,6 +349,8 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->email_interval_s = 3600;
     c->alert_surge_minutes = 5;
     c->alert_cooldown_minutes = 60;
+    c->reactions_guests = true;
+    c->reactions_flush_ms = 250;
 
     c->tree = cfg_parse_file(path, err, errlen);
     if (!c->tree) return -1;
@@ -384,6 +387,11 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_LONG(sec, "login_window_minutes", 1, 24 * 60, c->login_window_minutes);
         OPT_LONG(sec, "report_hide_at", 0, 1000, c->report_hide_at);
         OPT_DOUBLE(sec, "report_weight_guest", 0, 1, c->report_weight_guest);
+    }
+    if (section(root, "reactions", reactions_keys, &sec, f, err, errlen)) return -1;
+    if (sec) {
+        OPT_BOOL(sec, "guests", c->reactions_guests);
+        OPT_LONG(sec, "flush_ms", 20, 10000, c->reactions_flush_ms);
     }
     if (section(root, "redis", redis_keys, &sec, f, err, errlen)) return -1;
     if (sec && read_redis(c, sec, err, errlen)) return -1;

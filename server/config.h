@@ -54,6 +54,10 @@ typedef struct {
     long report_hide_at;
     double report_weight_guest;  /* a guest's report counts this much (signed-in: 1) */
 
+    /* reactions (reactions.c): may guests like; how often live counts are flushed */
+    bool reactions_guests;
+    long reactions_flush_ms;
+
     /* redis: several processes as one service; NULL host when absent */
     char *redis_host;
     int redis_port, redis_db;

@@ -251,6 +251,8 @@ static void ws_open(void *user, void *transport, const char *ip_hash) {
     conn_t *c = user;
     c->transport = transport;
     c->id = ++next_id;
+    /* the page that opened the socket (permalinks are kept only on its origin) */
+    if (conn_header(c, "origin:", c->origin, sizeof c->origin) <= 0) c->origin[0] = '\0';
     snprintf(c->ip_hash, sizeof c->ip_hash, "%s", ip_hash);
     char k[24];
     idkey(c->id, k);

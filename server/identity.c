@@ -14,6 +14,40 @@
 #include "log.h"
 #include "server.h"
 
+static const char *const badge_names[] = {"staff", "verified", "moderator", NULL};
+
+static bool badge_known(const char *v) {
+    for (int i = 0; v && badge_names[i]; i++)
+        if (!strcmp(v, badge_names[i])) return true;
+    return false;
+}
+
+int identity_check_badges(const cfg_node *identity, const char *file, char *err, size_t errlen) {
+    const cfg_node *b = identity ? cfg_get(identity, "badges") : NULL;
+    if (!b) return 0;
+    if (cfg_expect(b, CFG_MAP, "badges", file, err, errlen)) return -1;
+    for (const cfg_node *n = b->child; n; n = n->next)
+        if (n->kind != CFG_SCALAR || !badge_known(n->value))
+            return cfg_error(err, errlen, file, n,
+                             "identity.badges.%s must be staff, verified or moderator", n->key);
+    return 0;
+}
+
+/* The badge of the first role in identity.badges (in the file's order) that the token
+ * holds, into out[16] ("" when none). */
+static void badge_of(char *const *roles, char out[16]) {
+    out[0] = '\0';
+    const cfg_node *b = cfg_get(cfg_get(srv.cfg.tree, "identity"), "badges");
+    for (const cfg_node *n = b ? b->child : NULL; n && roles; n = n->next) {
+        if (n->kind != CFG_SCALAR || !badge_known(n->value)) continue;
+        for (int i = 0; roles[i]; i++)
+            if (!strcmp(roles[i], n->key)) {
+                snprintf(out, 16, "%s", n->value);
+                return;
+            }
+    }
+}
+
 void identity_init_conn(conn_t *c) {
     unsigned char rnd[8];
     char hex[17];
@@ -28,6 +62,7 @@ static void welcome(conn_t *c, const json_t *id) {
     if (c->email) json_object_set_new(user, "email", json_true());
     json_object_set_new(user, "name", c->user_name ? json_string(c->user_name) : json_null());
     if (c->avatar) json_object_set_new(user, "avatar", json_string(c->avatar));
+    if (c->badge[0]) json_object_set_new(user, "badge", json_string(c->badge));
     json_t *r = json_pack("{s:s, s:o, s:b, s:{s:I, s:I, s:I}, s:s}", "type", "welcome", "user",
                           user, "guests", srv.cfg.guests, "limits", "title",
                           (json_int_t)srv.cfg.limit_title, "body",
@@ -36,6 +71,7 @@ static void welcome(conn_t *c, const json_t *id) {
     json_object_set_new(r, "reply_emails", json_boolean(srv.cfg.smtp_url != NULL));
     /* signed-in readers may take their data out or erase it (reader.c) */
     json_object_set_new(r, "self_service", json_boolean(srv.cfg.self_service && c->signed_in));
+    json_object_set_new(r, "reactions", json_pack("{s:b}", "guests", srv.cfg.reactions_guests));
     if (id) json_object_set(r, "id", (json_t *)id);
     conn_send_json(c, r);
 }
@@ -74,6 +110,7 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
         free(c->email);
         c->email = cl.email ? xstrdup(cl.email) : NULL;
         c->signed_in = true;
+        badge_of(cl.roles, c->badge);
         jwt_claims_free(&cl);
         welcome(c, id);
         return;

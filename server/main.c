@@ -25,6 +25,7 @@
 #include "feed.h"
 #include "hub.h"
 #include "import.h"
+#include "identity.h"
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
@@ -33,6 +34,8 @@
 #include "reader.h"
 #include "notify.h"
 #include "outbox.h"
+#include "permalink.h"
+#include "reactions.h"
 #include "rules.h"
 #include "server.h"
 #include "status.h"
@@ -261,7 +264,8 @@ static int cmd_serve(int argc, char **argv) {
     srv.ruleset = ruleset_new(rules);
     srv.rules_state = rules_state_new();
     srv.keys = jwt_keys_load(cfg_get(srv.cfg.tree, "identity"), srv.cfg.file, err, sizeof err);
-    if (!srv.keys && err[0]) {
+    if ((!srv.keys && err[0]) ||
+        identity_check_badges(cfg_get(srv.cfg.tree, "identity"), srv.cfg.file, err, sizeof err)) {
         fprintf(stderr, "parley: %s\n", err);
         return 1;
     }
@@ -297,6 +301,7 @@ static int cmd_serve(int argc, char **argv) {
     flood_init();
     feed_init();
     reader_init();
+    reactions_init(&loop);
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
@@ -331,6 +336,8 @@ static int cmd_serve(int argc, char **argv) {
 
     hub_shutdown();
     flood_shutdown();
+    reactions_shutdown();
+    permalink_shutdown();
     moderation_shutdown();
     auth_shutdown();
     conn_shutdown();

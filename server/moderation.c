@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "store_sqlite_comments.h"
+#include "featured.h"
 #include "hub.h"
 #include "learned.h"
 #include "log.h"
@@ -131,18 +132,18 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
         return NULL;
     }
     json_t *c = comment_from_row(st);
-    const char *status = (const char *)sqlite3_column_text(st, 16);
+    const char *status = (const char *)sqlite3_column_text(st, 17);
     json_object_set_new(c, "status", json_string(status));
-    json_object_set_new(c, "score", json_real(sqlite3_column_double(st, 13)));
-    json_t *dec = sqlite3_column_text(st, 14)
-                      ? json_loads((const char *)sqlite3_column_text(st, 14), 0, NULL)
+    json_object_set_new(c, "score", json_real(sqlite3_column_double(st, 14)));
+    json_t *dec = sqlite3_column_text(st, 15)
+                      ? json_loads((const char *)sqlite3_column_text(st, 15), 0, NULL)
                       : NULL;
     json_t *rules = json_object_get(dec, "rules"), *decision = json_object_get(dec, "decision");
     json_object_set_new(c, "rules", rules ? json_incref(rules) : json_array());
     json_object_set_new(c, "decision", decision ? json_incref(decision) : json_null());
     json_decref(dec);
     char ip[9];
-    snprintf(ip, sizeof ip, "%s", (const char *)sqlite3_column_text(st, 15));
+    snprintf(ip, sizeof ip, "%s", (const char *)sqlite3_column_text(st, 16));
     json_object_set_new(c, "ip", json_string(ip));
     json_t *author = author_record(db, (const char *)sqlite3_column_text(st, 3),
                                    (const char *)sqlite3_column_text(st, 4),
@@ -164,9 +165,13 @@ json_t *moderation_item(sqlite3 *db, int64_t id) {
     }
     sqlite3_finalize(st);
     size_t nrep = json_array_size(reports);
-    return json_pack("{s:s, s:o, s:o, s:o, s:I}", "queue",
-                     held ? "held" : refused ? "refused" : nrep ? "reported" : "none", "comment", c, "author", author,
-                     "reports", reports, "report_count", (json_int_t)nrep);
+    json_t *item = json_pack("{s:s, s:O, s:o, s:o, s:I}", "queue",
+                             held ? "held" : refused ? "refused" : nrep ? "reported" : "none",
+                             "comment", c, "author", author, "reports", reports, "report_count",
+                             (json_int_t)nrep);
+    featured_annotate(db, item, c);
+    json_decref(c);
+    return item;
 }
 
 void effect_queue_changed(json_t *effects, sqlite3 *db, int64_t id, const char *status,
@@ -524,6 +529,23 @@ static int do_article(mjob *j, sqlite3 *db) {
     return 0;
 }
 
+/* mod.feature / mod.unfeature: the work is featured.c's; audited here. */
+static int do_feature(mjob *j, sqlite3 *db) {
+    int64_t id = arg_id(j, "comment");
+    if (!id) return PERR_BAD_REQUEST;
+    bool on = !strcmp(arg_str(j, "type"), "mod.feature");
+    json_t *before, *after;
+    char *target;
+    int e = featured_set(db, j->name, id, on, j->effects, &before, &after, &target);
+    if (e == PERR_CONFLICT)
+        j->message = strdup(on ? "Already featured, or the article has the most it may feature."
+                               : "That comment is not featured.");
+    if (e) return e;
+    audit(db, j->name, on ? "feature" : "unfeature", target, before, after, NULL, 0);
+    free(target);
+    return 0;
+}
+
 /* Undoes one audit entry; returns 0 or an error. */
 static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, const char *target,
                       json_t *before, json_t *after) {
@@ -552,6 +574,15 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
             sqlite3_step(st);
             sqlite3_finalize(st);
         }
+    } else if (!strcmp(action, "feature") || !strcmp(action, "unfeature")) {
+        json_t *b, *a;
+        char *t;
+        int e = featured_set(db, j->name, strtoll(target + 9, NULL, 10),
+                             !strcmp(action, "unfeature"), j->effects, &b, &a, &t);
+        json_decref(b);
+        json_decref(a);
+        free(t);
+        if (e) return e;
     } else if (!strcmp(action, "article")) {
         const char *mode = json_string_value(json_object_get(before, "mode"));
         sqlite3_stmt *st = !mode || !strcmp(mode, "default")
@@ -574,7 +605,7 @@ static int undo_entry(mjob *j, sqlite3 *db, int64_t aid, const char *action, con
 static int do_undo(mjob *j, sqlite3 *db) {
     sqlite3_stmt *st = prep(db, "SELECT id, at, note FROM audit WHERE moderator = ? AND undone = 0 "
                                 "AND action IN ('approve','reject','remove','ban','shadowban',"
-                                "'unban','article') ORDER BY id DESC LIMIT 1");
+                                "'unban','article','feature','unfeature') ORDER BY id DESC LIMIT 1");
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -808,6 +839,7 @@ static const struct {
     {"mod.search", do_search, false},    {"mod.audit", do_audit, true},
     {"mod.rules", do_rules, false},
     {"mod.webhooks", do_webhooks, true},
+    {"mod.feature", do_feature, false},  {"mod.unfeature", do_feature, false},
     {NULL, NULL, false},
 };
 

@@ -371,7 +371,9 @@ static int check_upgrade(struct lws *wsi) {
     }
     if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
         !config_origin_allowed(&srv.cfg, origin) && !net_own_origin(wsi, origin)) {
-        log_info("net: refused WebSocket from origin %.80s", origin);
+        log_warn("net: refused WebSocket from origin %.80s: not listed in server.origins "
+                 "(add it there in %s to embed the thread on that site)",
+                 origin, srv.cfg.file);
         return 403;
     }
     if ((long)metrics.connections >= srv.cfg.max_connections || srv.shutting_down) {

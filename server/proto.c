@@ -13,6 +13,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "featured.h"
+#include "permalink.h"
+#include "reactions.h"
+#include "sort.h"
 #include "server.h"
 #include "text.h"
 
@@ -120,6 +124,12 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
         }
         since = json_integer_value(sv);
     }
+    sort_cursor cur;
+    const char *why;
+    if (sort_parse(req, &cur, &why)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "%s", why);
+        return;
+    }
     if (!hub_find(c, article) && c->nsubs >= MAX_SUBS) {
         conn_error(c, id, PERR_BAD_REQUEST, "A connection may watch at most %d articles.",
                    MAX_SUBS);
@@ -132,9 +142,22 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
         conn_error(c, id, PERR_CONFLICT, "The history of this article is still being sent.");
         return;
     }
+    /* the page the thread is read on, for moderators' links (kept when it is on the
+     * origin of the page that opened this socket) */
+    json_t *url = json_object_get(req, "url");
+    char origin[256];
+    if (url && !json_is_null(url)) {
+        if (!json_is_string(url) || permalink_url_origin(json_string_value(url), origin, sizeof origin)) {
+            conn_error(c, id, PERR_BAD_REQUEST,
+                       "'url' must be an http(s) address (at most 1024 bytes, no fragment)");
+            return;
+        }
+        if (c->origin[0] && !strcmp(origin, c->origin))
+            permalink_note_url(article, json_string_value(url));
+    }
     bool created;
     hub_subscribe(c, article, &created);
-    comments_subscribe(c, id, article, since);
+    comments_subscribe(c, id, article, since, &cur);
 }
 
 static void handle_replies(conn_t *c, json_t *req, const json_t *id) {
@@ -175,9 +198,43 @@ static void handle_unsubscribe(conn_t *c, json_t *req, const json_t *id) {
 
 static void handle_history(conn_t *c, json_t *req, const json_t *id) {
     const char *article;
-    int64_t before;
-    if (get_article(c, req, id, &article) || get_req_id(c, req, id, "before", &before)) return;
-    comments_history(c, id, article, before);
+    int64_t before = 0;
+    sort_cursor cur;
+    const char *why;
+    if (get_article(c, req, id, &article)) return;
+    if (sort_parse(req, &cur, &why)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "%s", why);
+        return;
+    }
+    /* the oldest order pages back by id; the thread orders by their `after` cursor */
+    if (cur.order == SORT_OLDEST ? get_req_id(c, req, id, "before", &before)
+                                 : get_opt_id(c, req, id, "before", &before))
+        return;
+    comments_history(c, id, article, before, &cur);
+}
+
+static void handle_thread(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    int64_t comment;
+    if (get_article(c, req, id, &article) || get_req_id(c, req, id, "comment", &comment)) return;
+    permalink_thread(c, id, article, comment);
+}
+
+static void handle_featured(conn_t *c, json_t *req, const json_t *id) {
+    const char *article;
+    if (get_article(c, req, id, &article)) return;
+    featured_list(c, id, article);
+}
+
+static void handle_react(conn_t *c, json_t *req, const json_t *id) {
+    int64_t comment;
+    if (get_req_id(c, req, id, "comment", &comment)) return;
+    json_t *like = json_object_get(req, "like");
+    if (like && !json_is_boolean(like)) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'like' must be true or false");
+        return;
+    }
+    reactions_react(c, id, comment, !like || json_is_true(like));
 }
 
 static void handle_post(conn_t *c, json_t *req, const json_t *id) {
@@ -266,6 +323,8 @@ static const handler_t handlers[] = {
     {"report", handle_report},   {"replies", handle_replies},
     {"notify.email", handle_notify_email}, {"notify.email.off", handle_notify_email_off},
     {"my_data", handle_my_data}, {"erase_me", handle_erase_me},
+    {"report", handle_report},   {"react", handle_react},
+    {"thread", handle_thread},   {"featured", handle_featured},
     {NULL, NULL},
 };
 

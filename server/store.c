@@ -214,6 +214,30 @@ static const char *const migrations[] = {
     "  comment_id INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (sub_id, comment_id));",
+    /* 9: readers (issue 13): reactions (one like per reader per comment, counted on the
+     * comment for the "most liked" order), the parent index that threads pages by their
+     * top-level comment, featured comments, article page addresses */
+    "ALTER TABLE comments ADD COLUMN likes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE comments ADD COLUMN likes_seq INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE reactions ("
+    "  comment_id INTEGER NOT NULL REFERENCES comments(id),"
+    "  reader TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (comment_id, reader)) WITHOUT ROWID;"
+    "CREATE INDEX comments_liked ON comments(article, likes, id);"
+    "CREATE INDEX comments_parent ON comments(parent);"
+    "ALTER TABLE comments ADD COLUMN author_badge TEXT;"
+    /* featured comments, and the page address each article was last read at */
+    "CREATE TABLE featured ("
+    "  comment_id INTEGER PRIMARY KEY REFERENCES comments(id),"
+    "  article TEXT NOT NULL,"
+    "  moderator TEXT NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE INDEX featured_article ON featured(article, at);"
+    "CREATE TABLE article_pages ("
+    "  article TEXT PRIMARY KEY,"
+    "  url TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL);",
 };
 
 const char *store_migration_sql(int n) {

@@ -20,6 +20,8 @@ json_t *comment_from_row(sqlite3_stmt *st) {
                                "guest", sqlite3_column_int(st, 5));
     if (sqlite3_column_type(st, 6) != SQLITE_NULL)
         json_object_set_new(author, "avatar", json_string(col_text(st, 6)));
+    if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+        json_object_set_new(author, "badge", json_string(col_text(st, 13)));
     json_t *c = json_pack("{s:I, s:s, s:o, s:o, s:s, s:s, s:s, s:s}", "id",
                           (json_int_t)sqlite3_column_int64(st, 0), "article", col_text(st, 1),
                           "parent",

@@ -10,7 +10,7 @@
 /* Columns to select for comment_from_row(), in this order. */
 #define COMMENT_COLUMNS                                                                     \
     "id, article, parent, author_id, author_name, author_guest, author_avatar, title, "    \
-    "body, created_at, edited_at, status, reason"
+    "body, created_at, edited_at, status, reason, author_badge"
 
 /* Builds a COMMENT object from a row selected with COMMENT_COLUMNS (new reference). */
 json_t *comment_from_row(sqlite3_stmt *st);

@@ -1,7 +1,8 @@
 /* Parley comment counts for article lists:
  *   <span data-parley-count="ARTICLE-ID"></span>
  *   <script src="https://comments.example.com/count.js" async></script>
- * fills each span with the number of published comments (one request for the page). */
+ * fills each span with the number of published comments (one request for the page), and
+ * keeps them live while a Parley thread on the same page shows that article. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -18,6 +19,13 @@
       });
     }).catch(function () { /* counts are decoration: fail quietly */ });
   }
+  // The thread on this page says when its count changes (the widget's parley:count).
+  document.addEventListener('parley:count', function (e) {
+    var d = e.detail || {};
+    document.querySelectorAll('[data-parley-count]').forEach(function (s) {
+      if (s.getAttribute('data-parley-count') === d.article && typeof d.count === 'number') s.textContent = String(d.count);
+    });
+  });
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fill);
   else fill();
 })();

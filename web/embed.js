@@ -48,10 +48,13 @@
 
   function lazy(host) { return host.getAttribute('data-load') === 'visible'; }
 
-  // The comment id of a #comment-ID fragment, true for #ID-of-the-element, else 0.
+  // The comment id of a #comment-ID fragment (data-permalink="PREFIX{id}SUFFIX" changes
+  // its form), true for #ID-of-the-element, else 0.
   function permalink(host) {
-    var m = /^#comment-(\d+)$/.exec(location.hash);
-    return m ? +m[1] : !!host.id && location.hash === '#' + host.id;
+    var f = (host.getAttribute('data-permalink') || 'comment-{id}').split('{id}'), h = location.hash.slice(1);
+    var n = f.length === 2 && h.indexOf(f[0]) === 0 && h.slice(f[0].length, h.length - f[1].length);
+    if (n && /^\d+$/.test(n) && h.slice(h.length - f[1].length) === (f[1] ? f[1] : '')) return +n;
+    return !!host.id && location.hash === '#' + host.id;
   }
 
   function remembered() {

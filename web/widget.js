@@ -38,6 +38,13 @@
       emailMe: 'Email me replies', emailAddr: 'Your email address', emailSend: 'Send me a confirmation',
       emailCheck: 'Check your inbox and confirm to get replies by email.', emailOn: 'Replies are emailed to you',
       emailStop: 'Stop emails',
+      sort: 'Sort by', orders: { oldest: 'Oldest', newest: 'Newest', liked: 'Most liked' }, more: 'Load more comments',
+      badges: { staff: 'Staff', verified: 'Verified', moderator: 'Moderator' },
+      required: 'required', queued: 'You are offline: your comment will be sent as soon as the connection is back.',
+      lostPost: 'The connection dropped before your comment was confirmed. If it is not in the thread, press Post again.',
+      featured: 'Featured', goTo: 'Go to comment', unavailable: 'The discussion is unavailable on this page.',
+      share: 'Share', copied: 'Link copied', link: 'Link to this comment',
+      like: 'Like', likes: function (n) { return n === 1 ? '1 like' : n + ' likes'; },
       errors: {
         title_empty: 'Please give your comment a title.', title_too_long: 'The title is too long.',
         body_empty: 'Please write a comment.', body_too_long: 'The comment is too long.',
@@ -70,6 +77,13 @@
       emailMe: 'M’envoyer les réponses par e-mail', emailAddr: 'Votre adresse e-mail', emailSend: 'Envoyer une confirmation',
       emailCheck: 'Confirmez depuis votre boîte de réception pour recevoir les réponses.', emailOn: 'Les réponses vous sont envoyées par e-mail',
       emailStop: 'Arrêter les e-mails',
+      sort: 'Trier par', orders: { oldest: 'Plus anciens', newest: 'Plus récents', liked: 'Plus appréciés' }, more: 'Plus de commentaires',
+      badges: { staff: 'Rédaction', verified: 'Vérifié', moderator: 'Modérateur' },
+      required: 'obligatoire', queued: 'Vous êtes hors ligne : votre commentaire partira dès le retour de la connexion.',
+      lostPost: 'La connexion a été perdue avant la confirmation. Si votre commentaire n’apparaît pas, publiez-le à nouveau.',
+      featured: 'À la une', goTo: 'Voir le commentaire', unavailable: 'La discussion n’est pas disponible sur cette page.',
+      share: 'Partager', copied: 'Lien copié', link: 'Lien vers ce commentaire',
+      like: 'J’aime', likes: function (n) { return n <= 1 ? n + ' j’aime' : n + ' j’aime'; },
       errors: {
         title_empty: 'Donnez un titre à votre commentaire.', title_too_long: 'Le titre est trop long.',
         body_empty: 'Écrivez un commentaire.', body_too_long: 'Le commentaire est trop long.',
@@ -112,8 +126,13 @@
     'ol.replies{margin:.5em 0 0 1.1em;padding-left:.9em;border-left:2px solid var(--parley-border)}ol.replies li.c{border-top:0;padding:.5em 0}',
     '.meta{display:flex;gap:.5em;flex-wrap:wrap;align-items:center;font-size:.88em;color:var(--parley-muted)}.author{color:var(--parley-fg);font-weight:600}',
     '.avatar{width:1.6em;height:1.6em;border-radius:50%;object-fit:cover}',
+    '.req{color:var(--parley-danger)}input[aria-invalid=true],textarea[aria-invalid=true]{border-color:var(--parley-danger)}li.c>form{margin:.6em 0}',
+    '.feat{margin:0 0 1.25em;padding:.75em 1em;border:1px solid var(--parley-accent);border-radius:var(--parley-radius);background:color-mix(in srgb,var(--parley-accent) 6%,var(--parley-bg))}.feat h3{margin:0 0 .3em;font-size:1em;color:var(--parley-accent)}.feat li{padding:.5em 0;border-top:1px solid var(--parley-border)}.feat li:first-child{border-top:0}',
+    '.ctitle{font-weight:650;margin:.15em 0;overflow-wrap:anywhere}.author{overflow-wrap:anywhere}.sort{margin-left:auto;align-items:center;gap:.4em}.sort select{width:auto;padding:.25em .4em}',
+    'button.like[aria-pressed=true]{color:var(--parley-accent);font-weight:600}.cbody a{color:var(--parley-accent)}.host{color:var(--parley-muted);font-size:.85em}',
     '.ctitle{font-weight:650;margin:.15em 0}.cbody{white-space:pre-wrap;overflow-wrap:anywhere;margin:.15em 0}.gone{color:var(--parley-muted);font-style:italic}',
     '.badge{font-size:.8em;border-radius:999px;padding:.05em .55em;background:var(--parley-soft);border:1px solid var(--parley-border)}',
+    '.badge.role{color:var(--parley-accent);border-color:currentColor;font-weight:600}',
     '.badge.pending{color:var(--parley-warn);border-color:currentColor}.badge.rejected{color:var(--parley-danger);border-color:currentColor}',
     '.new{animation:fade 2s ease-out}@keyframes fade{from{background:color-mix(in srgb,var(--parley-accent) 15%,transparent)}to{background:transparent}}',
     '@media (prefers-reduced-motion:reduce){.new{animation:none}}',
@@ -122,7 +141,7 @@
     '.replies-to-you{margin:0 0 1em;padding:.4em;border:1px solid var(--parley-border);border-radius:6px;background:var(--parley-soft)}',
     '.replies-to-you button{width:100%;text-align:left;border:0;background:none;color:var(--parley-fg);padding:.35em .5em}.replies-to-you button:hover{color:var(--parley-accent)}',
     '.replies-to-you .unread{font-weight:650}',
-    'li.target>.content{outline:2px solid var(--parley-accent);outline-offset:4px;border-radius:4px}h2:focus{outline:0}',
+    'li.target>.content{outline:2px solid var(--parley-accent);outline-offset:4px;border-radius:4px;background:color-mix(in srgb,var(--parley-accent) 8%,transparent)}a.when{color:inherit;text-decoration:none}a.when:hover{text-decoration:underline}h2:focus{outline:0}',
     '.empty{color:var(--parley-muted);padding:1em 0}.box{margin:.4em 0;padding:.6em;border:1px solid var(--parley-border);border-radius:6px;display:grid;gap:.4em}',
   ].join('');
 
@@ -228,6 +247,26 @@
   }
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
 
+  // Appends text to e with its http(s) links as anchors (their host shown beside them);
+  // everything else stays text. Trailing punctuation is not part of a link.
+  var URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
+  function linkify(e, text) {
+    var at = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text))) {
+      var raw = m[0].replace(/[.,;:!?'’)\]]+$/, ''), u = null;
+      try { u = new URL(raw); } catch (x) { /* not a URL: text */ }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) continue;
+      e.appendChild(document.createTextNode(text.slice(at, m.index)));
+      e.appendChild(el('a', { href: u.href, rel: 'nofollow ugc noopener noreferrer', target: '_blank', text: raw }));
+      e.appendChild(el('span', { class: 'host', text: ' [' + u.hostname + ']' }));
+      at = m.index + raw.length;
+      URL_RE.lastIndex = at;
+    }
+    e.appendChild(document.createTextNode(text.slice(at)));
+    return e;
+  }
+
   function guestKey() {
     try {
       var k = localStorage.getItem('parley.guest');
@@ -275,6 +314,15 @@
     this.emailState = null;     // reply emails for this article: null, 'pending', 'active'
     this.replyEmails = false;   // the server can send them
     try { this.repliesSeen = +localStorage.getItem('parley.replies.' + this.article) || 0; } catch (e) { /* storage blocked */ }
+    this.order = 'oldest';      // oldest | newest | liked (the reader's choice, kept)
+    try { var o = localStorage.getItem('parley.order'); if (o === 'newest' || o === 'liked') this.order = o; } catch (e) { /* storage blocked */ }
+    this.next = null;           // thread orders: the cursor of the next page
+    this.parked = new Set();    // ids drawn but not in the list: their page is not loaded
+    this.newIds = new Set();    // live comments the pill counts
+    this.reactGuests = true;
+    // the host page's fragment for a comment: data-permalink="PREFIX{id}SUFFIX"
+    var pf = (host.getAttribute('data-permalink') || 'comment-{id}').split('{id}');
+    this.pfx = pf.length === 2 ? pf : ['comment-', ''];
     this.render();
     if (opts.focus) { this.heading.tabIndex = -1; this.heading.focus(); }
     if (opts.lazy) this.watch(); else this.connect();
@@ -308,7 +356,11 @@
     this.repliesBtn = el('button', { class: 'link replies-btn', type: 'button', hidden: '', 'aria-expanded': 'false',
       onclick: function () { self.toggleReplies(); } });
     this.repliesList = el('ul', { class: 'replies-to-you', hidden: '', 'aria-label': t.repliesAll(0).replace(/ \(.*/, '') });
-    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl, this.repliesBtn, this.feedEl]);
+    this.sortSel = el('select', { name: 'order', onchange: function () { self.setOrder(self.sortSel.value); } });
+    ['oldest', 'newest', 'liked'].forEach(function (k) { self.sortSel.appendChild(el('option', { value: k, text: t.orders[k] })); });
+    this.sortSel.value = this.order;
+    var head = el('div', { class: 'head' }, [this.heading, this.countEl, this.presenceEl, this.statusEl, this.repliesBtn,
+      el('label', { class: 'sort' }, [t.sort, this.sortSel]), this.feedEl]);
 
     this.nameIn = el('input', { name: 'name', id: 'p-name', autocomplete: 'nickname' });
     this.titleIn = el('input', { name: 'title', id: 'p-title' });
@@ -317,6 +369,8 @@
     this.bodyCount = el('span', { class: 'counter', 'data-counter': 'body' });
     this.nameCount = el('span', { class: 'counter', 'data-counter': 'name', hidden: '' });
     this.titleLabel = el('span', { text: t.title });
+    this.titleReq = el('abbr', { class: 'req', title: t.required, text: ' *' });
+    this.titleIn.setAttribute('aria-required', 'true');
     this.nameRow = el('div', {}, [el('label', { for: 'p-name' }, [t.name, this.nameCount]), this.nameIn]);
     this.replyRow = el('div', { class: 'row', hidden: '' });
     this.signedEl = el('div', { class: 'status', hidden: '' });
@@ -324,11 +378,13 @@
     this.submit = el('button', { class: 'primary', type: 'submit', text: t.post });
     this.form = el('form', { novalidate: '' }, [
       this.signedEl, this.replyRow, this.nameRow,
-      el('div', {}, [el('label', { for: 'p-title' }, [this.titleLabel, this.titleCount]), this.titleIn]),
-      el('div', {}, [el('label', { for: 'p-body' }, [t.body, this.bodyCount]), this.bodyIn]),
+      el('div', {}, [el('label', { for: 'p-title' }, [el('span', {}, [this.titleLabel, this.titleReq]), this.titleCount]), this.titleIn]),
+      el('div', {}, [el('label', { for: 'p-body' }, [el('span', {}, [t.body, el('abbr', { class: 'req', title: t.required, text: ' *' })]), this.bodyCount]), this.bodyIn]),
       this.formError, el('div', { class: 'row' }, [this.submit]),
     ]);
     this.signInEl = el('p', { class: 'empty', text: t.signIn, hidden: '' });
+    this.unavailEl = el('p', { class: 'empty unavailable', role: 'alert', text: t.unavailable, hidden: '' });
+    this.refused = 0;
     try { this.nameIn.value = localStorage.getItem('parley.name') || ''; } catch (e) { /* storage blocked */ }
     limitInput(this.titleIn, this.titleCount, function () { return self.limits.title; }, false);
     limitInput(this.bodyIn, this.bodyCount, function () { return self.limits.body; }, true);
@@ -346,17 +402,29 @@
     this.olderBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.older, onclick: function () { self.loadOlder(); } });
     this.emptyEl = el('p', { class: 'empty', text: t.empty, hidden: '' });
     this.list = el('ol', { class: 'comments' });
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.repliesList, this.signInEl, this.form, this.pill, this.olderBtn, this.emptyEl, this.list]));
+    this.moreBtn = el('button', { class: 'link', type: 'button', hidden: '', text: t.more, onclick: function () { self.loadMore(); } });
+    this.formHome = document.createComment('form');
+    this.featList = el('ol');
+    this.featEl = el('section', { class: 'feat', hidden: '', 'aria-label': t.featured }, [el('h3', { text: t.featured }), this.featList]);
+    this.featured = new Map();  // id -> COMMENT picked by the moderators
+    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.repliesList, this.unavailEl, this.signInEl, this.featEl, this.form, this.formHome, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
     this.updateCount();
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
     window.addEventListener('online', function () { self.wake(); });
+    // a permalink followed on this page: go to that comment
+    window.addEventListener('hashchange', function () { var id = self.linked(); if (id) self.goTo(id); });
     document.addEventListener('visibilitychange', function () { if (!document.hidden) self.wake(); });
     setInterval(function () { self.tick(); }, 25000);
   };
 
   Thread.prototype.updateCount = function () {
     this.countEl.textContent = this.t.comments(this.count);
+    // count.js on the same page keeps the article's other counts in step
+    if (this.count !== this.sentCount && this.loaded) {
+      this.sentCount = this.count;
+      document.dispatchEvent(new CustomEvent('parley:count', { detail: { article: this.article, count: this.count } }));
+    }
     this.emptyEl.hidden = !this.loaded || this.list.children.length > 0;
   };
 
@@ -368,9 +436,27 @@
     this.retryTimer = null;
     try { ws = new WebSocket(wsUrl, 'parley.v1'); } catch (e) { return this.retry(); }
     this.ws = ws;
-    ws.onopen = function () { if (self.ws === ws) self.opened(); };
+    ws.onopen = function () { if (self.ws === ws) { self.refused = 0; self.opened(); } };
     ws.onmessage = function (ev) { if (self.ws === ws) self.onMessage(ev.data); };
-    ws.onclose = function () { if (self.ws === ws) self.lost(); };
+    ws.onclose = function (ev) {
+      if (self.ws !== ws) return;
+      if (ws.__opened === undefined && !ev.wasClean) self.checkRefused();
+      self.lost();
+    };
+    ws.addEventListener('open', function () { ws.__opened = true; });
+  };
+
+  // A socket closed before it opened, while the server answers HTTP: the handshake was
+  // refused (this page's origin is not listed). Twice in a row: say so, keep retrying.
+  Thread.prototype.checkRefused = function () {
+    var self = this;
+    fetch(origin + '/healthz', { mode: 'no-cors', cache: 'no-store' }).then(function () {
+      if (++self.refused >= 2 && !self.ws) {
+        self.statusEl.textContent = '';
+        self.unavailEl.hidden = false;
+        self.form.hidden = true;
+      }
+    }, function () { /* the server is down: "Reconnecting…" says it */ });
   };
 
   Thread.prototype.opened = function () {
@@ -380,10 +466,18 @@
       else if (m.code === 'unavailable') return;
       var sub = { type: 'subscribe', article: self.article };
       if (self.lastId !== null) sub.since = self.lastId;
+      else if (self.order !== 'oldest') sub.order = self.order;
+      if (/^https?:/.test(location.protocol)) sub.url = location.href.split('#')[0];
       self.send_(sub, function (h) {
         if (h.type !== 'history') return;
         self.onHistory(h, sub.since === undefined ? 'first' : 'resume');
-        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; self.loadReplies(); }
+        if (!h.more) { self.backoff = 500; self.statusEl.textContent = ''; self.flushQueued(); self.loadReplies(); }
+      });
+      self.request({ type: 'featured', article: self.article }).then(function (f) {
+        if (f.type !== 'featured') return;
+        self.featured = new Map();
+        f.comments.slice().reverse().forEach(function (c) { self.featured.set(c.id, c); });
+        self.drawFeatured();
       });
       self.ping();
     });
@@ -408,7 +502,7 @@
       ws.onopen = ws.onmessage = ws.onclose = null;
       try { ws.close(); } catch (e) { /* already closed */ }
     }
-    this.statusEl.textContent = this.t.offline;
+    if (this.unavailEl.hidden) this.statusEl.textContent = this.t.offline;
     var w = this.waiting;
     this.waiting = new Map();
     w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable' }); });
@@ -517,9 +611,11 @@
   };
 
   Thread.prototype.welcome = function (m) {
+    this.unavailEl.hidden = true;
     this.user = m.user;
     this.guests = m.guests !== false;
     this.replyEmails = !!m.reply_emails;
+    this.reactGuests = !(m.reactions && m.reactions.guests === false);
     if (m.limits) for (var k in this.limits) if (m.limits[k] > 0) this.limits[k] = m.limits[k];
     var signed = !m.user.guest;
     this.nameRow.hidden = signed;
@@ -539,27 +635,95 @@
   // or 'older' (the page before the oldest loaded). Its comments are already in the count.
   Thread.prototype.onHistory = function (m, kind) {
     var self = this, resume = kind === 'resume';
+    var threaded = !resume && typeof m.order === 'string';
+    this.paging = !resume;
     m.comments.forEach(function (c) {
       var known = self.comments.has(c.id);
       self.upsert(c, { counted: true, highlight: resume });
       if (resume && !known && c.status === 'published' && !self.mine(c)) self.bumpNew(c.id);
-      if (!resume && c.status === 'published' && (self.oldest === null || c.id < self.oldest)) self.oldest = c.id;
+      if (!resume && !threaded && c.status === 'published' && (self.oldest === null || c.id < self.oldest)) self.oldest = c.id;
     });
-    if (!resume) {
+    this.paging = false;
+    if (threaded) {
+      // newest / liked: pages of threads, "load more" below
+      this.next = m.next || null;
+      this.moreBtn.hidden = !this.next;
+      this.olderBtn.hidden = true;
+      this.rehome();
+    } else if (!resume) {
       this.hasOlder = !!m.has_older;
       this.olderBtn.hidden = !this.hasOlder;
+      this.moreBtn.hidden = true;
       this.rehome();
     }
     if (typeof m.count === 'number') this.count = m.count;
     this.loaded = true;
     this.updateCount();
     // a permalink (#comment-ID) the loader passed on: show that comment once it is drawn
-    var li = this.opts.permalink && this.nodes.get(this.opts.permalink);
-    if (li) {
-      this.opts.permalink = null;
-      li.classList.add('target');
-      li.scrollIntoView({ block: 'center' });
-    }
+    var id = this.opts.permalink || (!resume && !this.linkSeen && this.linked());
+    this.linkSeen = true;
+    if (id) { this.opts.permalink = null; this.goTo(id); }
+  };
+
+  // The comment id the page's fragment names, or 0.
+  Thread.prototype.linked = function () {
+    var h = location.hash.slice(1), f = this.pfx, n = h.slice(f[0].length, h.length - f[1].length);
+    return h.indexOf(f[0]) === 0 && h.slice(h.length - f[1].length) === f[1] && /^\d+$/.test(n) ? +n : 0;
+  };
+
+  // The host page's address that opens this thread at comment id.
+  Thread.prototype.permalink = function (id) {
+    return location.href.split('#')[0] + '#' + this.pfx[0] + id + this.pfx[1];
+  };
+
+  // Scrolls to comment id and highlights it; when it is not loaded, its thread is
+  // fetched first (the `thread` message) and drawn in place.
+  Thread.prototype.goTo = function (id) {
+    var self = this, li = this.nodes.get(id);
+    var show = function (e) {
+      self.root.querySelectorAll('li.target').forEach(function (x) { x.classList.remove('target'); });
+      e.classList.add('target');
+      e.scrollIntoView({ block: 'center' });
+    };
+    if (li && li.isConnected) return show(li);
+    this.request({ type: 'thread', article: this.article, comment: id }).then(function (m) {
+      if (m.type !== 'thread') { self.statusEl.textContent = self.errorText(m); return; }
+      self.paging = true;
+      m.comments.forEach(function (c) { if (!self.comments.has(c.id)) self.upsert(c, { counted: true }); });
+      self.paging = false;
+      self.rehome();
+      var e = self.nodes.get(id);
+      if (e && e.isConnected) show(e);
+    });
+  };
+
+  // The badge the author's token gave (staff, verified, moderator), or null.
+  Thread.prototype.badge = function (a) {
+    var label = a && a.badge && this.t.badges[a.badge];
+    return label ? el('span', { class: 'badge role role-' + a.badge, text: label }) : null;
+  };
+
+  // The moderators' picks, newest pick first, above the form; each leads to its place.
+  Thread.prototype.drawFeatured = function () {
+    var self = this, t = this.t;
+    clear(this.featList);
+    Array.from(this.featured.values()).reverse().forEach(function (c) {
+      var a = c.author || {};
+      self.featList.appendChild(el('li', { 'data-id': String(c.id) }, [
+        el('div', { class: 'meta' }, [el('span', { class: 'author', text: a.name || '' }), self.badge(a),
+          el('a', { class: 'when', href: self.permalink(c.id), text: t.goTo, onclick: function (e) { e.preventDefault(); self.goTo(c.id); } })]),
+        c.title ? el('div', { class: 'ctitle', text: c.title }) : null,
+        linkify(el('div', { class: 'cbody' }), c.body),
+      ]));
+    });
+    this.featEl.hidden = !this.featured.size;
+  };
+
+  Thread.prototype.share = function (c, btn) {
+    var self = this, url = this.permalink(c.id);
+    var done = function () { btn.textContent = self.t.copied; setTimeout(function () { btn.textContent = self.t.share; }, 2000); };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(done, function () { window.prompt(self.t.link, url); });
+    else window.prompt(this.t.link, url);
   };
 
   Thread.prototype.loadOlder = function () {
@@ -572,19 +736,57 @@
     });
   };
 
+  Thread.prototype.loadMore = function () {
+    var self = this;
+    if (!this.next) return;
+    this.moreBtn.disabled = true;
+    this.request({ type: 'history', article: this.article, order: this.order, after: this.next }).then(function (m) {
+      self.moreBtn.disabled = false;
+      if (m.type === 'history') self.onHistory(m, 'more');
+    });
+  };
+
+  // Another order: the list is drawn again from its first page (kept for next visits).
+  Thread.prototype.setOrder = function (o) {
+    var self = this;
+    this.order = o;
+    this.sortSel.value = o;
+    try { localStorage.setItem('parley.order', o); } catch (e) { /* storage blocked */ }
+    clear(this.list);
+    this.comments = new Map();
+    this.nodes = new Map();
+    this.parked = new Set();
+    this.oldest = null;
+    this.next = null;
+    this.hasOlder = false;
+    this.clearNew();
+    var req = { type: 'history', article: this.article };
+    if (o === 'oldest') req.before = 9007199254740991; else req.order = o;
+    this.request(req).then(function (m) { if (m.type === 'history' && self.order === o) self.onHistory(m, 'first'); });
+  };
+
   Thread.prototype.onEvent = function (m) {
     var c = m.comment;
     if (m.type === 'removed') {
       if (m.article === this.article) this.remove(m.comment);
+      if (this.featured.delete(m.comment)) this.drawFeatured();
     } else if (m.type === 'reply') {
       if (m.article === this.article && c && typeof c === 'object') { this.myReplies.set(c.id, c); this.showReplies(); }
       return;
+    } else if (m.type === 'feature') {
+      if (m.article === this.article && c) {
+        if (m.featured) this.featured.set(c.id, c); else this.featured.delete(c.id);
+        this.drawFeatured();
+      }
+    } else if (m.type === 'likes') {
+      if (m.article === this.article && m.counts) for (var k in m.counts) this.setLikes(+k, m.counts[k], undefined, m.seq && m.seq[k]);
     } else if (m.type === 'presence') {
       if (m.article === this.article) this.presenceEl.textContent = m.reading > 1 ? this.t.reading(m.reading) : '';
     } else if (c && typeof c === 'object' && c.article === this.article) {
       var known = this.comments.has(c.id);
       // an edit to a comment older than the pages loaded shows up when they are loaded
-      if (m.type === 'edited' && !known && this.hasOlder && c.id < this.oldest) return;
+      // (in the thread orders any comment not loaded comes with its page)
+      if (m.type === 'edited' && !known && (this.order !== 'oldest' || (this.hasOlder && c.id < this.oldest))) return;
       if (m.type === 'comment' || m.type === 'edited' || m.type === 'decision') {
         this.upsert(c, { highlight: !known });
         if (!known && c.status === 'published' && !this.mine(c)) this.bumpNew(c.id);
@@ -605,6 +807,10 @@
     // someone else's comment that is no longer public (an edit held for review)
     if (c.status !== 'published' && !this.mine(c)) return this.remove(c.id);
     var old = this.comments.get(c.id);
+    // live events carry no like state: keep what the reader had
+    if (old && c.likes === undefined) { c.likes = old.likes; c.liked = old.liked; c.likes_seq = old.likes_seq; }
+    if (old) c.__rank = old.__rank;
+    if (c.__rank === undefined) c.__rank = c.likes || 0;
     if (!opts.counted) this.count += (c.status === 'published') - !!(old && old.status === 'published');
     this.comments.set(c.id, c);
     if (c.status === 'published' && (this.lastId === null || c.id > this.lastId)) this.lastId = c.id;
@@ -616,7 +822,10 @@
     var c = this.comments.get(id), li = this.nodes.get(id);
     if (c && c.status === 'published') this.count = Math.max(0, this.count - 1);
     this.comments.delete(id);
+    this.parked.delete(id);
+    if (this.newIds.delete(id)) this.showPill();
     if (!li) return;
+    if (li.contains(this.form)) this.cancelReply();
     var replies = li.querySelector(':scope > ol.replies');
     if (replies && replies.children.length) {
       // replies stay readable under a placeholder
@@ -647,18 +856,31 @@
     if (a.avatar && /^https:\/\//.test(a.avatar))
       meta.appendChild(el('img', { class: 'avatar', src: a.avatar, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer' }));
     meta.appendChild(el('span', { class: 'author', text: a.name || '' }));
+    var bd = this.badge(a);
+    if (bd) meta.appendChild(bd);
     var parent = c.parent && this.comments.get(c.parent);
     if (parent && parent.parent) meta.appendChild(el('span', { class: 're', text: '↪ ' + t.inReplyTo + ' ' + (parent.author && parent.author.name) }));
-    meta.appendChild(el('time', { datetime: c.created_at, title: new Date(c.created_at).toLocaleString(this.lang), text: this.relTime(c.created_at) }));
+    meta.appendChild(el('a', { class: 'when', href: this.permalink(c.id), title: t.link }, [
+      el('time', { datetime: c.created_at, title: new Date(c.created_at).toLocaleString(this.lang), text: this.relTime(c.created_at) })]));
     if (c.edited_at) meta.appendChild(el('span', { class: 'badge edited', text: t.edited }));
     if (c.status === 'pending') meta.appendChild(el('span', { class: 'badge pending', title: t.pendingNote, text: t.pending }));
     if (c.status === 'rejected') meta.appendChild(el('span', { class: 'badge rejected', text: t.rejected + (c.reason ? ': ' + c.reason : '') }));
     content.appendChild(meta);
     if (c.title) content.appendChild(el('div', { class: 'ctitle', text: c.title }));
-    content.appendChild(el('div', { class: 'cbody', text: c.body }));
+    content.appendChild(linkify(el('div', { class: 'cbody' }), c.body));
     var actions = el('div', { class: 'row actions' });
+    if (c.status === 'published') {
+      var canLike = !this.mine(c) && !!this.user && (!this.user.guest || this.reactGuests);
+      actions.appendChild(el('button', { class: 'link like', type: 'button', 'aria-pressed': String(!!c.liked),
+        disabled: canLike ? null : '', title: t.like, 'aria-label': t.like + ' (' + t.likes(c.likes || 0) + ')',
+        text: '♥ ' + (c.likes || 0), onclick: function () { self.react(c); } }));
+    }
     if (c.status === 'published' && this.form && !this.form.hidden)
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.reply, onclick: function () { self.startReply(c); } }));
+    if (c.status === 'published') {
+      var sb = el('button', { class: 'link share', type: 'button', text: t.share, onclick: function () { self.share(c, sb); } });
+      actions.appendChild(sb);
+    }
     if (c.status === 'published' && !this.mine(c) && !c.__reported)
       actions.appendChild(el('button', { class: 'link', type: 'button', text: t.report, onclick: function () { self.openReport(c, li); } }));
     c.__editable = this.editable(c);
@@ -674,23 +896,73 @@
           el('button', { class: 'link', type: 'button', 'data-email': 'off', text: t.emailStop, onclick: function () { self.optOut(); } })]));
     }
     content.appendChild(actions);
-    if (fresh) this.place(c, li);
+    if (fresh || this.parked.has(c.id)) this.place(c, li);
     return li;
+  };
+
+  // The like button of comment id shows its count and whether this reader likes it.
+  // seq: the count's change number; an older count (from another server process, late)
+  // never replaces a newer one.
+  Thread.prototype.setLikes = function (id, n, liked, seq) {
+    var c = this.comments.get(id), li = this.nodes.get(id);
+    if (!c || (seq !== undefined && c.likes_seq > seq)) return;
+    if (seq !== undefined) c.likes_seq = seq;
+    c.likes = n;
+    if (liked !== undefined) c.liked = liked;
+    var b = li && li.querySelector(':scope > .content .like');
+    if (!b) return;
+    b.textContent = '♥ ' + n;
+    b.setAttribute('aria-pressed', String(!!c.liked));
+    b.setAttribute('aria-label', this.t.like + ' (' + this.t.likes(n) + ')');
+  };
+
+  Thread.prototype.react = function (c) {
+    var self = this;
+    this.request({ type: 'react', comment: c.id, like: !c.liked }).then(function (m) {
+      if (m.type === 'reacted') self.setLikes(c.id, m.likes, m.liked, m.seq);
+      else self.statusEl.textContent = self.errorText(m);
+    });
+  };
+
+  // Whether comment a comes before b at the top level in the reader's order. In "liked"
+  // the rank is the count when the comment was first drawn: counts change live, places
+  // do not, so nothing jumps under the reader's eyes.
+  Thread.prototype.before = function (a, b) {
+    if (this.order === 'newest') return a.id > b.id;
+    if (this.order === 'liked') return a.__rank !== b.__rank ? a.__rank > b.__rank : a.id > b.id;
+    return a.id < b.id;
   };
 
   // Top-level comments by id; every reply under its top-level ancestor, by id. A reply whose
   // parent is not loaded waits at the top level until an older page brings the parent.
+  // In the thread orders (newest, liked) top-level comments follow the order, and a comment
+  // that arrives live for a part of the thread not loaded yet is parked (drawn, not shown)
+  // until its page comes.
   Thread.prototype.place = function (c, li) {
-    var container = this.list, p = c.parent ? this.nodes.get(c.parent) : null;
+    var container = this.list, p = c.parent ? this.nodes.get(c.parent) : null, self = this;
+    var threaded = this.order !== 'oldest';
+    if (p && !p.isConnected) p = null;
     if (p && p.parentNode && p.parentNode.classList.contains('replies')) p = p.parentNode.parentNode;
+    this.parked.delete(c.id);
+    if (threaded && !this.paging && !p && (c.parent || this.next)) {
+      // a reply to a thread not loaded, or a top-level comment past the loaded pages
+      var last = this.list.lastElementChild, lc = last && this.comments.get(+last.getAttribute('data-id'));
+      if (c.parent || (lc && !this.before(c, lc))) {
+        if (li.parentNode) li.remove();
+        this.parked.add(c.id);
+        return;
+      }
+    }
     if (p) {
       container = p.querySelector(':scope > ol.replies');
       if (!container) { container = el('ol', { class: 'replies' }); p.appendChild(container); }
     }
     li.classList.toggle('orphan', !!c.parent && !p);
-    var next = null;
-    for (var n = container.firstElementChild; n; n = n.nextElementSibling)
-      if (+n.getAttribute('data-id') > c.id) { next = n; break; }
+    var next = null, top = container === this.list;
+    for (var n = container.firstElementChild; n; n = n.nextElementSibling) {
+      var nid = +n.getAttribute('data-id'), nc = this.comments.get(nid);
+      if (top && threaded ? nc && self.before(c, nc) : nid > c.id) { next = n; break; }
+    }
     container.insertBefore(li, next);
   };
 
@@ -722,13 +994,20 @@
   // A comment arrived live: the pill counts those that arrive off screen.
   Thread.prototype.bumpNew = function (id) {
     var li = this.nodes.get(id);
-    if (!li || this.seen(li)) return;
-    if (!this.newCount) this.firstNew = li;
-    this.newCount++;
-    this.pill.textContent = this.t.newPill(this.newCount);
-    this.pill.hidden = false;
+    if (!li || !li.isConnected || this.seen(li)) return;
+    this.newIds.add(id);
+    this.showPill();
   };
-  Thread.prototype.clearNew = function () { this.newCount = 0; this.firstNew = null; this.pill.hidden = true; };
+  // The pill counts the new comments still there (a deleted one no longer counts).
+  Thread.prototype.showPill = function () {
+    var self = this, first = null;
+    this.newIds.forEach(function (id) { var li = self.nodes.get(id); if (!first && li) first = li; });
+    this.newCount = this.newIds.size;
+    this.firstNew = first;
+    this.pill.textContent = this.t.newPill(this.newCount);
+    this.pill.hidden = !this.newCount;
+  };
+  Thread.prototype.clearNew = function () { this.newIds.clear(); this.newCount = 0; this.firstNew = null; this.pill.hidden = true; };
 
   /* ---- Replies to you: listed when the reader comes back, counted live ---- */
 
@@ -857,6 +1136,11 @@
     this.replyRow.appendChild(el('button', { class: 'link', type: 'button', text: this.t.cancel, onclick: function () { self.cancelReply(); } }));
     this.replyRow.hidden = false;
     this.titleLabel.textContent = this.t.titleOpt;
+    this.titleReq.hidden = true;
+    this.titleIn.setAttribute('aria-required', 'false');
+    // the form opens under the comment answered (before its replies)
+    var li = this.nodes.get(c.id);
+    if (li) li.insertBefore(this.form, li.querySelector(':scope > ol.replies'));
     this.form.scrollIntoView({ block: 'nearest' });
     this.bodyIn.focus();
   };
@@ -864,6 +1148,19 @@
     this.replyTo = null;
     this.replyRow.hidden = true;
     this.titleLabel.textContent = this.t.title;
+    this.titleReq.hidden = false;
+    this.titleIn.setAttribute('aria-required', 'true');
+    if (this.form.parentNode !== this.formHome.parentNode) this.formHome.parentNode.insertBefore(this.form, this.formHome);
+  };
+
+  // The post typed while offline, sent now that the thread is back.
+  Thread.prototype.flushQueued = function () {
+    var msg = this.queued;
+    if (!msg) return;
+    this.queued = null;
+    this.submit.disabled = false;
+    this.formError.textContent = '';
+    this.post();
   };
 
   Thread.prototype.post = function () {
@@ -875,13 +1172,29 @@
       try { localStorage.setItem('parley.name', this.nameIn.value); } catch (e) { /* storage blocked */ }
     }
     if (this.replyTo) msg.parent = this.replyTo.id;
+    // what the server would refuse at once is marked before sending
+    var bad = !msg.parent && !count(msg.title, false) ? [this.titleIn, 'title_empty'] : !count(msg.body, true) ? [this.bodyIn, 'body_empty'] : null;
+    [this.titleIn, this.bodyIn].forEach(function (i) { i.removeAttribute('aria-invalid'); });
+    if (bad) {
+      bad[0].setAttribute('aria-invalid', 'true');
+      this.formError.textContent = t.errors[bad[1]];
+      bad[0].focus();
+      return;
+    }
     this.formError.textContent = '';
+    if (!this.ws || this.ws.readyState !== 1) {
+      // offline: the post leaves once the thread is back (never sent: nothing to repeat)
+      this.queued = msg;
+      this.formError.textContent = t.queued;
+      this.submit.disabled = true;
+      return;
+    }
     this.submit.disabled = true;
     this.submit.textContent = t.posting;
     this.request(msg).then(function (m) {
       self.submit.disabled = false;
       self.submit.textContent = t.post;
-      if (m.type !== 'ack') { self.formError.textContent = self.errorText(m); return; }
+      if (m.type !== 'ack') { self.formError.textContent = m.code === 'unavailable' ? t.lostPost : self.errorText(m); return; }
       // what the reader typed while it was being posted stays
       [[self.titleIn, msg.title], [self.bodyIn, msg.body]].forEach(function (x) {
         if (x[0].value === x[1]) { x[0].value = ''; x[0].__sync(); }
@@ -912,16 +1225,21 @@
     body.value = c.body;
     if (title) { title.value = c.title; limitInput(title, tc, function () { return lim.title; }, false); }
     limitInput(body, bc, function () { return lim.body; }, true);
+    // the edit box takes the place of the text
+    var content = li.querySelector(':scope > .content');
+    var done = function () { b.remove(); content.hidden = false; };
     var b = box(li, 'edit', [title && el('label', {}, [t.title, tc]), title, el('label', {}, [t.body, bc]), body, err, el('div', { class: 'row' }, [
       el('button', { class: 'primary', type: 'button', text: t.save, onclick: function () {
         var r = { type: 'edit', comment: c.id, body: body.value };
         if (title) r.title = title.value;
         self.request(r).then(function (m) {
-          if (m.type === 'ack') { b.remove(); self.upsert(m.comment); self.updateCount(); } else err.textContent = self.errorText(m);
+          if (m.type === 'ack') { done(); self.upsert(m.comment); self.updateCount(); } else err.textContent = self.errorText(m);
         });
       } }),
-      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: function () { b.remove(); } }),
+      el('button', { class: 'link', type: 'button', text: t.cancel, onclick: done }),
     ])]);
+    li.insertBefore(b, content);
+    content.hidden = true;
     body.focus();
   };
 
@@ -950,13 +1268,14 @@
       if (note.value.trim()) r.note = note.value;
       send.disabled = true;
       self.request(r).then(function (m) {
-        send.disabled = false;
         if (m.type === 'reported' || m.code === 'conflict') {
-          msg.textContent = m.type === 'reported' ? t.reported : self.errorText(m);
+          // done: the form goes, the thanks stay a moment, the Report button is gone
           c.__reported = true;
           self.draw(c);
+          clear(b);
+          b.appendChild(el('div', { class: 'status', role: 'status', text: m.type === 'reported' ? t.reported : self.errorText(m) }));
           setTimeout(function () { b.remove(); }, 3000);
-        } else msg.textContent = self.errorText(m);
+        } else { send.disabled = false; msg.textContent = self.errorText(m); }
       });
     } });
     var b = box(li, 'report', [el('span', { text: t.reportWhy }), sel, note, msg, el('div', { class: 'row' }, [

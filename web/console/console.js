@@ -376,8 +376,13 @@ function renderDetail() {
     ...(a.notes || []).map((n) => el('li', { text: `Note by ${n.by}: ${n.text}` })),
   ]));
   const btn = (label, key, fn) => el('button', { type: 'button', onclick: fn }, [label, ' ', el('span', { class: 'kbd', text: key })]);
+  // the comment on its article page (the page the widget was last read on)
+  if (it.article_url && /^https?:\/\//.test(it.article_url))
+    d.append(el('p', {}, [el('a', { class: 'on-page', href: `${it.article_url}#comment-${c.id}`, target: '_blank', rel: 'noopener noreferrer', text: 'Open on the article page' })]));
+  const featBtn = c.status === 'published'
+    ? btn(c.featured ? 'Unfeature' : 'Feature', 'f', () => feature(!c.featured)) : null;
   d.append(el('div', { class: 'actions' }, [
-    btn('Approve', 'a', approve), btn('Reject', 'r', reject), btn('Remove', 'd', removeIt),
+    btn('Approve', 'a', approve), btn('Reject', 'r', reject), btn('Remove', 'd', removeIt), featBtn,
     btn('Ban', 'b', ban), btn('Shadow-ban', 's', shadowban), btn('Note', 'n', note), btn('Undo', 'u', undo),
   ]));
   // readers' own data (GDPR): admins export or erase everything of this author
@@ -442,6 +447,16 @@ async function decide(msg, label) {
 }
 
 const approve = () => decide({ type: 'mod.approve' }, 'Approved');
+// Features (or unfeatures) the current comment: shown first in the widget, audited.
+async function feature(on) {
+  const it = current();
+  if (!it) return;
+  const r = await request({ type: on ? 'mod.feature' : 'mod.unfeature', comment: it.comment.id });
+  if (r.type !== 'mod.ok') { announce(r.message || r.code); return; }
+  it.comment.featured = on;
+  announce(`${on ? 'Featured' : 'Unfeatured'} #${it.comment.id}`);
+  renderDetail();
+}
 async function reject() {
   const reason = await ask('Reject: reason shown to the author', ['Spam', 'Personal attack', 'Off topic', 'Hate speech', 'Harassment']);
   if (reason) decide({ type: 'mod.reject', reason }, 'Rejected');
@@ -515,6 +530,7 @@ document.addEventListener('keydown', (e) => {
     j: () => { state.index = Math.min(state.index + 1, state.items.length - 1); render(); },
     k: () => { state.index = Math.max(state.index - 1, 0); render(); },
     a: approve, r: reject, d: removeIt, b: ban, s: shadowban, n: note, u: undo,
+    f: () => { const it = current(); if (it && it.comment.status === 'published') feature(!it.comment.featured); },
     x: () => { const it = current(); if (!it) return; const id = it.comment.id; if (state.checked.has(id)) state.checked.delete(id); else state.checked.add(id); render(); },
     '?': () => $('#help').showModal(),
   };

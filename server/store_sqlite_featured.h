@@ -1,0 +1,19 @@
+/* store_sqlite_featured.h: the featured comments' repository (SQLite). */
+#ifndef PARLEY_STORE_SQLITE_FEATURED_H
+#define PARLEY_STORE_SQLITE_FEATURED_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* 1 when featured, 0 when not, -1 on error. */
+int store_featured_is(sqlite3 *db, int64_t comment);
+int store_featured_count(sqlite3 *db, const char *article);
+int store_featured_put(sqlite3 *db, int64_t comment, const char *article, const char *moderator);
+int store_featured_del(sqlite3 *db, int64_t comment);
+/* Appends the article's featured comments that are still published (new references). */
+int store_featured_list(sqlite3 *db, const char *article, json_t *out);
+/* The comment (COMMENT object, new reference) when it is published, else NULL. */
+json_t *store_featured_comment(sqlite3 *db, int64_t comment);
+
+#endif
