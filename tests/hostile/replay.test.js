@@ -91,7 +91,10 @@ test('thirty readers replaying 8,000 comments without reading keep the server sm
   const grew = (peak - base) / 1024;
   // One page in flight per reader: about 30 x 0.5 MiB. Before paging: 8,000 comments
   // (~9 MB of JSON) built and queued per reader.
-  assert.ok(grew < 120, `server grew by ${grew.toFixed(1)} MiB`);
+  // AddressSanitizer keeps freed memory in quarantine and adds shadow memory: its build
+  // gets a looser bound (the plain build checks the real one)
+  const san = /\/san\//.test(process.env.PARLEY_BIN || '');
+  assert.ok(grew < (san ? 600 : 120), `server grew by ${grew.toFixed(1)} MiB`);
   for (const c of readers) c.ws.terminate();
   const p = await Client.connect(srv.wsUrl);
   assert.equal((await p.request({ type: 'ping' }, 20000)).type, 'pong');
