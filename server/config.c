@@ -45,7 +45,7 @@ static const char *const smtp_keys[] = {"url", "user", "password", "from", "star
 const char *const config_event_types[] = {
     "comment.published", "comment.held",       "comment.rejected", "comment.edited",
     "comment.removed",   "comment.reported",   "moderation.decision", "reader.banned",
-    "reply.created",     "moderation.alert",   NULL};
+    "reply.created",     "moderation.alert",   "comment.featured", NULL};
 
 bool config_webhook_wants(const config_webhook *w, const char *type) {
     for (int i = 0; i < w->nevents; i++)
@@ -243,7 +243,7 @@ static int read_webhooks(config_t *c, const cfg_node *s, char *err, size_t errle
                                  "unknown event '%s' (comment.published, comment.held, "
                                  "comment.rejected, comment.edited, comment.removed, "
                                  "comment.reported, moderation.decision, reader.banned, "
-                                 "reply.created, moderation.alert or \"*\")", v);
+                                 "reply.created, moderation.alert, comment.featured or \"*\")", v);
             h->events[h->nevents++] = xstrdup(v);
         }
     }

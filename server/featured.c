@@ -1,5 +1,6 @@
 /* featured.c: featured comments (see featured.h). */
 #include "featured.h"
+#include "outbox.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -44,8 +45,11 @@ int featured_set(sqlite3 *db, const char *moderator, int64_t comment, bool on, j
     effect_article(effects, article,
                    json_pack("{s:s, s:s, s:b, s:O}", "type", "feature", "article", article,
                              "featured", on, "comment", c));
+    /* the webhook event, in the same transaction (outbox.h) */
+    int rc = outbox_emit_comment(db, "comment.featured", c,
+                                 json_pack("{s:b, s:s}", "featured", on, "by", moderator));
     json_decref(c);
-    return 0;
+    return rc ? PERR_UNAVAILABLE : 0;
 }
 
 void featured_annotate(sqlite3 *db, json_t *item, json_t *comment) {

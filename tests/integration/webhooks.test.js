@@ -305,3 +305,17 @@ test('two processes on one data dir: one delivers, the other takes over when it 
     await rx2.down();
   }
 });
+
+test('featuring a comment sends comment.featured, and unfeaturing too', async () => {
+  const w = await Client.connect(srv.wsUrl);
+  const a = await w.request({ type: 'post', article: 'feat-hook', name: 'Writer', title: 'Worth reading', body: 'A thoughtful comment.' });
+  assert.equal(a.type, 'ack');
+  const con = await consoleClient(srv, await login(srv, 'ana', 'correct horse battery'));
+  assert.equal((await con.request({ type: 'mod.feature', comment: a.comment.id })).type, 'mod.ok');
+  assert.equal((await con.request({ type: 'mod.unfeature', comment: a.comment.id })).type, 'mod.ok');
+  const evs = await rx.waitFor((es) => es.filter((e) => e.type === 'comment.featured' && e.data.comment.id === a.comment.id).length >= 2);
+  const mine = evs.filter((e) => e.type === 'comment.featured' && e.data.comment.id === a.comment.id);
+  assert.deepEqual(mine.map((e) => [e.data.featured, e.data.by]), [[true, 'ana'], [false, 'ana']]);
+  assert.ok(!rxOnly.events.some((e) => e.type === 'comment.featured'), 'filtered per endpoint');
+  w.close(); con.close();
+});
