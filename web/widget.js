@@ -38,6 +38,9 @@
       emailMe: 'Email me replies', emailAddr: 'Your email address', emailSend: 'Send me a confirmation',
       emailCheck: 'Check your inbox and confirm to get replies by email.', emailOn: 'Replies are emailed to you',
       emailStop: 'Stop emails',
+      myData: 'Your data', download: 'Download my data', eraseMe: 'Delete my data',
+      eraseConfirm: 'Delete your name and the text of all your comments here? Replies to you stay in place. This cannot be undone.',
+      erased: 'Your data was deleted.',
       sort: 'Sort by', orders: { oldest: 'Oldest', newest: 'Newest', liked: 'Most liked' }, more: 'Load more comments',
       badges: { staff: 'Staff', verified: 'Verified', moderator: 'Moderator' },
       required: 'required', queued: 'You are offline: your comment will be sent as soon as the connection is back.',
@@ -77,6 +80,9 @@
       emailMe: 'M’envoyer les réponses par e-mail', emailAddr: 'Votre adresse e-mail', emailSend: 'Envoyer une confirmation',
       emailCheck: 'Confirmez depuis votre boîte de réception pour recevoir les réponses.', emailOn: 'Les réponses vous sont envoyées par e-mail',
       emailStop: 'Arrêter les e-mails',
+      myData: 'Vos données', download: 'Télécharger mes données', eraseMe: 'Supprimer mes données',
+      eraseConfirm: 'Supprimer votre nom et le texte de tous vos commentaires ici ? Les réponses restent en place. C’est définitif.',
+      erased: 'Vos données ont été supprimées.',
       sort: 'Trier par', orders: { oldest: 'Plus anciens', newest: 'Plus récents', liked: 'Plus appréciés' }, more: 'Plus de commentaires',
       badges: { staff: 'Rédaction', verified: 'Vérifié', moderator: 'Modérateur' },
       required: 'obligatoire', queued: 'Vous êtes hors ligne : votre commentaire partira dès le retour de la connexion.',
@@ -407,7 +413,13 @@
     this.featList = el('ol');
     this.featEl = el('section', { class: 'feat', hidden: '', 'aria-label': t.featured }, [el('h3', { text: t.featured }), this.featList]);
     this.featured = new Map();  // id -> COMMENT picked by the moderators
-    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.repliesList, this.unavailEl, this.signInEl, this.featEl, this.form, this.formHome, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn]));
+    // a signed-in reader's own data, where the site enables it (welcome.self_service)
+    this.selfNote = el('span', { class: 'status', role: 'status' });
+    this.selfEl = el('div', { class: 'row self', hidden: '', 'aria-label': t.myData }, [
+      el('button', { class: 'link', type: 'button', text: t.download, onclick: function () { self.downloadMine(); } }),
+      el('button', { class: 'link', type: 'button', text: t.eraseMe, onclick: function () { self.eraseMine(); } }),
+      this.selfNote]);
+    root.appendChild(el('section', { 'aria-label': t.discussion }, [head, this.repliesList, this.unavailEl, this.signInEl, this.featEl, this.form, this.formHome, this.pill, this.olderBtn, this.emptyEl, this.list, this.moreBtn, this.selfEl]));
     this.updateCount();
     window.addEventListener('scroll', function () { if (self.newCount && self.seen()) self.clearNew(); }, { passive: true });
     // a phone coming back: retry now rather than at the end of a long back-off
@@ -604,6 +616,30 @@
     }
   };
 
+  // Saves everything Parley keeps about the signed-in reader as a JSON file.
+  Thread.prototype.downloadMine = function () {
+    var self = this;
+    this.request({ type: 'my_data' }).then(function (m) {
+      if (m.type !== 'my_data') { self.selfNote.textContent = self.errorText(m); return; }
+      var blob = new Blob([JSON.stringify(m.data, null, 2)], { type: 'application/json' });
+      var a = el('a', { href: URL.createObjectURL(blob), download: 'my-comments.json' });
+      a.hidden = true;
+      self.selfEl.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    });
+  };
+
+  // Erases the signed-in reader's data after they confirm; the thread then reloads.
+  Thread.prototype.eraseMine = function () {
+    var self = this;
+    if (!window.confirm(this.t.eraseConfirm)) return;
+    this.request({ type: 'erase_me', confirm: true }).then(function (m) {
+      self.selfNote.textContent = m.type === 'erased' ? self.t.erased : self.errorText(m);
+      if (m.type === 'erased' && self.ws) self.ws.close();
+    });
+  };
+
   Thread.prototype.errorText = function (m) {
     var e = this.t.errors;
     if (m.code === 'rejected') return this.t.rejected + (m.message ? ': ' + m.message : '');
@@ -615,6 +651,7 @@
     this.user = m.user;
     this.guests = m.guests !== false;
     this.replyEmails = !!m.reply_emails;
+    this.selfEl.hidden = !m.self_service;
     this.reactGuests = !(m.reactions && m.reactions.guests === false);
     if (m.limits) for (var k in this.limits) if (m.limits[k] > 0) this.limits[k] = m.limits[k];
     var signed = !m.user.guest;

@@ -14,7 +14,7 @@ let srv, browser;
 function widgetConfig({ guests = true } = {}) {
   return relaxedConfig((t) => t
     .replace(/identity:\n  guests: true[^\n]*\n/,
-      `identity:\n  guests: ${guests}\n  keys:\n    - {id: site, alg: HS256, secret: "${secret.toString('base64')}"}\n`)
+      `identity:\n  guests: ${guests}\n  self_service: true\n  keys:\n    - {id: site, alg: HS256, secret: "${secret.toString('base64')}"}\n`)
     .replace(/^rules:\n/m, "rules:\n  - name: test-refuse\n    kind: pattern\n    pattern: 'zzrefuseme'\n" +
       '    action: reject\n    description: Refuses a marker word, for the widget tests.\n\n'));
 }
@@ -27,7 +27,7 @@ before(async () => {
 after(async () => { await browser.close(); await srv.stop(); srv.cleanup(); });
 
 async function open(article, { dark = false, token, server = srv, width = 420 } = {}) {
-  const ctx = await browser.newContext({ colorScheme: dark ? 'dark' : 'light', viewport: { width, height: 900 } });
+  const ctx = await browser.newContext({ colorScheme: dark ? 'dark' : 'light', viewport: { width, height: 900 }, acceptDownloads: true });
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -170,6 +170,30 @@ test('a valid token posts as its user; an expired one falls back to guest', asyn
   await postVia(b.t, { name: 'Guest Gil', title: 'Guest', body: 'Posted as a guest.' });
   assert.equal(await comment(b.t, 'Posted as a guest.').locator('.author').textContent(), 'Guest Gil');
   await a.ctx.close(); await b.ctx.close();
+});
+
+test('a signed-in reader downloads, then deletes their data from the widget', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const tok = signJwt({ sub: 'w-self', name: 'Selma Self', exp: now + 600 }, { secret });
+  const guest = await open('w-self');
+  assert.equal(await guest.t.getByRole('button', { name: 'Download my data' }).isVisible(), false, 'not for guests');
+  await guest.ctx.close();
+  const a = await open('w-self', { token: tok });
+  await a.t.getByText('Signed in as Selma Self').waitFor();
+  await postVia(a.t, { name: null, title: 'Mine', body: 'Selma wrote this and may delete it.' });
+  await comment(a.t, 'Selma wrote this and may delete it.').waitFor();
+  const [download] = await Promise.all([a.page.waitForEvent('download'),
+    a.t.getByRole('button', { name: 'Download my data' }).click()]);
+  const file = await download.path();
+  const data = JSON.parse(require('node:fs').readFileSync(file, 'utf8'));
+  assert.ok(JSON.stringify(data).includes('Selma wrote this and may delete it.'), 'the download holds my comment');
+  a.page.once('dialog', (d) => d.accept());
+  await a.t.getByRole('button', { name: 'Delete my data' }).click();
+  await a.t.getByText('Your data was deleted.').waitFor();
+  const fresh = await open('w-self');
+  await fresh.page.waitForTimeout(500);
+  assert.equal(await fresh.t.getByText('Selma wrote this and may delete it.').count(), 0, 'the text is gone for everyone');
+  await a.ctx.close(); await fresh.ctx.close();
 });
 
 test('dark mode, French, replies and the counts script', async () => {
