@@ -94,6 +94,8 @@ test('sockets are counted from accept on and capped per address', async () => {
 
 test('refused sockets are logged without flooding the log', async () => {
   const socks = [];
+  // the log's budget is per second: start in a fresh one, and span more than one
+  await new Promise((r) => setTimeout(r, 1100));
   const logBefore = srv.log.length;
   try {
     for (let round = 0; round < 5; round++) {
@@ -102,14 +104,14 @@ test('refused sockets are logged without flooding the log', async () => {
         s.on('error', () => {});
         socks.push(s);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 300));
     }
   } finally {
     for (const s of socks) s.destroy();
   }
   await new Promise((r) => setTimeout(r, 1200));
   const lines = srv.log.slice(logBefore).split('\n').filter((l) => /refused a socket at accept/.test(l));
-  assert.ok(lines.length > 0 && lines.length <= 25, `refusals logged, rate-limited: ${lines.length} lines`);
+  assert.ok(lines.length > 0 && lines.length <= 30, `refusals logged, rate-limited: ${lines.length} lines`);
   // the server still serves readers
   const c = await Client.connect(srv.wsUrl);
   assert.equal((await c.request({ type: 'ping' })).type, 'pong');
