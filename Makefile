@@ -106,7 +106,7 @@ FUZZ_OBJS := $(filter-out build/fuzz/obj/main.o,$(SRCS:server/%.c=build/fuzz/obj
 build/fuzz/obj/%.o: server/%.c | build/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link,address,undefined \
 	  $(PKG_CFLAGS) -c -o $@ $<
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS) | build/fuzz/obj
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) | build/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 	  -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS) $(LDLIBS)
 .PRECIOUS: build/fuzz/obj/%.o

@@ -705,6 +705,11 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         return rc < 0 ? -1 : 0;
     }
     case LWS_CALLBACK_HTTP_BODY:
+        /* Only a POST waits for its body; any other request was answered already. lws
+         * 4.1 can then call BODY_COMPLETION for ever from its rx buffer (a pipelined GET
+         * with a Content-Length, tests/fuzz/regress/fuzz_http/), each time answering
+         * again and never returning to the loop: drop such a connection. */
+        if (strcmp(r->method, "POST")) return -1;
         if (r->body_len + len > MAX_POST_BODY) {
             respond_text(r, 413, "request body too large\n");
             return -1;
@@ -715,6 +720,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         r->body[r->body_len] = '\0';
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        if (strcmp(r->method, "POST")) return -1; /* see LWS_CALLBACK_HTTP_BODY */
         if (!r->body) r->body = calloc(1, 1);
         int rc = dispatch_http(r);
         return rc < 0 ? -1 : 0;
