@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (fd < 0) fuzz_die("socket", strerror(errno));
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) fuzz_die("connect", strerror(errno));
+    /* the kernel completes a loopback connect from its backlog; a signal (libFuzzer's
+     * timers) may interrupt it, and the connection then finishes on its own */
+    while (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        if (errno == EISCONN) break;
+        if (errno != EINTR && errno != EALREADY && errno != EINPROGRESS)
+            fuzz_die("connect", strerror(errno));
+        struct pollfd p = {fd, POLLOUT, 0};
+        poll(&p, 1, 100);
+    }
     reply_t r = {0};
     client_write(fd, data, size, &r);
 
