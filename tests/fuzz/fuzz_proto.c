@@ -13,7 +13,8 @@
  * The connection is set up as net.c does on LWS_CALLBACK_ESTABLISHED (id, address hash,
  * guest identity, token allowance, registered in srv.conns), but with no wsi: every
  * reply is queued in the conn's send queue, checked (each a JSON object with a string
- * "type") and freed; on the way out it is torn down as net.c's on_closed does.
+ * "type"; a request with an acceptable "id" gets at least one reply carrying it) and
+ * freed; on the way out it is torn down as net.c's on_closed does.
  * The author id is fixed ("g:00000000fuzz0000") rather than random, so one input can
  * edit or report what an earlier one posted and crashes reproduce.
  *
@@ -37,8 +38,22 @@
 static bool started;
 static unsigned long inputs, reset_every = 2000;
 
-/* Checks and frees everything queued on c. */
-static void take_replies(conn_t *c) {
+/* The request id a reply must carry: the message's "id" when the message is a JSON
+ * object whose id proto accepts (a number, or a string of at most 64 bytes); else NULL.
+ * New reference. */
+static json_t *expected_id(const char *p, size_t len) {
+    json_t *req = json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *id = json_object_get(req, "id");
+    if (id && (json_is_integer(id) || (json_is_string(id) && json_string_length(id) <= 64)))
+        json_incref(id);
+    else
+        id = NULL;
+    json_decref(req);
+    return id;
+}
+
+/* Checks and frees everything queued on c; *seen is set when a reply carries want. */
+static void take_replies(conn_t *c, const json_t *want, bool *seen) {
     while (c->qlen) {
         msg_t *m = c->q[c->qhead];
         json_error_t e;
@@ -48,6 +63,7 @@ static void take_replies(conn_t *c) {
                     (int)(m->len > 200 ? 200 : m->len), (const char *)msg_payload(m));
             abort();
         }
+        if (want && seen && json_equal(json_object_get(j, "id"), (json_t *)want)) *seen = true;
         json_decref(j);
         c->qhead = (c->qhead + 1) % c->qcap;
         c->qlen--;
@@ -88,7 +104,7 @@ static void conn_gone(conn_t *c) {
     snprintf(k, sizeof k, "%llu", (unsigned long long)c->id);
     dict_del(srv.conns, k);
     hub_unsubscribe_all(c);
-    take_replies(c);
+    take_replies(c, NULL, NULL);
     free(c->q);
     free(c->rx);
     free(c->user_name);
@@ -116,9 +132,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int n = 0; n < MAX_MSGS && p <= end; n++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
+        json_t *want = expected_id(p, (size_t)(e - p));
+        bool seen = false;
         proto_handle(c, p, (size_t)(e - p));
         fuzz_drain();
-        take_replies(c);
+        take_replies(c, want, &seen);
+        /* docs/protocol.md: every reply to a request carries its id, and every request
+         * gets one (unless the connection is being closed for a full queue) */
+        if (want && !seen && !c->close_code) {
+            fprintf(stderr, "fuzz_proto: no reply carried the id of: %.*s\n",
+                    (int)((e - p) > 300 ? 300 : (e - p)), p);
+            abort();
+        }
+        json_decref(want);
         if (!nl) break;
         p = nl + 1;
     }
