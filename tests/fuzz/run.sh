@@ -15,7 +15,11 @@ for bin in "$@"; do
   mkdir -p "$corpus"
   if compgen -G "$here/regress/$name/*" >/dev/null; then
     echo "== $name: regression inputs"
-    "$bin" -runs=0 -timeout="$timeout" "$here"/regress/"$name"/* 2>&1 | tail -n 3
+    if ! "$bin" -runs=0 -timeout="$timeout" "$here"/regress/"$name"/* >build/fuzz/$name-regress.log 2>&1; then
+      tail -n 60 build/fuzz/$name-regress.log
+      echo "FAIL: $name on a regression input (log: build/fuzz/$name-regress.log)"
+      exit 1
+    fi
   fi
   seeds=()
   [ -d "$here/corpus/$name" ] && seeds=("$here/corpus/$name")
