@@ -697,18 +697,24 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
             snprintf(r->method, sizeof r->method, "OTHER");
         if (!strcmp(r->method, "POST")) {
             /* Bodies must say their length (lws does not take chunked uploads). */
-            if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH))
-                return respond_text(r, 411, "content-length required\n") < 0 ? -1 : 0;
+            if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+                int rc = respond_text(r, 411, "content-length required\n");
+                /* answered: bytes that follow drop the connection (LWS_CALLBACK_HTTP_BODY);
+                 * lws 4.1 hands them over from a buffer it has freed */
+                snprintf(r->method, sizeof r->method, "REFUSED");
+                return rc < 0 ? -1 : 0;
+            }
             return 0; /* wait for the body */
         }
         int rc = dispatch_http(r);
         return rc < 0 ? -1 : 0;
     }
     case LWS_CALLBACK_HTTP_BODY:
-        /* Only a POST waits for its body; any other request was answered already. lws
-         * 4.1 can then call BODY_COMPLETION for ever from its rx buffer (a pipelined GET
-         * with a Content-Length, tests/fuzz/regress/fuzz_http/), each time answering
-         * again and never returning to the loop: drop such a connection. */
+        /* Only a POST with a length waits for its body; any other request was answered
+         * already. lws 4.1 can then call BODY_COMPLETION for ever from its rx buffer (a
+         * pipelined GET with a Content-Length), or pass `in` pointing into a buffer it
+         * has freed (a pipelined POST without one): drop such a connection before
+         * touching `in` (tests/fuzz/regress/fuzz_http/). */
         if (strcmp(r->method, "POST")) return -1;
         if (r->body_len + len > MAX_POST_BODY) {
             respond_text(r, 413, "request body too large\n");

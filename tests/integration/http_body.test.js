@@ -45,3 +45,11 @@ test('the pipelined request that made lws call back for ever leaves the server r
   assert.equal(h.status, 200);
   assert.ok(Date.now() - t0 < 3000, `healthz answered in ${Date.now() - t0} ms`);
 });
+
+test('a pipelined POST without a length gets 411 and the connection is dropped before its bytes are read', async () => {
+  const r = await raw('GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /api/mod/login HTTP/1.1\r\nHost: x\r\n\r\n{"name":"a"}');
+  assert.ok(r.closed, 'the server closed the connection');
+  assert.deepEqual(statusLines(r.data), ['HTTP/1.1 302', 'HTTP/1.1 411'], 'the redirect, then 411 only');
+  const h = await httpGet(`${srv.base}/healthz`);
+  assert.equal(h.status, 200);
+});
