@@ -697,7 +697,11 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
             snprintf(r->method, sizeof r->method, "OTHER");
         if (!strcmp(r->method, "POST")) {
             /* Bodies must say their length (lws does not take chunked uploads). */
-            if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+            char clen[24] = "";
+            int cn = lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+            if (cn <= 0 || cn > 9 || strspn(clen, "0123456789") != (size_t)cn) {
+                /* absent or not a number: lws would take garbage for 0 and then still
+                 * hand over the bytes that follow */
                 int rc = respond_text(r, 411, "content-length required\n");
                 /* answered: bytes that follow drop the connection (LWS_CALLBACK_HTTP_BODY);
                  * lws 4.1 hands them over from a buffer it has freed */

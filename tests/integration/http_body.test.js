@@ -53,3 +53,11 @@ test('a pipelined POST without a length gets 411 and the connection is dropped b
   const h = await httpGet(`${srv.base}/healthz`);
   assert.equal(h.status, 200);
 });
+
+test('a POST whose Content-Length is not a number gets 411 and the connection is dropped', async () => {
+  const r = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nPOST /api/mod/logout HTTP/1.1\r\nContent-Length: 1x\r\n\r\no');
+  assert.ok(r.closed, 'the server closed the connection');
+  assert.deepEqual(statusLines(r.data), ['HTTP/1.1 200', 'HTTP/1.1 411']);
+  const h = await httpGet(`${srv.base}/healthz`);
+  assert.equal(h.status, 200);
+});
