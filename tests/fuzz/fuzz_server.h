@@ -3,7 +3,8 @@
  * store on its own thread), on a libuv loop the fuzzer turns itself.
  *
  * The database lives in a fresh directory under /dev/shm (tmpfs, so fsync costs
- * nothing; /tmp when there is none), removed at exit. It holds one moderator, "fuzzmod"
+ * nothing; /tmp when there is none), parley-fuzz-<pid>, removed at exit or by the next
+ * fuzzer once its process is gone. It holds one moderator, "fuzzmod"
  * (admin), with a live session whose token is FUZZ_SESSION, so inputs can reach the
  * mod.* actions. fuzz_server_reset() replaces the database and the rules state with
  * fresh ones: a long run would otherwise pile up comments and rate windows until every
@@ -11,7 +12,10 @@
 #ifndef PARLEY_FUZZ_SERVER_H
 #define PARLEY_FUZZ_SERVER_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -41,6 +45,22 @@ static int fuzz_rm_one(const char *p, const struct stat *sb, int flag, struct FT
 }
 
 static void fuzz_rm_tree(const char *dir) { nftw(dir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* Removes the directories of fuzzers that have gone (libFuzzer leaves through _Exit
+ * on a crash or a timeout, so atexit does not always run). */
+static void fuzz_rm_stale(const char *base) {
+    DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int pid;
+        char path[512];
+        if (sscanf(e->d_name, "parley-fuzz-%d", &pid) != 1 || pid <= 0) continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+        snprintf(path, sizeof path, "%s/%s", base, e->d_name);
+        fuzz_rm_tree(path);
+    }
+    if (d) closedir(d);
+}
 
 static void fuzz_cleanup(void) {
     if (fuzz_dir[0]) fuzz_rm_tree(fuzz_dir);
@@ -86,8 +106,10 @@ static inline void fuzz_server_start(void) {
     memset(srv.ip_key, 0x42, sizeof srv.ip_key); /* fixed: hashes reproduce */
     json_object_seed(1);
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(fuzz_dir, sizeof fuzz_dir, "%s/parley-fuzz-XXXXXX", base);
-    if (!mkdtemp(fuzz_dir)) fuzz_die("mkdtemp", fuzz_dir);
+    fuzz_rm_stale(base);
+    snprintf(fuzz_dir, sizeof fuzz_dir, "%s/parley-fuzz-%d", base, (int)getpid());
+    fuzz_rm_tree(fuzz_dir);
+    if (mkdir(fuzz_dir, 0700)) fuzz_die("mkdir", fuzz_dir);
     atexit(fuzz_cleanup);
     free(srv.cfg.data_dir);
     srv.cfg.data_dir = strdup(fuzz_dir);
