@@ -34,7 +34,7 @@ UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 .PHONY: print-pkgs layers all deps run test test-unit test-node test-browser test-san bench bench-quick \
-        eval fuzz format clean
+        eval fuzz fuzz-quick fuzz-bins format clean
 
 all: $(BUILD)/parley
 
@@ -64,6 +64,7 @@ test: deps
 	$(MAKE) all unit-bins
 	$(MAKE) test-unit test-node test-browser
 	$(MAKE) bench-quick
+	$(MAKE) fuzz-quick
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test-unit test-node
 	@echo "make test: all suites passed"
@@ -100,19 +101,34 @@ bench: deps
 eval: all
 	@bash scripts/eval.sh
 
-# Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS each.
+# Coverage-guided fuzzing (clang's libFuzzer), FUZZ_SECONDS each; tests/fuzz/README.md.
+# The targets link the server's own objects (all of server/ but main.c), compiled by
+# clang with coverage and sanitizers into build/fuzz/obj/. A crash, a leak, an input
+# slower than FUZZ_TIMEOUT seconds or more than 2 GB of memory stops a run non-zero.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 10
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Iserver \
+                -DPARLEY_SRC_DIR=\"$(CURDIR)\" \
+                -Wall -Wextra -Werror -Wno-unused-parameter -fno-sanitize-recover=undefined
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c server/text.c server/cfg.c | build/fuzz
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iserver $(PKG_CFLAGS) \
-	  -o $@ $^ $(PKG_LIBS) -lm
-build/fuzz:
+FUZZ_OBJS := $(filter-out build/fuzz/obj/main.o,$(SRCS:server/%.c=build/fuzz/obj/%.o))
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+build/fuzz/obj/%.o: server/%.c | build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link,address,undefined \
+	  $(PKG_CFLAGS) -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) | build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	  -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS) $(LDLIBS)
+.PRECIOUS: build/fuzz/obj/%.o
+build/fuzz/obj:
 	mkdir -p $@
-fuzz: deps $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do mkdir -p build/fuzz/corpus-$$(basename $$f); \
-	  echo "== $$f ($(FUZZ_SECONDS) s)"; $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	  build/fuzz/corpus-$$(basename $$f); done
+fuzz-bins: $(FUZZ_BINS)
+fuzz: deps fuzz-bins
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TIMEOUT) $(FUZZ_BINS)
+fuzz-quick: fuzz-bins
+	@bash tests/fuzz/run.sh 20 $(FUZZ_TIMEOUT) $(FUZZ_BINS)
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c

@@ -65,6 +65,7 @@ typedef struct http_req {
     /* the response being written */
     char *resp;
     size_t resp_len, resp_off;
+    bool finish;              /* headers sent, no body: end it at the next writable */
 } http_req;
 
 /* A header for net_http_respond: name without colon, value. */
