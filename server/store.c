@@ -248,8 +248,21 @@ int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrati
 
 /* Migrates inside one write transaction, so processes starting together on one file
  * take turns and each sees the version the other left. */
+static int user_version(sqlite3 *db) {
+    sqlite3_stmt *st;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return version;
+}
+
 int store_migrate(sqlite3 *db) {
     char *msg = NULL;
+    /* Current already (the common case, and every command-line tool run beside a busy
+     * server): no write lock is needed to find that out. */
+    if (user_version(db) == store_schema_version()) return 0;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
         log_err("store: cannot lock the database to migrate: %s", msg ? msg : "?");
         sqlite3_free(msg);
