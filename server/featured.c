@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "errors.h"
-#include "moderation.h"
+#include "events.h"
 #include "permalink.h"
 #include "server.h"
 #include "store.h"

@@ -879,7 +879,11 @@ static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *i
     conn_error(c, id, PERR_UNKNOWN_TYPE, "Unknown message type '%s'.", log_excerpt(type, ex, sizeof ex));
 }
 
-void moderation_init(void) {}
+void moderation_init(void) {
+    /* outbox and notify sit below this module: they reach the queue through these */
+    outbox_set_item_source(moderation_item);
+    notify_set_queue_counts(moderation_counts);
+}
 
 void moderation_handle(conn_t *c, const char *type, json_t *req, const json_t *id) {
     handle_mod(c, type, req, id);

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "events.h"
 #include "mail.h"
 #include "net.h"
 #include "outbox.h"
-#include "moderation.h"
 #include "server.h"
 #include "store.h"
 #include "store_notify.h"
@@ -641,13 +641,19 @@ static struct {
 } surge_alerts[SURGE_SLOTS];
 static unsigned surge_next;
 
+/* The queue's counts, from the moderation service above (registered at its start):
+ * notify sits below moderation, which emits through it. */
+static json_t *(*queue_counts)(sqlite3 *db);
+
+void notify_set_queue_counts(json_t *(*fn)(sqlite3 *db)) { queue_counts = fn; }
+
 int notify_check_alerts(sqlite3 *db, int64_t comment_id) {
     const config_t *cfg = &srv.cfg;
     if (!cfg->alert_queue && !cfg->alert_surge_posts) return 0;
     int64_t now = now_ms(), cooldown = cfg->alert_cooldown_minutes * 60 * 1000;
     int rc = 0;
-    if (cfg->alert_queue && now - queue_alert_at >= cooldown) {
-        json_t *counts = moderation_counts(db);
+    if (cfg->alert_queue && queue_counts && now - queue_alert_at >= cooldown) {
+        json_t *counts = queue_counts(db);
         json_int_t held = json_integer_value(json_object_get(counts, "held"));
         json_decref(counts);
         if (held >= cfg->alert_queue) {

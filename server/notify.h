@@ -59,4 +59,7 @@ int notify_alert_mail(const char *to, const char *payload, const atomic_bool *st
 /* Prometheus lines for /metrics (emails sent, failed); malloc'd. */
 char *notify_metrics(void);
 
+/* The moderation queue's counts for queue alerts (moderation.c registers it at start). */
+void notify_set_queue_counts(json_t *(*fn)(sqlite3 *db));
+
 #endif

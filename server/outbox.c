@@ -18,7 +18,6 @@
 
 #include "store_sqlite_comments.h"
 #include "log.h"
-#include "moderation.h"
 #include "notify.h"
 #include "server.h"
 #include "store.h"
@@ -114,8 +113,12 @@ static bool wanted(const char *type) {
 
 /* The comment as integrations see it: the queue item's comment with its real status,
  * the rules that fired when withRules, and no address prefix. New reference or NULL. */
+static json_t *(*queue_item)(sqlite3 *db, int64_t comment_id);
+
+void outbox_set_item_source(json_t *(*fn)(sqlite3 *db, int64_t comment_id)) { queue_item = fn; }
+
 static json_t *load_comment(sqlite3 *db, int64_t id, bool with_rules) {
-    json_t *item = moderation_item(db, id);
+    json_t *item = queue_item ? queue_item(db, id) : NULL;
     if (!item) return NULL;
     json_t *c = json_incref(json_object_get(item, "comment"));
     json_decref(item);

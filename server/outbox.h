@@ -17,6 +17,9 @@
  * nothing when no endpoint wants it. Returns 0, or -1 when the row could not be written
  * (the caller may fail its job so the cause rolls back too). */
 int outbox_emit(sqlite3 *db, const char *type, json_t *data);
+/* The comment of an event comes from the moderation queue's item (moderation.c, above
+ * this module, registers it at start). */
+void outbox_set_item_source(json_t *(*fn)(sqlite3 *db, int64_t comment_id));
 /* The same with data {"comment": comment} (borrowed) plus the members of extra (stolen,
  * may be NULL). */
 int outbox_emit_comment(sqlite3 *db, const char *type, json_t *comment, json_t *extra);
