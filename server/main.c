@@ -40,6 +40,7 @@
 #include "server.h"
 #include "status.h"
 #include "store.h"
+#include "wiring.h"
 
 static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t shutdown_timer;
@@ -283,25 +284,7 @@ static int cmd_serve(int argc, char **argv) {
     uv_loop_init(&loop);
     srv.loop = &loop;
     srv.ip_counts = dict_new();
-    /* Wiring, bottom up: conn over net's transport, hub over conn, the message handler
-     * and the open hooks of the services. */
-    static const conn_ops transport = {net_ws_write, net_ws_idle,   net_ws_wake,
-                                       net_ws_close, net_ws_header, net_ws_closing};
-    conn_init(&transport, (size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes);
-    net_set_ws_handlers(conn_ws_handlers());
-    conn_set_message_handler(proto_handle);
-    conn_add_open_hook(identity_init_conn);
-    proto_set_mod_handler(moderation_handle);
-    hub_init(srv.cfg.redis_host != NULL);
-
-    status_init();
-    counts_init();
-    auth_init();
-    moderation_init();
-    flood_init();
-    feed_init();
-    reader_init();
-    reactions_init(&loop);
+    wiring_init(&loop, srv.cfg.redis_host != NULL);
     /* Listen first: a port in use stops start-up before anything else is running. */
     if (net_start(&loop)) return 1;
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "wiring.h"
 #include "clock.h"
 #include "comments.h"
 #include "conn.h"
@@ -128,23 +129,7 @@ static inline void fuzz_server_start(void) {
     uv_loop_init(&fuzz_loop);
     srv.loop = &fuzz_loop;
     srv.ip_counts = dict_new();
-    /* the wiring of main.c: conn over net's transport, the handlers and hooks */
-    static const conn_ops transport = {net_ws_write, net_ws_idle,   net_ws_wake,
-                                       net_ws_close, net_ws_header, net_ws_closing};
-    conn_init(&transport, (size_t)srv.cfg.queue_max_messages, (size_t)srv.cfg.queue_max_bytes);
-    net_set_ws_handlers(conn_ws_handlers());
-    conn_set_message_handler(proto_handle);
-    conn_add_open_hook(identity_init_conn);
-    proto_set_mod_handler(moderation_handle);
-    hub_init(false);
-    status_init();
-    counts_init();
-    auth_init();
-    moderation_init();
-    flood_init();
-    feed_init();
-    reader_init();
-    reactions_init(&fuzz_loop);
+    wiring_init(&fuzz_loop, false);
     bus_set_catchup(comments_catch_up);
     bus_start(&fuzz_loop);
     fuzz_open_store();
