@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "bus.h"
-#include "store_sqlite_comments.h"
+#include "store_comments.h"
 #include "dict.h"
 #include "log.h"
 #include "net.h"
@@ -72,39 +72,37 @@ static void ws_hook(conn_t *c) {
     c->session = token;
 }
 
-int auth_session_check(sqlite3 *db, const char *token_hash, int64_t now, char **name,
+int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **name,
                        char **role) {
-    sqlite3_stmt *st;
+    db_stmt *st;
     int64_t idle_ms = srv.cfg.idle_minutes * 60000;
-    if (sqlite3_prepare_v2(db,
+    if (db_prepare(db,
                            "SELECT s.moderator, m.role, s.last_seen, s.expires_at FROM sessions s "
-                           "JOIN moderators m ON m.name = s.moderator WHERE s.token_hash = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+                           "JOIN moderators m ON m.name = s.moderator WHERE s.token_hash = ?", &st) != DB_OK)
         return PERR_INTERNAL;
-    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, token_hash, -1);
     int ok = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t last = sqlite3_column_int64(st, 2), exp = sqlite3_column_int64(st, 3);
+    if (db_step(st) == DB_ROW) {
+        int64_t last = db_col_int64(st, 2), exp = db_col_int64(st, 3);
         if (now < exp && now - last < idle_ms) {
-            *name = xstrdup((const char *)sqlite3_column_text(st, 0));
-            *role = xstrdup((const char *)sqlite3_column_text(st, 1));
+            *name = xstrdup((const char *)db_col_text(st, 0));
+            *role = xstrdup((const char *)db_col_text(st, 1));
             ok = 1;
         }
     }
-    sqlite3_finalize(st);
+    db_finalize(st);
     if (!ok) {
-        sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE token_hash = ?", -1, &st, NULL);
-        sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
+        db_prepare(db, "DELETE FROM sessions WHERE token_hash = ?", &st);
+        db_bind_text(st, 1, token_hash, -1);
+        db_step(st);
+        db_finalize(st);
         return PERR_UNAUTHORIZED;
     }
-    sqlite3_prepare_v2(db, "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", -1, &st,
-                       NULL);
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_text(st, 2, token_hash, -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    db_prepare(db, "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", &st);
+    db_bind_int64(st, 1, now);
+    db_bind_text(st, 2, token_hash, -1);
+    db_step(st);
+    db_finalize(st);
     return 0;
 }
 
@@ -169,39 +167,36 @@ static void login_free(login_t *l) {
     free(l);
 }
 
-static int run_login_lookup(store_job *job, sqlite3 *db) {
+static int run_login_lookup(store_job *job, db_t *db) {
     login_t *l = (login_t *)job;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT pwhash, role FROM moderators WHERE name = ?", -1, &st,
-                           NULL) != SQLITE_OK)
+    db_stmt *st;
+    if (db_prepare(db, "SELECT pwhash, role FROM moderators WHERE name = ?", &st) != DB_OK)
         return PERR_INTERNAL;
-    sqlite3_bind_text(st, 1, l->name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        l->pwhash = xstrdup((const char *)sqlite3_column_text(st, 0));
-        l->role = xstrdup((const char *)sqlite3_column_text(st, 1));
+    db_bind_text(st, 1, l->name, -1);
+    if (db_step(st) == DB_ROW) {
+        l->pwhash = xstrdup((const char *)db_col_text(st, 0));
+        l->role = xstrdup((const char *)db_col_text(st, 1));
     }
-    sqlite3_finalize(st);
+    db_finalize(st);
     return 0;
 }
 
-static int run_login_session(store_job *job, sqlite3 *db) {
+static int run_login_session(store_job *job, db_t *db) {
     login_t *l = (login_t *)job;
     int64_t now = now_ms();
-    sqlite3_stmt *st;
-    sqlite3_exec(db, "DELETE FROM sessions WHERE expires_at < strftime('%s','now') * 1000", NULL,
-                 NULL, NULL);
-    if (sqlite3_prepare_v2(db, "INSERT INTO sessions (token_hash, moderator, created_at, "
-                               "last_seen, expires_at) VALUES (?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    db_stmt *st;
+    db_exec(db, "DELETE FROM sessions WHERE expires_at < strftime('%s','now') * 1000");
+    if (db_prepare(db, "INSERT INTO sessions (token_hash, moderator, created_at, "
+                               "last_seen, expires_at) VALUES (?,?,?,?,?)", &st) != DB_OK)
         return PERR_INTERNAL;
-    sqlite3_bind_text(st, 1, l->token_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, l->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_int64(st, 5, now + srv.cfg.session_hours * 3600000);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : PERR_UNAVAILABLE;
+    db_bind_text(st, 1, l->token_hash, -1);
+    db_bind_text(st, 2, l->name, -1);
+    db_bind_int64(st, 3, now);
+    db_bind_int64(st, 4, now);
+    db_bind_int64(st, 5, now + srv.cfg.session_hours * 3600000);
+    int rc = db_step(st);
+    db_finalize(st);
+    return rc == DB_DONE ? 0 : PERR_UNAVAILABLE;
 }
 
 static void done_login_session(store_job *job) {
@@ -374,14 +369,14 @@ typedef struct {
     bool logout;
 } session_job;
 
-static int run_session(store_job *job, sqlite3 *db) {
+static int run_session(store_job *job, db_t *db) {
     session_job *s = (session_job *)job;
     if (s->logout) {
-        sqlite3_stmt *st;
-        sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE token_hash = ?", -1, &st, NULL);
-        sqlite3_bind_text(st, 1, s->token_hash, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
+        db_stmt *st;
+        db_prepare(db, "DELETE FROM sessions WHERE token_hash = ?", &st);
+        db_bind_text(st, 1, s->token_hash, -1);
+        db_step(st);
+        db_finalize(st);
         return 0;
     }
     return auth_session_check(db, s->token_hash, now_ms(), &s->name, &s->role);
@@ -488,17 +483,17 @@ static int valid_name(const char *n) {
     return 1;
 }
 
-static int exec1(sqlite3 *db, const char *sql, const char *a, const char *b, const char *c,
+static int exec1(db_t *db, const char *sql, const char *a, const char *b, const char *c,
                  int64_t d) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    if (a) sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    if (c) sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
-    if (d) sqlite3_bind_int64(st, 4, d);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
+    db_stmt *st;
+    if (db_prepare(db, sql, &st) != DB_OK) return -1;
+    if (a) db_bind_text(st, 1, a, -1);
+    if (b) db_bind_text(st, 2, b, -1);
+    if (c) db_bind_text(st, 3, c, -1);
+    if (d) db_bind_int64(st, 4, d);
+    int rc = db_step(st);
+    db_finalize(st);
+    return rc == DB_DONE ? db_changes(db) : -1;
 }
 
 int auth_cli(int argc, char **argv) {
@@ -534,21 +529,20 @@ int auth_cli(int argc, char **argv) {
         config_free(&cfg);
         return 1;
     }
-    sqlite3 *db = store_open_sync(data ? data : cfg.data_dir);
+    db_t *db = store_open_sync(data ? data : cfg.data_dir);
     config_free(&cfg);
     if (!db) return 1;
     int rc = 0;
     if (!strcmp(cmd, "list")) {
-        sqlite3_stmt *st;
-        sqlite3_prepare_v2(db, "SELECT name, role, created_at FROM moderators ORDER BY name", -1,
-                           &st, NULL);
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        db_stmt *st;
+        db_prepare(db, "SELECT name, role, created_at FROM moderators ORDER BY name", &st);
+        while (db_step(st) == DB_ROW) {
             char when[32];
-            comment_time(sqlite3_column_int64(st, 2), when);
-            printf("%-24s %-10s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+            comment_time(db_col_int64(st, 2), when);
+            printf("%-24s %-10s %s\n", db_col_text(st, 0), db_col_text(st, 1),
                    when);
         }
-        sqlite3_finalize(st);
+        db_finalize(st);
     } else if (!strcmp(cmd, "remove")) {
         if (exec1(db, "DELETE FROM moderators WHERE name = ?", name, NULL, NULL, 0) != 1) {
             fprintf(stderr, "parley: no moderator '%s'\n", name);
@@ -568,7 +562,7 @@ int auth_cli(int argc, char **argv) {
             if (exec1(db, "INSERT INTO moderators (name, role, pwhash, created_at) VALUES "
                           "(?,?,?,?)",
                       name, role, hash, now_ms()) != 1) {
-                fprintf(stderr, "parley: cannot add '%s': %s\n", name, sqlite3_errmsg(db));
+                fprintf(stderr, "parley: cannot add '%s': %s\n", name, db_errmsg(db));
                 rc = 1;
             } else {
                 printf("added %s (%s)\n", name, role);
@@ -591,6 +585,6 @@ int auth_cli(int argc, char **argv) {
         fprintf(stderr, "parley moderator: add, list, remove or passwd\n");
         rc = 2;
     }
-    sqlite3_close(db);
+    db_close(db);
     return rc;
 }

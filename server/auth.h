@@ -3,7 +3,7 @@
 #ifndef PARLEY_AUTH_H
 #define PARLEY_AUTH_H
 
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdint.h>
 
 #include "conn.h"
@@ -21,7 +21,7 @@ void auth_token_hash(const char *token, char out[65]);
 
 /* On the storage thread: checks a session by token hash, touching last_seen. Returns 0
  * and the moderator's name and role (malloc'd), or PERR_UNAUTHORIZED. */
-int auth_session_check(sqlite3 *db, const char *token_hash, int64_t now, char **name,
+int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **name,
                        char **role);
 
 /* `parley moderator add|list|remove|passwd ...`; returns the exit code. */

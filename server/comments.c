@@ -21,8 +21,9 @@
 #include "reactions.h"
 #include "server.h"
 #include "store.h"
-#include "store_sqlite_comments.h"
-#include "store_sqlite_trust.h"
+#include "store_comments.h"
+#include "store_sort.h"
+#include "store_trust.h"
 
 #define PAGE 50            /* comments per history page */
 #define SINCE_PAGE 500     /* comments per reply when replaying after `since` */
@@ -69,7 +70,7 @@ typedef struct {
     size_t nshared_rules;    /* post: how many of them belong to the rules; flood's follow */
 } cjob;
 
-static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
+static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, db_t *),
                       void (*done)(store_job *)) {
     cjob *j = xcalloc(1, sizeof *j);
     j->job.run = run;
@@ -121,26 +122,26 @@ static bool store_refuses(conn_t *c, const json_t *id) {
 
 /* ---- Rows ---- */
 
-static const char *col_text(sqlite3_stmt *st, int i) {
-    const unsigned char *t = sqlite3_column_text(st, i);
+static const char *col_text(db_stmt *st, int i) {
+    const char *t = db_col_text(st, i);
     return t ? (const char *)t : "";
 }
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_err("store: prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+static db_stmt *prepare(db_t *db, const char *sql) {
+    db_stmt *st = NULL;
+    if (db_prepare(db, sql, &st) != DB_OK) {
+        log_err("store: prepare failed: %s: %s", db_errmsg(db), sql);
         return NULL;
     }
     return st;
 }
 
-static json_t *load_comment(sqlite3 *db, int64_t id) {
-    sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE id = ?");
+static json_t *load_comment(db_t *db, int64_t id) {
+    db_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE id = ?");
     if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, id);
-    json_t *c = sqlite3_step(st) == SQLITE_ROW ? comment_from_row(st) : NULL;
-    sqlite3_finalize(st);
+    db_bind_int64(st, 1, id);
+    json_t *c = db_step(st) == DB_ROW ? comment_from_row(st) : NULL;
+    db_finalize(st);
     return c;
 }
 
@@ -148,56 +149,56 @@ static json_t *load_comment(sqlite3 *db, int64_t id) {
 #define VISIBLE                                                                             \
     "(status = 'published' OR (author_id = ?2 AND status IN ('pending','rejected','shadow')))"
 
-static int64_t published_count(sqlite3 *db, const char *article) {
-    sqlite3_stmt *st = prepare(db, "SELECT COUNT(*) FROM comments WHERE article = ? AND "
+static int64_t published_count(db_t *db, const char *article) {
+    db_stmt *st = prepare(db, "SELECT COUNT(*) FROM comments WHERE article = ? AND "
                                    "status = 'published'");
     if (!st) return 0;
-    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    db_bind_text(st, 1, article, -1);
+    int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : 0;
+    db_finalize(st);
     return n;
 }
 
 /* ---- History ---- */
 
-static int run_history(store_job *job, sqlite3 *db) {
+static int run_history(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
     j->pages = json_array();
     if (j->since >= 0) {
         /* One page of what came after `since`, oldest first: at most SINCE_PAGE comments
          * and about REPLAY_BYTES of text, so a page always fits the reader's queue. The
          * next page is read when this one has been written (done_subscribe). */
-        sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
+        db_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
                                        "article = ?1 AND id > ?3 AND " VISIBLE
                                        " ORDER BY id LIMIT ?4");
         if (!st) return PERR_INTERNAL;
-        sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, j->since);
-        sqlite3_bind_int(st, 4, SINCE_PAGE + 1);
+        db_bind_text(st, 1, j->article, -1);
+        db_bind_text(st, 2, j->author_id, -1);
+        db_bind_int64(st, 3, j->since);
+        db_bind_int(st, 4, SINCE_PAGE + 1);
         json_t *page = json_array();
         size_t bytes = 0;
         j->more = false;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (db_step(st) == DB_ROW) {
             if (json_array_size(page) == SINCE_PAGE || bytes > replay_bytes()) {
                 j->more = true;
                 break;
             }
-            bytes += 256 + (size_t)sqlite3_column_bytes(st, 7) +
-                     (size_t)sqlite3_column_bytes(st, 8) + (size_t)sqlite3_column_bytes(st, 4);
+            bytes += 256 + (size_t)db_col_bytes(st, 7) +
+                     (size_t)db_col_bytes(st, 8) + (size_t)db_col_bytes(st, 4);
             json_array_append_new(page, comment_from_row(st));
         }
         json_array_append_new(j->pages, page);
-        sqlite3_finalize(st);
+        db_finalize(st);
         /* Older comments exist when any visible one is at or before `since`. */
         st = prepare(db, "SELECT EXISTS (SELECT 1 FROM comments WHERE article = ?1 AND "
                          "id <= ?3 AND " VISIBLE ")");
         if (!st) return PERR_INTERNAL;
-        sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, j->orig_since);
-        j->has_older = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
+        db_bind_text(st, 1, j->article, -1);
+        db_bind_text(st, 2, j->author_id, -1);
+        db_bind_int64(st, 3, j->orig_since);
+        j->has_older = db_step(st) == DB_ROW && db_col_int(st, 0);
+        db_finalize(st);
         if (!j->more) {
             /* Last page: older comments edited, removed or approved after the comment
              * `since` names (at most a page of them; the newest changes win). */
@@ -206,11 +207,11 @@ static int run_history(store_job *job, sqlite3 *db) {
                              "FROM comments WHERE id = ?3) ORDER BY updated_at DESC LIMIT ?4) "
                              "ORDER BY id");
             if (!st) return PERR_INTERNAL;
-            sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, j->orig_since);
-            sqlite3_bind_int(st, 4, SINCE_PAGE);
+            db_bind_text(st, 1, j->article, -1);
+            db_bind_int64(st, 3, j->orig_since);
+            db_bind_int(st, 4, SINCE_PAGE);
             j->changes = json_array();
-            while (sqlite3_step(st) == SQLITE_ROW) {
+            while (db_step(st) == DB_ROW) {
                 json_t *c = comment_from_row(st);
                 const char *status = json_string_value(json_object_get(c, "status"));
                 const char *author =
@@ -221,7 +222,7 @@ static int run_history(store_job *job, sqlite3 *db) {
                 if (!visible) json_object_set_new(c, "status", json_string("removed"));
                 json_array_append_new(j->changes, c);
             }
-            sqlite3_finalize(st);
+            db_finalize(st);
         }
     } else if (j->cur.order != SORT_OLDEST) {
         /* newest / liked: a page of top-level comments with their replies (sort.c) */
@@ -233,17 +234,17 @@ static int run_history(store_job *job, sqlite3 *db) {
         j->has_older = j->next.id != 0;
     } else {
         /* The newest page before `before` (or the newest of all), oldest first. */
-        sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
+        db_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE "
                                        "article = ?1 AND id < ?3 AND " VISIBLE
                                        " ORDER BY id DESC LIMIT ?4");
         if (!st) return PERR_INTERNAL;
-        sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, j->before > 0 ? j->before : INT64_MAX);
-        sqlite3_bind_int(st, 4, PAGE + 1);
+        db_bind_text(st, 1, j->article, -1);
+        db_bind_text(st, 2, j->author_id, -1);
+        db_bind_int64(st, 3, j->before > 0 ? j->before : INT64_MAX);
+        db_bind_int(st, 4, PAGE + 1);
         json_t *rows = json_array();
-        while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(rows, comment_from_row(st));
-        sqlite3_finalize(st);
+        while (db_step(st) == DB_ROW) json_array_append_new(rows, comment_from_row(st));
+        db_finalize(st);
         j->has_older = json_array_size(rows) > PAGE;
         size_t n = j->has_older ? PAGE : json_array_size(rows);
         json_t *page = json_array();
@@ -388,34 +389,34 @@ void comments_history(conn_t *c, const json_t *id, const char *article, int64_t 
 /* ---- Posting ---- */
 
 /* The article's mode: a setting stored by a moderator wins over moderation.yml. */
-static article_mode_t article_mode(sqlite3 *db, const rules_t *r, const char *article) {
-    sqlite3_stmt *st = prepare(db, "SELECT mode FROM articles WHERE id = ?");
+static article_mode_t article_mode(db_t *db, const rules_t *r, const char *article) {
+    db_stmt *st = prepare(db, "SELECT mode FROM articles WHERE id = ?");
     article_mode_t m = rules_article_mode(r, article);
     if (!st) return m;
-    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    db_bind_text(st, 1, article, -1);
+    if (db_step(st) == DB_ROW) {
         const char *s = col_text(st, 0);
         m = !strcmp(s, "closed") ? ARTICLE_CLOSED
             : !strcmp(s, "premoderated") ? ARTICLE_PREMODERATED
                                          : ARTICLE_OPEN;
     }
-    sqlite3_finalize(st);
+    db_finalize(st);
     return m;
 }
 
-static long author_posts(sqlite3 *db, const char *author) {
-    sqlite3_stmt *st = prepare(db, "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE "
+static long author_posts(db_t *db, const char *author) {
+    db_stmt *st = prepare(db, "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE "
                                    "author_id = ? LIMIT 1000)");
     if (!st) return -1;
-    sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
-    long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    db_bind_text(st, 1, author, -1);
+    long n = db_step(st) == DB_ROW ? (long)db_col_int64(st, 0) : -1;
+    db_finalize(st);
     return n;
 }
 
 /* Scores title/body/name for the job's author; returns the decision, with the rules'
  * explanation in *decision_json (new reference). */
-static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *body,
+static decision_t score(db_t *db, cjob *j, const char *title, const char *body,
                         const char *name, double *total, char **decision_json) {
     rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
                       .author = j->author_id, .ip_hash = j->ip_hash,
@@ -446,7 +447,7 @@ static decision_t score(sqlite3 *db, cjob *j, const char *title, const char *bod
 
 /* Whether the author (or their address) already has as many held posts from the last
  * hour as the configuration allows. */
-static bool pending_full(sqlite3 *db, cjob *j) {
+static bool pending_full(db_t *db, cjob *j) {
     int64_t since = now_ms() - 3600 * 1000;
     struct {
         const char *col, *val;
@@ -460,26 +461,26 @@ static bool pending_full(sqlite3 *db, cjob *j) {
                  "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE %s = ? AND status = "
                  "'pending' AND created_at > ? LIMIT %ld)",
                  caps[i].col, caps[i].max);
-        sqlite3_stmt *st = prepare(db, sql);
+        db_stmt *st = prepare(db, sql);
         if (!st) return false;
-        sqlite3_bind_text(st, 1, caps[i].val, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, since);
-        long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-        sqlite3_finalize(st);
+        db_bind_text(st, 1, caps[i].val, -1);
+        db_bind_int64(st, 2, since);
+        long n = db_step(st) == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+        db_finalize(st);
         if (n >= caps[i].max) return true;
     }
     return false;
 }
 
-static int run_post(store_job *job, sqlite3 *db) {
+static int run_post(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
     if (j->parent > 0) {
-        sqlite3_stmt *st = prepare(db, "SELECT article, status FROM comments WHERE id = ?");
+        db_stmt *st = prepare(db, "SELECT article, status FROM comments WHERE id = ?");
         if (!st) return PERR_INTERNAL;
-        sqlite3_bind_int64(st, 1, j->parent);
-        int ok = sqlite3_step(st) == SQLITE_ROW && !strcmp(col_text(st, 0), j->article) &&
+        db_bind_int64(st, 1, j->parent);
+        int ok = db_step(st) == DB_ROW && !strcmp(col_text(st, 0), j->article) &&
                  strcmp(col_text(st, 1), "published") == 0;
-        sqlite3_finalize(st);
+        db_finalize(st);
         if (!ok) {
             j->message = xstrdup("parent is not a published comment of this article");
             return PERR_BAD_REQUEST;
@@ -516,43 +517,44 @@ static int run_post(store_job *job, sqlite3 *db) {
                             "moderator has seen them.");
         return PERR_RATE_LIMITED;
     }
-    sqlite3_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
+    db_stmt *st = prepare(db, "INSERT INTO comments (article, parent, author_id, "
                                    "author_name, author_guest, author_avatar, ip_hash, title, "
                                    "body, status, score, decision, created_at, author_badge) "
-                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
     if (!st) {
         free(dj);
         return PERR_INTERNAL;
     }
-    sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, j->article, -1);
     if (j->parent > 0)
-        sqlite3_bind_int64(st, 2, j->parent);
+        db_bind_int64(st, 2, j->parent);
     else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_text(st, 3, j->author_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, j->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, j->guest);
+        db_bind_null(st, 2);
+    db_bind_text(st, 3, j->author_id, -1);
+    db_bind_text(st, 4, j->name, -1);
+    db_bind_int(st, 5, j->guest);
     if (j->avatar)
-        sqlite3_bind_text(st, 6, j->avatar, -1, SQLITE_STATIC);
+        db_bind_text(st, 6, j->avatar, -1);
     else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_text(st, 7, j->ip_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, j->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, j->body, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, status, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 11, total);
-    sqlite3_bind_text(st, 12, dj, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 13, now_ms());
-    if (j->badge[0]) sqlite3_bind_text(st, 14, j->badge, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 14);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+        db_bind_null(st, 6);
+    db_bind_text(st, 7, j->ip_hash, -1);
+    db_bind_text(st, 8, j->title, -1);
+    db_bind_text(st, 9, j->body, -1);
+    db_bind_text(st, 10, status, -1);
+    db_bind_double(st, 11, total);
+    db_bind_text(st, 12, dj, -1);
+    db_bind_int64(st, 13, now_ms());
+    if (j->badge[0]) db_bind_text(st, 14, j->badge, -1);
+    else db_bind_null(st, 14);
+    int rc = db_step(st);
+    int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+    if (rc == DB_ROW) rc = db_step(st);
+    db_finalize(st);
     free(dj);
-    if (rc != SQLITE_DONE) {
-        log_err("store: insert failed: %s", sqlite3_errmsg(db));
+    if (rc != DB_DONE || id <= 0) {
+        log_err("store: insert failed: %s", db_errmsg(db));
         return PERR_UNAVAILABLE;
     }
-    int64_t id = sqlite3_last_insert_rowid(db);
     if (outbox_emit_post(db, id, status)) return PERR_UNAVAILABLE;
     if (d == DECISION_REJECT) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
@@ -696,14 +698,14 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
 /* ---- Edit and delete ---- */
 
 /* Loads the comment for an author's change; checks ownership and state. */
-static int own_comment(sqlite3 *db, cjob *j, int64_t *created) {
-    sqlite3_stmt *st = prepare(db, "SELECT author_id, status, article, created_at, title "
+static int own_comment(db_t *db, cjob *j, int64_t *created) {
+    db_stmt *st = prepare(db, "SELECT author_id, status, article, created_at, title "
                                    "FROM comments WHERE id = ?");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, j->comment);
-    int rc = sqlite3_step(st);
+    db_bind_int64(st, 1, j->comment);
+    int rc = db_step(st);
     int e = 0;
-    if (rc != SQLITE_ROW) {
+    if (rc != DB_ROW) {
         e = PERR_NOT_FOUND;
     } else if (strcmp(col_text(st, 0), j->author_id) != 0) {
         e = PERR_FORBIDDEN;
@@ -713,14 +715,14 @@ static int own_comment(sqlite3 *db, cjob *j, int64_t *created) {
     } else {
         j->old_status = xstrdup(col_text(st, 1));
         j->article = xstrdup(col_text(st, 2));
-        *created = sqlite3_column_int64(st, 3);
+        *created = db_col_int64(st, 3);
         if (!j->title) j->title = xstrdup(col_text(st, 4));
     }
-    sqlite3_finalize(st);
+    db_finalize(st);
     return e;
 }
 
-static int run_edit(store_job *job, sqlite3 *db) {
+static int run_edit(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
     int64_t created = 0;
     int e = own_comment(db, j, &created);
@@ -739,40 +741,40 @@ static int run_edit(store_job *job, sqlite3 *db) {
     }
     /* A held edit waits for review again; a comment already pending stays so. */
     const char *status = d == DECISION_HOLD ? "pending" : j->old_status;
-    sqlite3_stmt *st = prepare(db, "UPDATE comments SET title = ?, body = ?, edited_at = ?, "
+    db_stmt *st = prepare(db, "UPDATE comments SET title = ?, body = ?, edited_at = ?, "
                                    "status = ?, score = ?, decision = ? WHERE id = ?");
     if (!st) {
         free(dj);
         return PERR_INTERNAL;
     }
-    sqlite3_bind_text(st, 1, j->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, j->body, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, total);
-    sqlite3_bind_text(st, 6, dj, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, j->comment);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    db_bind_text(st, 1, j->title, -1);
+    db_bind_text(st, 2, j->body, -1);
+    db_bind_int64(st, 3, now);
+    db_bind_text(st, 4, status, -1);
+    db_bind_double(st, 5, total);
+    db_bind_text(st, 6, dj, -1);
+    db_bind_int64(st, 7, j->comment);
+    int rc = db_step(st);
+    db_finalize(st);
     free(dj);
-    if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    if (rc != DB_DONE) return PERR_UNAVAILABLE;
     if (outbox_emit_change(db, j->comment, j->old_status, true)) return PERR_UNAVAILABLE;
     j->comment_json = load_comment(db, j->comment);
     return j->comment_json ? 0 : PERR_INTERNAL;
 }
 
-static int run_delete(store_job *job, sqlite3 *db) {
+static int run_delete(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
     int64_t created = 0;
     int e = own_comment(db, j, &created);
     if (e) return e;
-    sqlite3_stmt *st = prepare(db, "UPDATE comments SET status = 'removed', reason = 'author' "
+    db_stmt *st = prepare(db, "UPDATE comments SET status = 'removed', reason = 'author' "
                                    "WHERE id = ?");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, j->comment);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+    db_bind_int64(st, 1, j->comment);
+    int rc = db_step(st);
+    db_finalize(st);
+    if (rc != DB_DONE) return PERR_UNAVAILABLE;
     if (outbox_emit_change(db, j->comment, j->old_status, false)) return PERR_UNAVAILABLE;
     j->comment_json = load_comment(db, j->comment);
     return j->comment_json ? 0 : PERR_INTERNAL;
@@ -820,14 +822,14 @@ void comments_delete(conn_t *c, const json_t *id, int64_t comment) {
 
 /* ---- Reports ---- */
 
-static int run_report(store_job *job, sqlite3 *db) {
+static int run_report(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
-    sqlite3_stmt *st = prepare(db, "SELECT status, author_id FROM comments WHERE id = ?");
+    db_stmt *st = prepare(db, "SELECT status, author_id FROM comments WHERE id = ?");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, j->comment);
-    int found = sqlite3_step(st) == SQLITE_ROW && !strcmp(col_text(st, 0), "published");
+    db_bind_int64(st, 1, j->comment);
+    int found = db_step(st) == DB_ROW && !strcmp(col_text(st, 0), "published");
     bool own = found && !strcmp(col_text(st, 1), j->author_id);
-    sqlite3_finalize(st);
+    db_finalize(st);
     if (!found) return PERR_NOT_FOUND;
     if (own) {
         j->message = xstrdup("You cannot report your own comment.");
@@ -838,11 +840,11 @@ static int run_report(store_job *job, sqlite3 *db) {
     st = prepare(db, "SELECT 1 FROM reports WHERE comment_id = ?1 AND (reporter = ?2 OR "
                      "(ip_hash = ?3 AND ?3 != ''))");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, j->comment);
-    sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, j->ip_hash ? j->ip_hash : "", -1, SQLITE_STATIC);
-    bool again = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    db_bind_int64(st, 1, j->comment);
+    db_bind_text(st, 2, j->author_id, -1);
+    db_bind_text(st, 3, j->ip_hash ? j->ip_hash : "", -1);
+    bool again = db_step(st) == DB_ROW;
+    db_finalize(st);
     if (again) {
         j->message = xstrdup("You have already reported this comment.");
         return PERR_CONFLICT;
@@ -850,33 +852,33 @@ static int run_report(store_job *job, sqlite3 *db) {
     st = prepare(db, "INSERT INTO reports (comment_id, reporter, reason, note, created_at, "
                      "ip_hash, weight) VALUES (?,?,?,?,?,?,?)");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, j->comment);
-    sqlite3_bind_text(st, 2, j->author_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, j->reason, -1, SQLITE_STATIC);
+    db_bind_int64(st, 1, j->comment);
+    db_bind_text(st, 2, j->author_id, -1);
+    db_bind_text(st, 3, j->reason, -1);
     if (j->note)
-        sqlite3_bind_text(st, 4, j->note, -1, SQLITE_STATIC);
+        db_bind_text(st, 4, j->note, -1);
     else
-        sqlite3_bind_null(st, 4);
-    sqlite3_bind_int64(st, 5, now_ms());
-    sqlite3_bind_text(st, 6, j->ip_hash ? j->ip_hash : "", -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 7, j->guest ? srv.cfg.report_weight_guest : 1.0);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return PERR_UNAVAILABLE;
+        db_bind_null(st, 4);
+    db_bind_int64(st, 5, now_ms());
+    db_bind_text(st, 6, j->ip_hash ? j->ip_hash : "", -1);
+    db_bind_double(st, 7, j->guest ? srv.cfg.report_weight_guest : 1.0);
+    int rc = db_step(st);
+    db_finalize(st);
+    if (rc != DB_DONE) return PERR_UNAVAILABLE;
     /* Enough weight of readers agrees: hide it until a moderator decides. */
     st = prepare(db, "SELECT COALESCE(SUM(weight), 0), (SELECT article FROM comments WHERE "
                      "id = ?1) FROM reports WHERE comment_id = ?1 AND resolved = 0");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, j->comment);
-    double weight = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
+    db_bind_int64(st, 1, j->comment);
+    double weight = db_step(st) == DB_ROW ? db_col_double(st, 0) : 0;
     char *article = xstrdup(col_text(st, 1));
-    sqlite3_finalize(st);
+    db_finalize(st);
     const char *status = "published";
     if (srv.cfg.report_hide_at > 0 && weight + 1e-9 >= (double)srv.cfg.report_hide_at) {
         st = prepare(db, "UPDATE comments SET status = 'hidden' WHERE id = ?");
-        sqlite3_bind_int64(st, 1, j->comment);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
+        db_bind_int64(st, 1, j->comment);
+        db_step(st);
+        db_finalize(st);
         status = "hidden";
         effect_article(j->effects, article,
                        json_pack("{s:s, s:s, s:I}", "type", "removed", "article", article,
@@ -924,17 +926,17 @@ void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *r
 
 /* ---- Catch-up after a bus outage ---- */
 
-static int run_catchup(store_job *job, sqlite3 *db) {
+static int run_catchup(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
-    sqlite3_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? "
+    db_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? "
                                    "AND status = 'published' AND created_at >= ? ORDER BY id "
                                    "LIMIT 1000");
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_text(st, 1, j->article, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, j->since);
+    db_bind_text(st, 1, j->article, -1);
+    db_bind_int64(st, 2, j->since);
     j->pages = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(j->pages, comment_from_row(st));
-    sqlite3_finalize(st);
+    while (db_step(st) == DB_ROW) json_array_append_new(j->pages, comment_from_row(st));
+    db_finalize(st);
     return 0;
 }
 
@@ -965,7 +967,7 @@ void comments_catch_up(const char *article, int64_t from_ms) {
 
 /* ---- Counts ---- */
 
-static int run_counts(store_job *job, sqlite3 *db) {
+static int run_counts(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
     j->counts = json_object();
     for (int i = 0; i < j->narticles; i++)

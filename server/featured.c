@@ -13,7 +13,7 @@
 #include "server.h"
 #include "store.h"
 
-int featured_set(sqlite3 *db, const char *moderator, int64_t comment, bool on, json_t *effects,
+int featured_set(db_t *db, const char *moderator, int64_t comment, bool on, json_t *effects,
                  json_t **before, json_t **after, char **target) {
     *before = *after = NULL;
     *target = NULL;
@@ -52,7 +52,7 @@ int featured_set(sqlite3 *db, const char *moderator, int64_t comment, bool on, j
     return rc ? PERR_UNAVAILABLE : 0;
 }
 
-void featured_annotate(sqlite3 *db, json_t *item, json_t *comment) {
+void featured_annotate(db_t *db, json_t *item, json_t *comment) {
     json_t *id = json_object_get(comment, "id");
     const char *article = json_string_value(json_object_get(comment, "article"));
     json_object_set_new(comment, "featured",
@@ -71,7 +71,7 @@ typedef struct {
     json_t *comments;
 } list_job;
 
-static int run_list(store_job *job, sqlite3 *db) {
+static int run_list(store_job *job, db_t *db) {
     list_job *j = (list_job *)job;
     return store_featured_list(db, j->article, j->comments) ? PERR_INTERNAL : 0;
 }

@@ -6,12 +6,12 @@
 #define PARLEY_FEATURED_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "conn.h"
-#include "store_sqlite_featured.h"
+#include "store_featured.h"
 
 /* At most this many featured comments per article. */
 #define FEATURED_MAX 10
@@ -21,12 +21,12 @@
  * the audit states (new references) and *target the audit target ("featured:ID",
  * malloc'd). Returns 0, PERR_NOT_FOUND (no published comment), PERR_CONFLICT (already
  * so, or the article has FEATURED_MAX), or PERR_INTERNAL. */
-int featured_set(sqlite3 *db, const char *moderator, int64_t comment, bool on, json_t *effects,
+int featured_set(db_t *db, const char *moderator, int64_t comment, bool on, json_t *effects,
                  json_t **before, json_t **after, char **target);
 
 /* Storage thread, for moderation.c's queue items: sets "featured" (bool) on comment and
  * "article_url" (the page it was read at, or null) on item. */
-void featured_annotate(sqlite3 *db, json_t *item, json_t *comment);
+void featured_annotate(db_t *db, json_t *item, json_t *comment);
 
 /* Replies {"type":"featured","article","comments":[...]} (newest pick first). */
 void featured_list(conn_t *c, const json_t *id, const char *article);

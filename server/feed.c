@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite_comments.h"
+#include "store_comments.h"
 #include "errors.h"
 #include "net.h"
 #include "server.h"
 #include "store.h"
-#include "store_sqlite_feed.h"
+#include "store_feed.h"
 
 #define FEED_DEFAULT 50
 #define FEED_MAX 200
@@ -81,7 +81,7 @@ static void write_entry(const feed_row *r, void *arg) {
 
 /* Storage thread: the whole document. For one article the feed's <updated> is the
  * article's newest comment, written before the entries (Atom wants it in the head). */
-static int run_feed(store_job *job, sqlite3 *db) {
+static int run_feed(store_job *job, db_t *db) {
     feed_job *j = (feed_job *)job;
     j->buf = xmlBufferCreate();
     j->w = j->buf ? xmlNewTextWriterMemory(j->buf, 0) : NULL;

@@ -20,13 +20,13 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "store_sqlite_comments.h"
+#include "store_comments.h"
 #include "config.h"
 #include "dict.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
-#include "store_sqlite_import.h"
+#include "store_import.h"
 #include "text.h"
 
 #define MAX_SKIP_REASONS 16
@@ -741,7 +741,7 @@ int import_cli(int argc, char **argv) {
                      .limit_title = env.cfg.limit_title, .limit_body = env.cfg.limit_body,
                      .limit_name = env.cfg.limit_name, .tty = isatty(2)};
     int rc = 1;
-    sqlite3 *db = NULL;
+    db_t *db = NULL;
     if (map_file && !(s.map = load_map(map_file))) goto out;
     db = store_open_sync(dir);
     if (!db || server_load_ip_key(dir)) goto out;
@@ -766,7 +766,7 @@ int import_cli(int argc, char **argv) {
     rc = 0;
 out:
     import_repo_close(s.repo);
-    if (db) sqlite3_close(db);
+    if (db) db_close(db);
     if (s.map) dict_free(s.map, free);
     xmlCleanupParser();
     env_free(&env);
@@ -844,9 +844,9 @@ int export_cli(int argc, char **argv) {
     }
     const char *dir = env_load(&env);
     if (!dir) return 1;
-    sqlite3 *db = store_open_sync(dir);
+    db_t *db = store_open_sync(dir);
     int rc = db ? export_repo_each(db, article, export_line, NULL) : -1;
-    if (db) sqlite3_close(db);
+    if (db) db_close(db);
     env_free(&env);
     if (fflush(stdout) || rc) {
         fprintf(stderr, "parley export: failed\n");
@@ -888,7 +888,7 @@ int backup_cli(int argc, char **argv) {
     if (access(path, R_OK) != 0) {
         fprintf(stderr, "parley backup: no database at %s\n", path);
     } else {
-        sqlite3 *db = store_open_sync(dir);
+        db_t *db = store_open_sync(dir);
         char err[512];
         if (db && backup_repo_copy(db, file, err, sizeof err) == 0) {
             printf("backed up %s to %s\n", path, file);
@@ -897,7 +897,7 @@ int backup_cli(int argc, char **argv) {
             fprintf(stderr, "parley backup: %s\n", err);
             unlink(file);
         }
-        if (db) sqlite3_close(db);
+        if (db) db_close(db);
     }
     env_free(&env);
     return rc;

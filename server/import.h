@@ -3,7 +3,7 @@
  * (and import_isso.c, import_remark42.c, import_commento.c)
  * and hands plain import_thread / import_comment records to a sink; the sink (import.c)
  * maps article ids, hashes addresses, turns HTML into text, checks limits and stages the
- * records through the repository (store_sqlite_import.c), which applies them at the end
+ * records through the repository (store_import.c), which applies them at the end
  * in one transaction. */
 #ifndef PARLEY_IMPORT_H
 #define PARLEY_IMPORT_H

@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "store.h"
-#include "store_sqlite_learned.h"
+#include "store_learned.h"
 
 /* This process's copy; storage thread only. */
 static struct {
@@ -19,7 +19,7 @@ static struct {
     int stale;                 /* changed by this process: re-read at once */
 } L;
 
-const learned_model_t *learned_current(sqlite3 *db, int64_t now_ms) {
+const learned_model_t *learned_current(db_t *db, int64_t now_ms) {
     if (!L.model) {
         L.model = learned_model_new();
         L.stale = 1;
@@ -42,7 +42,7 @@ const learned_model_t *learned_current(sqlite3 *db, int64_t now_ms) {
     return L.model;
 }
 
-int learned_teach(sqlite3 *db, const char *title, const char *body, learn_label_t label,
+int learned_teach(db_t *db, const char *title, const char *body, learn_label_t label,
                   double weight) {
     if (label == LEARN_NONE) return 0;
     learned_feats f = {0};
@@ -64,7 +64,7 @@ int learned_teach(sqlite3 *db, const char *title, const char *body, learn_label_
 }
 
 /* Makes a comment's lesson `label` (LEARN_NONE: none), unlearning the one it taught. */
-static int set_lesson(sqlite3 *db, int64_t id, learn_label_t label) {
+static int set_lesson(db_t *db, int64_t id, learn_label_t label) {
     learn_label_t old;
     char *ot = NULL, *ob = NULL, *t = NULL, *b = NULL;
     int rc = store_learned_example_get(db, id, &old, &ot, &ob);
@@ -92,11 +92,11 @@ static learn_label_t lesson_of(const char *action, const char *reason) {
     return LEARN_NONE;
 }
 
-int learned_on_decision(sqlite3 *db, int64_t comment_id, const char *action, const char *reason) {
+int learned_on_decision(db_t *db, int64_t comment_id, const char *action, const char *reason) {
     return set_lesson(db, comment_id, lesson_of(action, reason));
 }
 
-int learned_on_undo(sqlite3 *db, int64_t comment_id, int64_t audit_id) {
+int learned_on_undo(db_t *db, int64_t comment_id, int64_t audit_id) {
     char action[32];
     char *reason = NULL;
     int found = store_learned_last_decision(db, comment_id, audit_id, action, &reason);

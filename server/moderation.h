@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "events.h"
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdint.h>
 
 void moderation_init(void);
@@ -20,15 +20,15 @@ void moderation_shutdown(void);
 
 enum { BAN_NONE = 0, BAN_BANNED, BAN_SHADOW };
 /* Whether an author (or their address) is banned or shadow-banned now. */
-int moderation_ban_state(sqlite3 *db, const char *author, const char *ip_hash, int64_t now);
+int moderation_ban_state(db_t *db, const char *author, const char *ip_hash, int64_t now);
 /* The queue ITEM for a comment (docs/protocol.md), or NULL. New reference. */
-json_t *moderation_item(sqlite3 *db, int64_t comment_id);
+json_t *moderation_item(db_t *db, int64_t comment_id);
 /* {"held":N,"reported":N}. New reference. */
-json_t *moderation_counts(sqlite3 *db);
+json_t *moderation_counts(db_t *db);
 
 /* Adds the console events that follow a change to the queue: the item (when it is in a
  * queue now) or its resolution, then the counts. */
-void effect_queue_changed(json_t *effects, sqlite3 *db, int64_t comment_id, const char *status,
+void effect_queue_changed(json_t *effects, db_t *db, int64_t comment_id, const char *status,
                           const char *by);
 
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "rules_norm.h"
-#include "store_sqlite_names.h"
+#include "store_names.h"
 
 int names_key(const char *name, char *out, size_t outlen) {
     norm_t n;
@@ -18,7 +18,7 @@ int names_key(const char *name, char *out, size_t outlen) {
     return o ? 0 : -1;
 }
 
-bool names_reserved(sqlite3 *db, const char *name) {
+bool names_reserved(db_t *db, const char *name) {
     char key[256];
     if (names_key(name, key, sizeof key)) return false;
     if (store_names_has(db, key)) return true;
@@ -27,11 +27,11 @@ bool names_reserved(sqlite3 *db, const char *name) {
     return store_names_moderator_match(db, key, names_key);
 }
 
-void names_reserve(sqlite3 *db, const char *name, const char *kind) {
+void names_reserve(db_t *db, const char *name, const char *kind) {
     char key[256];
     if (names_key(name, key, sizeof key) == 0) store_names_put(db, key, kind);
 }
 
-void names_forget_author(sqlite3 *db, const char *author_id) {
+void names_forget_author(db_t *db, const char *author_id) {
     store_names_forget_author(db, author_id, names_key);
 }

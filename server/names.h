@@ -5,7 +5,7 @@
 #ifndef PARLEY_NAMES_H
 #define PARLEY_NAMES_H
 
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,11 +14,11 @@
 int names_key(const char *name, char *out, size_t outlen);
 
 /* True when name is reserved by an account or a moderator (storage thread). */
-bool names_reserved(sqlite3 *db, const char *name);
+bool names_reserved(db_t *db, const char *name);
 /* Reserves name for kind ("reader", "moderator"); repeated calls are harmless. */
-void names_reserve(sqlite3 *db, const char *name, const char *kind);
+void names_reserve(db_t *db, const char *name, const char *kind);
 
 /* Frees the names reserved by an author who is being erased (storage thread). */
-void names_forget_author(sqlite3 *db, const char *author_id);
+void names_forget_author(db_t *db, const char *author_id);
 
 #endif

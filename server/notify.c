@@ -52,7 +52,7 @@ static void njob_free(njob *j) {
     free(j);
 }
 
-static njob *njob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlite3 *),
+static njob *njob_new(conn_t *c, const json_t *id, int (*run)(store_job *, db_t *),
                       void (*done)(store_job *)) {
     njob *j = xcalloc(1, sizeof *j);
     j->job.run = run;
@@ -66,7 +66,7 @@ static njob *njob_new(conn_t *c, const json_t *id, int (*run)(store_job *, sqlit
 }
 
 /* Storage thread: the replies to the reader on the article, and their email state. */
-static int run_replies(store_job *job, sqlite3 *db) {
+static int run_replies(store_job *job, db_t *db) {
     njob *j = (njob *)job;
     j->replies = store_notify_replies(db, j->author, j->article, REPLIES_MAX);
     store_notify_email_state(db, j->author, j->article, j->state);
@@ -98,7 +98,7 @@ void notify_replies(conn_t *c, const json_t *id, const char *article) {
     store_submit(srv.store, &j->job);
 }
 
-void notify_reply_effect(sqlite3 *db, json_t *effects, json_t *comment) {
+void notify_reply_effect(db_t *db, json_t *effects, json_t *comment) {
     json_t *parent = json_object_get(comment, "parent");
     if (!json_is_integer(parent)) return;
     char to[128];
@@ -236,7 +236,7 @@ static char *page_ok(const char *page) {
 }
 
 /* Storage thread: stores the sealed address in the state decided on the loop. */
-static int run_subscribe(store_job *job, sqlite3 *db) {
+static int run_subscribe(store_job *job, db_t *db) {
     njob *j = (njob *)job;
     int64_t now = now_ms();
     bool confirm = !strcmp(j->state, "pending");
@@ -255,7 +255,7 @@ static int run_subscribe(store_job *job, sqlite3 *db) {
 
 /* Storage thread: turns the reader's subscription on the article off (and drops what
  * waited for it). */
-static int run_unsubscribe(store_job *job, sqlite3 *db) {
+static int run_unsubscribe(store_job *job, db_t *db) {
     njob *j = (njob *)job;
     if (store_notify_email_off(db, j->author, j->article, 0) < 0) return PERR_UNAVAILABLE;
     snprintf(j->state, sizeof j->state, "off");
@@ -360,14 +360,14 @@ static bool link_args(http_req *r, int64_t *id, int64_t *created, char t[40]) {
 
 /* Storage thread: pending -> active for the link's subscription; result as
  * store_notify_email_confirm. */
-static int run_confirm(store_job *job, sqlite3 *db) {
+static int run_confirm(store_job *job, db_t *db) {
     njob *j = (njob *)job;
     j->result = store_notify_email_confirm(db, j->sub_id, j->created, now_ms());
     return 0;
 }
 
 /* Storage thread: the unsubscribe link's subscription off. */
-static int run_off_link(store_job *job, sqlite3 *db) {
+static int run_off_link(store_job *job, db_t *db) {
     njob *j = (njob *)job;
     j->result = store_notify_email_off(db, NULL, NULL, j->sub_id);
     return j->result < 0 ? PERR_UNAVAILABLE : 0;
@@ -485,7 +485,7 @@ static void quote_body(mail_buf *text, mail_buf *html, json_t *c) {
 
 /* Mails subscription s the replies waiting for it and settles them. Returns 1 when
  * settled (sent, or nothing left to send), -1 when the relay failed (they stay). */
-static int send_digest(sqlite3 *db, store_notify_sub *s, int64_t now, const atomic_bool *stop) {
+static int send_digest(db_t *db, store_notify_sub *s, int64_t now, const atomic_bool *stop) {
     int64_t max_id = 0;
     json_t *replies = store_notify_digest_replies(db, s->id, &max_id);
     if (!replies) return 0;
@@ -547,7 +547,7 @@ static int send_digest(sqlite3 *db, store_notify_sub *s, int64_t now, const atom
 
 /* Mails subscription s its double opt-in link. Returns 1 when settled, -1 when the relay
  * failed (it stays due). */
-static int send_confirm(sqlite3 *db, store_notify_sub *s, int64_t now, const atomic_bool *stop) {
+static int send_confirm(db_t *db, store_notify_sub *s, int64_t now, const atomic_bool *stop) {
     char *to = unseal(s->address, s->address_len);
     if (!to) {
         store_notify_email_off(db, NULL, NULL, s->id);
@@ -588,7 +588,7 @@ static int send_confirm(sqlite3 *db, store_notify_sub *s, int64_t now, const ato
     return 1;
 }
 
-int notify_mail_tick(sqlite3 *db, int64_t now, int64_t *wake, const atomic_bool *stop) {
+int notify_mail_tick(db_t *db, int64_t now, int64_t *wake, const atomic_bool *stop) {
     if (!srv.cfg.smtp_url) return 0;
     if (now < mail_blocked_until) {
         if (mail_blocked_until < *wake) *wake = mail_blocked_until;
@@ -643,11 +643,11 @@ static unsigned surge_next;
 
 /* The queue's counts, from the moderation service above (registered at its start):
  * notify sits below moderation, which emits through it. */
-static json_t *(*queue_counts)(sqlite3 *db);
+static json_t *(*queue_counts)(db_t *db);
 
-void notify_set_queue_counts(json_t *(*fn)(sqlite3 *db)) { queue_counts = fn; }
+void notify_set_queue_counts(json_t *(*fn)(db_t *db)) { queue_counts = fn; }
 
-int notify_check_alerts(sqlite3 *db, int64_t comment_id) {
+int notify_check_alerts(db_t *db, int64_t comment_id) {
     const config_t *cfg = &srv.cfg;
     if (!cfg->alert_queue && !cfg->alert_surge_posts) return 0;
     int64_t now = now_ms(), cooldown = cfg->alert_cooldown_minutes * 60 * 1000;

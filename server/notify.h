@@ -5,7 +5,7 @@
 #define PARLEY_NOTIFY_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +18,7 @@ void notify_replies(conn_t *c, const json_t *id, const char *article);
 
 /* Storage thread, inside the job that made comment (borrowed) public: when it answers
  * someone else's comment, adds to effects the `reply` event for that author. */
-void notify_reply_effect(sqlite3 *db, json_t *effects, json_t *comment);
+void notify_reply_effect(db_t *db, json_t *effects, json_t *comment);
 
 /* ---- Reply emails (docs/notifications.md) ---- */
 
@@ -41,7 +41,7 @@ void notify_email_off(conn_t *c, const json_t *id, const char *article);
  * reader and article every notifications.email_interval_seconds). Returns how many
  * mails were settled (look again at once when > 0); lowers *wake to when the relay may
  * be tried again after a failure. */
-int notify_mail_tick(sqlite3 *db, int64_t now, int64_t *wake, const atomic_bool *stop);
+int notify_mail_tick(db_t *db, int64_t now, int64_t *wake, const atomic_bool *stop);
 
 /* ---- Moderator alerts ---- */
 
@@ -49,7 +49,7 @@ int notify_mail_tick(sqlite3 *db, int64_t now, int64_t *wake, const atomic_bool 
  * reached notifications.alerts.queue_threshold, or the post's article got surge_posts
  * posts within surge_minutes; each kind (and each article) at most once per
  * cooldown_minutes. Returns 0 or -1 (the alert could not be written). */
-int notify_check_alerts(sqlite3 *db, int64_t comment_id);
+int notify_check_alerts(db_t *db, int64_t comment_id);
 
 /* Delivery thread: mails an alert event (its JSON body) to a moderator's address.
  * Returns 0 when the relay accepted it, else -1 with a reason in err. */
@@ -60,6 +60,6 @@ int notify_alert_mail(const char *to, const char *payload, const atomic_bool *st
 char *notify_metrics(void);
 
 /* The moderation queue's counts for queue alerts (moderation.c registers it at start). */
-void notify_set_queue_counts(json_t *(*fn)(sqlite3 *db));
+void notify_set_queue_counts(json_t *(*fn)(db_t *db));
 
 #endif

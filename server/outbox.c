@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store_sqlite_comments.h"
+#include "store_comments.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -35,7 +35,7 @@ static struct {
     pthread_cond_t cond;
     bool kicked;                /* an event was emitted since the thread last looked */
     atomic_bool stop;
-    sqlite3 *db;                /* the thread's own connection */
+    db_t *db;                /* the thread's own connection */
     int lock_fd;                /* data_dir/outbox.lock, flock'd by the delivering process */
     bool leader;
     _Atomic uint64_t delivered, failed, dead;
@@ -44,7 +44,7 @@ static struct {
 
 /* ---- Emitting (storage thread) ---- */
 
-int outbox_emit(sqlite3 *db, const char *type, json_t *data) {
+int outbox_emit(db_t *db, const char *type, json_t *data) {
     const config_t *cfg = &srv.cfg;
     int rc = 0;
     /* moderator alerts also go by mail: one row per address, endpoint "mailto:ADDRESS" */
@@ -94,7 +94,7 @@ void outbox_kick(void) {
     pthread_mutex_unlock(&ob.lock);
 }
 
-int outbox_emit_comment(sqlite3 *db, const char *type, json_t *comment, json_t *extra) {
+int outbox_emit_comment(db_t *db, const char *type, json_t *comment, json_t *extra) {
     json_t *data = json_pack("{s:O}", "comment", comment ? comment : json_null());
     if (extra) {
         json_object_update(data, extra);
@@ -113,11 +113,11 @@ static bool wanted(const char *type) {
 
 /* The comment as integrations see it: the queue item's comment with its real status,
  * the rules that fired when withRules, and no address prefix. New reference or NULL. */
-static json_t *(*queue_item)(sqlite3 *db, int64_t comment_id);
+static json_t *(*queue_item)(db_t *db, int64_t comment_id);
 
-void outbox_set_item_source(json_t *(*fn)(sqlite3 *db, int64_t comment_id)) { queue_item = fn; }
+void outbox_set_item_source(json_t *(*fn)(db_t *db, int64_t comment_id)) { queue_item = fn; }
 
-static json_t *load_comment(sqlite3 *db, int64_t id, bool with_rules) {
+static json_t *load_comment(db_t *db, int64_t id, bool with_rules) {
     json_t *item = queue_item ? queue_item(db, id) : NULL;
     if (!item) return NULL;
     json_t *c = json_incref(json_object_get(item, "comment"));
@@ -131,7 +131,7 @@ static json_t *load_comment(sqlite3 *db, int64_t id, bool with_rules) {
 
 /* reply.created for a published comment that answers another: data {comment, parent:
  * {id, author:{id,name}}}. */
-static int emit_reply(sqlite3 *db, json_t *c) {
+static int emit_reply(db_t *db, json_t *c) {
     json_t *parent = json_object_get(c, "parent");
     if (!json_is_integer(parent)) return 0;
     json_t *p = load_comment(db, json_integer_value(parent), false);
@@ -143,7 +143,7 @@ static int emit_reply(sqlite3 *db, json_t *c) {
     return outbox_emit_comment(db, "reply.created", c, extra);
 }
 
-int outbox_emit_post(sqlite3 *db, int64_t id, const char *status) {
+int outbox_emit_post(db_t *db, int64_t id, const char *status) {
     if (notify_check_alerts(db, id)) return -1;
     if (!strcmp(status, "shadow")) return 0;
     bool refused = !strcmp(status, "refused");
@@ -165,7 +165,7 @@ int outbox_emit_post(sqlite3 *db, int64_t id, const char *status) {
     return rc ? -1 : 0;
 }
 
-int outbox_emit_change(sqlite3 *db, int64_t id, const char *old_status, bool edited) {
+int outbox_emit_change(db_t *db, int64_t id, const char *old_status, bool edited) {
     if (edited ? !wanted("comment.edited") && !wanted("comment.held") : !wanted("comment.removed"))
         return 0;
     json_t *c = load_comment(db, id, false);
@@ -183,7 +183,7 @@ int outbox_emit_change(sqlite3 *db, int64_t id, const char *old_status, bool edi
     return rc ? -1 : 0;
 }
 
-int outbox_emit_decision(sqlite3 *db, int64_t id, const char *action, const char *from,
+int outbox_emit_decision(db_t *db, int64_t id, const char *action, const char *from,
                          const char *to, const char *by) {
     if (!wanted("moderation.decision") && !wanted("comment.published") &&
         !wanted("reply.created") && !wanted("comment.rejected") && !wanted("comment.removed"))
@@ -328,14 +328,14 @@ int outbox_start(void) {
     ob.lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (ob.lock_fd < 0) {
         log_err("outbox: cannot open %s: %s", path, strerror(errno));
-        sqlite3_close(ob.db);
+        db_close(ob.db);
         ob.db = NULL;
         return -1;
     }
     atomic_store(&ob.stop, false);
     if (pthread_create(&ob.thread, NULL, delivery_thread, NULL)) {
         log_err("outbox: cannot start the delivery thread");
-        sqlite3_close(ob.db);
+        db_close(ob.db);
         ob.db = NULL;
         return -1;
     }
@@ -353,7 +353,7 @@ void outbox_stop(void) {
     pthread_mutex_unlock(&ob.lock);
     pthread_join(ob.thread, NULL);
     ob.running = false;
-    sqlite3_close(ob.db);
+    db_close(ob.db);
     ob.db = NULL;
     close(ob.lock_fd); /* releases the lead */
     ob.leader = false;
@@ -381,7 +381,7 @@ char *outbox_metrics(void) {
     return out;
 }
 
-json_t *outbox_console(sqlite3 *db) {
+json_t *outbox_console(db_t *db) {
     store_outbox_counts c;
     store_outbox_count(db, &c);
     char oldest[32] = "";

@@ -9,33 +9,33 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdint.h>
 
 /* Storage thread, inside a job: records event `type` with `data` (stolen) for every
  * webhook that wants the type. The body sent is {"id","type","created","data"}. Does
  * nothing when no endpoint wants it. Returns 0, or -1 when the row could not be written
  * (the caller may fail its job so the cause rolls back too). */
-int outbox_emit(sqlite3 *db, const char *type, json_t *data);
+int outbox_emit(db_t *db, const char *type, json_t *data);
 /* The comment of an event comes from the moderation queue's item (moderation.c, above
  * this module, registers it at start). */
-void outbox_set_item_source(json_t *(*fn)(sqlite3 *db, int64_t comment_id));
+void outbox_set_item_source(json_t *(*fn)(db_t *db, int64_t comment_id));
 /* The same with data {"comment": comment} (borrowed) plus the members of extra (stolen,
  * may be NULL). */
-int outbox_emit_comment(sqlite3 *db, const char *type, json_t *comment, json_t *extra);
+int outbox_emit_comment(db_t *db, const char *type, json_t *comment, json_t *extra);
 
 /* The events of the comment services, one call per place (storage thread; 0 or -1):
  * a new post stored with status published (comment.published, and reply.created when
  * it answers another comment), pending (comment.held) or refused (comment.rejected by
  * the rules); shadow-banned posts emit nothing. */
-int outbox_emit_post(sqlite3 *db, int64_t comment_id, const char *status);
+int outbox_emit_post(db_t *db, int64_t comment_id, const char *status);
 /* An author's edit (comment.edited; comment.held when it went back to review) or
  * deletion (edited NULL: comment.removed by the author). */
-int outbox_emit_change(sqlite3 *db, int64_t comment_id, const char *old_status, bool edited);
+int outbox_emit_change(db_t *db, int64_t comment_id, const char *old_status, bool edited);
 /* A moderator's decision moving a comment from one status to another:
  * moderation.decision, then comment.published (+ reply.created), comment.rejected or
  * comment.removed. */
-int outbox_emit_decision(sqlite3 *db, int64_t comment_id, const char *action, const char *from,
+int outbox_emit_decision(db_t *db, int64_t comment_id, const char *action, const char *from,
                          const char *to, const char *by);
 
 /* Any thread: wakes the delivery thread (something was queued for it). */
@@ -52,6 +52,6 @@ char *outbox_metrics(void);
 
 /* Storage thread: the console's view, {"type":"mod.webhooks","counts":{pending,delivered,
  * dead,oldest_pending},"endpoints":[url...],"failures":[...]}. New reference. */
-json_t *outbox_console(sqlite3 *db);
+json_t *outbox_console(db_t *db);
 
 #endif

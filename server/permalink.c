@@ -25,7 +25,7 @@ typedef struct {
     int err;
 } thread_job;
 
-static int run_thread(store_job *job, sqlite3 *db) {
+static int run_thread(store_job *job, db_t *db) {
     thread_job *j = (thread_job *)job;
     j->err = store_permalink_thread(db, j->article, j->reader, j->comment, THREAD_MAX,
                                     j->comments);
@@ -83,7 +83,7 @@ typedef struct {
     char *article, *url;
 } url_job;
 
-static int run_url(store_job *job, sqlite3 *db) {
+static int run_url(store_job *job, db_t *db) {
     url_job *j = (url_job *)job;
     store_permalink_put_url(db, j->article, j->url);
     return 0;

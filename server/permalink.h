@@ -5,11 +5,11 @@
 #define PARLEY_PERMALINK_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdint.h>
 
 #include "conn.h"
-#include "store_sqlite_permalink.h"
+#include "store_permalink.h"
 
 /* Replies {"type":"thread","article","comment","comments":[...]} (oldest first) or
  * not_found when the comment is not on article or not visible to c's reader. */

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
-#include "store_sqlite_reactions.h"
+#include "store_reactions.h"
 
 /* One react request: built on the loop, run on the storage thread, answered on the loop.
  * Owned by the store from submit until done(), which frees it. */
@@ -93,7 +93,7 @@ void reactions_shutdown(void) {
 
 /* ---- React ---- */
 
-static int run_react(store_job *job, sqlite3 *db) {
+static int run_react(store_job *job, db_t *db) {
     react_job *j = (react_job *)job;
     store_reaction_target t;
     if (store_reactions_target(db, j->comment, &t) || !t.published) {
@@ -156,6 +156,6 @@ void reactions_react(conn_t *c, const json_t *id, int64_t comment, bool like) {
     store_submit(srv.store, &j->job);
 }
 
-void reactions_attach(sqlite3 *db, const char *reader, json_t *comments) {
+void reactions_attach(db_t *db, const char *reader, json_t *comments) {
     if (json_array_size(comments)) store_reactions_attach(db, reader, comments);
 }

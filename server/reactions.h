@@ -7,7 +7,7 @@
 #define PARLEY_REACTIONS_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -23,6 +23,6 @@ void reactions_react(conn_t *c, const json_t *id, int64_t comment, bool like);
 
 /* Storage thread: sets "likes" (count), "likes_seq" (its change number) and "liked"
  * (true when reader likes it) on each comment object of the array comments. */
-void reactions_attach(sqlite3 *db, const char *reader, json_t *comments);
+void reactions_attach(db_t *db, const char *reader, json_t *comments);
 
 #endif

@@ -19,7 +19,7 @@
 #include "net.h"
 #include "server.h"
 #include "store.h"
-#include "store_sqlite_reader.h"
+#include "store_reader.h"
 
 /* An author id as the server makes them ("g:…", "u:…", "i:…"): printable, no spaces. */
 static int id_valid(const char *s) {
@@ -70,7 +70,7 @@ int reader_cli(int argc, char **argv) {
         }
         have = true;
     }
-    sqlite3 *db = store_open_sync(data ? data : cfg.data_dir);
+    db_t *db = store_open_sync(data ? data : cfg.data_dir);
     int rc = 1;
     if (db && !strcmp(cmd, "export")) {
         json_t *o = reader_repo_export(db, id);
@@ -95,7 +95,7 @@ int reader_cli(int argc, char **argv) {
             fprintf(stderr, "parley reader: the erasure failed; nothing was changed\n");
         }
     }
-    if (db) sqlite3_close(db);
+    if (db) db_close(db);
     if (have) config_free(&cfg);
     return rc;
 }
@@ -116,7 +116,7 @@ typedef struct {
     json_t *req_id;
 } reader_job;
 
-static int run_reader(store_job *job, sqlite3 *db) {
+static int run_reader(store_job *job, db_t *db) {
     reader_job *j = (reader_job *)job;
     int rc = 0;
     if (j->conn_id) {
@@ -135,17 +135,17 @@ static int run_reader(store_job *job, sqlite3 *db) {
         return j->result ? 0 : PERR_INTERNAL;
     }
     /* freed pages are overwritten while this runs, then the setting is put back */
-    sqlite3_stmt *st = NULL;
+    db_stmt *st = NULL;
     int was = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA secure_delete", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        was = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    if (db_prepare(db, "PRAGMA secure_delete", &st) == DB_OK &&
+        db_step(st) == DB_ROW)
+        was = db_col_int(st, 0);
+    db_finalize(st);
+    db_exec(db, "PRAGMA secure_delete = ON");
     reader_erased e;
     names_forget_author(db, j->reader); /* before the names are gone from the comments */
     rc = reader_repo_erase_tx(db, j->reader, j->by, &e);
-    if (!was) sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+    if (!was) db_exec(db, "PRAGMA secure_delete = OFF");
     if (rc) return PERR_INTERNAL;
     j->result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I}}", "erased", "comments",
                           (json_int_t)e.comments, "reports", (json_int_t)e.reports, "notes",

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
-#include "store_sqlite_rule_quality.h"
+#include "store_rule_quality.h"
 
 /* Whether a rule hit pushed towards holding (a positive score or a forced action). */
 static bool pushed(json_t *hit) {
@@ -18,7 +18,7 @@ static bool pushed(json_t *hit) {
            json_number_value(json_object_get(hit, "score")) > 0;
 }
 
-void rule_quality_on_post(sqlite3 *db, const rules_result *res) {
+void rule_quality_on_post(db_t *db, const rules_result *res) {
     bool held = res->decision != DECISION_PUBLISH;
     for (size_t i = 0; i < res->nhits; i++) {
         const rules_hit *h = &res->hits[i];
@@ -34,7 +34,7 @@ void rule_quality_on_post(sqlite3 *db, const rules_result *res) {
     }
 }
 
-void rule_quality_on_decision(sqlite3 *db, int64_t id) {
+void rule_quality_on_decision(db_t *db, int64_t id) {
     char *status = NULL, *decision = NULL;
     if (store_rq_comment(db, id, &status, &decision)) return;
     store_rq_clear(db, id);
@@ -56,7 +56,7 @@ void rule_quality_on_decision(sqlite3 *db, int64_t id) {
     free(decision);
 }
 
-json_t *rule_quality_json(sqlite3 *db) {
+json_t *rule_quality_json(db_t *db) {
     store_rq_row *rows;
     int n = store_rq_list(db, &rows);
     if (n < 0) return NULL;
@@ -110,7 +110,7 @@ static void label(const char *in, char *out, size_t outlen) {
     out[o] = '\0';
 }
 
-static int run_fetch(store_job *job, sqlite3 *db) {
+static int run_fetch(store_job *job, db_t *db) {
     fetch_job *f = (fetch_job *)job;
     store_rq_row *rows;
     int n = store_rq_list(db, &rows);

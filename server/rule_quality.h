@@ -6,7 +6,7 @@
 #define PARLEY_RULE_QUALITY_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdint.h>
 
 #include "rules.h"
@@ -15,13 +15,13 @@
 
 /* Counts the rules that fired on a post (or an edit) just scored, and whether it was
  * held or refused by them. */
-void rule_quality_on_post(sqlite3 *db, const rules_result *res);
+void rule_quality_on_post(db_t *db, const rules_result *res);
 /* Re-derives the overturns of a comment from its status now (after a decision or an
  * undo): published although the rules held it; rejected or removed although they let it
  * through. */
-void rule_quality_on_decision(sqlite3 *db, int64_t comment_id);
+void rule_quality_on_decision(db_t *db, int64_t comment_id);
 /* [{"rule","hits","holds","approved_held","rejected_passed"}]. New reference, or NULL. */
-json_t *rule_quality_json(sqlite3 *db);
+json_t *rule_quality_json(db_t *db);
 
 /* ---- Loop ---- */
 

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "rules.h"
 #include "store.h"
-#include "store_sqlite_learned.h"
+#include "store_learned.h"
 #include "text.h"
 
 static int load(const char *path, config_t *cfg, rules_t **rules) {
@@ -116,7 +116,7 @@ static int test(const config_t *cfg, rules_t *rules, const learned_model_t *mode
  * transaction. A bad line is reported on stdout ({"error":...,"line":N}) and skipped; the
  * summary follows. Returns 0, or 1 when a line was bad or the store failed. */
 static int learn(const char *dir) {
-    sqlite3 *db = store_open_sync(dir);
+    db_t *db = store_open_sync(dir);
     if (!db) {
         fprintf(stderr, "parley: cannot open the store under %s\n", dir);
         return 1;
@@ -168,11 +168,11 @@ static int learn(const char *dir) {
     }
     free(line);
     free(d);
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+    int rc = db_exec(db, "BEGIN IMMEDIATE") != DB_OK ||
              store_learned_apply(db, delta, LEARNED_MAX_DOCS) ||
-             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
+             db_exec(db, "COMMIT") != DB_OK;
     if (rc) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        db_exec(db, "ROLLBACK");
         fprintf(stderr, "parley: the model could not be stored under %s\n", dir);
     } else {
         store_learned_meta m;
@@ -183,7 +183,7 @@ static int learn(const char *dir) {
                m.docs[LEARN_HAM], m.docs[LEARN_SPAM], m.docs[LEARN_ABUSE]);
     }
     learned_model_free(delta);
-    sqlite3_close(db);
+    db_close(db);
     return rc || bad ? 1 : 0;
 }
 
@@ -218,13 +218,13 @@ int rules_cli(int argc, char **argv) {
         } else if (data) {
             char dbpath[4096];
             snprintf(dbpath, sizeof dbpath, "%s/parley.db", data);
-            sqlite3 *db = access(dbpath, R_OK) ? NULL : store_open_sync(data);
+            db_t *db = access(dbpath, R_OK) ? NULL : store_open_sync(data);
             if (!db) {
                 fprintf(stderr, "parley: cannot open the store under %s\n", data);
                 rc = 1;
             } else {
                 rc = test(&cfg, rules, learned_current(db, now_ms()));
-                sqlite3_close(db);
+                db_close(db);
                 learned_reset();
             }
         } else {

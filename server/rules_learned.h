@@ -9,7 +9,7 @@
  * and the number of examples per label.
  *
  * This file is pure computation: no SQL, no I/O. The counts are kept in the store by
- * store_sqlite_learned.c and loaded into a learned_model_t by learned.c. */
+ * store_learned.c and loaded into a learned_model_t by learned.c. */
 #ifndef PARLEY_RULES_LEARNED_H
 #define PARLEY_RULES_LEARNED_H
 

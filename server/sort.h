@@ -7,7 +7,6 @@
 #define PARLEY_SORT_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,14 +30,5 @@ const char *sort_name(sort_order_t o);
 /* Formats the cursor that follows the top-level comment (likes, id) as the opaque
  * string a client sends back as `after` (new reference). */
 json_t *sort_next(const sort_cursor *cur);
-
-/* Storage thread: one page of a thread order for reader (their pending comments count
- * as visible to them): up to limit top-level comments after cur, then their replies
- * (at most reply_limit, by id), appended to page. *next is set to the cursor after the
- * page's last top-level comment, next->id 0 when none remain. Returns 0 or PERR_INTERNAL.
- * SQL in store_sqlite_sort.c. */
-int store_sort_page(sqlite3 *db, const char *article, const char *reader,
-                    const sort_cursor *cur, int limit, int reply_limit, json_t *page,
-                    sort_cursor *next);
 
 #endif

@@ -17,7 +17,7 @@
 #include "metrics.h"
 
 struct store {
-    sqlite3 *db;
+    db_t *db;
     uv_loop_t *loop;
     uv_async_t async;          /* wakes the loop when jobs are done */
     pthread_t thread;
@@ -248,87 +248,71 @@ int store_schema_version(void) { return (int)(sizeof migrations / sizeof migrati
 
 /* Migrates inside one write transaction, so processes starting together on one file
  * take turns and each sees the version the other left. */
-static int user_version(sqlite3 *db) {
-    sqlite3_stmt *st;
+static int user_version(db_t *db) {
+    db_stmt *st;
     int version = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
+    if (db_prepare(db, "PRAGMA user_version", &st) == DB_OK) {
+        if (db_step(st) == DB_ROW) version = db_col_int(st, 0);
+        db_finalize(st);
     }
     return version;
 }
 
-int store_migrate(sqlite3 *db) {
-    char *msg = NULL;
+int store_migrate(db_t *db) {
     /* Current already (the common case, and every command-line tool run beside a busy
      * server): no write lock is needed to find that out. */
     if (user_version(db) == store_schema_version()) return 0;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
-        log_err("store: cannot lock the database to migrate: %s", msg ? msg : "?");
-        sqlite3_free(msg);
+    if (db_exec(db, "BEGIN IMMEDIATE") != DB_OK) {
+        log_err("store: cannot lock the database to migrate: %s", db_errmsg(db));
         return -1;
     }
-    sqlite3_stmt *st;
-    int version = 0, target = store_schema_version();
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
+    int version = user_version(db), target = store_schema_version();
+    if (version < 0) version = 0;
     if (version > target) {
         log_err("store: database schema %d is newer than this build (%d)", version, target);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        db_exec(db, "ROLLBACK");
         return -1;
     }
     for (int v = version; v < target; v++) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-            log_err("store: migration %d failed: %s", v + 1, msg ? msg : "?");
-            sqlite3_free(msg);
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (db_exec(db, migrations[v]) != DB_OK || db_exec(db, sql) != DB_OK) {
+            log_err("store: migration %d failed: %s", v + 1, db_errmsg(db));
+            db_exec(db, "ROLLBACK");
             return -1;
         }
         log_info("store: migrated schema to version %d", v + 1);
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-        log_err("store: migration commit failed: %s", msg ? msg : "?");
-        sqlite3_free(msg);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (db_exec(db, "COMMIT") != DB_OK) {
+        log_err("store: migration commit failed: %s", db_errmsg(db));
+        db_exec(db, "ROLLBACK");
         return -1;
     }
     return 0;
 }
 
-sqlite3 *store_open_sync(const char *dir) {
+db_t *store_open_sync(const char *dir) {
     if (mkdir(dir, 0700) && errno != EEXIST) {
         log_err("store: cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }
-    char path[4096];
+    char path[4096], err[512];
     snprintf(path, sizeof path, "%s/parley.db", dir);
-    sqlite3 *db;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        log_err("store: cannot open %s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
+    db_t *db = db_open_sqlite(path, DB_OPEN_CREATE, err, sizeof err);
+    if (!db) {
+        log_err("store: cannot open %s", err);
         return NULL;
     }
-    char *msg = NULL;
-    /* WAL + FULL: a commit is on disk when COMMIT returns. The busy timeout (set first)
-     * lets several processes share the file. */
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                     "PRAGMA foreign_keys=ON;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        log_err("store: %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        sqlite3_close(db);
+    /* WAL + FULL: a commit is on disk when COMMIT returns. The busy timeout (set by the
+     * driver) lets several processes share the file. */
+    if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                    "PRAGMA foreign_keys=ON;") != DB_OK) {
+        log_err("store: %s: %s", path, db_errmsg(db));
+        db_close(db);
         return NULL;
     }
     if (store_migrate(db)) {
-        sqlite3_close(db);
+        db_close(db);
         return NULL;
     }
     return db;
@@ -339,18 +323,18 @@ sqlite3 *store_open_sync(const char *dir) {
 /* Runs one group: every job in its own savepoint inside one transaction. */
 static void run_group(store_t *s, store_job *head) {
     uint64_t t0 = mono_us();
-    bool ok = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
-    if (!ok) log_err("store: begin failed: %s", sqlite3_errmsg(s->db));
+    bool ok = db_exec(s->db, "BEGIN IMMEDIATE") == DB_OK;
+    if (!ok) log_err("store: begin failed: %s", db_errmsg(s->db));
     for (store_job *j = head; j && ok; j = j->next) {
-        sqlite3_exec(s->db, "SAVEPOINT job", NULL, NULL, NULL);
+        db_exec(s->db, "SAVEPOINT job");
         j->status = j->run(j, s->db);
         if (j->status)
-            sqlite3_exec(s->db, "ROLLBACK TO job", NULL, NULL, NULL);
-        sqlite3_exec(s->db, "RELEASE job", NULL, NULL, NULL);
+            db_exec(s->db, "ROLLBACK TO job");
+        db_exec(s->db, "RELEASE job");
     }
-    if (ok && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        log_err("store: commit failed: %s", sqlite3_errmsg(s->db));
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (ok && db_exec(s->db, "COMMIT") != DB_OK) {
+        log_err("store: commit failed: %s", db_errmsg(s->db));
+        db_exec(s->db, "ROLLBACK");
         ok = false;
     }
     if (!ok) {
@@ -419,7 +403,7 @@ static void on_async(uv_async_t *h) {
 }
 
 store_t *store_open(uv_loop_t *loop, const char *dir, int batch_max) {
-    sqlite3 *db = store_open_sync(dir);
+    db_t *db = store_open_sync(dir);
     if (!db) return NULL;
     store_t *s = xcalloc(1, sizeof *s);
     s->db = db;
@@ -431,7 +415,7 @@ store_t *store_open(uv_loop_t *loop, const char *dir, int batch_max) {
     s->async.data = s;
     if (pthread_create(&s->thread, NULL, store_thread, s)) {
         log_err("store: cannot start thread");
-        sqlite3_close(db);
+        db_close(db);
         free(s);
         return NULL;
     }
@@ -483,7 +467,7 @@ void store_close(store_t *s) {
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);
     on_async(&s->async); /* deliver what the last groups finished */
-    sqlite3_close(s->db);
+    db_close(s->db);
     s->db = NULL;
     uv_close((uv_handle_t *)&s->async, on_async_closed);
 }

@@ -5,7 +5,7 @@
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -19,7 +19,7 @@ struct store_job {
     /* Runs on the storage thread inside the group's transaction (a savepoint of its
      * own: a job that returns non-zero is rolled back alone). Returns 0 or an error
      * (perr_t) kept in `status`. */
-    int (*run)(store_job *job, sqlite3 *db);
+    int (*run)(store_job *job, db_t *db);
     /* Runs on the loop thread after the commit (status PERR_UNAVAILABLE when the
      * commit failed). Must free the job. */
     void (*done)(store_job *job);
@@ -44,10 +44,10 @@ void store_set_max_pending(store_t *s, unsigned max);
 bool store_busy(const store_t *s);
 
 /* Opens the database synchronously, for command-line tools (migrates it). */
-sqlite3 *store_open_sync(const char *dir);
+db_t *store_open_sync(const char *dir);
 
 /* Applies every migration above the database's user_version; returns 0 or -1. */
-int store_migrate(sqlite3 *db);
+int store_migrate(db_t *db);
 /* The SQL of migration n (1-based), or NULL; for tests that build old databases. */
 const char *store_migration_sql(int n);
 /* The schema version this build migrates to. */

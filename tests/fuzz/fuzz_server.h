@@ -90,7 +90,7 @@ static inline void fuzz_drain(void) {
 static void fuzz_open_store(void) {
     snprintf(fuzz_db_dir, sizeof fuzz_db_dir, "%s/db%u", fuzz_dir, fuzz_db_gen++);
     if (mkdir(fuzz_db_dir, 0700)) fuzz_die("mkdir", fuzz_db_dir);
-    sqlite3 *db = store_open_sync(fuzz_db_dir);
+    db_t *db = store_open_sync(fuzz_db_dir);
     if (!db) fuzz_die("store_open_sync", fuzz_db_dir);
     char hash[65], sql[1024];
     auth_token_hash(FUZZ_SESSION, hash);
@@ -101,9 +101,8 @@ static void fuzz_open_store(void) {
              "INSERT INTO sessions (token_hash, moderator, created_at, last_seen, expires_at) "
              "VALUES ('%s', 'fuzzmod', %lld, %lld, %lld);",
              now, hash, now, far, far);
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) fuzz_die("seed db", err);
-    sqlite3_close(db);
+    if (db_exec(db, sql) != DB_OK) fuzz_die("seed db", db_errmsg(db));
+    db_close(db);
     srv.store = store_open(&fuzz_loop, fuzz_db_dir, (int)srv.cfg.batch_max);
     if (!srv.store) fuzz_die("store_open", fuzz_db_dir);
 }

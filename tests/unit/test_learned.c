@@ -19,7 +19,7 @@
 #include "rules.h"
 #include "rules_learned.h"
 #include "store.h"
-#include "store_sqlite_learned.h"
+#include "store_learned.h"
 
 static const learned_params PARAMS = {.min_examples = 3, .min_feature_docs = 2,
                                       .max_weight = 3, .alpha = 0.5};
@@ -323,19 +323,19 @@ static void test_trusted(void **state) {
 
 static char dir[64];
 
-static sqlite3 *open_store(void) {
+static db_t *open_store(void) {
     snprintf(dir, sizeof dir, "/tmp/parley-learned-XXXXXX");
     if (!mkdtemp(dir)) fail_msg("mkdtemp");
-    sqlite3 *db = store_open_sync(dir);
+    db_t *db = store_open_sync(dir);
     assert_non_null(db);
     /* the server runs these in its group's transaction; here each statement commits */
-    sqlite3_exec(db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+    db_exec(db, "PRAGMA synchronous=OFF");
     learned_reset();
     return db;
 }
 
-static void close_store(sqlite3 *db) {
-    sqlite3_close(db);
+static void close_store(db_t *db) {
+    db_close(db);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
@@ -344,7 +344,7 @@ static void close_store(sqlite3 *db) {
 
 static void test_store_apply_load(void **state) {
     (void)state;
-    sqlite3 *db = open_store();
+    db_t *db = open_store();
     learned_model_t *delta = trained();
     assert_int_equal(store_learned_apply(db, delta, 0), 0);
     assert_int_equal(store_learned_apply(db, delta, 0), 0); /* twice: counts add up */
@@ -385,7 +385,7 @@ static void test_store_apply_load(void **state) {
 
 static void test_store_decay(void **state) {
     (void)state;
-    sqlite3 *db = open_store();
+    db_t *db = open_store();
     learned_model_t *delta = trained();
     assert_int_equal(store_learned_apply(db, delta, 0), 0);
     const learned_model_t *cur = learned_current(db, 1000);
@@ -407,29 +407,28 @@ static void test_store_decay(void **state) {
 }
 
 /* A comment row as the server stores it. */
-static void add_comment(sqlite3 *db, int64_t id, const char *body) {
+static void add_comment(db_t *db, int64_t id, const char *body) {
     char sql[512];
     snprintf(sql, sizeof sql,
              "INSERT INTO comments (id, article, author_id, author_name, author_guest, ip_hash, "
              "title, body, status, score, created_at) VALUES (%lld, 'a', 'g:x', 'X', 1, '', "
              "'A title', '%s', 'pending', 0, 0)",
              (long long)id, body);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s", msg);
+    if (db_exec(db, sql) != DB_OK) fail_msg("%s", db_errmsg(db));
 }
 
-static void audit_row(sqlite3 *db, int64_t id, const char *action, const char *after) {
+static void audit_row(db_t *db, int64_t id, const char *action, const char *after) {
     char sql[512];
     snprintf(sql, sizeof sql,
              "INSERT INTO audit (at, moderator, action, target, before, after) VALUES (0, 'm', "
              "'%s', 'comment:%lld', '{}', '%s')",
              action, (long long)id, after);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(db_exec(db, sql), DB_OK);
 }
 
 static void test_lessons(void **state) {
     (void)state;
-    sqlite3 *db = open_store();
+    db_t *db = open_store();
     add_comment(db, 1, "cheap replica watches");
     store_learned_meta m;
     /* approve: one ham example */
@@ -452,8 +451,8 @@ static void test_lessons(void **state) {
     assert_true(learned_model_get(model, "replica")[LEARN_HAM] == 0);
     /* undo of the removal (audit entry 2): back to the approval's lesson */
     assert_int_equal(learned_on_undo(db, 1, 2), 0);
-    assert_int_equal(sqlite3_exec(db, "UPDATE audit SET undone = 1 WHERE id = 2", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(db, "UPDATE audit SET undone = 1 WHERE id = 2"),
+                     DB_OK);
     assert_int_equal(store_learned_meta_get(db, &m), 0);
     assert_true(m.docs[LEARN_HAM] == 1 && m.docs[LEARN_SPAM] == 0);
     /* undo of the approval (entry 1): no lesson at all */

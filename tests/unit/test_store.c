@@ -26,25 +26,25 @@ static int teardown(void **state) {
     return system(cmd);
 }
 
-static int pragma_int(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+static int pragma_int(db_t *db, const char *sql) {
+    db_stmt *st;
+    assert_int_equal(db_prepare(db, sql, &st), DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int v = db_col_int(st, 0);
+    db_finalize(st);
     return v;
 }
 
 static void test_migrations(void **state) {
     (void)state;
-    sqlite3 *db = store_open_sync(dir);
+    db_t *db = store_open_sync(dir);
     assert_non_null(db);
     assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version());
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
-    sqlite3_finalize(st);
+    db_stmt *st;
+    assert_int_equal(db_prepare(db, "PRAGMA journal_mode", &st), DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal((const char *)db_col_text(st, 0), "wal");
+    db_finalize(st);
     assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 2); /* FULL */
     /* every table of every migration is there */
     const char *tables[] = {"comments", "reports", "articles", "moderators", "sessions", "audit",
@@ -54,17 +54,16 @@ static void test_migrations(void **state) {
         snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM sqlite_master WHERE name = '%s'", tables[i]);
         assert_int_equal(pragma_int(db, sql), 1);
     }
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO comments (article, author_id, author_name, body, "
-                                      "status, created_at) VALUES ('a','g:1','n','b','published',1)",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(db_exec(db, "INSERT INTO comments (article, author_id, author_name, body, "
+                                      "status, created_at) VALUES ('a','g:1','n','b','published',1)"), DB_OK);
+    db_close(db);
     /* reopening migrates nothing and keeps the data */
     db = store_open_sync(dir);
     assert_non_null(db);
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM comments"), 1);
     /* a database from a newer build is refused */
-    sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL);
-    sqlite3_close(db);
+    db_exec(db, "PRAGMA user_version = 999");
+    db_close(db);
     assert_null(store_open_sync(dir));
 }
 
@@ -76,16 +75,15 @@ static void test_migration_from_v1(void **state) {
     char path[256];
     mkdir(sub, 0700);
     snprintf(path, sizeof path, "%s/parley.db", sub);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, store_migration_sql(1), NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
+    db_t *db = db_open_sqlite(path, DB_OPEN_CREATE, NULL, 0);
+    assert_non_null(db);
+    assert_int_equal(db_exec(db, store_migration_sql(1)), DB_OK);
+    assert_int_equal(db_exec(db,
                                   "INSERT INTO comments (article, author_id, author_name, body, "
                                   "status, created_at) VALUES ('a','g:1','n','b','published',1);"
-                                  "PRAGMA user_version = 1;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+                                  "PRAGMA user_version = 1;"),
+                     DB_OK);
+    db_close(db);
     /* opening it applies every later migration and keeps the comment */
     db = store_open_sync(sub);
     assert_non_null(db);
@@ -93,9 +91,9 @@ static void test_migration_from_v1(void **state) {
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM comments WHERE moderated_by IS NULL"), 1);
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM moderators"), 0);
     /* a change stamps updated_at (migration 3's trigger) */
-    sqlite3_exec(db, "UPDATE comments SET status = 'removed'", NULL, NULL, NULL);
+    db_exec(db, "UPDATE comments SET status = 'removed'");
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM comments WHERE updated_at > 1000"), 1);
-    sqlite3_close(db);
+    db_close(db);
 }
 
 typedef struct {
@@ -106,13 +104,13 @@ typedef struct {
     int *norder;
 } test_job;
 
-static int run_insert(store_job *j, sqlite3 *db) {
+static int run_insert(store_job *j, db_t *db) {
     test_job *t = (test_job *)j;
     char sql[256];
     if (t->value < 0) return 7; /* fails: rolled back alone */
     snprintf(sql, sizeof sql, "INSERT INTO articles (id, mode, updated_at) VALUES ('t%d','open',%d)",
              t->value, t->value);
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : 99;
+    return db_exec(db, sql) == DB_OK ? 0 : 99;
 }
 
 static void done_record(store_job *j) {
@@ -147,9 +145,9 @@ static void test_group_commit(void **state) {
     store_close(s);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
-    sqlite3 *db = store_open_sync(sub);
+    db_t *db = store_open_sync(sub);
     assert_int_equal(pragma_int(db, "SELECT COUNT(*) FROM articles"), 39);
-    sqlite3_close(db);
+    db_close(db);
 }
 
 int main(void) {

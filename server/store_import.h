@@ -1,12 +1,12 @@
-/* store_sqlite_import.h: the repository behind `parley import`, `export` and `backup`.
+/* store_import.h: the repository behind `parley import`, `export` and `backup`.
  * An import stages every thread and comment of a file in temporary tables first (no lock
  * on the live database, bounded memory), then applies them in one write transaction:
  * threads resolved, duplicates and earlier imports dropped, comments inserted in time
  * order with their source ids remembered, parents fixed up from source ids. */
-#ifndef PARLEY_STORE_SQLITE_IMPORT_H
-#define PARLEY_STORE_SQLITE_IMPORT_H
+#ifndef PARLEY_STORE_IMPORT_H
+#define PARLEY_STORE_IMPORT_H
 
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +36,7 @@ typedef struct {
 } import_result;
 
 /* Opens the staging tables on db for one import of format; NULL on failure (logged). */
-import_repo *import_repo_open(sqlite3 *db, const char *format);
+import_repo *import_repo_open(db_t *db, const char *format);
 /* Stages a thread (its source id, article id, title and link). Returns 0 or -1. */
 int import_repo_thread(import_repo *r, const char *source_id, const char *article,
                        const char *title, const char *url);
@@ -61,11 +61,11 @@ typedef struct {
 
 /* Calls cb for every comment (of article when not NULL) in id order; stops when cb
  * returns non-zero and returns that value; -1 on a database error. */
-int export_repo_each(sqlite3 *db, const char *article, int (*cb)(const export_row *, void *),
+int export_repo_each(db_t *db, const char *article, int (*cb)(const export_row *, void *),
                      void *arg);
 
 /* Copies the live database db into a new SQLite file at path with the online backup API
  * (a consistent snapshot while others write). Returns 0, or -1 with a message in err. */
-int backup_repo_copy(sqlite3 *db, const char *path, char *err, size_t errlen);
+int backup_repo_copy(db_t *db, const char *path, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,5 @@
-/* store_sqlite_import.c: the SQL of import, export and backup (see the header). */
-#include "store_sqlite_import.h"
+/* store_import.c: the SQL of import, export and backup (see the header). */
+#include "store_import.h"
 #include "alloc.h"
 
 #include <stdio.h>
@@ -10,57 +10,55 @@
 #include "store.h"
 
 struct import_repo {
-    sqlite3 *db;
+    db_t *db;
     char *format;
-    sqlite3_stmt *ins_thread, *ins_comment; /* owned; finalized by close */
+    db_stmt *ins_thread, *ins_comment; /* owned; finalized by close */
 };
 
-static int exec(sqlite3 *db, const char *sql) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_err("import: %s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
+static int exec(db_t *db, const char *sql) {
+    if (db_exec(db, sql) != DB_OK) {
+        log_err("import: %s", db_errmsg(db));
         return -1;
     }
     return 0;
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_err("import: prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+static db_stmt *prep(db_t *db, const char *sql) {
+    db_stmt *st = NULL;
+    if (db_prepare(db, sql, &st) != DB_OK) {
+        log_err("import: prepare failed: %s: %s", db_errmsg(db), sql);
         return NULL;
     }
     return st;
 }
 
 /* Runs a statement that yields one integer (bound ?1 = format when asked). */
-static int64_t scalar(sqlite3 *db, const char *sql, const char *format) {
-    sqlite3_stmt *st = prep(db, sql);
+static int64_t scalar(db_t *db, const char *sql, const char *format) {
+    db_stmt *st = prep(db, sql);
     if (!st) return -1;
-    if (format) sqlite3_bind_text(st, 1, format, -1, SQLITE_STATIC);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    if (format) db_bind_text(st, 1, format, -1);
+    int64_t v = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+    db_finalize(st);
     return v;
 }
 
 /* Runs a statement binding ?1 = format; returns the rows changed or -1. */
-static int64_t change(sqlite3 *db, const char *sql, const char *format) {
-    sqlite3_stmt *st = prep(db, sql);
+static int64_t change(db_t *db, const char *sql, const char *format) {
+    db_stmt *st = prep(db, sql);
     if (!st) return -1;
-    if (format) sqlite3_bind_text(st, 1, format, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_err("import: %s: %s", sqlite3_errmsg(db), sql);
+    if (format) db_bind_text(st, 1, format, -1);
+    int rc = db_step(st);
+    db_finalize(st);
+    if (rc != DB_DONE) {
+        log_err("import: %s: %s", db_errmsg(db), sql);
         return -1;
     }
-    return sqlite3_changes64(db);
+    return db_changes(db);
 }
 
 /* ---- Staging ---- */
 
-import_repo *import_repo_open(sqlite3 *db, const char *format) {
+import_repo *import_repo_open(db_t *db, const char *format) {
     /* TEMP tables live in their own file-backed database: staging takes no lock on the
      * live file, and a big export spills to disk instead of memory. */
     if (exec(db, "PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -8192;"
@@ -99,26 +97,26 @@ import_repo *import_repo_open(sqlite3 *db, const char *format) {
     return r;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s) {
+static void bind_opt(db_stmt *st, int i, const char *s) {
     if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        db_bind_text(st, i, s, -1);
     else
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
 }
 
-static void bind_time(sqlite3_stmt *st, int i, int64_t ms) {
+static void bind_time(db_stmt *st, int i, int64_t ms) {
     if (ms)
-        sqlite3_bind_int64(st, i, ms);
+        db_bind_int64(st, i, ms);
     else
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
 }
 
-static int step_reset(sqlite3 *db, sqlite3_stmt *st) {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) {
-        log_err("import: staging failed: %s", sqlite3_errmsg(db));
+static int step_reset(db_t *db, db_stmt *st) {
+    int rc = db_step(st);
+    db_reset(st);
+    db_clear_bindings(st);
+    if (rc != DB_DONE) {
+        log_err("import: staging failed: %s", db_errmsg(db));
         return -1;
     }
     return 0;
@@ -126,38 +124,38 @@ static int step_reset(sqlite3 *db, sqlite3_stmt *st) {
 
 int import_repo_thread(import_repo *r, const char *source_id, const char *article,
                        const char *title, const char *url) {
-    sqlite3_stmt *st = r->ins_thread;
-    sqlite3_bind_text(st, 1, source_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, article, -1, SQLITE_STATIC);
+    db_stmt *st = r->ins_thread;
+    db_bind_text(st, 1, source_id, -1);
+    db_bind_text(st, 2, article, -1);
     bind_opt(st, 3, title);
     bind_opt(st, 4, url);
     return step_reset(r->db, st);
 }
 
 int import_repo_comment(import_repo *r, const import_row *row) {
-    sqlite3_stmt *st = r->ins_comment;
-    sqlite3_bind_text(st, 1, row->source_id, -1, SQLITE_STATIC);
+    db_stmt *st = r->ins_comment;
+    db_bind_text(st, 1, row->source_id, -1);
     bind_opt(st, 2, row->thread);
     bind_opt(st, 3, row->article);
     bind_opt(st, 4, row->parent_source);
-    sqlite3_bind_text(st, 5, row->author_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, row->author_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, row->guest);
+    db_bind_text(st, 5, row->author_id, -1);
+    db_bind_text(st, 6, row->author_name, -1);
+    db_bind_int(st, 7, row->guest);
     bind_opt(st, 8, row->avatar);
     bind_opt(st, 9, row->ip_hash);
-    sqlite3_bind_text(st, 10, row->title ? row->title : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, row->body, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, row->status, -1, SQLITE_STATIC);
+    db_bind_text(st, 10, row->title ? row->title : "", -1);
+    db_bind_text(st, 11, row->body, -1);
+    db_bind_text(st, 12, row->status, -1);
     bind_opt(st, 13, row->reason);
-    sqlite3_bind_double(st, 14, row->score);
+    db_bind_double(st, 14, row->score);
     bind_opt(st, 15, row->decision);
     bind_opt(st, 16, row->moderated_by);
-    sqlite3_bind_int64(st, 17, row->created_at);
+    db_bind_int64(st, 17, row->created_at);
     bind_time(st, 18, row->edited_at);
     bind_time(st, 19, row->updated_at);
     bind_opt(st, 20, row->alt_format);
     bind_opt(st, 21, row->alt_source);
-    sqlite3_bind_int(st, 22, row->over_limit);
+    db_bind_int(st, 22, row->over_limit);
     return step_reset(r->db, st);
 }
 
@@ -167,54 +165,54 @@ int import_repo_comment(import_repo *r, const import_row *row) {
  * source id and, for replies, its parent's source id for the fix-up. Returns the number
  * inserted or -1. */
 static int64_t insert_comments(import_repo *r) {
-    sqlite3 *db = r->db;
-    sqlite3_stmt *sel = prep(db, "SELECT source_id, article, parent_source, author_id, "
+    db_t *db = r->db;
+    db_stmt *sel = prep(db, "SELECT source_id, article, parent_source, author_id, "
                                  "author_name, guest, avatar, ip_hash, title, body, status, "
                                  "reason, score, decision, moderated_by, created_at, edited_at, "
                                  "updated_at, alt_format, alt_source FROM temp.import_stage "
                                  "ORDER BY created_at, seq");
-    sqlite3_stmt *ins = prep(db, "INSERT INTO comments (article, author_id, author_name, "
+    db_stmt *ins = prep(db, "INSERT INTO comments (article, author_id, author_name, "
                                  "author_guest, author_avatar, ip_hash, title, body, status, "
                                  "reason, score, decision, moderated_by, created_at, edited_at, "
                                  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                 "?11, ?12, ?13, ?14, ?15, ?16)");
-    sqlite3_stmt *src = prep(db, "INSERT OR IGNORE INTO import_sources (format, source_id, "
+                                 "?11, ?12, ?13, ?14, ?15, ?16) RETURNING id");
+    db_stmt *src = prep(db, "INSERT OR IGNORE INTO import_sources (format, source_id, "
                                  "comment_id) VALUES (?, ?, ?)");
-    sqlite3_stmt *link = prep(db, "INSERT INTO temp.import_links (comment_id, parent_source) "
+    db_stmt *link = prep(db, "INSERT INTO temp.import_links (comment_id, parent_source) "
                                   "VALUES (?, ?)");
     int64_t n = -1;
     if (!sel || !ins || !src || !link) goto out;
     n = 0;
-    while (sqlite3_step(sel) == SQLITE_ROW) {
-        sqlite3_bind_value(ins, 1, sqlite3_column_value(sel, 1));
+    while (db_step(sel) == DB_ROW) {
+        db_bind_column(ins, 1, sel, 1);
         for (int c = 3; c <= 17; c++)
-            sqlite3_bind_value(ins, c - 1, sqlite3_column_value(sel, c));
-        if (sqlite3_column_type(sel, 7) == SQLITE_NULL) sqlite3_bind_text(ins, 6, "", 0, SQLITE_STATIC);
-        if (step_reset(db, ins)) {
+            db_bind_column(ins, c - 1, sel, c);
+        if (db_col_type(sel, 7) == DB_NULL) db_bind_text(ins, 6, "", 0);
+        int64_t id = db_step(ins) == DB_ROW ? db_col_int64(ins, 0) : -1;
+        if (id < 0 || step_reset(db, ins)) {
             n = -1;
             goto out;
         }
-        int64_t id = sqlite3_last_insert_rowid(db);
-        sqlite3_bind_text(src, 1, r->format, -1, SQLITE_STATIC);
-        sqlite3_bind_value(src, 2, sqlite3_column_value(sel, 0));
-        sqlite3_bind_int64(src, 3, id);
+        db_bind_text(src, 1, r->format, -1);
+        db_bind_column(src, 2, sel, 0);
+        db_bind_int64(src, 3, id);
         if (step_reset(db, src)) {
             n = -1;
             goto out;
         }
-        if (sqlite3_column_type(sel, 18) != SQLITE_NULL &&
-            sqlite3_column_type(sel, 19) != SQLITE_NULL) {
-            sqlite3_bind_value(src, 1, sqlite3_column_value(sel, 18));
-            sqlite3_bind_value(src, 2, sqlite3_column_value(sel, 19));
-            sqlite3_bind_int64(src, 3, id);
+        if (db_col_type(sel, 18) != DB_NULL &&
+            db_col_type(sel, 19) != DB_NULL) {
+            db_bind_column(src, 1, sel, 18);
+            db_bind_column(src, 2, sel, 19);
+            db_bind_int64(src, 3, id);
             if (step_reset(db, src)) {
                 n = -1;
                 goto out;
             }
         }
-        if (sqlite3_column_type(sel, 2) != SQLITE_NULL) {
-            sqlite3_bind_int64(link, 1, id);
-            sqlite3_bind_value(link, 2, sqlite3_column_value(sel, 2));
+        if (db_col_type(sel, 2) != DB_NULL) {
+            db_bind_int64(link, 1, id);
+            db_bind_column(link, 2, sel, 2);
             if (step_reset(db, link)) {
                 n = -1;
                 goto out;
@@ -223,15 +221,15 @@ static int64_t insert_comments(import_repo *r) {
         n++;
     }
 out:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(src);
-    sqlite3_finalize(link);
+    db_finalize(sel);
+    db_finalize(ins);
+    db_finalize(src);
+    db_finalize(link);
     return n;
 }
 
 int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
-    sqlite3 *db = r->db;
+    db_t *db = r->db;
     const char *f = r->format;
     memset(res, 0, sizeof *res);
     /* A bigger page cache while the write lock is held: the inserts touch indexes all
@@ -288,34 +286,33 @@ int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
     if (exec(db, dry_run ? "ROLLBACK" : "COMMIT")) goto fail;
     return 0;
 fail:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    db_exec(db, "ROLLBACK");
     return -1;
 }
 
 void import_repo_close(import_repo *r) {
     if (!r) return;
-    sqlite3_finalize(r->ins_thread);
-    sqlite3_finalize(r->ins_comment);
-    sqlite3_exec(r->db,
+    db_finalize(r->ins_thread);
+    db_finalize(r->ins_comment);
+    db_exec(r->db,
                  "DROP TABLE IF EXISTS temp.import_stage; DROP TABLE IF EXISTS "
-                 "temp.import_thread_stage; DROP TABLE IF EXISTS temp.import_links;",
-                 NULL, NULL, NULL);
+                 "temp.import_thread_stage; DROP TABLE IF EXISTS temp.import_links;");
     free(r->format);
     free(r);
 }
 
 /* ---- Export ---- */
 
-static const char *ctext(sqlite3_stmt *st, int i) {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
-                                                     : (const char *)sqlite3_column_text(st, i);
+static const char *ctext(db_stmt *st, int i) {
+    return db_col_type(st, i) == DB_NULL ? NULL
+                                                     : (const char *)db_col_text(st, i);
 }
 
-int export_repo_each(sqlite3 *db, const char *article, int (*cb)(const export_row *, void *),
+int export_repo_each(db_t *db, const char *article, int (*cb)(const export_row *, void *),
                      void *arg) {
     /* one read transaction: the export is one consistent snapshot */
     if (exec(db, "BEGIN")) return -1;
-    sqlite3_stmt *st = prep(
+    db_stmt *st = prep(
         db, "SELECT c.id, c.parent, c.article, c.author_id, c.author_name, c.author_avatar, "
             "c.ip_hash, c.title, c.body, c.status, c.reason, c.decision, c.moderated_by, "
             "(SELECT s.format FROM import_sources s WHERE s.comment_id = c.id AND s.format <> "
@@ -324,15 +321,15 @@ int export_repo_each(sqlite3 *db, const char *article, int (*cb)(const export_ro
             "c.edited_at, c.updated_at FROM comments c WHERE ?1 IS NULL OR c.article = ?1 "
             "ORDER BY c.id");
     if (!st) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        db_exec(db, "ROLLBACK");
         return -1;
     }
     bind_opt(st, 1, article);
     int rc = 0, s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = db_step(st)) == DB_ROW) {
         export_row row = {
-            .id = sqlite3_column_int64(st, 0),
-            .parent = sqlite3_column_int64(st, 1),
+            .id = db_col_int64(st, 0),
+            .parent = db_col_int64(st, 1),
             .article = ctext(st, 2),
             .author_id = ctext(st, 3),
             .author_name = ctext(st, 4),
@@ -346,54 +343,25 @@ int export_repo_each(sqlite3 *db, const char *article, int (*cb)(const export_ro
             .moderated_by = ctext(st, 12),
             .src_format = ctext(st, 13),
             .src_id = ctext(st, 14),
-            .guest = sqlite3_column_int(st, 15),
-            .score = sqlite3_column_double(st, 16),
-            .created_at = sqlite3_column_int64(st, 17),
-            .edited_at = sqlite3_column_int64(st, 18),
-            .updated_at = sqlite3_column_int64(st, 19),
+            .guest = db_col_int(st, 15),
+            .score = db_col_double(st, 16),
+            .created_at = db_col_int64(st, 17),
+            .edited_at = db_col_int64(st, 18),
+            .updated_at = db_col_int64(st, 19),
         };
         if ((rc = cb(&row, arg))) break;
     }
-    if (!rc && s != SQLITE_DONE) {
-        log_err("export: %s", sqlite3_errmsg(db));
+    if (!rc && s != DB_DONE) {
+        log_err("export: %s", db_errmsg(db));
         rc = -1;
     }
-    sqlite3_finalize(st);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    db_finalize(st);
+    db_exec(db, "COMMIT");
     return rc;
 }
 
 /* ---- Backup ---- */
 
-int backup_repo_copy(sqlite3 *db, const char *path, char *err, size_t errlen) {
-    sqlite3 *dst;
-    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "cannot create %s: %s", path, sqlite3_errmsg(dst));
-        sqlite3_close(dst);
-        return -1;
-    }
-    sqlite3_busy_timeout(dst, 5000);
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", db, "main");
-    if (!b) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(dst));
-        sqlite3_close(dst);
-        return -1;
-    }
-    /* All pages in one step: one read transaction, so the copy is one consistent
-     * snapshot, and in WAL mode the server's writer never waits for it. */
-    int rc;
-    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        sqlite3_sleep(20);
-    sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "backup to %s failed: %s", path, sqlite3_errstr(rc));
-        sqlite3_close(dst);
-        return -1;
-    }
-    if (sqlite3_close(dst) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot close %s", path);
-        return -1;
-    }
-    return 0;
+int backup_repo_copy(db_t *db, const char *path, char *err, size_t errlen) {
+    return db_sqlite_backup(db, path, err, errlen);
 }

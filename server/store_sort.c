@@ -1,11 +1,11 @@
-/* store_sqlite_sort.c: SQL for the thread orders (sort.h). */
+/* store_sort.c: SQL for the thread orders (sort.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite_comments.h"
+#include "store_comments.h"
 #include "errors.h"
 #include "log.h"
-#include "sort.h"
+#include "store_sort.h"
 
 /* Visible to reader (?2): published, or their own held comments (as comments.c). */
 #define SORT_VISIBLE(t)                                                                     \
@@ -25,42 +25,42 @@ static const char *const roots_sql[] = {
                          "ORDER BY likes DESC, id DESC LIMIT ?5",
 };
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_err("store: prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+static db_stmt *prep(db_t *db, const char *sql) {
+    db_stmt *st = NULL;
+    if (db_prepare(db, sql, &st) != DB_OK) {
+        log_err("store: prepare failed: %s: %s", db_errmsg(db), sql);
         return NULL;
     }
     return st;
 }
 
-int store_sort_page(sqlite3 *db, const char *article, const char *reader,
+int store_sort_page(db_t *db, const char *article, const char *reader,
                     const sort_cursor *cur, int limit, int reply_limit, json_t *page,
                     sort_cursor *next) {
     *next = (sort_cursor){.order = cur->order, .likes = 0, .id = 0};
     if (cur->order == SORT_OLDEST) return PERR_INTERNAL;
-    sqlite3_stmt *st = prep(db, roots_sql[cur->order]);
+    db_stmt *st = prep(db, roots_sql[cur->order]);
     if (!st) return PERR_INTERNAL;
-    sqlite3_bind_text(st, 1, article, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, reader, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, cur->id);
-    sqlite3_bind_int64(st, 4, cur->likes);
-    sqlite3_bind_int(st, 5, limit + 1);
+    db_bind_text(st, 1, article, -1);
+    db_bind_text(st, 2, reader, -1);
+    db_bind_int64(st, 3, cur->id);
+    db_bind_int64(st, 4, cur->likes);
+    db_bind_int(st, 5, limit + 1);
     json_t *roots = json_array();  /* ids of the page's top-level comments */
     int n = 0;
     bool more = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (db_step(st) == DB_ROW) {
         if (n == limit) {
             more = true; /* one more exists: the page ends at the previous row */
             break;
         }
         n++;
         json_t *c = comment_from_row(st);
-        int64_t likes = sqlite3_column_int64(st, 14); /* after COMMENT_COLUMNS */
-        json_array_append_new(roots, json_integer(sqlite3_column_int64(st, 0)));
+        int64_t likes = db_col_int64(st, 14); /* after COMMENT_COLUMNS */
+        json_array_append_new(roots, json_integer(db_col_int64(st, 0)));
         /* the stored status: comment_from_row shows "shadow" as published */
-        const char *status = (const char *)sqlite3_column_text(st, 11);
-        const char *author = (const char *)sqlite3_column_text(st, 3);
+        const char *status = (const char *)db_col_text(st, 11);
+        const char *author = (const char *)db_col_text(st, 3);
         bool visible = status && author &&
                        (!strcmp(status, "published") ||
                         (!strcmp(author, reader) && (!strcmp(status, "pending") ||
@@ -69,9 +69,9 @@ int store_sort_page(sqlite3 *db, const char *article, const char *reader,
         if (visible) json_array_append(page, c);
         json_decref(c);
         next->likes = likes;
-        next->id = sqlite3_column_int64(st, 0);
+        next->id = db_col_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    db_finalize(st);
     if (!more) next->id = 0;
 
     /* every reply below those top-level comments, oldest first */
@@ -85,10 +85,11 @@ int store_sort_page(sqlite3 *db, const char *article, const char *reader,
         free(ids);
         return PERR_INTERNAL;
     }
-    sqlite3_bind_text(st, 1, ids, -1, free);
-    sqlite3_bind_text(st, 2, reader, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, reply_limit);
-    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(page, comment_from_row(st));
-    sqlite3_finalize(st);
+    db_bind_text(st, 1, ids, -1);
+    db_bind_text(st, 2, reader, -1);
+    db_bind_int(st, 3, reply_limit);
+    while (db_step(st) == DB_ROW) json_array_append_new(page, comment_from_row(st));
+    db_finalize(st);
+    free(ids);
     return 0;
 }

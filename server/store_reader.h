@@ -1,15 +1,15 @@
-/* store_sqlite_reader.h: a reader's own data (GDPR access and erasure), all the SQL. */
-#ifndef PARLEY_STORE_SQLITE_READER_H
-#define PARLEY_STORE_SQLITE_READER_H
+/* store_reader.h: a reader's own data (GDPR access and erasure), all the SQL. */
+#ifndef PARLEY_STORE_READER_H
+#define PARLEY_STORE_READER_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdint.h>
 
 /* Everything stored about author id `reader`: comments (all statuses), reports they
  * filed, bans and moderator notes about them. A new JSON object, or NULL on a database
  * error. */
-json_t *reader_repo_export(sqlite3 *db, const char *reader);
+json_t *reader_repo_export(db_t *db, const char *reader);
 
 /* What an erasure changed. */
 typedef struct {
@@ -21,11 +21,11 @@ typedef struct {
  * their reports, bans and the notes about them are deleted; audit entries about them or
  * their comments lose their before/after texts and their id; one audit entry records
  * the erasure (by `by`) without naming them. Returns 0 or -1 (nothing changed). */
-int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out);
+int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erased *out);
 
 /* The same inside a transaction the caller holds (the server's storage jobs): no
  * BEGIN/COMMIT of their own, no checkpoint. */
-json_t *reader_repo_export_tx(sqlite3 *db, const char *reader);
-int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader_erased *out);
+json_t *reader_repo_export_tx(db_t *db, const char *reader);
+int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_erased *out);
 
 #endif

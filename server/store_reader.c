@@ -1,42 +1,42 @@
-/* store_sqlite_reader.c: the SQL of `parley reader export|erase`. */
-#include "store_sqlite_reader.h"
+/* store_reader.c: the SQL of `parley reader export|erase`. */
+#include "store_reader.h"
 #include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "store_sqlite_comments.h"
+#include "store_comments.h"
 #include "log.h"
 #include "store.h"
 
-static json_t *col_json(sqlite3_stmt *st, int i) {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: return json_null();
-    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
-    default: return json_string((const char *)sqlite3_column_text(st, i));
+static json_t *col_json(db_stmt *st, int i) {
+    switch (db_col_type(st, i)) {
+    case DB_NULL: return json_null();
+    case DB_INTEGER: return json_integer(db_col_int64(st, i));
+    case DB_FLOAT: return json_real(db_col_double(st, i));
+    default: return json_string((const char *)db_col_text(st, i));
     }
 }
 
 /* Runs sql with ?1 = reader; every row becomes an object with the columns' names, and
  * columns whose name ends in "_at" (ms) become RFC 3339 times. NULL on error. */
-static json_t *rows(sqlite3 *db, const char *sql, const char *reader) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_err("reader: %s", sqlite3_errmsg(db));
+static json_t *rows(db_t *db, const char *sql, const char *reader) {
+    db_stmt *st = NULL;
+    if (db_prepare(db, sql, &st) != DB_OK) {
+        log_err("reader: %s", db_errmsg(db));
         return NULL;
     }
-    sqlite3_bind_text(st, 1, reader, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, reader, -1);
     json_t *arr = json_array();
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         json_t *o = json_object();
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *name = sqlite3_column_name(st, i);
+        for (int i = 0; i < db_col_count(st); i++) {
+            const char *name = db_col_name(st, i);
             size_t n = strlen(name);
-            if (n > 3 && !strcmp(name + n - 3, "_at") && sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+            if (n > 3 && !strcmp(name + n - 3, "_at") && db_col_type(st, i) == DB_INTEGER) {
                 char t[32];
-                comment_time(sqlite3_column_int64(st, i), t);
+                comment_time(db_col_int64(st, i), t);
                 json_object_set_new(o, name, json_string(t));
             } else {
                 json_object_set_new(o, name, col_json(st, i));
@@ -44,15 +44,15 @@ static json_t *rows(sqlite3 *db, const char *sql, const char *reader) {
         }
         json_array_append_new(arr, o);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    db_finalize(st);
+    if (rc != DB_DONE) {
         json_decref(arr);
         return NULL;
     }
     return arr;
 }
 
-json_t *reader_repo_export_tx(sqlite3 *db, const char *reader) {
+json_t *reader_repo_export_tx(db_t *db, const char *reader) {
     json_t *comments = rows(db, "SELECT id, article, parent, author_name AS name, author_avatar "
                                 "AS avatar, title, body, status, created_at, edited_at FROM "
                                 "comments WHERE author_id = ?1 ORDER BY id", reader);
@@ -78,24 +78,24 @@ json_t *reader_repo_export_tx(sqlite3 *db, const char *reader) {
 }
 
 /* Runs one statement with ?1 = reader (and ?2 = text when given); rows changed or -1. */
-static int64_t change(sqlite3 *db, const char *sql, const char *reader, const char *two) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_err("reader: %s: %s", sqlite3_errmsg(db), sql);
+static int64_t change(db_t *db, const char *sql, const char *reader, const char *two) {
+    db_stmt *st = NULL;
+    if (db_prepare(db, sql, &st) != DB_OK) {
+        log_err("reader: %s: %s", db_errmsg(db), sql);
         return -1;
     }
-    sqlite3_bind_text(st, 1, reader, -1, SQLITE_STATIC);
-    if (two) sqlite3_bind_text(st, 2, two, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_err("reader: %s: %s", sqlite3_errmsg(db), sql);
+    db_bind_text(st, 1, reader, -1);
+    if (two) db_bind_text(st, 2, two, -1);
+    int rc = db_step(st);
+    db_finalize(st);
+    if (rc != DB_DONE) {
+        log_err("reader: %s: %s", db_errmsg(db), sql);
         return -1;
     }
-    return sqlite3_changes64(db);
+    return db_changes(db);
 }
 
-int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
+int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_erased *out) {
     memset(out, 0, sizeof *out);
     int64_t a1 = change(db, "UPDATE audit SET before = NULL, after = NULL WHERE target IN "
                             "(SELECT 'comment:' || id FROM comments WHERE author_id = ?1)",
@@ -117,35 +117,35 @@ int reader_repo_erase_tx(sqlite3 *db, const char *reader, const char *by, reader
     snprintf(note, sizeof note, "%lld comments, %lld reports, %lld notes, %lld bans",
              (long long)out->comments, (long long)out->reports, (long long)out->notes,
              (long long)out->bans);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO audit (at, moderator, action, target, note) VALUES "
-                               "(?, ?, 'reader.erase', 'reader:erased', ?)", -1, &st, NULL) != SQLITE_OK)
+    db_stmt *st = NULL;
+    if (db_prepare(db, "INSERT INTO audit (at, moderator, action, target, note) VALUES "
+                               "(?, ?, 'reader.erase', 'reader:erased', ?)", &st) != DB_OK)
         return -1;
-    sqlite3_bind_int64(st, 1, now_ms());
-    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    db_bind_int64(st, 1, now_ms());
+    db_bind_text(st, 2, by, -1);
+    db_bind_text(st, 3, note, -1);
+    int rc = db_step(st);
+    db_finalize(st);
+    return rc == DB_DONE ? 0 : -1;
 }
 
-json_t *reader_repo_export(sqlite3 *db, const char *reader) {
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return NULL;
+json_t *reader_repo_export(db_t *db, const char *reader) {
+    if (db_exec(db, "BEGIN") != DB_OK) return NULL;
     json_t *o = reader_repo_export_tx(db, reader);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    db_exec(db, "COMMIT");
     return o;
 }
 
-int reader_repo_erase(sqlite3 *db, const char *reader, const char *by, reader_erased *out) {
+int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erased *out) {
     /* freed pages are overwritten, so the texts do not linger in the file */
-    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
+    db_exec(db, "PRAGMA secure_delete = ON");
+    if (db_exec(db, "BEGIN IMMEDIATE") != DB_OK) return -1;
     if (reader_repo_erase_tx(db, reader, by, out) ||
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        db_exec(db, "COMMIT") != DB_OK) {
+        db_exec(db, "ROLLBACK");
         return -1;
     }
     /* old page versions live on in the WAL until a checkpoint: move them now if we can */
-    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    db_sqlite_checkpoint(db);
     return 0;
 }

@@ -1,25 +1,25 @@
-/* store_sqlite_rule_quality.h: the SQL of per-rule quality (issue 16): how often each
+/* store_rule_quality.h: the SQL of per-rule quality (issue 16): how often each
  * rule fired and held, and on which comments moderators overturned it. Runs on the
  * caller's connection, inside the caller's transaction. */
-#ifndef PARLEY_STORE_SQLITE_RULE_QUALITY_H
-#define PARLEY_STORE_SQLITE_RULE_QUALITY_H
+#ifndef PARLEY_STORE_RULE_QUALITY_H
+#define PARLEY_STORE_RULE_QUALITY_H
 
-#include <sqlite3.h>
+#include "store_db.h"
 #include <stdbool.h>
 #include <stdint.h>
 
 /* Counts one post a rule fired on, and whether the post was held or refused. */
-int store_rq_hit(sqlite3 *db, const char *rule, bool held);
+int store_rq_hit(db_t *db, const char *rule, bool held);
 
 /* The status and the rules' decision JSON of a comment (malloc'd, caller frees).
  * Returns 0, or -1 when there is no such comment. */
-int store_rq_comment(sqlite3 *db, int64_t id, char **status, char **decision);
+int store_rq_comment(db_t *db, int64_t id, char **status, char **decision);
 
 /* Forgets the overturns recorded for a comment. */
-int store_rq_clear(sqlite3 *db, int64_t id);
+int store_rq_clear(db_t *db, int64_t id);
 /* Records that a moderator overturned rule on comment id; kind is "approved_held" or
  * "rejected_passed". */
-int store_rq_overturn(sqlite3 *db, int64_t id, const char *rule, const char *kind);
+int store_rq_overturn(db_t *db, int64_t id, const char *rule, const char *kind);
 
 /* One row per rule with anything recorded, by rule name. */
 typedef struct {
@@ -28,6 +28,6 @@ typedef struct {
 } store_rq_row;
 
 /* Every rule's row into *rows (malloc'd, caller frees); returns how many, or -1. */
-int store_rq_list(sqlite3 *db, store_rq_row **rows);
+int store_rq_list(db_t *db, store_rq_row **rows);
 
 #endif
