@@ -183,6 +183,9 @@ static int do_bulk(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.ban / mod.shadowban: bans an author (for `duration` seconds, or for good; a full
+ * ban optionally by their last address too), tells the outbox, audits it, and decides
+ * the comment it was taken from when one is named. */
 static int do_ban(mjob *j, db_t *db) {
     const char *type = arg_str(j, "type");
     const char *author = arg_str(j, "author");
@@ -236,6 +239,7 @@ static int do_ban(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.unban: lifts every ban of the author; the audit entry keeps their ids for undo. */
 static int do_unban(mjob *j, db_t *db) {
     const char *author = arg_str(j, "author");
     if (!author) return PERR_BAD_REQUEST;
@@ -247,6 +251,7 @@ static int do_unban(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.note: a moderator's note on an author (named, or the author of `comment`). */
 static int do_note(mjob *j, db_t *db) {
     const char *text = arg_str(j, "text");
     int64_t comment = arg_id(j, "comment");
@@ -269,6 +274,8 @@ static int do_note(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.article (admins): sets an article's mode; the old one ("default" when the article
+ * had none) is audited so an undo can put it back. */
 static int do_article(mjob *j, db_t *db) {
     const char *article = arg_str(j, "article"), *mode = arg_str(j, "mode");
     if (!article || !text_article_valid(article) || !mode ||
@@ -295,7 +302,7 @@ static int do_feature(mjob *j, db_t *db) {
     char *target;
     int e = featured_set(db, j->name, id, on, j->effects, &before, &after, &target);
     if (e == PERR_CONFLICT)
-        j->message = strdup(on ? "Already featured, or the article has the most it may feature."
+        j->message = xstrdup(on ? "Already featured, or the article has the most it may feature."
                                : "That comment is not featured.");
     if (e) return e;
     audit(db, j->name, on ? "feature" : "unfeature", target, before, after, NULL, 0);
