@@ -10,6 +10,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_learned.h"
+#include "store_trust.h"
 
 /* This process's copy; storage thread only. */
 static struct {
@@ -93,12 +94,14 @@ static learn_label_t lesson_of(const char *action, const char *reason) {
 }
 
 int learned_on_decision(db_t *db, int64_t comment_id, const char *action, const char *reason) {
+    store_trust_forget(); /* an approval or a rejection changes who is trusted */
     return set_lesson(db, comment_id, lesson_of(action, reason));
 }
 
 int learned_on_undo(db_t *db, int64_t comment_id, int64_t audit_id) {
     char action[32];
     char *reason = NULL;
+    store_trust_forget();
     int found = store_learned_last_decision(db, comment_id, audit_id, action, &reason);
     if (found < 0) return -1;
     int rc = set_lesson(db, comment_id, found ? lesson_of(action, reason) : LEARN_NONE);

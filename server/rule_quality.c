@@ -3,10 +3,13 @@
 #include "alloc.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dict.h"
+#include "errors.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -18,7 +21,20 @@ static bool pushed(json_t *hit) {
            json_number_value(json_object_get(hit, "score")) > 0;
 }
 
+/* ---- Hits and holds: counted in memory, written once a second ---- */
+
+/* A rule's counts not yet in the store. */
+typedef struct {
+    int64_t hits, holds;
+} rq_pending;
+
+/* rule -> rq_pending; storage thread only. */
+static dict_t *pending;
+/* Set by the storage thread when pending has something; read by the loop's timer. */
+static atomic_int dirty;
+
 void rule_quality_on_post(db_t *db, const rules_result *res) {
+    (void)db;
     bool held = res->decision != DECISION_PUBLISH;
     for (size_t i = 0; i < res->nhits; i++) {
         const rules_hit *h = &res->hits[i];
@@ -29,9 +45,87 @@ void rule_quality_on_post(db_t *db, const rules_result *res) {
         for (size_t k = i; k < res->nhits; k++)
             if (!strcmp(res->hits[k].rule, h->rule) && (res->hits[k].action || res->hits[k].score > 0))
                 push = true;
-        if (store_rq_hit(db, h->rule, held && push))
-            log_warn("rule quality: could not count a hit of '%s'", h->rule);
+        if (!pending) pending = dict_new();
+        rq_pending *p = dict_get(pending, h->rule);
+        if (!p) {
+            p = xcalloc(1, sizeof *p);
+            dict_set(pending, h->rule, p, NULL);
+        }
+        p->hits++;
+        p->holds += held && push;
+        atomic_store(&dirty, 1);
     }
+}
+
+typedef struct {
+    store_rq_delta *d;
+    size_t n;
+} collect_arg;
+
+static void collect(const char *rule, void *val, void *arg) {
+    collect_arg *c = arg;
+    const rq_pending *p = val;
+    c->d[c->n++] = (store_rq_delta){rule, p->hits, p->holds};
+}
+
+/* Writes the counts kept in memory to the store (in the caller's transaction) and
+ * forgets them; on failure they are kept for the next time. Storage thread only.
+ * Returns 0 or -1. */
+static int flush_pending(db_t *db) {
+    atomic_store(&dirty, 0);
+    size_t n = pending ? dict_size(pending) : 0;
+    if (!n) return 0;
+    collect_arg c = {xmalloc(n * sizeof *c.d), 0};
+    dict_each(pending, collect, &c);
+    int rc = 0;
+    for (size_t i = 0; i < c.n && !rc; i += RULE_QUALITY_FLUSH_ROWS)
+        rc = store_rq_add(db, c.d + i, c.n - i < RULE_QUALITY_FLUSH_ROWS ? c.n - i : RULE_QUALITY_FLUSH_ROWS);
+    free(c.d);
+    if (rc) {
+        log_warn("rule quality: could not write the rules' hits; kept for the next time");
+        atomic_store(&dirty, 1);
+        return -1;
+    }
+    dict_free(pending, free);
+    pending = NULL;
+    return 0;
+}
+
+static int run_flush(store_job *job, db_t *db) {
+    (void)job;
+    /* an error rolls this job back: the counts stay in memory for the next one */
+    return flush_pending(db) ? PERR_UNAVAILABLE : 0;
+}
+
+static uv_timer_t flush_timer;
+static bool flush_in_flight; /* loop thread only */
+
+static void done_flush(store_job *job) {
+    flush_in_flight = false;
+    free(job);
+}
+
+/* Every RULE_QUALITY_FLUSH_MS on the loop: a flush job when posts were counted. */
+static void on_flush_timer(uv_timer_t *t) {
+    (void)t;
+    if (flush_in_flight || !srv.store || !atomic_load(&dirty)) return;
+    store_job *job = xcalloc(1, sizeof *job);
+    job->run = run_flush;
+    job->done = done_flush;
+    flush_in_flight = true;
+    store_submit(srv.store, job);
+}
+
+void rule_quality_init(uv_loop_t *loop) {
+    uv_timer_init(loop, &flush_timer);
+    uv_timer_start(&flush_timer, on_flush_timer, RULE_QUALITY_FLUSH_MS, RULE_QUALITY_FLUSH_MS);
+    uv_unref((uv_handle_t *)&flush_timer); /* never keeps the loop (or a shutdown) waiting */
+}
+
+void rule_quality_reset(void) {
+    if (pending) dict_free(pending, free);
+    pending = NULL;
+    atomic_store(&dirty, 0);
 }
 
 void rule_quality_on_decision(db_t *db, int64_t id) {
@@ -57,6 +151,7 @@ void rule_quality_on_decision(db_t *db, int64_t id) {
 }
 
 json_t *rule_quality_json(db_t *db) {
+    flush_pending(db); /* this process's last second too */
     store_rq_row *rows;
     int n = store_rq_list(db, &rows);
     if (n < 0) return NULL;
@@ -112,6 +207,7 @@ static void label(const char *in, char *out, size_t outlen) {
 
 static int run_fetch(store_job *job, db_t *db) {
     fetch_job *f = (fetch_job *)job;
+    flush_pending(db); /* this process's last second too */
     store_rq_row *rows;
     int n = store_rq_list(db, &rows);
     if (n < 0) return 0;

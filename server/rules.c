@@ -389,6 +389,11 @@ static void merge_spans(found_t *f) {
  * strong_threshold). Its spans are the occurrences of the features that weighed most. */
 static void eval_learned(const rule_t *r, const rules_input *in, const char *const texts[3],
                          rules_result *out, decision_t *forced, const char **message) {
+    /* silent until the model has seen min_examples of the label and of ham: no need to
+     * cut the text into features (the model of a new site, and of a bench) */
+    double docs[LEARN_NLABELS];
+    learned_model_docs(in->model, docs);
+    if (docs[r->label] < r->min_examples || docs[LEARN_HAM] < r->min_examples) return;
     learned_feats feats = {0};
     for (int fd = FIELD_TITLE; fd <= FIELD_BODY; fd++)
         if ((r->fields & (1u << fd)) && *texts[fd] && learned_features(texts[fd], fd, &feats)) {

@@ -3,6 +3,7 @@
 #include "store_learned.h"
 #include "alloc.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,23 +73,34 @@ static void apply_one(const char *feature, const double *n, void *arg) {
     if (a->rc) return;
     db_reset(a->st);
     db_bind_text(a->st, 1, feature, -1);
-    for (int i = 0; i < LEARN_NLABELS; i++) db_bind_double(a->st, 2 + i, n[i]);
+    /* ?2..?4: the deltas; ?6..?8: a new feature's counts, never under zero (clamped
+     * here: a parameter compared in SQL takes an integer type on PostgreSQL) */
+    for (int i = 0; i < LEARN_NLABELS; i++) {
+        db_bind_double(a->st, 2 + i, n[i]);
+        db_bind_double(a->st, 6 + i, n[i] > 0 ? n[i] : 0);
+    }
     db_bind_int64(a->st, 5, a->seq);
     if (db_step(a->st) != DB_DONE) a->rc = -1;
 }
 
 /* Halves every count (decay) and drops what is left of rarely seen features. */
 static int decay(db_t *db, int64_t seq) {
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "UPDATE learned_features SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, "
-             "seq = %lld; DELETE FROM learned_features WHERE ham + spam + abuse < 0.5; "
-             "UPDATE learned_meta SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, "
-             "generation = generation + 1 WHERE id = 1;",
-             (long long)seq);
-    if (db_exec(db, sql) != DB_OK) {
-        log_err("learned: decay failed: %s", db_errmsg(db));
-        return -1;
+    static const char *const sql[] = {
+        "UPDATE learned_features SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, seq = ?",
+        "DELETE FROM learned_features WHERE ham + spam + abuse < 0.5",
+        "UPDATE learned_meta SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, "
+        "generation = generation + 1 WHERE id = 1",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        db_stmt *st = prep(db, sql[i]);
+        if (!st) return -1;
+        if (i == 0) db_bind_int64(st, 1, seq);
+        int rc = db_step(st);
+        db_finalize(st);
+        if (rc != DB_DONE) {
+            log_err("learned: decay failed: %s", db_errmsg(db));
+            return -1;
+        }
     }
     log_info("learned: the model passed its size; every count halved");
     return 0;
@@ -100,8 +112,11 @@ int store_learned_apply(db_t *db, const learned_model_t *delta, double max_docs)
     int64_t seq = meta.seq + 1;
     double d[LEARN_NLABELS];
     learned_model_docs(delta, d);
-    db_stmt *st = prep(db, "UPDATE learned_meta SET seq = ?1, ham = MAX(0, ham + ?2), "
-                                "spam = MAX(0, spam + ?3), abuse = MAX(0, abuse + ?4) WHERE id = 1");
+    /* counts never go under zero (CASE: both dialects; no two-argument MAX) */
+    db_stmt *st = prep(db, "UPDATE learned_meta SET seq = ?1, "
+                           "ham = CASE WHEN ham + ?2 > 0 THEN ham + ?2 ELSE 0 END, "
+                           "spam = CASE WHEN spam + ?3 > 0 THEN spam + ?3 ELSE 0 END, "
+                           "abuse = CASE WHEN abuse + ?4 > 0 THEN abuse + ?4 ELSE 0 END WHERE id = 1");
     if (!st) return -1;
     db_bind_int64(st, 1, seq);
     for (int i = 0; i < LEARN_NLABELS; i++) db_bind_double(st, 2 + i, d[i]);
@@ -109,8 +124,10 @@ int store_learned_apply(db_t *db, const learned_model_t *delta, double max_docs)
     db_finalize(st);
     if (rc) return -1;
     st = prep(db, "INSERT INTO learned_features (feature, ham, spam, abuse, seq) VALUES "
-                  "(?1, MAX(0, ?2), MAX(0, ?3), MAX(0, ?4), ?5) ON CONFLICT(feature) DO UPDATE SET "
-                  "ham = MAX(0, ham + ?2), spam = MAX(0, spam + ?3), abuse = MAX(0, abuse + ?4), "
+                  "(?1, ?6, ?7, ?8, ?5) ON CONFLICT (feature) DO UPDATE SET "
+                  "ham = CASE WHEN learned_features.ham + ?2 > 0 THEN learned_features.ham + ?2 ELSE 0 END, "
+                  "spam = CASE WHEN learned_features.spam + ?3 > 0 THEN learned_features.spam + ?3 ELSE 0 END, "
+                  "abuse = CASE WHEN learned_features.abuse + ?4 > 0 THEN learned_features.abuse + ?4 ELSE 0 END, "
                   "seq = ?5");
     if (!st) return -1;
     apply_arg a = {st, seq, 0};
@@ -185,16 +202,22 @@ int store_learned_last_decision(db_t *db, int64_t comment_id, int64_t except, ch
     action[0] = '\0';
     char target[40];
     snprintf(target, sizeof target, "comment:%lld", (long long)comment_id);
-    db_stmt *st = prep(db, "SELECT action, json_extract(after, '$.reason') FROM audit WHERE "
-                                "target = ? AND undone = 0 AND id != ? AND action IN "
-                                "('approve','reject','remove') ORDER BY id DESC LIMIT 1");
+    /* the reason is read from the entry's JSON here, not in SQL (json_extract is
+     * SQLite's; PostgreSQL spells it ->>) */
+    db_stmt *st = prep(db, "SELECT action, after FROM audit WHERE target = ? AND undone = 0 "
+                           "AND id <> ? AND action IN ('approve','reject','remove') "
+                           "ORDER BY id DESC LIMIT 1");
     if (!st) return -1;
     db_bind_text(st, 1, target, -1);
     db_bind_int64(st, 2, except);
     int rc = db_step(st), found = 0;
     if (rc == DB_ROW) {
         snprintf(action, 32, "%s", (const char *)db_col_text(st, 0));
-        if (db_col_text(st, 1)) *reason = dup_col(st, 1);
+        const char *after = (const char *)db_col_text(st, 1);
+        json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+        const char *r = json_string_value(json_object_get(a, "reason"));
+        if (r) *reason = xstrdup(r);
+        json_decref(a);
         found = 1;
     }
     db_finalize(st);

@@ -27,12 +27,26 @@ static int run(db_stmt *st) {
     return rc;
 }
 
-int store_rq_hit(db_t *db, const char *rule, bool held) {
-    db_stmt *st = prep(db, "INSERT INTO rule_quality (rule, hits, holds) VALUES (?1, 1, ?2) "
-                                "ON CONFLICT(rule) DO UPDATE SET hits = hits + 1, holds = holds + ?2");
+int store_rq_add(db_t *db, const store_rq_delta *d, size_t n) {
+    if (!n) return 0;
+    /* one statement for every rule: VALUES (?, ?, ?), (?, ?, ?), ... */
+    static const char head[] = "INSERT INTO rule_quality (rule, hits, holds) VALUES ";
+    static const char tuple[] = ", (?, ?, ?)";
+    static const char tail[] = " ON CONFLICT (rule) DO UPDATE SET hits = rule_quality.hits + "
+                               "excluded.hits, holds = rule_quality.holds + excluded.holds";
+    size_t cap = sizeof head + n * (sizeof tuple - 1) + sizeof tail;
+    char *sql = xmalloc(cap), *o = sql;
+    o = stpcpy(o, head);
+    for (size_t i = 0; i < n; i++) o = stpcpy(o, tuple + (i ? 0 : 2));
+    stpcpy(o, tail);
+    db_stmt *st = prep(db, sql);
+    free(sql);
     if (!st) return -1;
-    db_bind_text(st, 1, rule, -1);
-    db_bind_int(st, 2, held ? 1 : 0);
+    for (size_t i = 0; i < n; i++) {
+        db_bind_text(st, (int)(3 * i + 1), d[i].rule, -1);
+        db_bind_int64(st, (int)(3 * i + 2), d[i].hits);
+        db_bind_int64(st, (int)(3 * i + 3), d[i].holds);
+    }
     return run(st);
 }
 
@@ -59,8 +73,8 @@ int store_rq_clear(db_t *db, int64_t id) {
 }
 
 int store_rq_overturn(db_t *db, int64_t id, const char *rule, const char *kind) {
-    db_stmt *st = prep(db, "INSERT OR REPLACE INTO rule_overturns (comment_id, rule, kind) "
-                                "VALUES (?, ?, ?)");
+    db_stmt *st = prep(db, "INSERT INTO rule_overturns (comment_id, rule, kind) VALUES (?, ?, ?) "
+                                "ON CONFLICT (comment_id, rule) DO UPDATE SET kind = excluded.kind");
     if (!st) return -1;
     db_bind_int64(st, 1, id);
     db_bind_text(st, 2, rule, -1);
@@ -71,9 +85,11 @@ int store_rq_overturn(db_t *db, int64_t id, const char *rule, const char *kind) 
 int store_rq_list(db_t *db, store_rq_row **rows) {
     *rows = NULL;
     db_stmt *st = prep(
-        db, "SELECT rule, SUM(hits), SUM(holds), SUM(ah), SUM(rp) FROM ("
+        db, "SELECT rule, CAST(SUM(hits) AS BIGINT), CAST(SUM(holds) AS BIGINT), "
+            "CAST(SUM(ah) AS BIGINT), CAST(SUM(rp) AS BIGINT) FROM ("
             "SELECT rule, hits, holds, 0 AS ah, 0 AS rp FROM rule_quality UNION ALL "
-            "SELECT rule, 0, 0, kind = 'approved_held', kind = 'rejected_passed' FROM rule_overturns) "
+            "SELECT rule, 0, 0, CASE WHEN kind = 'approved_held' THEN 1 ELSE 0 END, "
+            "CASE WHEN kind = 'rejected_passed' THEN 1 ELSE 0 END FROM rule_overturns) AS q "
             "GROUP BY rule ORDER BY rule");
     if (!st) return -1;
     size_t n = 0, cap = 0;

@@ -6,10 +6,18 @@
 
 #include "store_db.h"
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* Counts one post a rule fired on, and whether the post was held or refused. */
-int store_rq_hit(db_t *db, const char *rule, bool held);
+/* What to add to one rule's counts: posts it fired on, and of those the posts held or
+ * refused that it pushed towards holding. */
+typedef struct {
+    const char *rule;
+    int64_t hits, holds;
+} store_rq_delta;
+
+/* Adds n rules' deltas to their counts, in one statement. Returns 0 or -1. */
+int store_rq_add(db_t *db, const store_rq_delta *d, size_t n);
 
 /* The status and the rules' decision JSON of a comment (malloc'd, caller frees).
  * Returns 0, or -1 when there is no such comment. */

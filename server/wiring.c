@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "reactions.h"
 #include "reader.h"
+#include "rule_quality.h"
 #include "server.h"
 #include "status.h"
 
@@ -34,4 +35,5 @@ void wiring_init(uv_loop_t *loop, bool dedupe) {
     feed_init();
     reader_init();
     reactions_init(loop);
+    rule_quality_init(loop); /* per-rule counts written once a second */
 }

@@ -311,6 +311,33 @@ test('the model is shared by two processes on one data dir and survives a restar
   assert.ok(learnedHit(it), 'after a restart the model is still there');
 });
 
+test('per-rule counts are kept in memory and written once a second: another process sees them without asking', async () => {
+  const hitsOf = async (c) => {
+    const r = await c.request({ type: 'mod.rules' });
+    assert.equal(r.type, 'mod.rules', JSON.stringify(r));
+    return (r.rules.find((x) => x.rule === 'self-promotion') || { hits: 0, holds: 0 });
+  };
+  const start = await hitsOf(con);
+  srv2 = await startServer({ dataDir: srv.dir, config: srv.config });
+  const reader2 = await Client.connect(srv2.wsUrl, { headers: { origin: srv2.base } });
+  for (let i = 0; i < 3; i++) {
+    const ack = await reader2.request({ type: 'post', article: 'open-quality-2', name: `Vlogger ${i}`, title: 'A comment',
+      body: `nice song number ${i}, check out my cover` });
+    assert.equal(ack.type, 'ack', JSON.stringify(ack));
+  }
+  // process two is never asked: its timer writes what it counted, process one reads it
+  let seen = start;
+  for (let t = 0; t < 50 && seen.hits < start.hits + 3; t++) {
+    await new Promise((r) => setTimeout(r, 100));
+    seen = await hitsOf(con);
+  }
+  assert.equal(seen.hits, start.hits + 3, 'the three hits counted on process two reach the store');
+  assert.equal(seen.holds, start.holds + 3);
+  await reader2.close();
+  await srv2.stop();
+  srv2 = null;
+});
+
 test('parley rules learn: typed errors for bad lines, the good ones kept', () => {
   const data = path.join(srv.dir, 'learn-cli');
   const input = [
