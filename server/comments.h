@@ -1,10 +1,12 @@
 /* comments.h: what readers do to comments, as storage jobs: the request is checked on
  * the loop, the work runs on the storage thread, the reply and the fan-out happen back
- * on the loop after the commit. */
+ * on the loop after the commit. Reading is comments_read.c, writing comments.c; the
+ * SQL of both is the comments repository (store_comments.h). */
 #ifndef PARLEY_COMMENTS_H
 #define PARLEY_COMMENTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conn.h"
@@ -32,6 +34,10 @@ void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, ch
 void comments_delete(conn_t *c, const json_t *id, int64_t comment);
 void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *reason,
                      const char *note);
+
+/* Whether the storage queue is past its bound; if so replies `unavailable` to the
+ * request id on c (and counts it) and returns true: the caller stores nothing. */
+bool comments_store_refuses(conn_t *c, const json_t *id);
 
 /* After a bus outage: publishes to the room what was published since from_ms
  * (registered with bus_set_catchup). */
