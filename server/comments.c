@@ -38,6 +38,8 @@ typedef struct {
     bool guest;
     char badge[16];          /* post: the author's badge from their token, or "" */
     bool shadow;             /* post: its author is shadow-banned */
+    char *nonce;             /* post: the client's nonce, or NULL */
+    bool replayed;           /* post: a retry; the comment its nonce first stored */
     int64_t comment, parent;
     ruleset_t *rs;
     /* results */
@@ -75,6 +77,7 @@ static void cjob_free(cjob *j) {
     free(j->note);
     free(j->message);
     free(j->old_status);
+    free(j->nonce);
     json_decref(j->req_id);
     json_decref(j->comment_json);
     json_decref(j->effects);
@@ -175,8 +178,36 @@ static bool parent_ok(db_t *db, cjob *j) {
     return ok;
 }
 
+/* A retried post (the author's nonce stored a comment already): answers with that
+ * comment as it is now, as the first post was answered, and stores nothing. Returns 1
+ * when it was one, 0 when not, or an error (perr_t, negated). */
+static int replay_post(db_t *db, cjob *j) {
+    int64_t id = 0;
+    char status[16], *decision = NULL;
+    int found = store_comments_by_nonce(db, j->author_id, j->nonce, &id, status, &decision);
+    if (found <= 0) return found < 0 ? -PERR_INTERNAL : 0;
+    j->replayed = true;
+    if (!strcmp(status, "refused")) {
+        /* refused by the rules: the same answer, with the message they gave then */
+        json_t *dj = decision ? json_loads(decision, 0, NULL) : NULL;
+        const char *msg = json_string_value(json_object_get(dj, "message"));
+        j->message = xstrdup(msg ? msg : "Your comment was not published: it breaks the rules "
+                                         "of this discussion.");
+        json_decref(dj);
+        free(decision);
+        return -PERR_REJECTED;
+    }
+    free(decision);
+    j->comment_json = store_comments_load(db, id);
+    return j->comment_json ? 1 : -PERR_INTERNAL;
+}
+
 static int run_post(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
+    if (j->nonce) {
+        int r = replay_post(db, j);
+        if (r) return r < 0 ? -r : 0;
+    }
     if (j->parent > 0 && !parent_ok(db, j)) {
         j->message = xstrdup("parent is not a published comment of this article");
         return PERR_BAD_REQUEST;
@@ -216,10 +247,19 @@ static int run_post(store_job *job, db_t *db) {
         .article = j->article, .author_id = j->author_id, .author_name = j->name,
         .author_avatar = j->avatar, .author_badge = j->badge, .ip_hash = j->ip_hash,
         .title = j->title, .body = j->body, .status = status, .decision = dj,
-        .parent = j->parent, .created_at = now_ms(), .guest = j->guest, .score = total};
+        .nonce = j->nonce, .parent = j->parent, .created_at = now_ms(), .guest = j->guest,
+        .score = total};
     int64_t id = store_comments_insert(db, &row);
     free(dj);
-    if (id <= 0) return PERR_UNAVAILABLE;
+    if (id == 0) {
+        /* The same nonce committed by another process since the look-up above (a retry
+         * that raced its first attempt): answer with that comment. */
+        free(j->message);
+        j->message = NULL;
+        int r = replay_post(db, j);
+        return r < 0 ? -r : r == 1 ? 0 : PERR_INTERNAL;
+    }
+    if (id < 0) return PERR_UNAVAILABLE;
     if (outbox_emit_post(db, id, status)) return PERR_UNAVAILABLE;
     if (d == DECISION_REJECT) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
@@ -256,7 +296,11 @@ static void done_post(store_job *job) {
     cjob *j = (cjob *)job;
     conn_t *c = conn_by_id(j->conn_id);
     perr_t e = job->status ? (perr_t)job->status : j->err;
-    if (e) {
+    if (j->replayed) {
+        /* A retry: its first attempt was counted, published and moderated already. */
+        if (c && e) reply_error(c, j, e, "The comment could not be stored; try again.");
+        else if (c) reply_ack(c, j);
+    } else if (e) {
         if (e == PERR_REJECTED) {
             metrics.posts[POST_REJECTED]++;
             effects_apply(j->effects);
@@ -310,6 +354,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
         free(in->body);
         free(in->name);
         free(in->avatar);
+        free(in->nonce);
         return;
     }
     cjob *j = cjob_new(c, id, run_post, done_post);
@@ -318,6 +363,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     j->body = in->body;
     j->name = in->name;
     j->avatar = in->avatar;
+    j->nonce = in->nonce;
     j->parent = in->parent;
     j->guest = !c->signed_in;
     snprintf(j->badge, sizeof j->badge, "%s", c->badge);

@@ -16,6 +16,7 @@
 /* A cleaned post, ready to store. Strings are owned by the caller until passed. */
 typedef struct {
     char *article, *title, *body, *name, *avatar;
+    char *nonce;     /* the client's nonce for retries (docs/protocol.md), or NULL */
     int64_t parent;  /* 0: top level */
 } post_input;
 
@@ -27,7 +28,8 @@ void comments_subscribe(conn_t *c, const json_t *id, const char *article, int64_
  * thread orders). */
 void comments_history(conn_t *c, const json_t *id, const char *article, int64_t before,
                       const sort_cursor *cur);
-/* Scores and stores a post; takes ownership of in's strings. */
+/* Scores and stores a post; takes ownership of in's strings. A post whose nonce the
+ * author used before stores nothing and is acknowledged with that first comment. */
 void comments_post(conn_t *c, const json_t *id, post_input *in);
 /* Edits (title may be NULL: unchanged) or deletes (body NULL) the author's own comment. */
 void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, char *body);

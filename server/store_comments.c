@@ -238,8 +238,10 @@ long store_comments_pending_count(db_t *db, bool by_address, const char *value,
 }
 
 int store_comments_by_nonce(db_t *db, const char *author, const char *nonce, int64_t *id,
-                            char status[16]) {
-    db_stmt *st = prep(db, "SELECT id, status FROM comments WHERE author_id = ? AND nonce = ?");
+                            char status[16], char **decision) {
+    *decision = NULL;
+    db_stmt *st = prep(db, "SELECT id, status, decision FROM comments WHERE author_id = ? AND "
+                           "nonce = ?");
     if (!st) return -1;
     db_bind_text(st, 1, author, -1);
     db_bind_text(st, 2, nonce, -1);
@@ -247,6 +249,7 @@ int store_comments_by_nonce(db_t *db, const char *author, const char *nonce, int
     if (rc == DB_ROW) {
         *id = db_col_int64(st, 0);
         snprintf(status, 16, "%s", col_text(st, 1));
+        if (db_col_type(st, 2) != DB_NULL) *decision = xstrdup(col_text(st, 2));
     }
     db_finalize(st);
     return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;

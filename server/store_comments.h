@@ -77,10 +77,11 @@ long store_comments_author_count(db_t *db, const char *author, long cap);
 long store_comments_pending_count(db_t *db, bool by_address, const char *value,
                                   int64_t since_ms, long cap);
 
-/* The comment author posted with the client nonce, if any: 1 with its id and stored
- * status in status[16], 0 when none, -1 on error. */
+/* The comment author posted with the client nonce, if any: 1 with its id, its stored
+ * status in status[16] and the rules' explanation (JSON text, malloc'd, owned by the
+ * caller; NULL when none) in *decision; 0 when none, -1 on error. */
 int store_comments_by_nonce(db_t *db, const char *author, const char *nonce, int64_t *id,
-                            char status[16]);
+                            char status[16], char **decision);
 
 /* A new comment. Strings are borrowed; avatar, badge (may be ""), decision and nonce may
  * be NULL; parent 0 is top level. */
