@@ -20,6 +20,7 @@
 #include "net.h"
 #include "server.h"
 #include "store.h"
+#include "store_accounts.h"
 
 #define COOKIE "parley_session"
 
@@ -74,35 +75,18 @@ static void ws_hook(conn_t *c) {
 
 int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **name,
                        char **role) {
-    db_stmt *st;
     int64_t idle_ms = srv.cfg.idle_minutes * 60000;
-    if (db_prepare(db,
-                           "SELECT s.moderator, m.role, s.last_seen, s.expires_at FROM sessions s "
-                           "JOIN moderators m ON m.name = s.moderator WHERE s.token_hash = ?", &st) != DB_OK)
-        return PERR_INTERNAL;
-    db_bind_text(st, 1, token_hash, -1);
-    int ok = 0;
-    if (db_step(st) == DB_ROW) {
-        int64_t last = db_col_int64(st, 2), exp = db_col_int64(st, 3);
-        if (now < exp && now - last < idle_ms) {
-            *name = xstrdup((const char *)db_col_text(st, 0));
-            *role = xstrdup((const char *)db_col_text(st, 1));
-            ok = 1;
-        }
-    }
-    db_finalize(st);
-    if (!ok) {
-        db_prepare(db, "DELETE FROM sessions WHERE token_hash = ?", &st);
-        db_bind_text(st, 1, token_hash, -1);
-        db_step(st);
-        db_finalize(st);
+    store_accounts_session s;
+    int found = store_accounts_session_get(db, token_hash, &s);
+    if (found < 0) return PERR_INTERNAL;
+    if (!found || now >= s.expires_at || now - s.last_seen >= idle_ms) {
+        store_accounts_session_free(&s);
+        store_accounts_session_delete(db, token_hash);
         return PERR_UNAUTHORIZED;
     }
-    db_prepare(db, "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", &st);
-    db_bind_int64(st, 1, now);
-    db_bind_text(st, 2, token_hash, -1);
-    db_step(st);
-    db_finalize(st);
+    *name = s.moderator;
+    *role = s.role;
+    store_accounts_session_touch(db, token_hash, now);
     return 0;
 }
 
@@ -169,34 +153,26 @@ static void login_free(login_t *l) {
 
 static int run_login_lookup(store_job *job, db_t *db) {
     login_t *l = (login_t *)job;
-    db_stmt *st;
-    if (db_prepare(db, "SELECT pwhash, role FROM moderators WHERE name = ?", &st) != DB_OK)
-        return PERR_INTERNAL;
-    db_bind_text(st, 1, l->name, -1);
-    if (db_step(st) == DB_ROW) {
-        l->pwhash = xstrdup((const char *)db_col_text(st, 0));
-        l->role = xstrdup((const char *)db_col_text(st, 1));
+    store_accounts_moderator m;
+    int found = store_accounts_moderator_get(db, l->name, &m);
+    if (found < 0) return PERR_INTERNAL;
+    if (found) {
+        l->pwhash = m.pwhash;
+        l->role = m.role;
+        m.pwhash = m.role = NULL;
+        store_accounts_moderator_free(&m);
     }
-    db_finalize(st);
     return 0;
 }
 
 static int run_login_session(store_job *job, db_t *db) {
     login_t *l = (login_t *)job;
     int64_t now = now_ms();
-    db_stmt *st;
-    db_exec(db, "DELETE FROM sessions WHERE expires_at < strftime('%s','now') * 1000");
-    if (db_prepare(db, "INSERT INTO sessions (token_hash, moderator, created_at, "
-                               "last_seen, expires_at) VALUES (?,?,?,?,?)", &st) != DB_OK)
-        return PERR_INTERNAL;
-    db_bind_text(st, 1, l->token_hash, -1);
-    db_bind_text(st, 2, l->name, -1);
-    db_bind_int64(st, 3, now);
-    db_bind_int64(st, 4, now);
-    db_bind_int64(st, 5, now + srv.cfg.session_hours * 3600000);
-    int rc = db_step(st);
-    db_finalize(st);
-    return rc == DB_DONE ? 0 : PERR_UNAVAILABLE;
+    store_accounts_sessions_expire(db, now);
+    return store_accounts_session_insert(db, l->token_hash, l->name, now,
+                                         now + srv.cfg.session_hours * 3600000)
+               ? PERR_UNAVAILABLE
+               : 0;
 }
 
 static void done_login_session(store_job *job) {
@@ -372,11 +348,7 @@ typedef struct {
 static int run_session(store_job *job, db_t *db) {
     session_job *s = (session_job *)job;
     if (s->logout) {
-        db_stmt *st;
-        db_prepare(db, "DELETE FROM sessions WHERE token_hash = ?", &st);
-        db_bind_text(st, 1, s->token_hash, -1);
-        db_step(st);
-        db_finalize(st);
+        store_accounts_session_delete(db, s->token_hash);
         return 0;
     }
     return auth_session_check(db, s->token_hash, now_ms(), &s->name, &s->role);
@@ -483,17 +455,12 @@ static int valid_name(const char *n) {
     return 1;
 }
 
-static int exec1(db_t *db, const char *sql, const char *a, const char *b, const char *c,
-                 int64_t d) {
-    db_stmt *st;
-    if (db_prepare(db, sql, &st) != DB_OK) return -1;
-    if (a) db_bind_text(st, 1, a, -1);
-    if (b) db_bind_text(st, 2, b, -1);
-    if (c) db_bind_text(st, 3, c, -1);
-    if (d) db_bind_int64(st, 4, d);
-    int rc = db_step(st);
-    db_finalize(st);
-    return rc == DB_DONE ? db_changes(db) : -1;
+/* Prints one line of `parley moderator list`. */
+static void print_moderator(const store_accounts_moderator *m, void *arg) {
+    (void)arg;
+    char when[32];
+    comment_time(m->created_at, when);
+    printf("%-24s %-10s %s\n", m->name, m->role, when);
 }
 
 int auth_cli(int argc, char **argv) {
@@ -534,17 +501,12 @@ int auth_cli(int argc, char **argv) {
     if (!db) return 1;
     int rc = 0;
     if (!strcmp(cmd, "list")) {
-        db_stmt *st;
-        db_prepare(db, "SELECT name, role, created_at FROM moderators ORDER BY name", &st);
-        while (db_step(st) == DB_ROW) {
-            char when[32];
-            comment_time(db_col_int64(st, 2), when);
-            printf("%-24s %-10s %s\n", db_col_text(st, 0), db_col_text(st, 1),
-                   when);
+        if (store_accounts_moderator_each(db, print_moderator, NULL) < 0) {
+            fprintf(stderr, "parley: cannot list the moderators: %s\n", db_errmsg(db));
+            rc = 1;
         }
-        db_finalize(st);
     } else if (!strcmp(cmd, "remove")) {
-        if (exec1(db, "DELETE FROM moderators WHERE name = ?", name, NULL, NULL, 0) != 1) {
+        if (store_accounts_moderator_remove(db, name) != 1) {
             fprintf(stderr, "parley: no moderator '%s'\n", name);
             rc = 1;
         }
@@ -559,21 +521,20 @@ int auth_cli(int argc, char **argv) {
             fprintf(stderr, "parley: out of memory hashing the password\n");
             rc = 1;
         } else if (!strcmp(cmd, "add")) {
-            if (exec1(db, "INSERT INTO moderators (name, role, pwhash, created_at) VALUES "
-                          "(?,?,?,?)",
-                      name, role, hash, now_ms()) != 1) {
-                fprintf(stderr, "parley: cannot add '%s': %s\n", name, db_errmsg(db));
+            int added = store_accounts_moderator_add(db, name, role, hash, now_ms());
+            if (added) {
+                fprintf(stderr, "parley: cannot add '%s': %s\n", name,
+                        added > 0 ? "the name is taken" : db_errmsg(db));
                 rc = 1;
             } else {
                 printf("added %s (%s)\n", name, role);
             }
         } else {
-            if (exec1(db, "UPDATE moderators SET pwhash = ? WHERE name = ?", hash, name, NULL,
-                      0) != 1) {
+            if (store_accounts_moderator_set_pwhash(db, name, hash) != 1) {
                 fprintf(stderr, "parley: no moderator '%s'\n", name);
                 rc = 1;
             } else {
-                exec1(db, "DELETE FROM sessions WHERE moderator = ?", name, NULL, NULL, 0);
+                store_accounts_sessions_delete_for(db, name);
                 printf("password changed for %s; their sessions are closed\n", name);
             }
         }

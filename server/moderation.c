@@ -1,7 +1,8 @@
-/* moderation.c: queue listing, moderator actions with audit and undo, bans, and the
- * fan-out of decisions. Each mod.* request is one storage job that re-checks the
+/* moderation.c: moderator actions with audit and undo, bans, notes and article modes,
+ * and the fan-out of decisions. Each mod.* request is one storage job that re-checks the
  * session, does its work in the group's transaction, and gathers its effects; the loop
- * sends them after the commit. */
+ * sends them after the commit. Reading the queue is moderation_queue.c's; every
+ * statement is a repository's (store_moderation.h, store_bans.h, store_audit.h). */
 #include "moderation.h"
 #include "alloc.h"
 #include "text.h"
@@ -11,10 +12,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "bus.h"
-#include "store_comments.h"
 #include "featured.h"
-#include "hub.h"
 #include "learned.h"
 #include "log.h"
 #include "rule_quality.h"
@@ -22,174 +20,11 @@
 #include "outbox.h"
 #include "server.h"
 #include "store.h"
+#include "store_audit.h"
+#include "store_bans.h"
+#include "store_moderation.h"
 
-#define PAGE_MAX 100
 #define BULK_MAX 200
-
-
-/* ---- Reading the queue ---- */
-
-static db_stmt *prep(db_t *db, const char *sql) {
-    db_stmt *st = NULL;
-    if (db_prepare(db, sql, &st) != DB_OK)
-        log_err("moderation: %s: %s", db_errmsg(db), sql);
-    return st;
-}
-
-static int64_t count_of(db_t *db, const char *sql) {
-    db_stmt *st = prep(db, sql);
-    int64_t n = st && db_step(st) == DB_ROW ? db_col_int64(st, 0) : 0;
-    db_finalize(st);
-    return n;
-}
-
-json_t *moderation_counts(db_t *db) {
-    return json_pack(
-        "{s:I, s:I, s:I}", "held",
-        (json_int_t)count_of(db, "SELECT COUNT(*) FROM comments WHERE status = 'pending'"),
-        "refused",
-        (json_int_t)count_of(db, "SELECT COUNT(*) FROM comments WHERE status = 'refused'"),
-        "reported",
-        (json_int_t)count_of(db, "SELECT COUNT(DISTINCT comment_id) FROM reports WHERE "
-                                 "resolved = 0"));
-}
-
-int moderation_ban_state(db_t *db, const char *author, const char *ip_hash, int64_t now) {
-    db_stmt *st = prep(db, "SELECT kind FROM bans WHERE lifted = 0 AND (until IS NULL OR "
-                                "until > ?1) AND (author_id = ?2 OR (ip_hash IS NOT NULL AND "
-                                "ip_hash = ?3 AND ?3 != '')) ORDER BY kind = 'ban' DESC LIMIT 1");
-    if (!st) return BAN_NONE;
-    db_bind_int64(st, 1, now);
-    db_bind_text(st, 2, author, -1);
-    db_bind_text(st, 3, ip_hash ? ip_hash : "", -1);
-    int r = BAN_NONE;
-    if (db_step(st) == DB_ROW)
-        r = !strcmp((const char *)db_col_text(st, 0), "ban") ? BAN_BANNED : BAN_SHADOW;
-    db_finalize(st);
-    return r;
-}
-
-static json_t *author_record(db_t *db, const char *author, const char *name, int guest) {
-    json_t *a = json_pack("{s:s, s:s, s:b, s:i, s:i, s:i, s:i}", "id", author, "name", name,
-                          "guest", guest, "published", 0, "rejected", 0, "pending", 0,
-                          "removed", 0);
-    db_stmt *st = prep(db, "SELECT status, COUNT(*), MIN(created_at) FROM comments WHERE "
-                                "author_id = ? GROUP BY status");
-    int64_t first = 0;
-    db_bind_text(st, 1, author, -1);
-    while (db_step(st) == DB_ROW) {
-        const char *s = (const char *)db_col_text(st, 0);
-        const char *key = !strcmp(s, "refused") ? "rejected" : !strcmp(s, "shadow") ? "published"
-                          : !strcmp(s, "hidden") ? "pending" : s;
-        json_t *cur = json_object_get(a, key);
-        if (cur)
-            json_object_set_new(a, key, json_integer(json_integer_value(cur) +
-                                                     db_col_int64(st, 1)));
-        int64_t f = db_col_int64(st, 2);
-        if (!first || f < first) first = f;
-    }
-    db_finalize(st);
-    char when[32];
-    comment_time(first, when);
-    json_object_set_new(a, "first_seen", json_string(when));
-    int64_t now = now_ms();
-    st = prep(db, "SELECT kind FROM bans WHERE author_id = ? AND lifted = 0 AND "
-                  "(until IS NULL OR until > ?)");
-    db_bind_text(st, 1, author, -1);
-    db_bind_int64(st, 2, now);
-    bool banned = false, shadow = false;
-    while (db_step(st) == DB_ROW) {
-        if (!strcmp((const char *)db_col_text(st, 0), "ban"))
-            banned = true;
-        else
-            shadow = true;
-    }
-    db_finalize(st);
-    json_object_set_new(a, "banned", json_boolean(banned));
-    json_object_set_new(a, "shadowbanned", json_boolean(shadow));
-    json_t *notes = json_array();
-    st = prep(db, "SELECT moderator, text, created_at FROM notes WHERE author_id = ? ORDER BY "
-                  "id DESC LIMIT 20");
-    db_bind_text(st, 1, author, -1);
-    while (db_step(st) == DB_ROW) {
-        comment_time(db_col_int64(st, 2), when);
-        json_array_append_new(notes, json_pack("{s:s, s:s, s:s}", "by",
-                                               db_col_text(st, 0), "text",
-                                               db_col_text(st, 1), "at", when));
-    }
-    db_finalize(st);
-    json_object_set_new(a, "notes", notes);
-    return a;
-}
-
-json_t *moderation_item(db_t *db, int64_t id) {
-    db_stmt *st = prep(db, "SELECT " COMMENT_COLUMNS ", score, decision, ip_hash, status "
-                                "FROM comments WHERE id = ?");
-    if (!st) return NULL;
-    db_bind_int64(st, 1, id);
-    if (db_step(st) != DB_ROW) {
-        db_finalize(st);
-        return NULL;
-    }
-    json_t *c = comment_from_row(st);
-    const char *status = (const char *)db_col_text(st, 17);
-    json_object_set_new(c, "status", json_string(status));
-    json_object_set_new(c, "score", json_real(db_col_double(st, 14)));
-    json_t *dec = db_col_text(st, 15)
-                      ? json_loads((const char *)db_col_text(st, 15), 0, NULL)
-                      : NULL;
-    json_t *rules = json_object_get(dec, "rules"), *decision = json_object_get(dec, "decision");
-    json_object_set_new(c, "rules", rules ? json_incref(rules) : json_array());
-    json_object_set_new(c, "decision", decision ? json_incref(decision) : json_null());
-    json_decref(dec);
-    char ip[9];
-    snprintf(ip, sizeof ip, "%s", (const char *)db_col_text(st, 16));
-    json_object_set_new(c, "ip", json_string(ip));
-    json_t *author = author_record(db, (const char *)db_col_text(st, 3),
-                                   (const char *)db_col_text(st, 4),
-                                   db_col_int(st, 5));
-    bool held = !strcmp(status, "pending"), refused = !strcmp(status, "refused");
-    db_finalize(st);
-
-    json_t *reports = json_array();
-    st = prep(db, "SELECT reason, note, created_at FROM reports WHERE comment_id = ? AND "
-                  "resolved = 0 ORDER BY id");
-    db_bind_int64(st, 1, id);
-    while (db_step(st) == DB_ROW) {
-        char when[32];
-        comment_time(db_col_int64(st, 2), when);
-        json_t *r = json_pack("{s:s, s:s}", "reason", db_col_text(st, 0), "at", when);
-        if (db_col_text(st, 1))
-            json_object_set_new(r, "note", json_string((const char *)db_col_text(st, 1)));
-        json_array_append_new(reports, r);
-    }
-    db_finalize(st);
-    size_t nrep = json_array_size(reports);
-    json_t *item = json_pack("{s:s, s:O, s:o, s:o, s:I}", "queue",
-                             held ? "held" : refused ? "refused" : nrep ? "reported" : "none",
-                             "comment", c, "author", author, "reports", reports, "report_count",
-                             (json_int_t)nrep);
-    featured_annotate(db, item, c);
-    json_decref(c);
-    return item;
-}
-
-void effect_queue_changed(json_t *effects, db_t *db, int64_t id, const char *status,
-                          const char *by) {
-    json_t *item = moderation_item(db, id);
-    const char *q = item ? json_string_value(json_object_get(item, "queue")) : "none";
-    if (item && strcmp(q, "none") != 0) {
-        effect_consoles(effects, json_pack("{s:s, s:o}", "type", "mod.item", "item", item));
-    } else {
-        json_decref(item);
-        json_t *r = json_pack("{s:s, s:I, s:s}", "type", "mod.resolved", "comment",
-                              (json_int_t)id, "status", status);
-        json_object_set_new(r, "by", by ? json_string(by) : json_null());
-        effect_consoles(effects, r);
-    }
-    effect_consoles(effects,
-                    json_pack("{s:s, s:o}", "type", "mod.counts", "counts", moderation_counts(db)));
-}
 
 /* ---- Jobs ---- */
 
@@ -216,27 +51,17 @@ struct mjob {
  * thread only. */
 static _Thread_local bool audit_failed;
 
+/* Writes an audit entry (at 0: now), taking before and after (may be NULL). When the row
+ * cannot be written the running job is marked to fail (audit_failed). */
 static void audit(db_t *db, const char *who, const char *action, const char *target,
                   json_t *before, json_t *after, const char *note, int64_t at) {
-    db_stmt *st = prep(db, "INSERT INTO audit (at, moderator, action, target, before, "
-                                "after, note) VALUES (?,?,?,?,?,?,?)");
-    char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
-    char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
-    db_bind_int64(st, 1, at ? at : now_ms());
-    db_bind_text(st, 2, who, -1);
-    db_bind_text(st, 3, action, -1);
-    db_bind_text(st, 4, target, -1);
-    if (b) db_bind_text(st, 5, b, -1); else db_bind_null(st, 5);
-    if (a) db_bind_text(st, 6, a, -1); else db_bind_null(st, 6);
-    if (note) db_bind_text(st, 7, note, -1); else db_bind_null(st, 7);
-    if (!st || db_step(st) != DB_DONE) {
+    store_audit_entry e = {.at = at ? at : now_ms(), .moderator = who, .action = action,
+                           .target = target, .before = before, .after = after, .note = note};
+    if (store_audit_insert(db, &e) < 0) {
         log_err("moderation: audit entry for %s %s not written: %s; the action is undone",
                 action, target, db_errmsg(db));
         audit_failed = true;
     }
-    db_finalize(st);
-    free(b);
-    free(a);
     json_decref(before);
     json_decref(after);
 }
@@ -252,11 +77,7 @@ static const char *arg_str(mjob *j, const char *key) {
 
 /* The effects of a comment moving from status `from` to `to`: readers, author, consoles. */
 static void transition(mjob *j, db_t *db, int64_t id, const char *from, const char *to) {
-    json_t *c = NULL;
-    db_stmt *st = prep(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE id = ?");
-    db_bind_int64(st, 1, id);
-    if (db_step(st) == DB_ROW) c = comment_from_row(st);
-    db_finalize(st);
+    json_t *c = store_moderation_comment(db, id);
     if (!c) return;
     /* comment_from_row shows a shadow-banned post as published to its author; here the
      * real status decides. */
@@ -278,37 +99,10 @@ static void transition(mjob *j, db_t *db, int64_t id, const char *from, const ch
     effect_queue_changed(j->effects, db, id, to, j->name);
 }
 
-static int set_status(db_t *db, int64_t id, const char *status, const char *reason,
-                      const char *by) {
-    db_stmt *st = prep(db, "UPDATE comments SET status = ?, reason = ?, moderated_by = ? "
-                                "WHERE id = ?");
-    db_bind_text(st, 1, status, -1);
-    if (reason) db_bind_text(st, 2, reason, -1); else db_bind_null(st, 2);
-    db_bind_text(st, 3, by, -1);
-    db_bind_int64(st, 4, id);
-    int rc = db_step(st);
-    db_finalize(st);
-    return rc == DB_DONE ? 0 : PERR_UNAVAILABLE;
-}
-
-/* Current status of a comment into out (64), or PERR_NOT_FOUND. */
+/* Current status of a comment into out (64): 0, PERR_NOT_FOUND or PERR_UNAVAILABLE. */
 static int get_status(db_t *db, int64_t id, char out[64]) {
-    db_stmt *st = prep(db, "SELECT status FROM comments WHERE id = ?");
-    db_bind_int64(st, 1, id);
-    int rc = PERR_NOT_FOUND;
-    if (db_step(st) == DB_ROW) {
-        snprintf(out, 64, "%s", (const char *)db_col_text(st, 0));
-        rc = 0;
-    }
-    db_finalize(st);
-    return rc;
-}
-
-static void resolve_reports(db_t *db, int64_t id) {
-    db_stmt *st = prep(db, "UPDATE reports SET resolved = 1 WHERE comment_id = ?");
-    db_bind_int64(st, 1, id);
-    db_step(st);
-    db_finalize(st);
+    int r = store_moderation_status(db, id, out);
+    return r == 1 ? 0 : r == 0 ? PERR_NOT_FOUND : PERR_UNAVAILABLE;
 }
 
 /* approve / reject / remove one comment. at: the audit time shared by a bulk action. */
@@ -326,10 +120,10 @@ static int decide(mjob *j, db_t *db, const char *action, int64_t id, const char 
         j->message = xstrdup("This comment cannot take that action in its current state.");
         return PERR_CONFLICT;
     }
-    if ((e = set_status(db, id, to, reason, j->name))) return e;
+    if (store_moderation_set_status(db, id, to, reason, j->name)) return PERR_UNAVAILABLE;
     learned_on_decision(db, id, action, reason); /* approve = ham; spam/abuse reasons */
     rule_quality_on_decision(db, id);            /* did it overturn a rule? */
-    resolve_reports(db, id);
+    if (store_moderation_resolve_reports(db, id)) return PERR_UNAVAILABLE;
     char target[40];
     snprintf(target, sizeof target, "comment:%lld", (long long)id);
     json_t *after = json_pack("{s:s}", "status", to);
@@ -352,6 +146,9 @@ static int do_decide(mjob *j, db_t *db) {
     return decide(j, db, type, id, reason, 0, NULL);
 }
 
+/* mod.bulk: one decision on many comments, each in a savepoint of its own so that one
+ * comment that cannot take it fails alone; they share one audit time, so one undo takes
+ * the whole action back. */
 static int do_bulk(mjob *j, db_t *db) {
     const char *action = arg_str(j, "action");
     json_t *ids = json_object_get(j->args, "comments");
@@ -371,10 +168,13 @@ static int do_bulk(mjob *j, db_t *db) {
         int64_t id = json_is_integer(v) ? json_integer_value(v) : 0;
         free(j->message);
         j->message = NULL;
-        db_exec(db, "SAVEPOINT one");
-        int e = id > 0 ? decide(j, db, action, id, reason, at, "bulk") : PERR_BAD_REQUEST;
-        db_exec(db, e ? "ROLLBACK TO one" : "RELEASE one");
-        if (e) db_exec(db, "RELEASE one");
+        int e = id > 0 ? 0 : PERR_BAD_REQUEST;
+        if (!e && store_moderation_step_begin(db)) {
+            e = PERR_UNAVAILABLE;
+        } else if (!e) {
+            e = decide(j, db, action, id, reason, at, "bulk");
+            if (store_moderation_step_end(db, !e) && !e) e = PERR_UNAVAILABLE;
+        }
         json_array_append(e ? failed : done, v);
     }
     free(j->message);
@@ -383,6 +183,9 @@ static int do_bulk(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.ban / mod.shadowban: bans an author (for `duration` seconds, or for good; a full
+ * ban optionally by their last address too), tells the outbox, audits it, and decides
+ * the comment it was taken from when one is named. */
 static int do_ban(mjob *j, db_t *db) {
     const char *type = arg_str(j, "type");
     const char *author = arg_str(j, "author");
@@ -393,30 +196,14 @@ static int do_ban(mjob *j, db_t *db) {
         return PERR_BAD_REQUEST;
     int64_t now = now_ms();
     int64_t until = dur && json_is_integer(dur) ? now + json_integer_value(dur) * 1000 : 0;
-    char ip[64] = "";
-    if (!shadow && json_is_true(json_object_get(j->args, "ip"))) {
-        db_stmt *st = prep(db, "SELECT ip_hash FROM comments WHERE author_id = ? ORDER BY "
-                                    "id DESC LIMIT 1");
-        db_bind_text(st, 1, author, -1);
-        if (db_step(st) == DB_ROW)
-            snprintf(ip, sizeof ip, "%s", (const char *)db_col_text(st, 0));
-        db_finalize(st);
-    }
-    db_stmt *st = prep(db, "INSERT INTO bans (author_id, ip_hash, kind, until, reason, "
-                                "moderator, created_at) VALUES (?,?,?,?,?,?,?) RETURNING id");
-    db_bind_text(st, 1, author, -1);
-    if (*ip) db_bind_text(st, 2, ip, -1); else db_bind_null(st, 2);
-    db_bind_text(st, 3, shadow ? "shadow" : "ban", -1);
-    if (until) db_bind_int64(st, 4, until); else db_bind_null(st, 4);
-    if (arg_str(j, "reason")) db_bind_text(st, 5, arg_str(j, "reason"), -1);
-    else db_bind_null(st, 5);
-    db_bind_text(st, 6, j->name, -1);
-    db_bind_int64(st, 7, now);
-    int rc = db_step(st);
-    int64_t ban_id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
-    if (rc == DB_ROW) rc = db_step(st);
-    db_finalize(st);
-    if (rc != DB_DONE) return PERR_UNAVAILABLE;
+    char ip[72] = "";
+    if (!shadow && json_is_true(json_object_get(j->args, "ip")) &&
+        store_moderation_last_ip(db, author, ip, sizeof ip))
+        return PERR_UNAVAILABLE;
+    store_ban ban = {.author = author, .ip_hash = ip, .shadow = shadow, .until = until,
+                     .reason = arg_str(j, "reason"), .moderator = j->name, .created_at = now};
+    int64_t ban_id = store_bans_insert(db, &ban);
+    if (ban_id < 0) return PERR_UNAVAILABLE;
     char target[80];
     snprintf(target, sizeof target, "author:%s", author);
     json_t *after = json_pack("{s:s, s:I, s:b}", "kind", shadow ? "shadow" : "ban", "ban_id",
@@ -438,11 +225,8 @@ static int do_ban(mjob *j, db_t *db) {
         char from[64];
         int e = get_status(db, comment, from);
         if (e) return e;
-        db_stmt *ck = prep(db, "SELECT 1 FROM comments WHERE id = ? AND author_id = ?");
-        db_bind_int64(ck, 1, comment);
-        db_bind_text(ck, 2, author, -1);
-        bool theirs = db_step(ck) == DB_ROW;
-        db_finalize(ck);
+        int theirs = store_moderation_comment_is_by(db, comment, author);
+        if (theirs < 0) return PERR_UNAVAILABLE;
         if (!theirs) {
             j->message = xstrdup("That comment is not by the author being banned.");
             return PERR_BAD_REQUEST;
@@ -455,25 +239,19 @@ static int do_ban(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.unban: lifts every ban of the author; the audit entry keeps their ids for undo. */
 static int do_unban(mjob *j, db_t *db) {
     const char *author = arg_str(j, "author");
     if (!author) return PERR_BAD_REQUEST;
-    json_t *ids = json_array();
-    db_stmt *st = prep(db, "SELECT id FROM bans WHERE author_id = ? AND lifted = 0");
-    db_bind_text(st, 1, author, -1);
-    while (db_step(st) == DB_ROW)
-        json_array_append_new(ids, json_integer(db_col_int64(st, 0)));
-    db_finalize(st);
-    st = prep(db, "UPDATE bans SET lifted = 1 WHERE author_id = ? AND lifted = 0");
-    db_bind_text(st, 1, author, -1);
-    db_step(st);
-    db_finalize(st);
+    json_t *ids = store_bans_lift_author(db, author);
+    if (!ids) return PERR_UNAVAILABLE;
     char target[80];
     snprintf(target, sizeof target, "author:%s", author);
     audit(db, j->name, "unban", target, NULL, json_pack("{s:o}", "ban_ids", ids), NULL, 0);
     return 0;
 }
 
+/* mod.note: a moderator's note on an author (named, or the author of `comment`). */
 static int do_note(mjob *j, db_t *db) {
     const char *text = arg_str(j, "text");
     int64_t comment = arg_id(j, "comment");
@@ -481,24 +259,14 @@ static int do_note(mjob *j, db_t *db) {
     char found[128] = "";
     if (!text || !*text || strlen(text) > 2000) return PERR_BAD_REQUEST;
     if (comment) {
-        db_stmt *st = prep(db, "SELECT author_id FROM comments WHERE id = ?");
-        db_bind_int64(st, 1, comment);
-        if (db_step(st) == DB_ROW)
-            snprintf(found, sizeof found, "%s", (const char *)db_col_text(st, 0));
-        db_finalize(st);
-        if (!*found) return PERR_NOT_FOUND;
+        int r = store_moderation_comment_author(db, comment, found, sizeof found);
+        if (r < 0) return PERR_UNAVAILABLE;
+        if (!r || !*found) return PERR_NOT_FOUND;
         author = found;
     }
     if (!author) return PERR_BAD_REQUEST;
-    db_stmt *st = prep(db, "INSERT INTO notes (author_id, comment_id, moderator, text, "
-                                "created_at) VALUES (?,?,?,?,?)");
-    db_bind_text(st, 1, author, -1);
-    if (comment) db_bind_int64(st, 2, comment); else db_bind_null(st, 2);
-    db_bind_text(st, 3, j->name, -1);
-    db_bind_text(st, 4, text, -1);
-    db_bind_int64(st, 5, now_ms());
-    db_step(st);
-    db_finalize(st);
+    if (store_moderation_note_add(db, author, comment, j->name, text, now_ms()))
+        return PERR_UNAVAILABLE;
     char target[160];
     snprintf(target, sizeof target, "author:%s", author);
     audit(db, j->name, "note", target, NULL, json_pack("{s:s}", "text", text), NULL, 0);
@@ -506,24 +274,18 @@ static int do_note(mjob *j, db_t *db) {
     return 0;
 }
 
+/* mod.article (admins): sets an article's mode; the old one ("default" when the article
+ * had none) is audited so an undo can put it back. */
 static int do_article(mjob *j, db_t *db) {
     const char *article = arg_str(j, "article"), *mode = arg_str(j, "mode");
     if (!article || !text_article_valid(article) || !mode ||
         (strcmp(mode, "open") && strcmp(mode, "premoderated") && strcmp(mode, "closed")))
         return PERR_BAD_REQUEST;
-    char old[32] = "default";
-    db_stmt *st = prep(db, "SELECT mode FROM articles WHERE id = ?");
-    db_bind_text(st, 1, article, -1);
-    if (db_step(st) == DB_ROW)
-        snprintf(old, sizeof old, "%s", (const char *)db_col_text(st, 0));
-    db_finalize(st);
-    st = prep(db, "INSERT INTO articles (id, mode, updated_at) VALUES (?,?,?) ON CONFLICT(id) "
-                  "DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at");
-    db_bind_text(st, 1, article, -1);
-    db_bind_text(st, 2, mode, -1);
-    db_bind_int64(st, 3, now_ms());
-    db_step(st);
-    db_finalize(st);
+    char old[32];
+    int r = store_moderation_article_mode(db, article, old, sizeof old);
+    if (r < 0) return PERR_UNAVAILABLE;
+    if (!r) snprintf(old, sizeof old, "default");
+    if (store_moderation_article_set_mode(db, article, mode, now_ms())) return PERR_UNAVAILABLE;
     char target[160];
     snprintf(target, sizeof target, "article:%s", article);
     audit(db, j->name, "article", target, json_pack("{s:s}", "mode", old),
@@ -540,7 +302,7 @@ static int do_feature(mjob *j, db_t *db) {
     char *target;
     int e = featured_set(db, j->name, id, on, j->effects, &before, &after, &target);
     if (e == PERR_CONFLICT)
-        j->message = strdup(on ? "Already featured, or the article has the most it may feature."
+        j->message = xstrdup(on ? "Already featured, or the article has the most it may feature."
                                : "That comment is not featured.");
     if (e) return e;
     audit(db, j->name, on ? "feature" : "unfeature", target, before, after, NULL, 0);
@@ -548,7 +310,9 @@ static int do_feature(mjob *j, db_t *db) {
     return 0;
 }
 
-/* Undoes one audit entry; returns 0 or an error. */
+/* ---- Undo ---- */
+
+/* Undoes one audit entry (aid) and marks it undone; returns 0 or an error. */
 static int undo_entry(mjob *j, db_t *db, int64_t aid, const char *action, const char *target,
                       json_t *before, json_t *after) {
     if (!strncmp(target, "comment:", 8)) {
@@ -556,25 +320,19 @@ static int undo_entry(mjob *j, db_t *db, int64_t aid, const char *action, const 
         const char *to = json_string_value(json_object_get(before, "status"));
         char from[64];
         if (!to || get_status(db, id, from)) return PERR_NOT_FOUND;
-        int e = set_status(db, id, to, NULL, j->name);
-        if (e) return e;
+        if (store_moderation_set_status(db, id, to, NULL, j->name)) return PERR_UNAVAILABLE;
         learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
         rule_quality_on_decision(db, id);
         transition(j, db, id, from, to);
         if (outbox_emit_decision(db, id, "undo", from, to, j->name)) return PERR_UNAVAILABLE;
     } else if (!strcmp(action, "ban") || !strcmp(action, "shadowban")) {
-        db_stmt *st = prep(db, "UPDATE bans SET lifted = 1 WHERE id = ?");
-        db_bind_int64(st, 1, json_integer_value(json_object_get(after, "ban_id")));
-        db_step(st);
-        db_finalize(st);
+        if (store_bans_set_lifted(db, json_integer_value(json_object_get(after, "ban_id")), true))
+            return PERR_UNAVAILABLE;
     } else if (!strcmp(action, "unban")) {
         size_t i;
         json_t *v;
         json_array_foreach(json_object_get(after, "ban_ids"), i, v) {
-            db_stmt *st = prep(db, "UPDATE bans SET lifted = 0 WHERE id = ?");
-            db_bind_int64(st, 1, json_integer_value(v));
-            db_step(st);
-            db_finalize(st);
+            if (store_bans_set_lifted(db, json_integer_value(v), false)) return PERR_UNAVAILABLE;
         }
     } else if (!strcmp(action, "feature") || !strcmp(action, "unfeature")) {
         json_t *b, *a;
@@ -586,65 +344,45 @@ static int undo_entry(mjob *j, db_t *db, int64_t aid, const char *action, const 
         free(t);
         if (e) return e;
     } else if (!strcmp(action, "article")) {
-        const char *mode = json_string_value(json_object_get(before, "mode"));
-        db_stmt *st = !mode || !strcmp(mode, "default")
-                               ? prep(db, "DELETE FROM articles WHERE id = ?1")
-                               : prep(db, "UPDATE articles SET mode = ?2 WHERE id = ?1");
-        db_bind_text(st, 1, target + 8, -1);
-        if (mode) db_bind_text(st, 2, mode, -1);
-        db_step(st);
-        db_finalize(st);
+        if (store_moderation_article_restore(db, target + 8,
+                                             json_string_value(json_object_get(before, "mode"))))
+            return PERR_UNAVAILABLE;
     } else {
         return PERR_CONFLICT;
     }
-    db_stmt *st = prep(db, "UPDATE audit SET undone = 1 WHERE id = ?");
-    db_bind_int64(st, 1, aid);
-    db_step(st);
-    db_finalize(st);
-    return 0;
+    return store_audit_mark_undone(db, aid) ? PERR_UNAVAILABLE : 0;
 }
 
+/* mod.undo: takes back the moderator's last undoable action. A bulk decision, or a ban
+ * with its comment's decision, is undone whole: every entry it wrote shares its time.
+ * Bans first, so the restored items show their author free. */
 static int do_undo(mjob *j, db_t *db) {
-    db_stmt *st = prep(db, "SELECT id, at, note FROM audit WHERE moderator = ? AND undone = 0 "
-                                "AND action IN ('approve','reject','remove','ban','shadowban',"
-                                "'unban','article','feature','unfeature') ORDER BY id DESC LIMIT 1");
-    db_bind_text(st, 1, j->name, -1);
-    if (db_step(st) != DB_ROW) {
-        db_finalize(st);
+    store_audit_last last;
+    int r = store_audit_last_undoable(db, j->name, &last);
+    if (r < 0) return PERR_UNAVAILABLE;
+    if (!r) {
         j->message = xstrdup("Nothing to undo.");
         return PERR_NOT_FOUND;
     }
-    int64_t last = db_col_int64(st, 0), at = db_col_int64(st, 1);
-    const char *lnote = (const char *)db_col_text(st, 2);
-    bool bulk = lnote && (!strcmp(lnote, "bulk") || !strcmp(lnote, "ban"));
-    db_finalize(st);
-    /* A bulk decision, or a ban with its comment's decision, is undone whole: every entry
-     * it wrote shares its time. Bans first, so the restored items show their author free. */
-    st = bulk ? prep(db, "SELECT id, action, target, before, after FROM audit WHERE moderator = ?1 "
-                         "AND undone = 0 AND at = ?2 AND action IN ('approve','reject','remove',"
-                         "'ban','shadowban') ORDER BY action IN ('ban','shadowban') DESC, id DESC")
-              : prep(db, "SELECT id, action, target, before, after FROM audit WHERE id = ?3");
-    db_bind_text(st, 1, j->name, -1);
-    db_bind_int64(st, 2, at);
-    db_bind_int64(st, 3, last);
+    bool whole = !strcmp(last.note, "bulk") || !strcmp(last.note, "ban");
+    json_t *entries = store_audit_undo_entries(db, j->name, whole, last.at, last.id);
+    if (!entries) return PERR_UNAVAILABLE;
     json_t *undone = json_array();
     int e = 0;
-    while (!e && db_step(st) == DB_ROW) {
-        int64_t aid = db_col_int64(st, 0);
-        char action[32], target[256];
-        snprintf(action, sizeof action, "%s", (const char *)db_col_text(st, 1));
-        snprintf(target, sizeof target, "%s", (const char *)db_col_text(st, 2));
-        json_t *before = db_col_text(st, 3)
-                             ? json_loads((const char *)db_col_text(st, 3), 0, NULL) : NULL;
-        json_t *after = db_col_text(st, 4)
-                            ? json_loads((const char *)db_col_text(st, 4), 0, NULL) : NULL;
-        e = undo_entry(j, db, aid, action, target, before, after);
+    size_t i;
+    json_t *en;
+    json_array_foreach(entries, i, en) {
+        int64_t aid = json_integer_value(json_object_get(en, "id"));
+        const char *action = json_string_value(json_object_get(en, "action"));
+        const char *target = json_string_value(json_object_get(en, "target"));
+        if (!action || !target) continue;
+        e = undo_entry(j, db, aid, action, target, json_object_get(en, "before"),
+                       json_object_get(en, "after"));
         json_array_append_new(undone, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)aid,
                                                 "action", action, "target", target));
-        json_decref(before);
-        json_decref(after);
+        if (e) break;
     }
-    db_finalize(st);
+    json_decref(entries);
     if (e) {
         json_decref(undone);
         return e;
@@ -654,101 +392,22 @@ static int do_undo(mjob *j, db_t *db) {
     return 0;
 }
 
+/* ---- Reading (moderation_queue.c does the work) ---- */
+
 static int do_queue(mjob *j, db_t *db) {
-    const char *q = arg_str(j, "queue");
-    if (!q) q = "all";
-    if (strcmp(q, "held") && strcmp(q, "reported") && strcmp(q, "refused") && strcmp(q, "all"))
-        return PERR_BAD_REQUEST;
-    json_int_t limit = json_integer_value(json_object_get(j->args, "limit"));
-    if (limit <= 0 || limit > PAGE_MAX) limit = 50;
-    int64_t after = arg_id(j, "after");
-    json_t *items = json_array();
-    if (strcmp(q, "reported")) {
-        /* held: oldest first; refused (its own queue, not in "all"): newest first */
-        bool ref = !strcmp(q, "refused");
-        db_stmt *st = prep(db, ref ? "SELECT id FROM comments WHERE status = 'refused' AND "
-                                          "id < ? ORDER BY id DESC LIMIT ?"
-                                        : "SELECT id FROM comments WHERE status = 'pending' AND "
-                                          "id > ? ORDER BY id LIMIT ?");
-        if (ref && !after) after = INT64_MAX;
-        db_bind_int64(st, 1, after);
-        db_bind_int64(st, 2, limit);
-        while (db_step(st) == DB_ROW) {
-            json_t *it = moderation_item(db, db_col_int64(st, 0));
-            if (it) json_array_append_new(items, it);
-        }
-        db_finalize(st);
-    }
-    if (strcmp(q, "held") && strcmp(q, "refused")) {
-        db_stmt *st = prep(db, "SELECT r.comment_id FROM reports r JOIN comments c ON "
-                                    "c.id = r.comment_id WHERE r.resolved = 0 AND c.status != "
-                                    "'pending' GROUP BY r.comment_id ORDER BY COUNT(*) DESC, "
-                                    "r.comment_id LIMIT ?");
-        db_bind_int64(st, 1, limit);
-        while (db_step(st) == DB_ROW) {
-            json_t *it = moderation_item(db, db_col_int64(st, 0));
-            if (it) json_array_append_new(items, it);
-        }
-        db_finalize(st);
-    }
-    j->reply = json_pack("{s:s, s:s, s:o, s:o}", "type", "mod.queue", "queue", q, "items", items,
-                         "counts", moderation_counts(db));
-    return 0;
+    return moderation_queue_page(db, arg_str(j, "queue"),
+                                 json_integer_value(json_object_get(j->args, "limit")),
+                                 arg_id(j, "after"), &j->reply);
 }
 
 static int do_search(mjob *j, db_t *db) {
-    const char *author = arg_str(j, "author"), *article = arg_str(j, "article"),
-               *text = arg_str(j, "text");
-    int64_t before = arg_id(j, "before");
-    if (!author && !article && !text) return PERR_BAD_REQUEST;
-    db_stmt *st = prep(db, "SELECT id FROM comments WHERE (?1 IS NULL OR author_id = ?1 OR "
-                                "author_name = ?1) AND (?2 IS NULL OR article = ?2) AND (?3 IS "
-                                "NULL OR title LIKE '%' || ?3 || '%' OR body LIKE '%' || ?3 || "
-                                "'%') AND id < ?4 ORDER BY id DESC LIMIT 50");
-    if (author) db_bind_text(st, 1, author, -1);
-    if (article) db_bind_text(st, 2, article, -1);
-    if (text) db_bind_text(st, 3, text, -1);
-    db_bind_int64(st, 4, before ? before : INT64_MAX);
-    json_t *items = json_array();
-    while (db_step(st) == DB_ROW) {
-        json_t *it = moderation_item(db, db_col_int64(st, 0));
-        if (it) json_array_append_new(items, it);
-    }
-    db_finalize(st);
-    j->reply = json_pack("{s:s, s:o}", "type", "mod.search", "items", items);
-    return 0;
+    return moderation_search_page(db, arg_str(j, "author"), arg_str(j, "article"),
+                                  arg_str(j, "text"), arg_id(j, "before"), &j->reply);
 }
 
 static int do_audit(mjob *j, db_t *db) {
-    const char *who = arg_str(j, "moderator"), *action = arg_str(j, "action");
-    int64_t before = arg_id(j, "before");
-    db_stmt *st = prep(db, "SELECT id, at, moderator, action, target, before, after, note, "
-                                "undone FROM audit WHERE (?1 IS NULL OR moderator = ?1) AND (?2 IS "
-                                "NULL OR action = ?2) AND id < ?3 ORDER BY id DESC LIMIT 100");
-    if (who) db_bind_text(st, 1, who, -1);
-    if (action) db_bind_text(st, 2, action, -1);
-    db_bind_int64(st, 3, before ? before : INT64_MAX);
-    json_t *entries = json_array();
-    while (db_step(st) == DB_ROW) {
-        char when[32];
-        comment_time(db_col_int64(st, 1), when);
-        json_t *e = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id",
-                              (json_int_t)db_col_int64(st, 0), "at", when, "moderator",
-                              db_col_text(st, 2), "action", db_col_text(st, 3),
-                              "target", db_col_text(st, 4), "undone",
-                              db_col_int(st, 8));
-        for (int k = 5; k <= 6; k++) {
-            const char *t = (const char *)db_col_text(st, k);
-            json_object_set_new(e, k == 5 ? "before" : "after",
-                                t ? json_loads(t, 0, NULL) : json_null());
-        }
-        const char *note = (const char *)db_col_text(st, 7);
-        json_object_set_new(e, "note", note ? json_string(note) : json_null());
-        json_array_append_new(entries, e);
-    }
-    db_finalize(st);
-    j->reply = json_pack("{s:s, s:o}", "type", "mod.audit", "entries", entries);
-    return 0;
+    return moderation_audit_page(db, arg_str(j, "moderator"), arg_str(j, "action"),
+                                 arg_id(j, "before"), &j->reply);
 }
 
 /* mod.rules: per-rule quality (rule_quality.h). */

@@ -435,6 +435,10 @@ static int route_unsubscribe_post(http_req *r) {
 }
 
 int notify_init(void) {
+    /* the delivery thread carries the mails and asks us about alerts */
+    static const outbox_mail_ops mail = {notify_check_alerts, notify_alert_mail,
+                                         notify_mail_tick, notify_metrics};
+    outbox_set_mail(&mail);
     unsigned char key[32];
     if (load_key(key)) return -1;
     crypto_kdf_derive_from_key(box_key, sizeof box_key, 1, "parleyml", key);

@@ -23,7 +23,8 @@ void notify_reply_effect(db_t *db, json_t *effects, json_t *comment);
 /* ---- Reply emails (docs/notifications.md) ---- */
 
 /* Main thread at start: loads (creating) data_dir/notify.key, which encrypts stored
- * addresses and signs the links in emails, and adds the /api/notify/ routes.
+ * addresses and signs the links in emails, adds the /api/notify/ routes, and registers
+ * the mails and alerts with the outbox's delivery thread (outbox_set_mail).
  * Returns 0 or -1 (logged). */
 int notify_init(void);
 

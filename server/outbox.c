@@ -1,6 +1,7 @@
 /* outbox.c: emitting events into the outbox (storage thread) and the delivery thread
  * that sends them to the webhooks (see outbox.h). */
 #include "outbox.h"
+#include "alloc.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -18,7 +19,6 @@
 
 #include "store_comments.h"
 #include "log.h"
-#include "notify.h"
 #include "server.h"
 #include "store.h"
 #include "store_outbox.h"
@@ -117,6 +117,21 @@ static json_t *(*queue_item)(db_t *db, int64_t comment_id);
 
 void outbox_set_item_source(json_t *(*fn)(db_t *db, int64_t comment_id)) { queue_item = fn; }
 
+/* The mail side, registered by notify.c (see outbox_mail_ops); NULL until then. */
+static const outbox_mail_ops *mail_ops;
+
+void outbox_set_mail(const outbox_mail_ops *ops) { mail_ops = ops; }
+
+/* Mails an alert through the registered mailer; -1 with a reason when there is none. */
+static int alert_mail(const char *to, const char *payload, const atomic_bool *stop, char *err,
+                      size_t errlen) {
+    if (!mail_ops || !mail_ops->alert_mail) {
+        snprintf(err, errlen, "no mailer registered");
+        return -1;
+    }
+    return mail_ops->alert_mail(to, payload, stop, err, errlen);
+}
+
 static json_t *load_comment(db_t *db, int64_t id, bool with_rules) {
     json_t *item = queue_item ? queue_item(db, id) : NULL;
     if (!item) return NULL;
@@ -144,7 +159,7 @@ static int emit_reply(db_t *db, json_t *c) {
 }
 
 int outbox_emit_post(db_t *db, int64_t id, const char *status) {
-    if (notify_check_alerts(db, id)) return -1;
+    if (mail_ops && mail_ops->check_alerts && mail_ops->check_alerts(db, id)) return -1;
     if (!strcmp(status, "shadow")) return 0;
     bool refused = !strcmp(status, "refused");
     if (!(!strcmp(status, "published") ? wanted("comment.published") || wanted("reply.created")
@@ -238,7 +253,7 @@ static int deliver_head(const config_webhook *w, const char *endpoint, int64_t n
         char err[256] = "";
         int rc = w ? webhooks_post(w->url, w->secret, r.event_id, r.type, r.payload,
                                    srv.cfg.notify_timeout_ms, &ob.stop, err, sizeof err)
-                   : notify_alert_mail(endpoint + 7, r.payload, &ob.stop, err, sizeof err);
+                   : alert_mail(endpoint + 7, r.payload, &ob.stop, err, sizeof err);
         int64_t t = now_ms();
         if (rc == 0) {
             store_outbox_delivered(ob.db, r.id, t);
@@ -295,7 +310,8 @@ static void *delivery_thread(void *arg) {
             snprintf(endpoint, sizeof endpoint, "mailto:%s", srv.cfg.alert_emails[i]);
             progress += deliver_head(NULL, endpoint, now, &wake);
         }
-        if (lead) progress += notify_mail_tick(ob.db, now, &wake, &ob.stop);
+        if (lead && mail_ops && mail_ops->mail_tick)
+            progress += mail_ops->mail_tick(ob.db, now, &wake, &ob.stop);
         store_outbox_counts c;
         if (store_outbox_count(ob.db, &c) == 0) {
             atomic_store(&ob.backlog, c.pending);
@@ -361,7 +377,8 @@ void outbox_stop(void) {
 }
 
 char *outbox_metrics(void) {
-    char *out = NULL, *mails = notify_metrics();
+    char *out = NULL,
+         *mails = mail_ops && mail_ops->metrics ? mail_ops->metrics() : xstrdup("");
     if (asprintf(&out,
                  "# HELP parley_outbox_backlog Webhook deliveries waiting in the outbox.\n"
                  "# TYPE parley_outbox_backlog gauge\nparley_outbox_backlog %lld\n"

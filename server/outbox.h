@@ -8,7 +8,9 @@
 #define PARLEY_OUTBOX_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "store_db.h"
 #include <stdint.h>
 
@@ -37,6 +39,27 @@ int outbox_emit_change(db_t *db, int64_t comment_id, const char *old_status, boo
  * comment.removed. */
 int outbox_emit_decision(db_t *db, int64_t comment_id, const char *action, const char *from,
                          const char *to, const char *by);
+
+/* The mail side of the delivery thread: reply mails and moderator alerts, which
+ * notify.c (above this module) registers at start, so the outbox never calls up into
+ * it. Any member may be NULL; with nothing registered there are no alerts, alert
+ * mails fail (and are retried) and no reply mails go out. */
+typedef struct {
+    /* Storage thread, after a post is stored: may emit moderation.alert; 0 or -1. */
+    int (*check_alerts)(db_t *db, int64_t comment_id);
+    /* Delivery thread: mails an alert's JSON body to `to`; 0 or -1 with err. */
+    int (*alert_mail)(const char *to, const char *payload, const atomic_bool *stop, char *err,
+                      size_t errlen);
+    /* Delivery thread, each round: sends the reply mails due; returns how many settled
+     * and lowers *wake to the next retry. */
+    int (*mail_tick)(db_t *db, int64_t now, int64_t *wake, const atomic_bool *stop);
+    /* Prometheus lines of the mails (malloc'd). */
+    char *(*metrics)(void);
+} outbox_mail_ops;
+
+/* Main thread, before outbox_start: registers the mail side (ops must outlive the
+ * outbox; NULL unregisters). */
+void outbox_set_mail(const outbox_mail_ops *ops);
 
 /* Any thread: wakes the delivery thread (something was queued for it). */
 void outbox_kick(void);

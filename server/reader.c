@@ -135,17 +135,11 @@ static int run_reader(store_job *job, db_t *db) {
         return j->result ? 0 : PERR_INTERNAL;
     }
     /* freed pages are overwritten while this runs, then the setting is put back */
-    db_stmt *st = NULL;
-    int was = 0;
-    if (db_prepare(db, "PRAGMA secure_delete", &st) == DB_OK &&
-        db_step(st) == DB_ROW)
-        was = db_col_int(st, 0);
-    db_finalize(st);
-    db_exec(db, "PRAGMA secure_delete = ON");
+    int was = reader_repo_secure_delete_on(db);
     reader_erased e;
     names_forget_author(db, j->reader); /* before the names are gone from the comments */
     rc = reader_repo_erase_tx(db, j->reader, j->by, &e);
-    if (!was) db_exec(db, "PRAGMA secure_delete = OFF");
+    reader_repo_secure_delete_restore(db, was);
     if (rc) return PERR_INTERNAL;
     j->result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I}}", "erased", "comments",
                           (json_int_t)e.comments, "reports", (json_int_t)e.reports, "notes",

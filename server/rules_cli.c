@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "store.h"
 #include "store_learned.h"
+#include "store_tx.h"
 #include "text.h"
 
 static int load(const char *path, config_t *cfg, rules_t **rules) {
@@ -168,11 +169,10 @@ static int learn(const char *dir) {
     }
     free(line);
     free(d);
-    int rc = db_exec(db, "BEGIN IMMEDIATE") != DB_OK ||
-             store_learned_apply(db, delta, LEARNED_MAX_DOCS) ||
-             db_exec(db, "COMMIT") != DB_OK;
+    int rc = store_tx_begin_write(db) != DB_OK ||
+             store_learned_apply(db, delta, LEARNED_MAX_DOCS) || store_tx_commit(db) != DB_OK;
     if (rc) {
-        db_exec(db, "ROLLBACK");
+        store_tx_rollback(db);
         fprintf(stderr, "parley: the model could not be stored under %s\n", dir);
     } else {
         store_learned_meta m;

@@ -1,5 +1,6 @@
 /* store_reader.c: the SQL of `parley reader export|erase`. */
 #include "store_reader.h"
+#include "store_tx.h"
 #include "clock.h"
 
 #include <stdio.h>
@@ -136,13 +137,27 @@ json_t *reader_repo_export(db_t *db, const char *reader) {
     return o;
 }
 
+int reader_repo_secure_delete_on(db_t *db) {
+    if (db_dialect(db) != DB_SQLITE) return 1;
+    db_stmt *st = NULL;
+    int was = 0;
+    if (db_prepare(db, "PRAGMA secure_delete", &st) == DB_OK && db_step(st) == DB_ROW)
+        was = db_col_int(st, 0);
+    db_finalize(st);
+    db_exec(db, "PRAGMA secure_delete = ON");
+    return was;
+}
+
+void reader_repo_secure_delete_restore(db_t *db, int was) {
+    if (db_dialect(db) == DB_SQLITE && !was) db_exec(db, "PRAGMA secure_delete = OFF");
+}
+
 int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erased *out) {
     /* freed pages are overwritten, so the texts do not linger in the file */
-    db_exec(db, "PRAGMA secure_delete = ON");
-    if (db_exec(db, "BEGIN IMMEDIATE") != DB_OK) return -1;
-    if (reader_repo_erase_tx(db, reader, by, out) ||
-        db_exec(db, "COMMIT") != DB_OK) {
-        db_exec(db, "ROLLBACK");
+    reader_repo_secure_delete_on(db);
+    if (store_tx_begin_write(db) != DB_OK) return -1;
+    if (reader_repo_erase_tx(db, reader, by, out) || store_tx_commit(db) != DB_OK) {
+        store_tx_rollback(db);
         return -1;
     }
     /* old page versions live on in the WAL until a checkpoint: move them now if we can */

@@ -28,4 +28,12 @@ int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erase
 json_t *reader_repo_export_tx(db_t *db, const char *reader);
 int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_erased *out);
 
+/* Has freed pages overwritten from now on, so erased texts do not linger in an SQLite
+ * file (PRAGMA secure_delete, per connection). Returns the setting before (1 on, 0 off)
+ * for reader_repo_secure_delete_restore. PostgreSQL has no such setting (dead rows go
+ * at VACUUM): a no-op that returns 1. */
+int reader_repo_secure_delete_on(db_t *db);
+/* Puts the setting back as reader_repo_secure_delete_on found it. */
+void reader_repo_secure_delete_restore(db_t *db, int was);
+
 #endif
