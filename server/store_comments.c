@@ -148,7 +148,7 @@ int store_comments_changed_upto(db_t *db, const char *article, int64_t id, int l
 int store_comments_page_before(db_t *db, const char *article, const char *viewer,
                                int64_t before_id, int limit, json_t *out) {
     db_stmt *st = prep(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ?1 AND "
-                           "id < ?3 AND " VISIBLE " ORDER BY id DESC LIMIT ?4");
+                           "id < CAST(?3 AS BIGINT) AND " VISIBLE " ORDER BY id DESC LIMIT ?4");
     if (!st) return -1;
     db_bind_text(st, 1, article, -1);
     db_bind_text(st, 2, viewer, -1);
