@@ -237,6 +237,24 @@ static void handle_react(conn_t *c, json_t *req, const json_t *id) {
     reactions_react(c, id, comment, !like || json_is_true(like));
 }
 
+/* A post's optional client nonce: 1-64 printable ASCII characters (docs/protocol.md).
+ * *out gets a copy (owned by the caller) or NULL when absent. */
+static int get_nonce(conn_t *c, json_t *req, const json_t *id, char **out) {
+    json_t *v = json_object_get(req, "nonce");
+    *out = NULL;
+    if (!v || json_is_null(v)) return 0;
+    const char *s = json_string_value(v);
+    size_t n = s ? json_string_length(v) : 0;
+    bool ok = s && n >= 1 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++) ok = s[i] >= 0x20 && s[i] <= 0x7e;
+    if (!ok) {
+        conn_error(c, id, PERR_BAD_REQUEST, "'nonce' must be 1-64 printable ASCII characters");
+        return -1;
+    }
+    *out = xstrdup(s);
+    return 0;
+}
+
 static void handle_post(conn_t *c, json_t *req, const json_t *id) {
     const config_t *cfg = &srv.cfg;
     post_input in = {0};
@@ -256,6 +274,7 @@ static void handle_post(conn_t *c, json_t *req, const json_t *id) {
     } else if (get_text(c, req, id, "name", TEXT_NAME, cfg->limit_name, true, &in.name)) {
         goto fail;
     }
+    if (get_nonce(c, req, id, &in.nonce)) goto fail;
     if (!in.title) in.title = xstrdup("");
     in.article = xstrdup(article);
     comments_post(c, id, &in);
@@ -265,6 +284,7 @@ fail:
     free(in.title);
     free(in.body);
     free(in.name);
+    free(in.avatar);
 }
 
 static void handle_edit(conn_t *c, json_t *req, const json_t *id) {

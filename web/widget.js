@@ -517,7 +517,8 @@
     if (this.unavailEl.hidden) this.statusEl.textContent = this.t.offline;
     var w = this.waiting;
     this.waiting = new Map();
-    w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable' }); });
+    // lost: the request may have reached the server (a post is then repeated with its nonce)
+    w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable', lost: true }); });
     this.retry();
   };
 
@@ -565,7 +566,7 @@
     }
     var w = this.waiting;
     this.waiting = new Map();
-    w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable' }); });
+    w.forEach(function (cb) { cb({ type: 'error', code: 'unavailable', lost: true }); });
   };
 
   // Heartbeat: a connection that does not answer a ping in 10 s is dead (a phone that
@@ -1190,15 +1191,26 @@
     if (this.form.parentNode !== this.formHome.parentNode) this.formHome.parentNode.insertBefore(this.form, this.formHome);
   };
 
-  // The post typed while offline, sent now that the thread is back.
+  // The post typed while offline, sent now that the thread is back; or the post whose
+  // connection dropped before its reply, sent again as it was, with the same nonce.
   Thread.prototype.flushQueued = function () {
     var msg = this.queued;
     if (!msg) return;
     this.queued = null;
     this.submit.disabled = false;
     this.formError.textContent = '';
-    this.post();
+    if (msg.nonce) this.sendPost(msg);
+    else this.post();
   };
+
+  // A fresh nonce for a new post: 128 random bits in hex (docs/protocol.md, post).
+  function newNonce() {
+    var b = new Uint8Array(16), s = '';
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(b);
+    else for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    for (var k = 0; k < 16; k++) s += (b[k] < 16 ? '0' : '') + b[k].toString(16);
+    return s;
+  }
 
   Thread.prototype.post = function () {
     var self = this, t = this.t;
@@ -1226,11 +1238,30 @@
       this.submit.disabled = true;
       return;
     }
+    // One nonce per post: the same text sent again after an unanswered attempt (the
+    // server busy, the reader pressing Post again) keeps it, so it is stored once.
+    var key = JSON.stringify([msg.article, msg.parent || null, msg.title, msg.body, msg.name || null]);
+    if (!this.unanswered || this.unanswered.key !== key) this.unanswered = { key: key, nonce: newNonce() };
+    msg.nonce = this.unanswered.nonce;
+    this.sendPost(msg);
+  };
+
+  // Sends a post and handles its reply. A connection lost before the reply queues it
+  // to be sent again, unchanged, once the thread is back: the server answers a repeat
+  // of the nonce with the comment the first attempt stored, if it did.
+  Thread.prototype.sendPost = function (msg) {
+    var self = this, t = this.t;
     this.submit.disabled = true;
     this.submit.textContent = t.posting;
     this.request(msg).then(function (m) {
-      self.submit.disabled = false;
       self.submit.textContent = t.post;
+      if (m.type === 'error' && m.lost) {
+        self.queued = msg;
+        self.formError.textContent = t.queued;
+        return;
+      }
+      self.submit.disabled = false;
+      if (m.type !== 'error' || m.code !== 'unavailable') self.unanswered = null;
       if (m.type !== 'ack') { self.formError.textContent = m.code === 'unavailable' ? t.lostPost : self.errorText(m); return; }
       // what the reader typed while it was being posted stays
       [[self.titleIn, msg.title], [self.bodyIn, msg.body]].forEach(function (x) {
