@@ -8,14 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Statements finished with are kept, reset, for the next prepare of the same text: the
+ * storage thread runs the same few dozen statements for every post, and preparing them
+ * anew each time was a third of its work (bench/postrate.sh under perf). */
+#define SQ_CACHE 128
+
+typedef struct {
+    uint64_t hash;
+    sqlite3_stmt *st;
+} sq_cached;
+
 typedef struct {
     db_t base;
     sqlite3 *h;
+    int ncache;
+    sq_cached cache[SQ_CACHE];
 } sq_db;
 
 typedef struct {
     db_stmt base;
     sqlite3_stmt *st;
+    sq_db *db; /* whose cache takes the statement back */
 } sq_stmt;
 
 static const db_driver sqlite_driver;
@@ -53,7 +66,17 @@ db_t *db_open_sqlite(const char *path, int flags, char *err, size_t errlen) {
 
 void *db_sqlite_handle(db_t *db) { return db && db->drv == &sqlite_driver ? H(db) : NULL; }
 
+static uint64_t sql_hash(const char *sql) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a: the keys are our own SQL texts */
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
 static void sq_close(db_t *db) {
+    sq_db *d = (sq_db *)db;
+    for (int i = 0; i < d->ncache; i++) sqlite3_finalize(d->cache[i].st);
+    d->ncache = 0;
     sqlite3_close(H(db));
     free(db);
 }
@@ -67,15 +90,27 @@ static int sq_alive(db_t *db) {
     return 1;
 }
 static int sq_prepare(db_t *db, const char *sql, db_stmt **out) {
+    sq_db *d = (sq_db *)db;
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(H(db), sql, -1, &s, NULL);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(s);
-        return code(rc);
+    uint64_t h = sql_hash(sql);
+    for (int i = d->ncache - 1; i >= 0; i--) {
+        if (d->cache[i].hash == h && !strcmp(sqlite3_sql(d->cache[i].st), sql)) {
+            s = d->cache[i].st;
+            d->cache[i] = d->cache[--d->ncache];
+            break;
+        }
+    }
+    if (!s) {
+        int rc = sqlite3_prepare_v2(H(db), sql, -1, &s, NULL);
+        if (rc != SQLITE_OK || !s) {
+            sqlite3_finalize(s);
+            return rc != SQLITE_OK ? code(rc) : DB_ERROR; /* !s: no statement in sql */
+        }
     }
     sq_stmt *st = xcalloc(1, sizeof *st);
     st->base.drv = &sqlite_driver;
     st->st = s;
+    st->db = d;
     *out = &st->base;
     return DB_OK;
 }
@@ -96,7 +131,14 @@ static int sq_step(db_stmt *st) { return code(sqlite3_step(S(st))); }
 static int sq_reset(db_stmt *st) { return code(sqlite3_reset(S(st))); }
 static int sq_clear(db_stmt *st) { return code(sqlite3_clear_bindings(S(st))); }
 static void sq_finalize(db_stmt *st) {
-    sqlite3_finalize(S(st));
+    sqlite3_stmt *s = S(st);
+    sq_db *d = ((sq_stmt *)st)->db;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (d && d->ncache < SQ_CACHE && !sqlite3_stmt_busy(s))
+        d->cache[d->ncache++] = (sq_cached){sql_hash(sqlite3_sql(s)), s};
+    else
+        sqlite3_finalize(s);
     free(st);
 }
 static int64_t sq_col_int64(db_stmt *st, int c) { return sqlite3_column_int64(S(st), c); }
