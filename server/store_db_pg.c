@@ -10,6 +10,7 @@
 #include "store_db.h"
 #include "alloc.h"
 #include "dict.h"
+#include "log.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -91,6 +92,16 @@ static int pg_fail(pg_db *d, const PGresult *res) {
     return DB_ERROR;
 }
 
+/* Logs a statement the server refused as a programming error (SQLSTATE class 42:
+ * syntax, unknown name, type mismatch; class 22: data exception), with its SQL: these
+ * are SQL that is not portable yet, and a caller that ignores the code must not hide it. */
+static void log_refused(const PGresult *res, const char *sql) {
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || (strncmp(state, "42", 2) && strncmp(state, "22", 2))) return;
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    log_err("store: PostgreSQL refused (%s) %s: %.300s", state, msg ? msg : "", sql);
+}
+
 static int lost(pg_db *d) {
     snprintf(d->err, sizeof d->err, "the connection to PostgreSQL is lost");
     return DB_UNAVAILABLE;
@@ -147,6 +158,7 @@ static int pg_exec(db_t *db, const char *sql) {
         const char *t = PQcmdTuples(r);
         d->changes = t && *t ? strtoll(t, NULL, 10) : 0;
     } else {
+        log_refused(r, sql);
         rc = pg_fail(d, r);
     }
     PQclear(r);
@@ -374,6 +386,7 @@ static const char *pg_prepared(pg_stmt *st, int *rc) {
     }
     free(types);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        log_refused(res, st->sql);
         *rc = pg_fail(d, res);
         PQclear(res);
         return NULL;
@@ -406,6 +419,7 @@ static int pg_run(pg_stmt *st) {
     free(fmts);
     int status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        log_refused(res, st->sql);
         rc = pg_fail(d, res);
         PQclear(res);
         return rc;
