@@ -8,7 +8,7 @@
 #   SANITIZE=address,undefined make   sanitizer build under build/san/
 
 CC      ?= cc
-PKGS    := libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n libxml-2.0 libcurl
+PKGS    := libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n libxml-2.0 libcurl libpq
 OPT     ?= -O2 -g
 CFLAGS  := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -MMD -MP -Iserver
@@ -33,7 +33,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
-.PHONY: print-pkgs layers all deps run test test-unit test-node test-browser test-san bench bench-quick \
+.PHONY: print-pkgs layers all deps run test test-unit test-node test-node-pg test-browser test-san bench bench-quick \
         eval fuzz fuzz-quick fuzz-bins format clean
 
 all: $(BUILD)/parley
@@ -62,7 +62,7 @@ run: deps all
 test: deps
 	bash scripts/check-layers.sh
 	$(MAKE) all unit-bins
-	$(MAKE) test-unit test-node test-browser
+	$(MAKE) test-unit test-node test-node-pg test-browser
 	$(MAKE) bench-quick
 	$(MAKE) fuzz-quick
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
@@ -83,6 +83,11 @@ test-unit: $(UNIT_BINS)
 
 test-node: $(BUILD)/parley
 	cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 integration/ hostile/
+
+# The same integration suites with every server on PostgreSQL (one throwaway cluster per
+# test file, a fresh database per server; tests/lib/server.js, scripts/pg-cluster.sh).
+test-node-pg: $(BUILD)/parley
+	cd tests && PARLEY_TEST_STORE=postgres PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 integration/ hostile/
 
 test-browser: $(BUILD)/parley
 	@if ls tests/browser/*.test.js >/dev/null 2>&1; then \

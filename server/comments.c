@@ -364,6 +364,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     j->name = in->name;
     j->avatar = in->avatar;
     j->nonce = in->nonce;
+    j->job.lock_key = j->article; /* PostgreSQL: ids of one article commit in order */
     j->parent = in->parent;
     j->guest = !c->signed_in;
     snprintf(j->badge, sizeof j->badge, "%s", c->badge);

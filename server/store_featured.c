@@ -42,7 +42,7 @@ int store_featured_put(db_t *db, int64_t comment, const char *article, const cha
     db_bind_int64(st, 1, comment);
     db_bind_text(st, 2, article, -1);
     db_bind_text(st, 3, moderator, -1);
-    db_bind_int64(st, 4, now_ms());
+    db_bind_int64(st, 4, db_now_ms(db));
     int rc = db_step(st) == DB_DONE ? 0 : -1;
     db_finalize(st);
     return rc;

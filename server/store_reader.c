@@ -72,7 +72,7 @@ json_t *reader_repo_export_tx(db_t *db, const char *reader) {
         return NULL;
     }
     char now[32];
-    comment_time(now_ms(), now);
+    comment_time(db_now_ms(db), now);
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:[]}", "reader", reader, "exported_at", now,
                      "comments", comments, "reports", reports, "bans", bans, "notes", notes,
                      "reactions");
@@ -122,7 +122,7 @@ int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_er
     if (db_prepare(db, "INSERT INTO audit (at, moderator, action, target, note) VALUES "
                                "(?, ?, 'reader.erase', 'reader:erased', ?)", &st) != DB_OK)
         return -1;
-    db_bind_int64(st, 1, now_ms());
+    db_bind_int64(st, 1, db_now_ms(db));
     db_bind_text(st, 2, by, -1);
     db_bind_text(st, 3, note, -1);
     int rc = db_step(st);

@@ -79,10 +79,91 @@ function writeConfig(dir, { text } = {}) {
   return file;
 }
 
+// ---- PostgreSQL ----
+
+// PARLEY_TEST_STORE=postgres runs every server of the suite on PostgreSQL.
+const ON_PG = process.env.PARLEY_TEST_STORE === 'postgres';
+
+// One throwaway cluster per test process (scripts/pg-cluster.sh: initdb into a temporary
+// directory, unix socket only), stopped and removed when the process exits. Resolves
+// with {dir, conninfo, stop(), start(), restart(), createDatabase()}; createDatabase() makes a fresh
+// database and returns its conninfo.
+let pgCluster = null;
+function startPostgres() {
+  if (pgCluster) return pgCluster;
+  const { execFileSync } = require('node:child_process');
+  const script = path.join(ROOT, 'scripts', 'pg-cluster.sh');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-pg-'));
+  const run = (cmd) => execFileSync('bash', [script, cmd, dir], { encoding: 'utf8' }).trim();
+  const conninfo = run('start');
+  let n = 0;
+  pgCluster = {
+    dir, conninfo,
+    stop() { run('stop'); },
+    start() { run('start'); },
+    restart() { run('restart'); }, // pg_ctl stop -m fast, then start: sessions are cut
+    createDatabase() {
+      const name = `t${process.pid}_${++n}`;
+      execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', conninfo, '-c', `CREATE DATABASE ${name}`]);
+      return conninfo.replace(/dbname=\S+/, `dbname=${name}`);
+    },
+  };
+  process.on('exit', () => {
+    try { execFileSync('bash', [script, 'stop', dir], { stdio: 'ignore' }); } catch (_) { /* stopped */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return pgCluster;
+}
+
+// The database of a server's data dir (made on first use, kept in dir/.pgdb so a
+// restart with the same dir finds its data), written into its config file as
+// storage.postgres.
+function pgConfigFor(dir, config) {
+  let text = fs.readFileSync(config, 'utf8');
+  const given = text.match(/^\s+postgres:\s*"([^"]*)"/m);
+  if (given) return given[1];
+  const marker = path.join(dir, '.pgdb');
+  let conninfo;
+  if (fs.existsSync(marker)) conninfo = fs.readFileSync(marker, 'utf8');
+  else {
+    conninfo = startPostgres().createDatabase();
+    fs.writeFileSync(marker, conninfo);
+  }
+  const line = `  postgres: "${conninfo}"\n`;
+  text = /^storage:\n/m.test(text) ? text.replace(/^storage:\n/m, `storage:\n${line}`)
+    : `${text}\nstorage:\n${line}`;
+  fs.writeFileSync(config, text);
+  return conninfo;
+}
+
+// Runs SQL on a server's database, whichever it is: sqlite3 on dir/data/parley.db, or
+// psql on the storage.postgres of its config. Rows come back as sqlite3 prints them by
+// default (columns joined by |, one row a line). dialects = {sqlite, postgres} gives a
+// statement per dialect where they differ.
+function dbQuery(dir, config, query) {
+  const { execFileSync } = require('node:child_process');
+  const m = fs.readFileSync(config, 'utf8').match(/^\s+postgres:\s*"([^"]*)"/m);
+  if (typeof query === 'object') query = m ? query.postgres : query.sqlite;
+  if (m) {
+    return execFileSync('psql', ['-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', m[1]],
+      { input: query, encoding: 'utf8' });
+  }
+  return execFileSync('sqlite3', [path.join(dir, 'data', 'parley.db')], { input: query, encoding: 'utf8' });
+}
+
+// For tests that need SQLite's file or tools: on PostgreSQL, the reason to skip.
+function sqliteOnly(what) {
+  if (!ON_PG) return false;
+  const reason = `SQLite only (${what}): skipped on PostgreSQL`;
+  console.log(`# ${reason}`);
+  return reason;
+}
+
 async function startServer(opts = {}) {
   const port = opts.port || await freePort();
   const dir = opts.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
   const config = opts.config || writeConfig(dir, { text: opts.configText });
+  if (ON_PG && !opts.sqlite) pgConfigFor(dir, config);
   const args = ['serve', '--config', config, '--listen', `127.0.0.1:${port}`,
     '--data', path.join(dir, 'data'), '--log-level', opts.logLevel || 'info'];
   const proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
@@ -115,6 +196,8 @@ async function startServer(opts = {}) {
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       stopping = true;
+      // PARLEY_TEST_LOG=1: every server's log errors and warnings at its stop (debugging a suite)
+      if (process.env.PARLEY_TEST_LOG) console.error(log.split('\n').filter((l) => / (error|warn) /.test(l)).join('\n'));
       proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
       const r = await exited;
@@ -125,6 +208,8 @@ async function startServer(opts = {}) {
       return r;
     },
     cleanup() { fs.rmSync(dir, { recursive: true, force: true }); },
+    // SQL on this server's database (dbQuery): sqlite3 or psql
+    sql(query) { return dbQuery(dir, config, query); },
   };
   return server;
 }
@@ -217,7 +302,7 @@ async function consoleClient(server, cookie) {
 }
 
 module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig, relaxedConfig,
-  addModerator, login, consoleClient, ROOT, BIN };
+  addModerator, login, consoleClient, ROOT, BIN, startPostgres, pgConfigFor, sqliteOnly, dbQuery, ON_PG };
 
 // Starts a real redis-server on a free loopback port (no persistence). Resolves with
 // {port, url, stop(), restart()}: restart() starts it again on the same port.
