@@ -5,8 +5,6 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { startServer, Client, relaxedConfig } = require('../lib/server.js');
 
 let srv;
@@ -26,8 +24,9 @@ after(async () => {
   srv.cleanup();
 });
 
+// SQL on the server's database, SQLite or PostgreSQL (the harness's dbQuery)
 function sql(server, q) {
-  return execFileSync('sqlite3', [path.join(server.dir, 'data', 'parley.db'), q], { encoding: 'utf8' }).trim();
+  return String(server.sql(q)).trim();
 }
 
 // A guest connection whose identity is fixed by key (the widget keeps one per browser).
