@@ -47,11 +47,15 @@ typedef struct ws_conn {
     double tokens;
     uint64_t tokens_at_ms;
     bool throttled;
+    bool closing;            /* net_ws_close set the close frame: end it at LWS_CALLBACK_TIMER */
     struct ws_conn *tnext;   /* in the throttled list */
     _Alignas(max_align_t) unsigned char user[];
 } ws_conn;
 
 static const net_ws_handlers *ws;    /* the conn layer's, set by main */
+/* The socket whose writeable callback is running (lws's rule: write only from there);
+ * a write to any other counts in metrics.*_writes_outside. */
+static struct lws *writeable_wsi;
 static ws_conn *throttled;           /* list through tnext */
 static dict_t *http_reqs;            /* "id" -> http_req */
 static uint64_t next_http_id;
@@ -114,27 +118,36 @@ bool net_ws_idle(void *t) {
     return t && !lws_partial_buffered(t);
 }
 
+/* Every lws_write of net goes through here: one made outside the socket's writeable
+ * callback (against lws's rule) is counted, so /metrics shows it. Returns lws_write's. */
+static int net_lws_write(struct lws *wsi, unsigned char *buf, size_t len,
+                         enum lws_write_protocol wp) {
+    if (wsi != writeable_wsi) {
+        if (wp == LWS_WRITE_TEXT)
+            metrics.ws_writes_outside++;
+        else
+            metrics.http_writes_outside++;
+    }
+    return lws_write(wsi, buf, len, wp);
+}
+
 int net_ws_write(void *t, unsigned char *payload, size_t len) {
     /* lws keeps what the kernel does not take and sends it when the socket drains */
-    return lws_write(t, payload, len, LWS_WRITE_TEXT) < 0 ? -1 : 0;
+    return net_lws_write(t, payload, len, LWS_WRITE_TEXT) < 0 ? -1 : 0;
 }
 
 void net_ws_close(void *t, int code, const char *reason) {
-    /* The close frame is written here, from the writable callback (returning -1 after
-     * lws_close_reason there drops the socket without it); the peer's answer ends the
-     * connection, or the timeout does. */
-    unsigned char buf[LWS_PRE + 128], *p = buf + LWS_PRE;
+    /* lws keeps the code and reason and writes the close frame itself once the connection
+     * is closed through it. That close cannot be a -1 from the writeable callback: lws
+     * 4.1 takes that for a failed write and drops the socket without the frame. It is a
+     * -1 from the connection's own timer callback, at once (ws_conn.closing). */
     size_t n = strlen(reason);
-    if (n > 120) n = 120;
-    p[0] = (unsigned char)(code >> 8);
-    p[1] = (unsigned char)(code & 0xff);
-    memcpy(p + 2, reason, n);
-    /* 4 is lws's LWS_WRITE_CLOSE, which its header keeps private in 4.1 */
-    if (lws_write(t, p, n + 2, (enum lws_write_protocol)4) < 0) {
-        lws_set_timeout(t, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
-        return;
-    }
-    lws_set_timeout(t, PENDING_TIMEOUT_CLOSE_ACK, 2);
+    if (n > 120) n = 120; /* a close frame's payload is at most 125 bytes */
+    if (t != writeable_wsi) metrics.ws_writes_outside++;
+    lws_close_reason(t, (enum lws_close_status)code, (unsigned char *)reason, n);
+    ws_conn *c = lws_wsi_user(t);
+    c->closing = true;
+    lws_set_timer_usecs(t, 1);
 }
 
 void net_ws_closing(void *t, int seconds) {
@@ -458,8 +471,15 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
     }
     case LWS_CALLBACK_RECEIVE:
         return on_receive(c, wsi, in, len);
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return c->open ? ws->writable(c->user) : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (!c->open) return 0;
+        writeable_wsi = wsi;
+        int rc = ws->writable(c->user);
+        writeable_wsi = NULL;
+        return rc;
+    }
+    case LWS_CALLBACK_TIMER:
+        return c && c->closing ? -1 : 0; /* net_ws_close */
     case LWS_CALLBACK_CLOSED:
         on_closed(c);
         return 0;
@@ -512,7 +532,15 @@ int net_http_respond(http_req *r, int status, const char *ctype, const http_head
                                         (int)strlen(hdrs[i].value), &p, end))
             return -1;
     }
-    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    if (lws_finalize_http_header(wsi, &p, end)) return -1;
+    /* Headers, body and the end of the transaction are all written from the writable
+     * callback, where lws can act on its answer (close or keep alive); an answer given
+     * later, from a storage callback, would otherwise have nobody to close the socket
+     * when lws says so. */
+    free(r->hdr);
+    r->hdr_len = (size_t)(p - start);
+    r->hdr = xmalloc(LWS_PRE + r->hdr_len);
+    memcpy(r->hdr + LWS_PRE, start, r->hdr_len);
     free(r->resp);
     r->resp = NULL;
     r->resp_len = r->resp_off = 0;
@@ -520,12 +548,7 @@ int net_http_respond(http_req *r, int status, const char *ctype, const http_head
         r->resp = xmalloc(len);
         memcpy(r->resp, body, len);
         r->resp_len = len;
-        lws_callback_on_writable(wsi);
-        return 0;
     }
-    /* No body: the transaction ends in the writable callback too, where lws can act on
-     * its answer (close or keep alive); an answer given later, from a storage callback,
-     * would otherwise have nobody to close the socket when lws says so. */
     r->finish = true;
     lws_callback_on_writable(wsi);
     return 0;
@@ -759,6 +782,9 @@ static int dispatch_http(http_req *r) {
 static void http_reset(http_req *r) {
     free(r->body);
     free(r->resp);
+    free(r->hdr);
+    r->hdr = NULL;
+    r->hdr_len = 0;
     r->body = r->resp = NULL;
     r->body_len = r->resp_len = r->resp_off = 0;
     r->finish = false;
@@ -771,6 +797,40 @@ static void http_forget(http_req *r) {
         dict_del(http_reqs, k);
         r->id = 0;
     }
+}
+
+/* Writes the next piece of r's response, one lws_write per writable callback: the
+ * headers, then the body in chunks; after the last, ends the transaction. Returns -1 when
+ * the connection must close. */
+static int http_writeable(struct lws *wsi, http_req *r) {
+    if (!r || !r->finish) return 0;
+    int w = 0;
+    bool last = true; /* headers only, written at the last callback: end it now */
+    writeable_wsi = wsi;
+    if (r->hdr) {
+        w = net_lws_write(wsi, r->hdr + LWS_PRE, r->hdr_len, LWS_WRITE_HTTP_HEADERS);
+        free(r->hdr);
+        r->hdr = NULL;
+        r->hdr_len = 0;
+        last = false; /* the body follows, or (none) the end, at the next callback */
+    } else if (r->resp_off < r->resp_len) {
+        size_t left = r->resp_len - r->resp_off;
+        size_t n = left > HTTP_CHUNK ? HTTP_CHUNK : left;
+        unsigned char *buf = xmalloc(LWS_PRE + n);
+        memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
+        w = net_lws_write(wsi, buf + LWS_PRE, n, n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+        free(buf);
+        r->resp_off += n;
+        last = r->resp_off == r->resp_len;
+    }
+    writeable_wsi = NULL;
+    if (w < 0) return -1;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    http_reset(r);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -862,28 +922,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         int rc = dispatch_http(r);
         return rc < 0 ? -1 : 0;
     }
-    case LWS_CALLBACK_HTTP_WRITEABLE: {
-        if (r->finish) {
-            r->finish = false;
-            return lws_http_transaction_completed(wsi) ? -1 : 0;
-        }
-        if (!r->resp) return 0;
-        size_t left = r->resp_len - r->resp_off;
-        size_t n = left > HTTP_CHUNK ? HTTP_CHUNK : left;
-        unsigned char *buf = xmalloc(LWS_PRE + n);
-        memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
-        int w = lws_write(wsi, buf + LWS_PRE, n,
-                          n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
-        free(buf);
-        if (w < 0) return -1;
-        r->resp_off += n;
-        if (r->resp_off < r->resp_len) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-        http_reset(r);
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
-    }
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_writeable(wsi, r);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         /* lws may call these without per-session data (an upgraded or aborted socket) */
