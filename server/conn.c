@@ -242,7 +242,8 @@ static void ws_open(void *user, void *transport, const char *ip_hash) {
     c->transport = transport;
     c->id = ++next_id;
     /* the page that opened the socket (permalinks are kept only on its origin) */
-    if (conn_header(c, "origin:", c->origin, sizeof c->origin) <= 0) c->origin[0] = '\0';
+    char origin[128];
+    if (conn_header(c, "origin:", origin, sizeof origin) > 0) c->origin = xstrdup(origin);
     snprintf(c->ip_hash, sizeof c->ip_hash, "%s", ip_hash);
     char k[24];
     idkey(c->id, k);
@@ -278,6 +279,11 @@ static int ws_writable(void *user) {
         metrics.frames_out++;
         metrics.bytes_out += m->len;
         msg_unref(m);
+        if (c->qlen == 0) { /* an idle connection holds no ring (issue 17) */
+            free(c->q);
+            c->q = NULL;
+            c->qcap = c->qhead = 0;
+        }
         if (n < 0) return -1;
         if (c->qlen || c->close_code > 0 || c->waiters) ops->wake(c->transport);
         return 0;
@@ -317,6 +323,8 @@ static void ws_closed(void *user) {
     free(c->session);
     free(c->mod_name);
     free(c->mod_role);
+    free(c->origin);
+    c->origin = NULL;
     metrics.connections--;
     clog_debug(c->id, "conn: closed");
     c->transport = NULL;

@@ -63,7 +63,9 @@ struct conn {
     /* session: who is on the other end (identity.c, auth.c) */
     char author_id[80];      /* "g:<hex>" or "u:<sub>" */
     char badge[16];          /* signed-in readers: "staff", "verified", "moderator" or "" */
-    char origin[128];        /* the handshake's Origin (the embedding page's), or "" */
+    char *origin;            /* the handshake's Origin (the embedding page's), or NULL
+                              * when absent; owned (most readers' sockets carry none
+                              * worth keeping: allocated only when present) */
     char *user_name;         /* signed-in users: the name from the token */
     char *avatar;
     char *email;             /* signed-in users: the token's email claim, or NULL */

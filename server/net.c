@@ -8,6 +8,7 @@
 #include "clock.h"
 
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,17 @@
 #include "metrics.h"
 #include "server.h"
 
-#define RX_BUFFER 1024   /* lws receive buffer per connection; frames are reassembled */
+/* lws receive buffer per connection (issue 17: it was the largest part of an idle
+ * connection's memory). A larger message arrives in pieces that on_receive reassembles,
+ * so this bounds only how much one read takes: subscribes and pings fit; a 1,000-character
+ * post (up to about 4.1 KB of JSON) takes a few reads. It must hold a whole control frame
+ * (lws parses those in it): 125 bytes of payload. */
+#define RX_BUFFER 256
 
 static uv_timer_t throttle_timer;
 static bool throttle_timer_on;
+static uv_timer_t trim_timer;        /* gives freed handshake buffers back (sock_opened) */
+static bool trim_timer_on;
 /* The transport half of a WebSocket connection: lws's per-session data begins with it
  * and the conn layer's user area (handlers->user_size bytes) follows. */
 typedef struct ws_conn {
@@ -274,7 +282,22 @@ int net_sock_filter(int fd) {
     return 0;
 }
 
+/* A second after sockets were accepted, hands the memory their handshakes freed back to
+ * the system. Each handshake holds one of lws's header buffers (HEADER_BUFFER, 64 KB;
+ * up to max_http_header_pool of them at once during a crowd's arrival); lws frees it when
+ * the upgrade is done, but the C library keeps those pages, so a burst of connections
+ * left up to 16 MB resident for good, about 0.8 KiB per idle connection at 19,000
+ * (issue 17). At most once a second, and only after accepts. */
+static void on_trim(uv_timer_t *t) {
+    trim_timer_on = false;
+    malloc_trim(0);
+}
+
 void net_sock_opened(struct lws *wsi) {
+    if (!trim_timer_on && sock_counts) {
+        uv_timer_start(&trim_timer, on_trim, 1000, 0);
+        trim_timer_on = true;
+    }
     char *iph = xmalloc(33);
     fd_addr_hash((int)lws_get_socket_fd(wsi), iph);
     lws_set_opaque_user_data(wsi, iph);
@@ -497,6 +520,7 @@ int net_start(uv_loop_t *loop) {
     if (max_sockets > fd_cap) max_sockets = fd_cap;
     if (max_sockets < 1) max_sockets = 1;
     uv_timer_init(loop, &throttle_timer);
+    uv_timer_init(loop, &trim_timer);
     void *foreign[1] = {loop};
     info.port = srv.cfg.listen_port;
     info.iface = srv.cfg.listen_host;
@@ -541,6 +565,9 @@ void net_stop(void) {
     if (!sock_counts) return; /* stopped already: the second call only destroys again */
     if (throttle_timer_on) uv_timer_stop(&throttle_timer);
     uv_close((uv_handle_t *)&throttle_timer, NULL);
+    if (trim_timer_on) uv_timer_stop(&trim_timer);
+    trim_timer_on = false;
+    uv_close((uv_handle_t *)&trim_timer, NULL);
     net_http_stop();
     dict_free(sock_counts, NULL);
     sock_counts = NULL;
