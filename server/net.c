@@ -29,6 +29,11 @@
  * post (up to about 4.1 KB of JSON) takes a few reads. It must hold a whole control frame
  * (lws parses those in it): 125 bytes of payload. */
 #define RX_BUFFER 256
+/* lws limits each send to tx_packet_size, or to rx_buffer_size when that is 0: set on its
+ * own, to what it was (1024) before the receive buffer shrank: left at 0 with a 256-byte
+ * buffer, lws would send every comment frame in 256-byte pieces, the rest buffered and
+ * sent on later writeable turns (lws-protocols-plugins.h). */
+#define TX_PACKET 1024
 
 static uv_timer_t throttle_timer;
 static bool throttle_timer_on;
@@ -486,7 +491,7 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
 
 static struct lws_protocols protocols[] = {
     {"http", net_http_callback, sizeof(http_req), 0, 0, NULL, 0},
-    {"parley.v1", callback_ws, 0 /* set in net_start */, RX_BUFFER, 0, NULL, 0},
+    {"parley.v1", callback_ws, 0 /* set in net_start */, RX_BUFFER, 0, NULL, TX_PACKET},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* Idle connections are pinged after a minute and dropped when silent for two. */
