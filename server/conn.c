@@ -113,24 +113,13 @@ static void queue_clear(conn_t *c) {
     c->qbytes = 0;
 }
 
-/* Writes m at once when the transport holds nothing; 0 when written, -1 to queue it.
- * (Asking for a writable callback per message costs two epoll_ctl calls, which is
- * what limits fan-out.) */
-static int write_now(conn_t *c, msg_t *m) {
-    if (!c->transport || !ops->idle(c->transport)) return -1;
-    if (ops->write(c->transport, msg_payload(m), m->len) < 0) {
-        conn_close(c, 1011);
-        return 0;
-    }
-    metrics.frames_out++;
-    metrics.bytes_out += m->len;
-    return 0;
-}
-
+/* Every frame goes through the queue and is written from the transport's writable
+ * callback, one per callback (libwebsockets' rule: lws_write only there). A message into
+ * an empty queue is always taken, whatever its size (one history page may pass
+ * queue_max_bytes); the bounds apply to what waits behind it. */
 int conn_enqueue(conn_t *c, msg_t *m) {
     if (c->close_code) return -1;
-    if (c->qlen == 0 && write_now(c, m) == 0) return 0;
-    if (c->qlen >= q_max_msgs || c->qbytes + m->len > q_max_bytes) {
+    if (c->qlen && (c->qlen >= q_max_msgs || c->qbytes + m->len > q_max_bytes)) {
         clog_warn(c->id, "conn: send queue full (%u messages, %zu bytes): closing slow reader",
                   c->qlen, c->qbytes);
         metrics.slow_closed++;
@@ -150,7 +139,8 @@ int conn_enqueue(conn_t *c, msg_t *m) {
     c->qlen++;
     c->qbytes += m->len;
     m->refs++;
-    if (c->transport) ops->wake(c->transport);
+    /* a longer queue has asked already: the writable callback re-arms while it is not empty */
+    if (c->qlen == 1 && c->transport) ops->wake(c->transport);
     return 0;
 }
 
@@ -252,7 +242,8 @@ static void ws_open(void *user, void *transport, const char *ip_hash) {
     c->transport = transport;
     c->id = ++next_id;
     /* the page that opened the socket (permalinks are kept only on its origin) */
-    if (conn_header(c, "origin:", c->origin, sizeof c->origin) <= 0) c->origin[0] = '\0';
+    char origin[128];
+    if (conn_header(c, "origin:", origin, sizeof origin) > 0) c->origin = xstrdup(origin);
     snprintf(c->ip_hash, sizeof c->ip_hash, "%s", ip_hash);
     char k[24];
     idkey(c->id, k);
@@ -275,7 +266,8 @@ static void ws_throttled(void *user) {
 }
 
 /* The transport can take more: one queued frame, or the close once the queue is
- * written, or the waiters once it is drained. Returns -1 to drop the connection. */
+ * written, or the waiters once it is drained. Returns -1 to end the connection: after
+ * ops->close, the transport then sends the close frame with the code and reason. */
 static int ws_writable(void *user) {
     conn_t *c = user;
     if (c->qlen) {
@@ -287,6 +279,11 @@ static int ws_writable(void *user) {
         metrics.frames_out++;
         metrics.bytes_out += m->len;
         msg_unref(m);
+        if (c->qlen == 0) { /* an idle connection holds no ring (issue 17) */
+            free(c->q);
+            c->q = NULL;
+            c->qcap = c->qhead = 0;
+        }
         if (n < 0) return -1;
         if (c->qlen || c->close_code > 0 || c->waiters) ops->wake(c->transport);
         return 0;
@@ -326,6 +323,8 @@ static void ws_closed(void *user) {
     free(c->session);
     free(c->mod_name);
     free(c->mod_role);
+    free(c->origin);
+    c->origin = NULL;
     metrics.connections--;
     clog_debug(c->id, "conn: closed");
     c->transport = NULL;

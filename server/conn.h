@@ -63,7 +63,9 @@ struct conn {
     /* session: who is on the other end (identity.c, auth.c) */
     char author_id[80];      /* "g:<hex>" or "u:<sub>" */
     char badge[16];          /* signed-in readers: "staff", "verified", "moderator" or "" */
-    char origin[128];        /* the handshake's Origin (the embedding page's), or "" */
+    char *origin;            /* the handshake's Origin (the embedding page's), or NULL
+                              * when absent; owned (most readers' sockets carry none
+                              * worth keeping: allocated only when present) */
     char *user_name;         /* signed-in users: the name from the token */
     char *avatar;
     char *email;             /* signed-in users: the token's email claim, or NULL */
@@ -88,9 +90,11 @@ struct conn {
 
 /* The transport, filled in by main with net's functions (void *t is the transport
  * handle). write sends one text frame whose payload has NET_WS_PRE bytes of room before
- * it, returning 0 (written or buffered by the transport) or -1; idle is true when the
- * transport holds nothing unsent; wake asks for a writable callback; close starts the
- * closing handshake with a code and reason; header copies a handshake header. */
+ * it, returning 0 (written or buffered by the transport) or -1; it and close are called
+ * only from the writable handler. idle is true when the transport holds nothing unsent;
+ * wake asks for a writable callback; close sets the code and reason of the close frame
+ * that the transport sends when the writable handler then returns -1; header copies a
+ * handshake header. */
 typedef struct {
     int (*write)(void *t, unsigned char *payload, size_t len);
     bool (*idle)(void *t);
@@ -118,9 +122,9 @@ conn_t *conn_by_id(uint64_t id);
 /* Calls fn for every live connection. */
 void conn_each(void (*fn)(conn_t *c, void *arg), void *arg);
 
-/* Queues m on c (taking a reference), writing at once when nothing is waiting.
- * Returns 0, or -1 when the queue passed its bound: the connection is then marked to
- * close with 1013 and the message is not queued. */
+/* Queues m on c (taking a reference) and asks the transport for a writable callback,
+ * where it is written. Returns 0, or -1 when the queue passed its bound: the connection
+ * is then marked to close with 1013 and the message is not queued. */
 int conn_enqueue(conn_t *c, msg_t *m);
 /* Serialises obj (stealing the reference) and queues it; 0 or -1 (queue full). */
 int conn_send_json(conn_t *c, json_t *obj);

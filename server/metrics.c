@@ -77,6 +77,12 @@ char *metrics_render(const char *extra) {
     COUNTER("parley_frames_out_total", "WebSocket frames sent.", metrics.frames_out);
     COUNTER("parley_bytes_in_total", "WebSocket payload bytes received.", metrics.bytes_in);
     COUNTER("parley_bytes_out_total", "WebSocket payload bytes sent.", metrics.bytes_out);
+    COUNTER("parley_ws_writes_outside_writeable",
+            "WebSocket writes made outside the writeable callback (a bug when not 0).",
+            metrics.ws_writes_outside);
+    COUNTER("parley_http_writes_outside_writeable",
+            "HTTP response writes made outside the writeable callback (a bug when not 0).",
+            metrics.http_writes_outside);
     COUNTER("parley_slow_readers_closed_total", "Readers closed for a full queue (1013).",
             metrics.slow_closed);
     COUNTER("parley_rate_limited_total", "Times a connection was throttled.",

@@ -30,6 +30,9 @@ typedef struct {
     uint64_t rooms;              /* gauge */
     uint64_t page_views;         /* embed page views answered by /api/counts (view=1) */
     uint64_t ws_opened;          /* WebSockets opened, to set against page_views */
+    uint64_t ws_writes_outside;  /* lws_write on a WebSocket outside its writeable callback:
+                                  * a bug (issue 11, fix 8); stays 0 */
+    uint64_t http_writes_outside;/* the same for HTTP responses */
     _Atomic uint64_t commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last = +Inf */
     _Atomic uint64_t commit_count;
     _Atomic uint64_t commit_sum_us;

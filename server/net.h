@@ -39,12 +39,15 @@ typedef struct {
 /* Must be called before net_start. */
 void net_set_ws_handlers(const net_ws_handlers *h);
 /* Sends one text frame (payload has NET_WS_PRE bytes of room before it); what the
- * kernel does not take, lws keeps and sends when the socket drains. 0 or -1. */
+ * kernel does not take, lws keeps and sends when the socket drains. 0 or -1. Only from
+ * the writable handler (lws's rule; a write elsewhere is counted in /metrics as
+ * parley_ws_writes_outside_writeable). */
 int net_ws_write(void *ws, unsigned char *payload, size_t len);
 /* True when nothing is buffered unsent in the transport. */
 bool net_ws_idle(void *ws);
 void net_ws_wake(void *ws);
-/* Writes the close frame (from the writable callback) and waits briefly for the answer. */
+/* Sets the close frame's code and reason (lws_close_reason), from the writable handler,
+ * which then returns -1: lws writes the frame and waits briefly for the answer. */
 void net_ws_close(void *ws, int code, const char *reason);
 /* Drops the connection if it has not closed within seconds. */
 void net_ws_closing(void *ws, int seconds);
@@ -62,10 +65,13 @@ typedef struct http_req {
     char origin[256];         /* "" when absent */
     char *body;               /* POST body, NUL-terminated, owned */
     size_t body_len;
-    /* the response being written */
+    /* the response being written, all of it from the writable callback: the headers,
+     * then the body in chunks, then the end of the transaction */
+    unsigned char *hdr;       /* LWS_PRE bytes of room, then the header block; owned */
+    size_t hdr_len;
     char *resp;
     size_t resp_len, resp_off;
-    bool finish;              /* headers sent, no body: end it at the next writable */
+    bool finish;              /* an answer is pending: end it once hdr and resp are written */
 } http_req;
 
 /* A header for net_http_respond: name without colon, value. */
@@ -73,8 +79,9 @@ typedef struct {
     const char *name, *value;
 } http_header;
 
-/* Sends a complete response (copying body). Returns 0, or -1 when the connection must
- * close. May be called later, from a storage callback, with a request found by id. */
+/* Prepares a complete response (copying body) and asks for the writable callback, which
+ * writes it. Returns 0, or -1 when the connection must close. May be called later, from
+ * a storage callback, with a request found by id. */
 int net_http_respond(http_req *r, int status, const char *ctype, const http_header *hdrs,
                      int nhdrs, const char *body, size_t len);
 http_req *net_http_by_id(uint64_t id);

@@ -152,7 +152,7 @@ static void handle_subscribe(conn_t *c, json_t *req, const json_t *id) {
                        "'url' must be an http(s) address (at most 1024 bytes, no fragment)");
             return;
         }
-        if (c->origin[0] && !strcmp(origin, c->origin))
+        if (c->origin && !strcmp(origin, c->origin))
             permalink_note_url(article, json_string_value(url));
     }
     bool created;

@@ -1,0 +1,100 @@
+// The WebSocket and HTTP transport keeps libwebsockets' rule (issue 11, fix 8): every
+// lws_write happens in the socket's writeable callback, and a connection is closed through
+// lws_close_reason() with the wire contract's code and a reason the client reads. The
+// server counts any write made elsewhere in /metrics (parley_ws_writes_outside_writeable,
+// parley_http_writes_outside_writeable); both must stay 0 whatever the traffic.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startServer, Client, relaxedConfig, httpGet } = require('../lib/server.js');
+
+let srv;
+before(async () => {
+  srv = await startServer({ configText: relaxedConfig((t) => t
+    .replace(/queue_max_messages: \d+/, 'queue_max_messages: 64')
+    .replace(/queue_max_bytes: \d+/, 'queue_max_bytes: 65536')) });
+});
+after(async () => { await srv.stop(); srv.cleanup(); });
+
+const metric = async (name) => {
+  const r = await httpGet(`${srv.base}/metrics`);
+  const m = r.body.match(new RegExp(`^${name} (\\d+)$`, 'm'));
+  assert.ok(m, `${name} in /metrics`);
+  return Number(m[1]);
+};
+const until = async (fn, ms = 15000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+test('posts, fan-out, errors, history and HTTP answers (sync and async) write only when writeable', async () => {
+  const a = await Client.connect(srv.wsUrl);
+  const b = await Client.connect(srv.wsUrl);
+  await a.request({ type: 'subscribe', article: 'tw-1' });
+  await b.request({ type: 'subscribe', article: 'tw-1' });
+  const ids = [];
+  for (let i = 0; i < 30; i++) {
+    const ack = await a.request({ type: 'post', article: 'tw-1', name: 'Ann', title: `T${i}`, body: `body ${i}` });
+    assert.equal(ack.type, 'ack');
+    ids.push(ack.comment.id);
+  }
+  for (const id of ids) await b.next((m) => m.type === 'comment' && m.comment.id === id);
+  // bursts: many requests sent at once, many replies queued in one loop turn
+  for (let i = 0; i < 40; i++) b.send({ type: 'ping', id: `p${i}` });
+  for (let i = 0; i < 40; i++) assert.equal((await b.next((m) => m.id === `p${i}`)).type, 'pong');
+  assert.equal((await a.request({ type: 'nonsense' })).code, 'unknown_type');
+  a.send('{not json');
+  assert.equal((await a.next((m) => m.type === 'error')).code, 'bad_json');
+  const h = await b.request({ type: 'subscribe', article: 'tw-1', since: 0 });
+  assert.equal(h.type, 'history');
+  // HTTP: answered in the request's callback, and later from a storage callback
+  assert.equal((await httpGet(`${srv.base}/healthz`)).status, 200);
+  assert.equal((await httpGet(`${srv.base}/no-such-file`)).status, 404);
+  const counts = await httpGet(`${srv.base}/api/counts?article=tw-1`);
+  assert.equal(counts.status, 200);
+  assert.match(counts.body, /"tw-1"/);
+  const big = await httpGet(`${srv.base}/widget.js`); // larger than one write
+  assert.equal(big.status, 200);
+  assert.ok(big.body.length > 16384, `widget.js is ${big.body.length} bytes`);
+  assert.equal(await metric('parley_ws_writes_outside_writeable'), 0);
+  assert.equal(await metric('parley_http_writes_outside_writeable'), 0);
+  a.close(); b.close();
+});
+
+test('a reader that stops reading is closed with 1013 and the reason, once it reads again', async () => {
+  const writer = await Client.connect(srv.wsUrl);
+  const slow = await Client.connect(srv.wsUrl);
+  await slow.request({ type: 'subscribe', article: 'tw-slow' });
+  const body = 'q'.repeat(990);
+  for (let i = 0; i < 40; i++)
+    await writer.request({ type: 'post', article: 'tw-slow', name: 'W', title: `t${i}`, body: `${body} ${i}` });
+  const before = await metric('parley_slow_readers_closed_total');
+  slow.ws._socket.pause();
+  // pages of ~40 KiB each, far past the kernel's buffers and the 64 KiB queue bound
+  for (let i = 0; i < 200; i++) slow.send({ type: 'history', article: 'tw-slow', before: 1e9, id: `h${i}` });
+  await until(async () => (await metric('parley_slow_readers_closed_total')) > before);
+  slow.ws._socket.resume();
+  const closed = await Promise.race([slow.closed, new Promise((r) => setTimeout(() => r(null), 15000))]);
+  assert.ok(closed, 'the slow reader was disconnected');
+  assert.equal(closed.code, 1013);
+  assert.equal(closed.reason, 'reader too slow: resume with since');
+  assert.equal((await writer.request({ type: 'ping' })).type, 'pong', 'the others stay');
+  assert.equal(await metric('parley_ws_writes_outside_writeable'), 0);
+  writer.close();
+});
+
+test('SIGTERM closes every connection with 1001 and its reason', async () => {
+  const c = await Client.connect(srv.wsUrl);
+  await c.request({ type: 'subscribe', article: 'tw-1' });
+  assert.equal(await metric('parley_ws_writes_outside_writeable'), 0);
+  assert.equal(await metric('parley_http_writes_outside_writeable'), 0);
+  const exited = srv.stop();
+  const closed = await c.closed;
+  assert.equal(closed.code, 1001);
+  assert.equal(closed.reason, 'server shutting down');
+  assert.equal((await exited).code, 0);
+});
