@@ -2,8 +2,8 @@
  * is local: events go straight to this process's rooms. With Redis, each event is also
  * published on a channel, and what other processes publish is delivered here, exactly
  * once; rooms are subscribed once per process. When Redis is lost, the process keeps
- * serving its own clients, reconnects with backoff, and catches its rooms up from the
- * shared SQLite file. Presence ("N reading now") is summed across processes. */
+ * serving its own clients, reconnects with backoff, and catches its rooms up by comment
+ * id from the store (also every redis.catchup_ms, hub.h). Presence ("N reading now") is summed across processes. */
 #ifndef PARLEY_BUS_H
 #define PARLEY_BUS_H
 
@@ -26,9 +26,6 @@ void bus_author(const char *author, msg_t *m);
 void bus_consoles(msg_t *m);
 
 /* Called by the hub when a room gets its first / loses its last subscriber here. */
-/* Catch-up after an outage: fn is asked to deliver to the room (hub_publish) what was
- * published on the article since from_ms; the comments service registers it. */
-void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms));
 void bus_room_opened(const char *article);
 void bus_room_closed(const char *article);
 

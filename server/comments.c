@@ -339,7 +339,7 @@ static void done_subscribe(store_job *job) {
              * the subscription; the ones the history already held are dropped. */
             if (s) {
                 keep_page_ids(j);
-                hub_activate(s, j->hist_ids, j->nhist);
+                hub_activate(s, j->hist_ids, j->nhist, j->orig_since);
             }
         }
     }
@@ -921,47 +921,6 @@ void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *r
     j->guest = !c->signed_in;
     j->reason = xstrdup(reason);
     j->note = note ? xstrdup(note) : NULL;
-    store_submit(srv.store, &j->job);
-}
-
-/* ---- Catch-up after a bus outage ---- */
-
-static int run_catchup(store_job *job, db_t *db) {
-    cjob *j = (cjob *)job;
-    db_stmt *st = prepare(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? "
-                                   "AND status = 'published' AND created_at >= ? ORDER BY id "
-                                   "LIMIT 1000");
-    if (!st) return PERR_INTERNAL;
-    db_bind_text(st, 1, j->article, -1);
-    db_bind_int64(st, 2, j->since);
-    j->pages = json_array();
-    while (db_step(st) == DB_ROW) json_array_append_new(j->pages, comment_from_row(st));
-    db_finalize(st);
-    return 0;
-}
-
-static void done_catchup(store_job *job) {
-    cjob *j = (cjob *)job;
-    size_t i, n = 0;
-    json_t *c;
-    json_array_foreach(j->pages, i, c) {
-        json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", c);
-        msg_t *m = msg_take_json(ev);
-        n += hub_publish(j->article, m, json_integer_value(json_object_get(c, "id"))) ? 1 : 0;
-        msg_unref(m);
-    }
-    if (n) log_info("comments: caught up %zu comments on %s", n, j->article);
-    cjob_free(j);
-}
-
-/* Delivers to this process's readers of article what was published since from_ms and
- * may have been missed while the bus was down (each room delivers an id once). */
-void comments_catch_up(const char *article, int64_t from_ms) {
-    if (!srv.store) return;
-    cjob *j = cjob_new(NULL, NULL, run_catchup, done_catchup);
-    j->job.read_only = true;
-    j->article = xstrdup(article);
-    j->since = from_ms;
     store_submit(srv.store, &j->job);
 }
 

@@ -11,19 +11,19 @@
 #include "log.h"
 #include "metrics.h"
 
-#define RING 256          /* delivered comment ids remembered per room */
-#define HIST_KEEP_MS 15000 /* how long a subscription remembers its history ids */
-
 struct room {
     char *article;  /* owned */
     sub_t *head;    /* every subscription, pending ones too */
     size_t nsubs, nactive;
     int64_t max_id;
-    int64_t *ring;  /* owned; only when deduplicating */
-    unsigned ring_pos;
     size_t presence;
-    int64_t gap_from;
+    /* Catch-up by id (dedupe): one read outstanding at a time; `again` asks for one
+     * more when it ends. */
+    bool reading, again;
 };
+
+static hub_fetch_fn fetch;
+static uint64_t n_fetches, n_fetched;
 
 static const hub_observer *observers[4];
 static int nobservers;
@@ -46,7 +46,6 @@ void hub_init(bool dedupe_ids) {
 
 static void room_free(void *p) {
     room_t *r = p;
-    free(r->ring);
     free(r->article);
     free(r);
 }
@@ -70,7 +69,6 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
     if (!r) {
         r = xcalloc(1, sizeof *r);
         r->article = xstrdup(article);
-        if (dedupe) r->ring = xcalloc(RING, sizeof *r->ring);
         dict_set(rooms, article, r, NULL);
         metrics.rooms = dict_size(rooms);
         for (int i = 0; i < nobservers; i++) observers[i]->opened(article);
@@ -96,6 +94,7 @@ static void pend_clear(sub_t *s) {
     s->pend = NULL;
     s->pend_ids = NULL;
     s->npend = 0;
+    s->pend_last = 0;
 }
 
 static bool in_ids(const int64_t *ids, size_t n, int64_t id) {
@@ -104,40 +103,33 @@ static bool in_ids(const int64_t *ids, size_t n, int64_t id) {
     return false;
 }
 
-void hub_activate(sub_t *s, const int64_t *ids, size_t n) {
+static void room_read(room_t *r);
+
+void hub_activate(sub_t *s, const int64_t *ids, size_t n, int64_t since) {
     if (!s->active) {
         s->active = true;
         s->room->nactive++;
     }
+    int64_t last = since > 0 ? since : 0;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] > last) last = ids[i];
     if (s->pend_overflow) {
         conn_close(s->conn, 1013);
     } else {
-        for (uint32_t i = 0; i < s->npend; i++)
-            if (!(s->pend_ids[i] > 0 && in_ids(ids, n, s->pend_ids[i])))
-                conn_enqueue(s->conn, s->pend[i]);
+        /* what waited: events, and new comments the history did not hold (a page of the
+         * newest threads can leave out a reply that came meanwhile) */
+        for (uint32_t i = 0; i < s->npend; i++) {
+            int64_t id = s->pend_ids[i];
+            if (id > 0 && (id <= since || in_ids(ids, n, id))) continue;
+            conn_enqueue(s->conn, s->pend[i]);
+            if (id > last) last = id;
+        }
     }
+    s->last = last;
     pend_clear(s);
     s->pend_overflow = false;
-    if (dedupe && n) {
-        free(s->hist_ids);
-        s->hist_ids = xmalloc(n * sizeof *ids);
-        memcpy(s->hist_ids, ids, n * sizeof *ids);
-        s->nhist = (uint32_t)n;
-        s->hist_until_ms = mono_ms() + HIST_KEEP_MS;
-    }
-}
-
-static bool sub_had(sub_t *s, int64_t id, uint64_t now) {
-    if (!s->hist_ids) return false;
-    if (now > s->hist_until_ms) {
-        free(s->hist_ids);
-        s->hist_ids = NULL;
-        s->nhist = 0;
-        return false;
-    }
-    for (uint32_t i = 0; i < s->nhist; i++)
-        if (s->hist_ids[i] == id) return true;
-    return false;
+    /* whatever committed after the history was read and was not announced here yet */
+    if (dedupe) room_read(s->room);
 }
 
 static void sub_remove(sub_t *s) {
@@ -155,7 +147,6 @@ static void sub_remove(sub_t *s) {
         room_free(r);
         metrics.rooms = dict_size(rooms);
     }
-    free(s->hist_ids);
     pend_clear(s);
     free(s);
 }
@@ -182,41 +173,102 @@ void hub_unsubscribe_all(conn_t *c) {
     c->nsubs = 0;
 }
 
-size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
-    room_t *r = dict_get(rooms, article);
-    size_t n = 0;
-    if (!r) return 0;
-    uint64_t now = 0;
+/* Queues m to one subscription: an active one gets it now (a new comment only above
+ * its last id), a pending one keeps it until its history has been sent. Returns true when
+ * it was queued to an active reader. */
+static bool sub_deliver(sub_t *s, msg_t *m, int64_t comment_id) {
+    if (!s->active) {
+        if (comment_id > 0 && comment_id <= s->pend_last) return false;
+        if (s->npend == HUB_PEND_MAX) {
+            s->pend_overflow = true;
+            return false;
+        }
+        if (!s->pend) {
+            s->pend = xmalloc(HUB_PEND_MAX * sizeof *s->pend);
+            s->pend_ids = xmalloc(HUB_PEND_MAX * sizeof *s->pend_ids);
+        }
+        m->refs++;
+        s->pend[s->npend] = m;
+        s->pend_ids[s->npend++] = comment_id;
+        if (comment_id > s->pend_last) s->pend_last = comment_id;
+        return false;
+    }
     if (comment_id > 0) {
-        if (r->ring) {
-            for (unsigned i = 0; i < RING; i++)
-                if (r->ring[i] == comment_id) return 0; /* delivered already */
-            r->ring[r->ring_pos++ % RING] = comment_id;
-            now = mono_ms();
-        }
-        if (comment_id > r->max_id) r->max_id = comment_id;
+        if (comment_id <= s->last) return false; /* it has it already */
+        s->last = comment_id;
     }
-    for (sub_t *s = r->head; s; s = s->next) {
-        if (!s->active) {
-            /* its history is being read: keep the message until it has been sent */
-            if (s->npend == HUB_PEND_MAX) {
-                s->pend_overflow = true;
-                continue;
-            }
-            if (!s->pend) {
-                s->pend = xmalloc(HUB_PEND_MAX * sizeof *s->pend);
-                s->pend_ids = xmalloc(HUB_PEND_MAX * sizeof *s->pend_ids);
-            }
-            m->refs++;
-            s->pend[s->npend] = m;
-            s->pend_ids[s->npend++] = comment_id;
-            continue;
-        }
-        if (now && sub_had(s, comment_id, now)) continue;
-        if (conn_enqueue(s->conn, m) == 0) n++;
-    }
+    return conn_enqueue(s->conn, m) == 0;
+}
+
+static size_t room_deliver(room_t *r, msg_t *m, int64_t comment_id) {
+    size_t n = 0;
+    if (comment_id > r->max_id) r->max_id = comment_id;
+    for (sub_t *s = r->head; s; s = s->next)
+        if (sub_deliver(s, m, comment_id)) n++;
     return n;
 }
+
+size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
+    room_t *r = rooms ? dict_get(rooms, article) : NULL;
+    if (!r) return 0;
+    if (comment_id > 0 && dedupe) {
+        /* an announcement: read it, and anything before it not seen yet, from the store */
+        for (sub_t *s = r->head; s; s = s->next)
+            if (s->active && s->last < comment_id) {
+                room_read(r);
+                break;
+            }
+        return 0;
+    }
+    return room_deliver(r, m, comment_id);
+}
+
+/* ---- Catch-up by id ---- */
+
+void hub_set_fetch(hub_fetch_fn fn) { fetch = fn; }
+
+/* Starts a read of what the room's readers lack: the comments above the lowest last id
+ * of its active readers (each reader then gets only those above its own). */
+static void room_read(room_t *r) {
+    if (!dedupe || !fetch || !r->nactive) return;
+    if (r->reading) {
+        r->again = true;
+        return;
+    }
+    int64_t from = INT64_MAX;
+    for (sub_t *s = r->head; s; s = s->next)
+        if (s->active && s->last < from) from = s->last;
+    r->reading = true;
+    r->again = false;
+    n_fetches++;
+    fetch(r->article, from);
+}
+
+void hub_catch_up(const char *article) {
+    room_t *r = rooms ? dict_get(rooms, article) : NULL;
+    if (r) room_read(r);
+}
+
+static void catch_up_one(const char *key, void *val, void *arg) { room_read(val); }
+
+void hub_catch_up_all(void) {
+    if (rooms) dict_each(rooms, catch_up_one, NULL);
+}
+
+void hub_fetched(const char *article, msg_t *const *msgs, const int64_t *ids, size_t n,
+                 bool more, bool ok) {
+    room_t *r = rooms ? dict_get(rooms, article) : NULL;
+    if (!r) return; /* the room closed meanwhile */
+    for (size_t i = 0; ok && i < n; i++)
+        if (room_deliver(r, msgs[i], ids[i])) n_fetched++;
+    bool again = r->again || (ok && more);
+    r->reading = false;
+    r->again = false;
+    if (again) room_read(r);
+}
+
+uint64_t hub_fetches(void) { return n_fetches; }
+uint64_t hub_fetched_comments(void) { return n_fetched; }
 
 typedef struct {
     void (*fn)(room_t *, void *);
@@ -238,7 +290,6 @@ room_t *hub_find_room(const char *article) { return rooms ? dict_get(rooms, arti
 size_t hub_room_readers(const room_t *r) { return r->nactive; }
 int64_t hub_room_max_id(const room_t *r) { return r->max_id; }
 size_t *hub_room_presence(room_t *r) { return &r->presence; }
-int64_t *hub_room_gap_from(room_t *r) { return &r->gap_from; }
 
 size_t hub_readers(const char *article) {
     room_t *r = rooms ? dict_get(rooms, article) : NULL;

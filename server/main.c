@@ -290,7 +290,6 @@ static int cmd_serve(int argc, char **argv) {
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
     store_set_max_pending(srv.store, (unsigned)srv.cfg.queue_max);
-    bus_set_catchup(comments_catch_up);
     if (outbox_start()) return 1;
     bus_start(&loop);
     uv_signal_init(&loop, &sig_term);
