@@ -17,7 +17,7 @@ static const char *const server_keys[] = {
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
     NULL};
-static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", NULL};
+static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", "postgres", NULL};
 static const char *const identity_keys[] = {"guests", "keys", "self_service", "badges", NULL};
 static const char *const limits_keys[] = {"title",
                                           "body",
@@ -365,6 +365,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     if (section(root, "storage", storage_keys, &sec, f, err, errlen)) return -1;
     if (sec) {
         OPT_STR(sec, "data_dir", c->data_dir);
+        OPT_STR(sec, "postgres", c->postgres);
         OPT_LONG(sec, "batch_max", 1, 100000, c->batch_max);
         OPT_LONG(sec, "queue_max", 0, 10000000, c->queue_max);
     }
@@ -437,6 +438,7 @@ void config_free(config_t *c) {
     for (int i = 0; i < c->norigins; i++) free(c->origins[i]);
     free(c->origins);
     free(c->data_dir);
+    free(c->postgres);
     free(c->redis_host);
     free(c->redis_password);
     free(c->redis_prefix);

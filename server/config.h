@@ -37,6 +37,7 @@ typedef struct {
     long queue_max_messages, queue_max_bytes;
 
     char *data_dir;
+    char *postgres;  /* storage.postgres: a libpq conninfo or URI; NULL = SQLite in data_dir */
     long batch_max;
     long queue_max;  /* storage jobs waiting at most; past it new work gets `unavailable` */
 

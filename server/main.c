@@ -193,9 +193,59 @@ static void usage(FILE *f) {
             "  parley reader export|erase AUTHOR-ID [--config FILE] [--data DIR] [--by NAME]\n"
             "  parley --help | --version\n"
             "\n"
+            "Every command that takes --data also takes --store CONNINFO (a libpq connection\n"
+            "string or URI): the store is then in PostgreSQL, as with storage.postgres in\n"
+            "moderation.yml. `backup` is SQLite's alone: use pg_dump for PostgreSQL.\n"
+            "\n"
             "Parley is a live comment and moderation server. `serve` reads moderation.yml\n"
             "(default ./moderation.yml); the flags override its values. LEVEL is debug,\n"
             "info, warn or error. SIGHUP reloads the rules; SIGTERM/SIGINT stop cleanly.\n");
+}
+
+/* Takes --store CONNINFO (or --store=CONNINFO) out of argv, for every command, before
+ * the command parses its own flags; without it, reads storage.postgres from the config
+ * the command will use (--config/-c FILE, default ./moderation.yml, when it exists and
+ * loads; a config that fails is left to the command to report). Sets the store's
+ * PostgreSQL target. Returns 0, or 2 on a bad --store. */
+static int take_store_target(int *argc, char **argv) {
+    const char *store = NULL, *config = "moderation.yml";
+    bool given = false;
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--store") || !strncmp(argv[i], "--store=", 8)) {
+            if (argv[i][7] == '=') {
+                store = argv[i] + 8;
+            } else if (i + 1 < *argc) {
+                store = argv[++i];
+            } else {
+                store = "";
+            }
+            given = true;
+            continue;
+        }
+        if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < *argc)
+            config = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            config = argv[i] + 9;
+        argv[out++] = argv[i];
+    }
+    *argc = out;
+    argv[out] = NULL;
+    if (given) {
+        if (!*store) {
+            fprintf(stderr, "parley: --store needs a PostgreSQL connection string or URI\n");
+            return 2;
+        }
+        store_set_postgres(store);
+        return 0;
+    }
+    if (access(config, R_OK)) return 0;
+    config_t c;
+    memset(&c, 0, sizeof c);
+    char err[CFG_ERRLEN];
+    if (!config_load(config, &c, err, sizeof err) && c.postgres) store_set_postgres(c.postgres);
+    config_free(&c);
+    return 0;
 }
 
 static void raise_fd_limit(void) {
@@ -277,7 +327,10 @@ static int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "parley: cannot create %s: %s\n", srv.cfg.data_dir, strerror(errno));
         return 1;
     }
-    if (server_load_ip_key(srv.cfg.data_dir)) return 1;
+    /* With PostgreSQL the address-hash key lives in the database, so every node agrees. */
+    if (store_postgres() ? store_secret("ip-hash", srv.ip_key, sizeof srv.ip_key)
+                         : server_load_ip_key(srv.cfg.data_dir))
+        return 1;
     if (notify_init()) return 1;
 
     uv_loop_t loop;
@@ -349,6 +402,12 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
         printf("parley %s\n", PARLEY_VERSION);
         return 0;
+    }
+    if (take_store_target(&argc, argv)) return 2;
+    if (!strcmp(cmd, "backup") && store_postgres()) {
+        fprintf(stderr, "parley backup: the store is in PostgreSQL; back it up with pg_dump "
+                        "(pg_dump -Fc -d CONNINFO -f FILE; docs/operations.md)\n");
+        return 2;
     }
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) return import_cli(argc - 1, argv + 1);

@@ -127,6 +127,8 @@ static _Atomic uint64_t mails_sent, mails_failed;
  * address-hash key is: written aside and linked into place, so processes starting
  * together agree. */
 static int load_key(unsigned char key[32]) {
+    /* with PostgreSQL the key lives in the database, so every node agrees */
+    if (store_postgres()) return store_secret("notify", key, 32);
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/notify.key", srv.cfg.data_dir);
     for (int attempt = 0; attempt < 2; attempt++) {

@@ -22,10 +22,10 @@ static int serve_healthz(http_req *r) {
     char body[320];
     snprintf(body, sizeof body,
              "{\"status\":\"%s\",\"version\":\"%s\",\"connections\":%llu,\"sockets\":%llu,"
-             "\"rooms\":%zu,\"redis\":\"%s\"}",
+             "\"rooms\":%zu,\"redis\":\"%s\",\"store\":\"%s\"}",
              srv.shutting_down ? "stopping" : "ok", PARLEY_VERSION,
              (unsigned long long)metrics.connections, (unsigned long long)metrics.sockets,
-             hub_rooms(), bus_state());
+             hub_rooms(), bus_state(), store_up(srv.store) ? "up" : "down");
     http_header h = {"cache-control", "no-store"};
     return net_http_respond(r, srv.shutting_down ? 503 : 200, "application/json", &h, 1, body,
                             strlen(body));
@@ -46,8 +46,12 @@ static void metrics_done(char *rq, void *arg) {
              "parley_rules_limit_hits_total %lu\n"
              "# HELP parley_storage_queue_depth Storage jobs submitted and not yet answered.\n"
              "# TYPE parley_storage_queue_depth gauge\n"
-             "parley_storage_queue_depth %u\n",
-             rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u);
+             "parley_storage_queue_depth %u\n"
+             "# HELP parley_store_up Whether the database answers (0 while PostgreSQL is down).\n"
+             "# TYPE parley_store_up gauge\n"
+             "parley_store_up %d\n",
+             rules_limit_hits(), srv.store ? store_pending(srv.store) : 0u,
+             store_up(srv.store) ? 1 : 0);
     char *outm = outbox_metrics();
     size_t n = strlen(head) + strlen(busm) + strlen(outm) + (rq ? strlen(rq) : 0) + 1;
     char *extra = xmalloc(n);

@@ -1,4 +1,4 @@
-/* store.h: SQLite storage on a thread of its own. Work is sent as jobs; the thread runs
+/* store.h: storage on a thread of its own (SQLite, or PostgreSQL with storage.postgres). Work is sent as jobs; the thread runs
  * them in arrival order, a group at a time inside one transaction (one fsync for the
  * group), and hands each job back to the event loop only after the commit, so an
  * acknowledgement always follows durability and the network thread never waits. */
@@ -24,9 +24,16 @@ struct store_job {
      * commit failed). Must free the job. */
     void (*done)(store_job *job);
     int status;
-    /* A read: taken after every waiting write, so readers can never starve posts. */
+    /* A read: taken after every waiting write, so readers can never starve posts. On
+     * PostgreSQL a pool of reader connections runs reads, each once every write
+     * submitted before it has committed. */
     bool read_only;
+    /* PostgreSQL: the job's group first locks this key's row (an article id; sorted,
+     * so groups cannot deadlock), so inserts into one article commit in id order across
+     * processes. NULL: no lock. Owned by the submitter; must live until done(). */
+    const char *lock_key;
     store_job *next;
+    uint64_t seq_, after_; /* the store's own: submission order */
 };
 
 /* Opens (creating) dir/parley.db in WAL mode with synchronous=FULL, migrates the schema,
@@ -43,8 +50,22 @@ unsigned store_pending(const store_t *s);
 void store_set_max_pending(store_t *s, unsigned max);
 bool store_busy(const store_t *s);
 
-/* Opens the database synchronously, for command-line tools (migrates it). */
+/* Opens the database synchronously, for command-line tools (migrates it). With a
+ * PostgreSQL target set (store_set_postgres) dir is not used. */
 db_t *store_open_sync(const char *dir);
+
+/* Puts the store of this process in PostgreSQL (a libpq conninfo or URI; NULL: SQLite
+ * files in the data dir, the default). Set once at start-up, before any store_open*:
+ * main sets it from --store or storage.postgres. */
+void store_set_postgres(const char *conninfo);
+/* The PostgreSQL target, or NULL. */
+const char *store_postgres(void);
+/* Whether the database answers: false while PostgreSQL is unreachable (every job is
+ * then answered PERR_UNAVAILABLE at once and the thread reconnects with backoff). */
+bool store_up(const store_t *s);
+/* Reads (creating once, shared by every node) the named secret of len random bytes
+ * from the store's database into out. Returns 0 or -1 (logged). */
+int store_secret(const char *name, unsigned char *out, size_t len);
 
 /* Applies every migration above the database's user_version; returns 0 or -1. */
 int store_migrate(db_t *db);

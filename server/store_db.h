@@ -52,6 +52,23 @@ const char *db_errmsg(const db_t *db);
 int64_t db_changes(const db_t *db);
 /* Whether the connection is still usable (PostgreSQL: not lost). */
 int db_alive(db_t *db);
+/* Whether the open transaction has failed and accepts nothing until a rollback
+ * (PostgreSQL after any error in it; never on SQLite). The executor asks after each job,
+ * so a job that ignored an error is rolled back rather than acknowledged. */
+int db_tx_failed(db_t *db);
+/* The worst of DB_RETRY and DB_UNAVAILABLE that any call on this connection (or its
+ * statements) returned since db_clear_failure, 0 if none: a job may swallow the error,
+ * the executor still sees it (rerun the group, or reconnect). */
+int db_failure(const db_t *db);
+void db_clear_failure(db_t *db);
+
+/* "Now" in ms since the epoch, from the database's clock, for timestamps written by a
+ * job: on PostgreSQL the executor reads clock_timestamp() once at the start of each
+ * group (every node then stamps with one clock), else it is read from the server on
+ * each call; on SQLite it is now_ms(). */
+int64_t db_now_ms(db_t *db);
+/* Sets the value db_now_ms returns (0: read the clock again); for the executor. */
+void db_set_now(db_t *db, int64_t ms);
 
 /* Prepares one statement; `?` marks parameters, numbered from 1 in order. */
 int db_prepare(db_t *db, const char *sql, db_stmt **out);
@@ -110,14 +127,19 @@ typedef struct db_driver {
     int (*col_type)(db_stmt *st, int col);
     int (*col_count)(db_stmt *st);
     const char *(*col_name)(db_stmt *st, int col);
+    int (*tx_failed)(db_t *db); /* optional: NULL = never */
 } db_driver;
 
-/* Every connection and statement starts with its driver. */
+/* Every connection and statement starts with its driver (drivers allocate them zeroed;
+ * the rest is kept by store_db.c). */
 struct db {
     const db_driver *drv;
+    int failure;   /* db_failure() */
+    int64_t now;   /* db_set_now(); 0 = read the clock */
 };
 struct db_stmt {
     const db_driver *drv;
+    db_t *owner;   /* set by db_prepare */
 };
 
 /* SQLite-only handles for the few jobs that are SQLite's alone (online backup). NULL

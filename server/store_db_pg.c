@@ -159,6 +159,10 @@ static int pg_alive(db_t *db) {
     pg_db *d = D(db);
     return !d->lost && PQstatus(d->c) == CONNECTION_OK;
 }
+static int pg_tx_failed(db_t *db) {
+    pg_db *d = D(db);
+    return d->lost || PQtransactionStatus(d->c) == PQTRANS_INERROR;
+}
 
 /* ---- Placeholders ---- */
 
@@ -567,4 +571,5 @@ static const db_driver pg_driver = {
     .col_type = pg_col_type,
     .col_count = pg_col_count,
     .col_name = pg_col_name,
+    .tx_failed = pg_tx_failed,
 };
