@@ -22,7 +22,7 @@ OUTFILE=${1:-}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 WORK=$(mktemp -d /tmp/parley-benchpg.XXXXXX)
 PIDS=()
-PGDIR=$WORK/pg
+PGDIR=$(mktemp -d /tmp/parley-benchpg-db.XXXXXX) # its own: the postgres user must reach it
 PG_BIN=""
 for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && PG_BIN=$d; done
 as_pg() { # runs a command as the cluster's owner (initdb and postgres refuse root)
@@ -32,7 +32,7 @@ cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -f "$PGDIR/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  rm -rf "$WORK" "$PGDIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -119,7 +119,7 @@ write_run() { # store procs articles posters inflight label
       posters_per_proc: Number(posters), inflight: Number(inflight),
       acks_per_second: Math.round(sum((r) => r.acks_per_second)), acks: sum((r) => r.acks),
       errors: sum((r) => r.errors), held_or_refused: sum((r) => r.held_or_refused),
-      ack_p50_ms_max: Math.max(...runs.map((r) => r.latency_ms.p50)), per_process: runs }));' \
+      delivery_p50_ms_max: Math.max(...runs.map((r) => r.latency_ms.p50)), per_process: runs }));' \
     "$WORK" "$2" "$3" "$4" "$5" "$6")
   record h_write "$1" "$json"
   printf '  h_write  %-8s %d proc  %4d articles  %-7s %7s acks/s\n' "$1" "$2" "$3" "$6" \
