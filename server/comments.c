@@ -660,13 +660,11 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     }
     cjob *j = cjob_new(c, id, run_post, done_post);
     j->article = in->article;
-    /* PostgreSQL: the group locks the article's row first, so ids in an article become
-     * visible in commit order and catch-up by id (hub.h) misses nothing */
-    j->job.lock_key = j->article;
     j->title = in->title;
     j->body = in->body;
     j->name = in->name;
     j->avatar = in->avatar;
+    j->job.lock_key = j->article; /* PostgreSQL: ids of one article commit in order */
     j->parent = in->parent;
     j->guest = !c->signed_in;
     snprintf(j->badge, sizeof j->badge, "%s", c->badge);

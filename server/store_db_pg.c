@@ -351,7 +351,7 @@ static PGresult *prepare_guarded(pg_db *d, const char *name, const char *sql, in
 
 /* Finds or creates the server-side prepared statement for st's SQL. Parameter types
  * are left to the server, except blobs (bytea); a statement whose parameter types the
- * server cannot infer (`? IS NULL`) is prepared again with the types of the values
+ * server cannot infer (`? IS NULL`: 42P18 or 42P08) is prepared again with the types of the values
  * bound now. Returns the name (owned by the cache) or NULL with an error code. */
 static const char *pg_prepared(pg_stmt *st, int *rc) {
     pg_db *d = st->db;
@@ -365,7 +365,8 @@ static const char *pg_prepared(pg_stmt *st, int *rc) {
     bool in_tx = PQtransactionStatus(d->c) != PQTRANS_IDLE;
     PGresult *res = prepare_guarded(d, buf, st->sql, st->nparams, types, in_tx);
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (res && PQresultStatus(res) != PGRES_COMMAND_OK && state && !strcmp(state, "42P18")) {
+    if (res && PQresultStatus(res) != PGRES_COMMAND_OK && state &&
+        (!strcmp(state, "42P18") || !strcmp(state, "42P08"))) {
         PQclear(res);
         for (int i = 0; i < st->nparams; i++)
             types[i] = st->params[i].type ? st->params[i].type : OID_TEXT;

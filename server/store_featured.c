@@ -36,13 +36,13 @@ int store_featured_count(db_t *db, const char *article) {
 }
 
 int store_featured_put(db_t *db, int64_t comment, const char *article, const char *moderator) {
-    db_stmt *st = prep(db, "INSERT OR IGNORE INTO featured (comment_id, article, moderator, "
-                                "at) VALUES (?, ?, ?, ?)");
+    db_stmt *st = prep(db, "INSERT INTO featured (comment_id, article, moderator, at) VALUES "
+                                "(?, ?, ?, ?) ON CONFLICT (comment_id) DO NOTHING");
     if (!st) return -1;
     db_bind_int64(st, 1, comment);
     db_bind_text(st, 2, article, -1);
     db_bind_text(st, 3, moderator, -1);
-    db_bind_int64(st, 4, now_ms());
+    db_bind_int64(st, 4, db_now_ms(db));
     int rc = db_step(st) == DB_DONE ? 0 : -1;
     db_finalize(st);
     return rc;

@@ -18,12 +18,12 @@ bool store_names_has(db_t *db, const char *key) {
 
 void store_names_put(db_t *db, const char *key, const char *kind) {
     db_stmt *st = NULL;
-    if (db_prepare(db, "INSERT OR IGNORE INTO reserved_names (key, kind, created_at) "
-                               "VALUES (?, ?, ?)", &st))
+    if (db_prepare(db, "INSERT INTO reserved_names (key, kind, created_at) VALUES "
+                               "(?, ?, ?) ON CONFLICT (key) DO NOTHING", &st))
         return;
     db_bind_text(st, 1, key, -1);
     db_bind_text(st, 2, kind, -1);
-    db_bind_int64(st, 3, now_ms());
+    db_bind_int64(st, 3, db_now_ms(db));
     db_step(st);
     db_finalize(st);
 }

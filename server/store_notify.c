@@ -101,13 +101,13 @@ int64_t store_notify_email_subscribe(db_t *db, const char *author, const char *a
 int store_notify_confirm_limited(db_t *db, const char *author, const char *article,
                                  const char *ip_hash, const char *address_hash, int64_t now) {
     db_stmt *st = prep(db, "SELECT (SELECT COUNT(*) FROM email_subs WHERE author_id = ?1 "
-                                "AND article = ?2 AND state = 'pending' AND created_at > ?5 - "
+                                "AND article = ?2 AND state = 'pending' AND created_at > CAST(?5 AS BIGINT) - "
                                 "600000), (SELECT COUNT(*) FROM email_subs WHERE address_hash = "
-                                "?4 AND confirm_sent_at IS NOT NULL AND confirm_sent_at > ?5 - "
+                                "?4 AND confirm_sent_at IS NOT NULL AND confirm_sent_at > CAST(?5 AS BIGINT) - "
                                 "86400000) + (SELECT COUNT(*) FROM email_subs WHERE address_hash "
                                 "= ?4 AND state = 'pending' AND confirm_sent_at IS NULL), "
                                 "(SELECT COUNT(*) FROM email_subs WHERE ip_hash = ?3 AND "
-                                "address_hash IS NOT NULL AND created_at > ?5 - 3600000)");
+                                "address_hash IS NOT NULL AND created_at > CAST(?5 AS BIGINT) - 3600000)");
     if (!st) return 1;
     db_bind_text(st, 1, author, -1);
     db_bind_text(st, 2, article, -1);
@@ -194,9 +194,10 @@ int store_notify_email_confirm(db_t *db, int64_t id, int64_t created_at, int64_t
 
 int store_notify_email_pend(db_t *db, const char *author, const char *article,
                             int64_t comment_id, int64_t now) {
-    db_stmt *st = prep(db, "INSERT OR IGNORE INTO email_pending (sub_id, comment_id, "
-                                "created_at) SELECT id, ?3, ?4 FROM email_subs WHERE author_id "
-                                "= ?1 AND article = ?2 AND state != 'off'");
+    db_stmt *st = prep(db, "INSERT INTO email_pending (sub_id, comment_id, created_at) "
+                                "SELECT id, ?3, ?4 FROM email_subs WHERE author_id = ?1 AND "
+                                "article = ?2 AND state != 'off' "
+                                "ON CONFLICT (sub_id, comment_id) DO NOTHING");
     if (!st) return -1;
     db_bind_text(st, 1, author, -1);
     db_bind_text(st, 2, article, -1);
@@ -261,7 +262,7 @@ json_t *store_notify_digest_replies(db_t *db, int64_t id, int64_t *max_id) {
     /* a digest quotes at most the newest 50 replies; the page link leads to the rest */
     st = prep(db, "SELECT * FROM (SELECT " COMMENT_COLUMNS " FROM comments WHERE status = "
                   "'published' AND id IN (SELECT comment_id FROM email_pending WHERE sub_id = ? "
-                  "AND comment_id <= ?) ORDER BY id DESC LIMIT 50) ORDER BY id");
+                  "AND comment_id <= ?) ORDER BY id DESC LIMIT 50) AS last ORDER BY id");
     if (!st) return NULL;
     db_bind_int64(st, 1, id);
     db_bind_int64(st, 2, *max_id);

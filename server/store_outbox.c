@@ -44,8 +44,9 @@ void store_outbox_row_free(store_outbox_row *r) {
 }
 
 int store_outbox_insert(db_t *db, const store_outbox_row *r) {
-    db_stmt *st = prep(db, "INSERT OR IGNORE INTO outbox (event_id, endpoint, type, "
-                                "payload, created_at, next_attempt) VALUES (?,?,?,?,?,?)");
+    db_stmt *st = prep(db, "INSERT INTO outbox (event_id, endpoint, type, payload, "
+                                "created_at, next_attempt) VALUES (?,?,?,?,?,?) "
+                                "ON CONFLICT (event_id, endpoint) DO NOTHING");
     if (!st) return -1;
     db_bind_text(st, 1, r->event_id, -1);
     db_bind_text(st, 2, r->endpoint, -1);

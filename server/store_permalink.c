@@ -70,7 +70,7 @@ void store_permalink_put_url(db_t *db, const char *article, const char *url) {
     }
     db_bind_text(st, 1, article, -1);
     db_bind_text(st, 2, url, -1);
-    db_bind_int64(st, 3, now_ms());
+    db_bind_int64(st, 3, db_now_ms(db));
     db_step(st);
     db_finalize(st);
 }

@@ -37,13 +37,13 @@ int store_reactions_target(db_t *db, int64_t comment, store_reaction_target *out
 
 int store_reactions_set(db_t *db, int64_t comment, const char *reader, bool like) {
     db_stmt *st =
-        prep(db, like ? "INSERT OR IGNORE INTO reactions (comment_id, reader, created_at) "
-                        "VALUES (?1, ?2, ?3)"
+        prep(db, like ? "INSERT INTO reactions (comment_id, reader, created_at) VALUES "
+                        "(?1, ?2, ?3) ON CONFLICT (comment_id, reader) DO NOTHING"
                       : "DELETE FROM reactions WHERE comment_id = ?1 AND reader = ?2");
     if (!st) return -1;
     db_bind_int64(st, 1, comment);
     db_bind_text(st, 2, reader, -1);
-    if (like) db_bind_int64(st, 3, now_ms());
+    if (like) db_bind_int64(st, 3, db_now_ms(db));
     int rc = db_step(st) == DB_DONE ? 0 : -1;
     db_finalize(st);
     if (rc || db_changes(db) == 0) return rc;

@@ -71,7 +71,7 @@ json_t *reader_repo_export_tx(db_t *db, const char *reader) {
         return NULL;
     }
     char now[32];
-    comment_time(now_ms(), now);
+    comment_time(db_now_ms(db), now);
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:[]}", "reader", reader, "exported_at", now,
                      "comments", comments, "reports", reports, "bans", bans, "notes", notes,
                      "reactions");
@@ -121,7 +121,7 @@ int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_er
     if (db_prepare(db, "INSERT INTO audit (at, moderator, action, target, note) VALUES "
                                "(?, ?, 'reader.erase', 'reader:erased', ?)", &st) != DB_OK)
         return -1;
-    db_bind_int64(st, 1, now_ms());
+    db_bind_int64(st, 1, db_now_ms(db));
     db_bind_text(st, 2, by, -1);
     db_bind_text(st, 3, note, -1);
     int rc = db_step(st);
@@ -138,8 +138,9 @@ json_t *reader_repo_export(db_t *db, const char *reader) {
 
 int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erased *out) {
     /* freed pages are overwritten, so the texts do not linger in the file */
-    db_exec(db, "PRAGMA secure_delete = ON");
-    if (db_exec(db, "BEGIN IMMEDIATE") != DB_OK) return -1;
+    bool sqlite = db_dialect(db) == DB_SQLITE;
+    if (sqlite) db_exec(db, "PRAGMA secure_delete = ON");
+    if (db_exec(db, sqlite ? "BEGIN IMMEDIATE" : "BEGIN") != DB_OK) return -1;
     if (reader_repo_erase_tx(db, reader, by, out) ||
         db_exec(db, "COMMIT") != DB_OK) {
         db_exec(db, "ROLLBACK");

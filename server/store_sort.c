@@ -77,10 +77,16 @@ int store_sort_page(db_t *db, const char *article, const char *reader,
     /* every reply below those top-level comments, oldest first */
     char *ids = json_dumps(roots, JSON_COMPACT);
     json_decref(roots);
-    st = prep(db, "WITH RECURSIVE t(id) AS (SELECT value FROM json_each(?1) UNION ALL "
-                  "SELECT c.id FROM comments c JOIN t ON c.parent = t.id) "
-                  "SELECT " COMMENT_COLUMNS " FROM comments WHERE id IN (SELECT id FROM t) "
-                  "AND parent IS NOT NULL AND " SORT_VISIBLE("") " ORDER BY id LIMIT ?3");
+    /* the ids go as one JSON array; each dialect has its own table function for it */
+#define REPLIES(ids)                                                                          \
+    "WITH RECURSIVE t(id) AS (SELECT " ids " UNION ALL "                                      \
+    "SELECT c.id FROM comments c JOIN t ON c.parent = t.id) "                                 \
+    "SELECT " COMMENT_COLUMNS " FROM comments WHERE id IN (SELECT id FROM t) "                \
+    "AND parent IS NOT NULL AND " SORT_VISIBLE("") " ORDER BY id LIMIT ?3"
+    st = prep(db, db_dialect(db) == DB_POSTGRES
+                      ? REPLIES("CAST(value AS BIGINT) FROM json_array_elements_text(CAST(?1 AS json))")
+                      : REPLIES("value FROM json_each(?1)"));
+#undef REPLIES
     if (!st) {
         free(ids);
         return PERR_INTERNAL;

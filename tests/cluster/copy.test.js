@@ -18,7 +18,7 @@ const copy = (...args) => spawnSync(BIN, ['store', 'copy', ...args], { encoding:
 before(async () => {
   pg = await startPg();
   // an SQLite install with comments, a reply, a held post, a moderator, a ban, a report
-  sqlite = await startServer({ configText: relaxedConfig() });
+  sqlite = await startServer({ configText: relaxedConfig(), sqlite: true });
   dataDir = path.join(sqlite.dir, 'data');
   const c = await Client.connect(sqlite.wsUrl);
   made.guest = (await c.request({ type: 'hello', guest_key: 'moving-house-guest-key' })).user.id;

@@ -79,10 +79,75 @@ function writeConfig(dir, { text } = {}) {
   return file;
 }
 
+// ---- PostgreSQL ----
+
+// PARLEY_TEST_STORE=postgres runs every server of the suite on PostgreSQL.
+const ON_PG = process.env.PARLEY_TEST_STORE === 'postgres';
+
+// One throwaway cluster per test process (scripts/pg-cluster.sh: initdb into a temporary
+// directory, unix socket only), stopped and removed when the process exits. Resolves
+// with {dir, conninfo, stop(), start(), createDatabase()}; createDatabase() makes a fresh
+// database and returns its conninfo.
+let pgCluster = null;
+function startPostgres() {
+  if (pgCluster) return pgCluster;
+  const { execFileSync } = require('node:child_process');
+  const script = path.join(ROOT, 'scripts', 'pg-cluster.sh');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-pg-'));
+  const run = (cmd) => execFileSync('bash', [script, cmd, dir], { encoding: 'utf8' }).trim();
+  const conninfo = run('start');
+  let n = 0;
+  pgCluster = {
+    dir, conninfo,
+    stop() { run('stop'); },
+    start() { run('start'); },
+    createDatabase() {
+      const name = `t${process.pid}_${++n}`;
+      execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', conninfo, '-c', `CREATE DATABASE ${name}`]);
+      return conninfo.replace(/dbname=\S+/, `dbname=${name}`);
+    },
+  };
+  process.on('exit', () => {
+    try { execFileSync('bash', [script, 'stop', dir], { stdio: 'ignore' }); } catch (_) { /* stopped */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return pgCluster;
+}
+
+// The database of a server's data dir (made on first use, kept in dir/.pgdb so a
+// restart with the same dir finds its data), written into its config file as
+// storage.postgres.
+function pgConfigFor(dir, config) {
+  let text = fs.readFileSync(config, 'utf8');
+  const given = text.match(/^\s+postgres:\s*"([^"]*)"/m);
+  if (given) return given[1];
+  const marker = path.join(dir, '.pgdb');
+  let conninfo;
+  if (fs.existsSync(marker)) conninfo = fs.readFileSync(marker, 'utf8');
+  else {
+    conninfo = startPostgres().createDatabase();
+    fs.writeFileSync(marker, conninfo);
+  }
+  const line = `  postgres: "${conninfo}"\n`;
+  text = /^storage:\n/m.test(text) ? text.replace(/^storage:\n/m, `storage:\n${line}`)
+    : `${text}\nstorage:\n${line}`;
+  fs.writeFileSync(config, text);
+  return conninfo;
+}
+
+// For tests that need SQLite's file or tools: on PostgreSQL, the reason to skip.
+function sqliteOnly(what) {
+  if (!ON_PG) return false;
+  const reason = `SQLite only (${what}): skipped on PostgreSQL`;
+  console.log(`# ${reason}`);
+  return reason;
+}
+
 async function startServer(opts = {}) {
   const port = opts.port || await freePort();
   const dir = opts.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
   const config = opts.config || writeConfig(dir, { text: opts.configText });
+  if (ON_PG && !opts.sqlite) pgConfigFor(dir, config);
   const args = ['serve', '--config', config, '--listen', `127.0.0.1:${port}`,
     '--data', path.join(dir, 'data'), '--log-level', opts.logLevel || 'info'];
   const proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
@@ -217,7 +282,7 @@ async function consoleClient(server, cookie) {
 }
 
 module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig, relaxedConfig,
-  addModerator, login, consoleClient, ROOT, BIN };
+  addModerator, login, consoleClient, ROOT, BIN, startPostgres, pgConfigFor, sqliteOnly, ON_PG };
 
 // Starts a real redis-server on a free loopback port (no persistence). Resolves with
 // {port, url, stop(), restart()}: restart() starts it again on the same port.

@@ -114,6 +114,15 @@ static void test_placeholders(void **state) {
     assert_int_equal(db_step(st), DB_ROW);
     assert_int_equal(db_col_int(st, 0), 0);
     db_finalize(st);
+    /* the same inside a transaction, a parameter used twice */
+    assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
+    assert_int_equal(db_prepare(db, "SELECT count(*) FROM (SELECT 'x' AS a) t "
+                                    "WHERE ?1 IS NULL OR t.a = ?1", &st), DB_OK);
+    db_bind_text(st, 1, "x", -1);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_col_int(st, 0), 1);
+    db_finalize(st);
+    assert_int_equal(db_exec(db, "COMMIT"), DB_OK);
     db_close(db);
 }
 
