@@ -3,10 +3,12 @@
 #ifndef PARLEY_CATCHUP_H
 #define PARLEY_CATCHUP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* Reads article's published comments above after_id on the store's thread (a read job)
- * and hands them to hub_fetched() on the loop. */
-void catchup_fetch(const char *article, int64_t after_id);
+/* Reads, in one read job, each article's published comments above its after_ids[i]
+ * (copied: the arrays need not outlive the call) and hands each article's to
+ * hub_fetched() on the loop (hub_fetch_fn). */
+void catchup_fetch(const char *const *articles, const int64_t *after_ids, size_t n);
 
 #endif

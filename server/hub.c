@@ -227,21 +227,31 @@ size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
 
 void hub_set_fetch(hub_fetch_fn fn) { fetch = fn; }
 
-/* Starts a read of what the room's readers lack: the comments above the lowest last id
- * of its active readers (each reader then gets only those above its own). */
-static void room_read(room_t *r) {
-    if (!dedupe || !fetch || !r->nactive) return;
+/* Whether the room should read now; if so marks it reading and sets *from to the lowest
+ * last id of its active readers (each reader then gets only those above its own). */
+static bool room_read_start(room_t *r, int64_t *from) {
+    if (!dedupe || !fetch || !r->nactive) return false;
     if (r->reading) {
         r->again = true;
-        return;
+        return false;
     }
-    int64_t from = INT64_MAX;
+    int64_t low = INT64_MAX;
     for (sub_t *s = r->head; s; s = s->next)
-        if (s->active && s->last < from) from = s->last;
+        if (s->active && s->last < low) low = s->last;
     r->reading = true;
     r->again = false;
     n_fetches++;
-    fetch(r->article, from);
+    *from = low;
+    return true;
+}
+
+/* Starts a read of what the room's readers lack: the comments above the lowest last id
+ * of its active readers. */
+static void room_read(room_t *r) {
+    int64_t from;
+    if (!room_read_start(r, &from)) return;
+    const char *article = r->article;
+    fetch(&article, &from, 1);
 }
 
 void hub_catch_up(const char *article) {
@@ -249,10 +259,33 @@ void hub_catch_up(const char *article) {
     if (r) room_read(r);
 }
 
-static void catch_up_one(const char *key, void *val, void *arg) { room_read(val); }
+/* The rooms of one periodic catch-up, gathered into batches (one store job each). */
+typedef struct {
+    const char *articles[HUB_FETCH_BATCH];
+    int64_t froms[HUB_FETCH_BATCH];
+    size_t n;
+} fetch_batch;
+
+static void batch_flush(fetch_batch *b) {
+    if (b->n) fetch(b->articles, b->froms, b->n);
+    b->n = 0;
+}
+
+static void catch_up_one(const char *key, void *val, void *arg) {
+    fetch_batch *b = arg;
+    room_t *r = val;
+    if (!room_read_start(r, &b->froms[b->n])) return;
+    b->articles[b->n++] = r->article;
+    if (b->n == HUB_FETCH_BATCH) batch_flush(b);
+}
 
 void hub_catch_up_all(void) {
-    if (rooms) dict_each(rooms, catch_up_one, NULL);
+    if (!rooms || !dedupe || !fetch) return;
+    fetch_batch *b = xmalloc(sizeof *b);
+    b->n = 0;
+    dict_each(rooms, catch_up_one, b);
+    batch_flush(b);
+    free(b);
 }
 
 void hub_fetched(const char *article, msg_t *const *msgs, const int64_t *ids, size_t n,

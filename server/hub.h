@@ -78,15 +78,18 @@ void hub_unsubscribe_all(conn_t *c);
 size_t hub_publish(const char *article, msg_t *m, int64_t comment_id);
 
 /* ---- Catch-up by id (with dedupe) ----
- * fetch reads, off the loop, the article's published comments with ids above after_id,
- * oldest first, at most a page, and answers with hub_fetched() on the loop. A room has at
- * most one read outstanding; asks meanwhile are merged into one more read. */
-typedef void (*hub_fetch_fn)(const char *article, int64_t after_id);
+ * fetch reads, off the loop, for each of n articles its published comments with ids
+ * above after_ids[i], oldest first, at most a page each, and answers with one
+ * hub_fetched() per article on the loop. A room has at most one read outstanding; asks
+ * meanwhile are merged into one more read. The periodic catch-up asks for up to
+ * HUB_FETCH_BATCH rooms in one call (one store job). */
+typedef void (*hub_fetch_fn)(const char *const *articles, const int64_t *after_ids, size_t n);
+#define HUB_FETCH_BATCH 256
 void hub_set_fetch(hub_fetch_fn fn);
 /* Asks the article's room to read what its readers lack (no-op without active readers,
  * without dedupe or without a fetch function). */
 void hub_catch_up(const char *article);
-/* The same for every room (after a bus outage, and every few seconds). */
+/* The same for every room (after a bus outage, and every few seconds), in batches. */
 void hub_catch_up_all(void);
 /* The answer to a fetch: n comments (msgs[i] a "comment" event for ids[i], ascending;
  * the hub takes its own references), more when the page was full, ok false when the read

@@ -76,6 +76,34 @@ test('a comment whose PUBLISH never reaches the others arrives by the periodic c
   rb.close(); poster.close();
 });
 
+test('the periodic catch-up reaches 300 rooms (in batches of reads)', async () => {
+  // 10 readers on B, 30 articles each; C posts once into every article, unheard by B
+  const readers = [];
+  for (let r = 0; r < 10; r++) {
+    const cl = await Client.connect(b.wsUrl);
+    for (let k = 0; k < 30; k++) {
+      const h = await cl.request({ type: 'subscribe', article: `many-${r * 30 + k}` });
+      assert.equal(h.type, 'history');
+    }
+    readers.push(cl);
+  }
+  const poster = await Client.connect(c.wsUrl);
+  const want = new Map();
+  for (let i = 0; i < 300; i++) {
+    const ack = await poster.request({ type: 'post', article: `many-${i}`, name: 'C', title: 't', body: `into room ${i}` });
+    assert.equal(ack.type, 'ack');
+    want.set(ack.comment.id, `many-${i}`);
+  }
+  const got = () => readers.flatMap((cl) => cl.queue.filter((m) => m.type === 'comment').map((m) => m.comment));
+  const deadline = Date.now() + 20000;
+  while (got().length < 300 && Date.now() < deadline) await settle(200);
+  await settle(1500);
+  const comments = got();
+  assert.equal(comments.length, 300, 'every room got its comment once');
+  for (const cm of comments) assert.equal(want.get(cm.id), cm.article);
+  for (const cl of [...readers, poster]) cl.close();
+});
+
 test('Redis restarted while posts flow on A: readers on B get every acknowledged comment once, in order', async () => {
   const article = 'storm-redis';
   const readers = [await reader(b, article), await reader(b, article), await reader(a, article)];
