@@ -250,6 +250,10 @@ static int take_store_target(int *argc, char **argv) {
     return 0;
 }
 
+static int ip_key_from_store(unsigned char *key, size_t len) {
+    return store_secret("ip-hash", key, len);
+}
+
 static void raise_fd_limit(void) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -329,10 +333,7 @@ static int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "parley: cannot create %s: %s\n", srv.cfg.data_dir, strerror(errno));
         return 1;
     }
-    /* With PostgreSQL the address-hash key lives in the database, so every node agrees. */
-    if (store_postgres() ? store_secret("ip-hash", srv.ip_key, sizeof srv.ip_key)
-                         : server_load_ip_key(srv.cfg.data_dir))
-        return 1;
+    if (server_load_ip_key(srv.cfg.data_dir)) return 1;
     if (notify_init()) return 1;
 
     uv_loop_t loop;
@@ -406,6 +407,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (take_store_target(&argc, argv)) return 2;
+    /* With PostgreSQL the address-hash key lives in the database, so every node (and
+     * `parley import`) agrees. */
+    if (store_postgres()) server_set_ip_key_source(ip_key_from_store);
     if (!strcmp(cmd, "backup") && store_postgres()) {
         fprintf(stderr, "parley backup: the store is in PostgreSQL; back it up with pg_dump "
                         "(pg_dump -Fc -d CONNINFO -f FILE; docs/operations.md)\n");

@@ -22,7 +22,14 @@ void server_hash_hex(const void *data, size_t len, char out[33]) {
 /* Reads the address-hash key under the data dir, creating it on first start. Processes
  * starting together agree on one key: it is written aside and linked into place, and
  * whoever loses the race reads the winner's. */
+static int (*ip_key_source)(unsigned char *key, size_t len);
+
+void server_set_ip_key_source(int (*source)(unsigned char *key, size_t len)) {
+    ip_key_source = source;
+}
+
 int server_load_ip_key(const char *dir) {
+    if (ip_key_source) return ip_key_source(srv.ip_key, sizeof srv.ip_key);
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/ip-hash.key", dir);
     for (int attempt = 0; attempt < 2; attempt++) {

@@ -38,6 +38,10 @@ extern server_t srv;
 /* Reads dir/ip-hash.key into srv.ip_key, creating it on first use (moved from main.c so
  * `parley import` hashes addresses with the server's key). Returns 0 or -1 (logged). */
 int server_load_ip_key(const char *dir);
+/* Where the key comes from instead of the file, when set (main sets it with PostgreSQL,
+ * where the key lives in the database so that every node agrees): fills key, returns 0
+ * or -1. */
+void server_set_ip_key_source(int (*source)(unsigned char *key, size_t len));
 
 /* Writes the hex keyed hash (32 chars + NUL) of data into out. */
 void server_hash_hex(const void *data, size_t len, char out[33]);

@@ -340,7 +340,11 @@ static db_t *open_pg(bool migrate) {
 }
 
 db_t *store_open_sync(const char *dir) {
-    if (pg_target) return open_pg(true);
+    if (pg_target) {
+        /* the data dir still holds per-process files (outbox.lock); made as with SQLite */
+        if (dir) mkdir(dir, 0700);
+        return open_pg(true);
+    }
     if (mkdir(dir, 0700) && errno != EEXIST) {
         log_err("store: cannot create %s: %s", dir, strerror(errno));
         return NULL;

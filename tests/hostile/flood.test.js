@@ -4,16 +4,13 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { startServer, Client, baseConfig } = require('../lib/server.js');
 
 let srv;
 before(async () => { srv = await startServer({ configText: baseConfig() }); });
 after(async () => { await srv.stop(); srv.cleanup(); });
 
-const stored = () => Number(execFileSync('sqlite3', [path.join(srv.dir, 'data', 'parley.db'),
-  "SELECT COUNT(*) FROM comments WHERE article = 'flood'"], { encoding: 'utf8' }).trim());
+const stored = () => Number(srv.sql("SELECT COUNT(*) FROM comments WHERE article = 'flood'").trim());
 
 test('thirty connections from one address posting for 3 s: refused past the limits, a handful stored', async () => {
   const conns = [];

@@ -5,8 +5,6 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { startServer, Client, baseConfig } = require('../lib/server.js');
 
 const N = 8000;
@@ -22,13 +20,12 @@ before(async () => {
   // file (posting 8,000 through the rules would only test the rate limits).
   const first = await startServer({ configText: baseConfig() });
   await first.stop();
-  const db = path.join(first.dir, 'data', 'parley.db');
   const body = 'Lorem ipsum dolor sit amet, '.repeat(32); // ~900 bytes
   const sql = ['BEGIN;', 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ' + N + ') ' +
     "INSERT INTO comments (article, author_id, author_name, author_guest, title, body, status, created_at) " +
     `SELECT 'big', 'g:seed', 'Seed', 1, 'Title ' || i, '${body}' || i, 'published', 1700000000000 + i FROM n;`,
   'COMMIT;'].join('\n');
-  execFileSync('sqlite3', [db], { input: sql });
+  first.sql(sql);
   srv = await startServer({ dataDir: first.dir, config: first.config });
 });
 after(async () => { await srv.stop(); srv.cleanup(); });

@@ -7,7 +7,6 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { startServer, startRedis, Client, httpGet, relaxedConfig, baseConfig, addModerator, login,
   consoleClient } = require('../lib/server.js');
 
@@ -34,8 +33,7 @@ test('past storage.queue_max new work gets `unavailable` at once, nothing half-s
   assert.ok(await metric(srv, 'parley_storage_refused_total') >= 1);
   assert.equal(await metric(srv, 'parley_storage_queue_depth'), 0, 'the queue drains');
   // every ack is on disk, nothing else is
-  const stored = Number(execFileSync('sqlite3', [path.join(srv.dir, 'data', 'parley.db'),
-    "SELECT COUNT(*) FROM comments WHERE article = 'busy'"], { encoding: 'utf8' }).trim());
+  const stored = Number(srv.sql("SELECT COUNT(*) FROM comments WHERE article = 'busy'").trim());
   assert.equal(stored, codes.filter((c) => c === 'ack').length);
   for (const c of conns) c.close();
 });
@@ -45,8 +43,12 @@ test('a moderator action whose audit row cannot be written is undone and reporte
   addModerator(first, 'ana', 'correct horse battery', 'admin');
   await first.stop();
   // the disk refuses audit rows (a trigger in the real database file)
-  execFileSync('sqlite3', [path.join(first.dir, 'data', 'parley.db'),
-    "CREATE TRIGGER audit_refused BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END;"]);
+  first.sql({
+    sqlite: "CREATE TRIGGER audit_refused BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
+    postgres: "CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
+      "RAISE EXCEPTION 'audit refused'; END $$; CREATE TRIGGER audit_refused BEFORE INSERT ON audit " +
+      'FOR EACH ROW EXECUTE FUNCTION audit_refused();',
+  });
   const srv = await startServer({ dataDir: first.dir, config: first.config });
   cleanup.push(async () => { await srv.stop(); srv.cleanup(); });
   const author = await Client.connect(srv.wsUrl);
@@ -59,8 +61,7 @@ test('a moderator action whose audit row cannot be written is undone and reporte
   const r = await mod.request({ type: 'mod.approve', comment: ack.comment.id });
   assert.equal(r.type, 'error');
   assert.equal(r.code, 'unavailable');
-  const status = execFileSync('sqlite3', [path.join(srv.dir, 'data', 'parley.db'),
-    `SELECT status FROM comments WHERE id = ${ack.comment.id}`], { encoding: 'utf8' }).trim();
+  const status = srv.sql(`SELECT status FROM comments WHERE id = ${ack.comment.id}`).trim();
   assert.equal(status, 'pending', 'the approval was rolled back with its audit row');
   assert.match(srv.log, /audit entry for approve comment:\d+ not written/);
   author.close(); mod.close();
@@ -82,8 +83,7 @@ test('SIGTERM while Redis callbacks are pending exits cleanly and loses no ack',
   await new Promise((r) => setTimeout(r, 30));
   const { code } = await srv.stop('SIGTERM'); // throws on a sanitizer report
   assert.equal(code, 0);
-  const ids = execFileSync('sqlite3', [path.join(srv.dir, 'data', 'parley.db'),
-    "SELECT id FROM comments WHERE article = 'sigterm'"], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  const ids = srv.sql("SELECT id FROM comments WHERE article = 'sigterm'").trim().split('\n').filter(Boolean).map(Number);
   for (const id of acks) assert.ok(ids.includes(id), `acknowledged ${id} is on disk`);
 });
 

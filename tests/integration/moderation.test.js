@@ -115,7 +115,7 @@ test('permissions: readers, forged and expired sessions, foreign origins, roles'
   assert.equal((await con.request({ type: 'mod.audit' })).code, 'forbidden');
   assert.equal((await con.request({ type: 'mod.article', article: 'x', mode: 'closed' })).code, 'forbidden');
   // the session expires while the console is open: the next action is refused
-  execFileSync('sqlite3', [path.join(srv.dir, 'data', 'parley.db'), 'UPDATE sessions SET expires_at = 0;']);
+  srv.sql('UPDATE sessions SET expires_at = 0;');
   assert.equal((await con.request({ type: 'mod.queue' })).code, 'unauthorized');
   for (const c of [reader, forged, cross, con]) c.close();
 });

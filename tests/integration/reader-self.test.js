@@ -4,8 +4,6 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { startServer, Client, relaxedConfig, signJwt } = require('../lib/server.js');
 
 const secret = crypto.randomBytes(32);
@@ -34,8 +32,7 @@ test('a signed-in reader downloads their data, then erases it; replies keep thei
   const er = await me.request({ type: 'erase_me', confirm: true });
   assert.equal(er.type, 'erased', JSON.stringify(er));
   assert.equal(er.erased.comments, 1);
-  const db = path.join(srv.dir, 'data', 'parley.db');
-  const left = execFileSync('sqlite3', [db, "SELECT COUNT(*) FROM comments WHERE body LIKE '%My own words%' OR author_name = 'Grace Reader'"], { encoding: 'utf8' }).trim();
+  const left = srv.sql("SELECT COUNT(*) FROM comments WHERE body LIKE '%My own words%' OR author_name = 'Grace Reader'").trim();
   assert.equal(left, '0', 'text and name are gone');
   // the name is free again: the identity is forgotten
   const g = await Client.connect(srv.wsUrl);

@@ -6,9 +6,14 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { startServer, Client, relaxedConfig, BIN, addModerator, login, httpRequest } = require('../lib/server.js');
+const { startServer, Client, relaxedConfig, BIN, addModerator, login, httpRequest, ON_PG } = require('../lib/server.js');
 
-const sql = (db, q) => spawnSync('sqlite3', ['-json', db, q], { encoding: 'utf8' });
+// rows as JSON from the server's database: sqlite3 -json, or json_agg through psql
+const sql = (srv, q) => (ON_PG
+  ? { stdout: srv.sql(`SELECT coalesce(json_agg(t), '[]'::json) FROM (${q}) t`).trim() }
+  : spawnSync('sqlite3', ['-json', path.join(srv.dir, 'data', 'parley.db'), q], { encoding: 'utf8' }));
+const TABLES = ON_PG ? "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+  : "SELECT name FROM sqlite_master WHERE type = 'table'";
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 
 test('export then erase a reader: gone from every table, the thread still reads', async () => {
@@ -49,8 +54,8 @@ test('export then erase a reader: gone from every table, the thread still reads'
     assert.match(er.stdout, /2 comments kept as placeholders, 1 reports/);
 
     // gone from every table: no row of any table mentions the id, the name or the texts
-    const db = path.join(data, 'parley.db');
-    const tables = JSON.parse(sql(db, "SELECT name FROM sqlite_master WHERE type = 'table'").stdout).map((t) => t.name);
+    const db = srv;
+    const tables = JSON.parse(sql(db, TABLES).stdout).map((t) => t.name);
     for (const t of tables) {
       const dump = sql(db, `SELECT * FROM "${t}"`).stdout;
       for (const s of [annId, 'Annabel', 'very personal', 'privately-ish'])
@@ -109,7 +114,7 @@ test('admins export and erase a reader over HTTP (the console API); nobody else 
     const er = await erase(admin, srv.base);
     assert.equal(er.status, 200, er.body);
     assert.equal(JSON.parse(er.body).erased.comments, 1);
-    const db = path.join(data, 'parley.db');
+    const db = srv;
     const dump = sql(db, 'SELECT * FROM comments').stdout + sql(db, 'SELECT * FROM audit').stdout;
     for (const s of [id, 'Zed']) assert.ok(!dump.includes(s), `${s} still stored`);
     const audit = JSON.parse(sql(db, "SELECT moderator, target FROM audit WHERE action = 'reader.erase'").stdout);

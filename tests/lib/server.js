@@ -135,6 +135,21 @@ function pgConfigFor(dir, config) {
   return conninfo;
 }
 
+// Runs SQL on a server's database, whichever it is: sqlite3 on dir/data/parley.db, or
+// psql on the storage.postgres of its config. Rows come back as sqlite3 prints them by
+// default (columns joined by |, one row a line). dialects = {sqlite, postgres} gives a
+// statement per dialect where they differ.
+function dbQuery(dir, config, query) {
+  const { execFileSync } = require('node:child_process');
+  const m = fs.readFileSync(config, 'utf8').match(/^\s+postgres:\s*"([^"]*)"/m);
+  if (typeof query === 'object') query = m ? query.postgres : query.sqlite;
+  if (m) {
+    return execFileSync('psql', ['-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', m[1]],
+      { input: query, encoding: 'utf8' });
+  }
+  return execFileSync('sqlite3', [path.join(dir, 'data', 'parley.db')], { input: query, encoding: 'utf8' });
+}
+
 // For tests that need SQLite's file or tools: on PostgreSQL, the reason to skip.
 function sqliteOnly(what) {
   if (!ON_PG) return false;
@@ -180,6 +195,8 @@ async function startServer(opts = {}) {
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       stopping = true;
+      // PARLEY_TEST_LOG=1: every server's log errors and warnings at its stop (debugging a suite)
+      if (process.env.PARLEY_TEST_LOG) console.error(log.split('\n').filter((l) => / (error|warn) /.test(l)).join('\n'));
       proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
       const r = await exited;
@@ -190,6 +207,8 @@ async function startServer(opts = {}) {
       return r;
     },
     cleanup() { fs.rmSync(dir, { recursive: true, force: true }); },
+    // SQL on this server's database (dbQuery): sqlite3 or psql
+    sql(query) { return dbQuery(dir, config, query); },
   };
   return server;
 }
@@ -282,7 +301,7 @@ async function consoleClient(server, cookie) {
 }
 
 module.exports = { startServer, Client, freePort, httpGet, httpRequest, writeConfig, baseConfig, relaxedConfig,
-  addModerator, login, consoleClient, ROOT, BIN, startPostgres, pgConfigFor, sqliteOnly, ON_PG };
+  addModerator, login, consoleClient, ROOT, BIN, startPostgres, pgConfigFor, sqliteOnly, dbQuery, ON_PG };
 
 // Starts a real redis-server on a free loopback port (no persistence). Resolves with
 // {port, url, stop(), restart()}: restart() starts it again on the same port.
