@@ -18,7 +18,8 @@ int bus_start(uv_loop_t *loop);
 void bus_stop(void);
 
 /* Delivers m to the article's readers here and in every other process. comment_id > 0
- * for a newly published comment. */
+ * announces a newly published comment, < 0 a comment published out of id order (an
+ * approval); see hub_publish. */
 void bus_article(const char *article, msg_t *m, int64_t comment_id);
 /* To every connection of an author, in every process. */
 void bus_author(const char *author, msg_t *m);

@@ -113,19 +113,23 @@ void hub_activate(sub_t *s, const int64_t *ids, size_t n, int64_t since) {
     int64_t last = since > 0 ? since : 0;
     for (size_t i = 0; i < n; i++)
         if (ids[i] > last) last = ids[i];
+    s->last = last;
+    s->nextra = 0;
     if (s->pend_overflow) {
         conn_close(s->conn, 1013);
     } else {
         /* what waited: events, and new comments the history did not hold (a page of the
-         * newest threads can leave out a reply that came meanwhile) */
+         * newest threads can leave out a reply that came meanwhile); an approved comment
+         * (negative id) unless the history held it */
         for (uint32_t i = 0; i < s->npend; i++) {
-            int64_t id = s->pend_ids[i];
-            if (id > 0 && (id <= since || in_ids(ids, n, id))) continue;
+            int64_t id = s->pend_ids[i], cid = id < 0 ? -id : id;
+            if (cid > 0 && (cid <= since || in_ids(ids, n, cid))) continue;
             conn_enqueue(s->conn, s->pend[i]);
-            if (id > last) last = id;
+            if (id > s->last) s->last = id;
+            else if (id < 0 && cid > s->last && s->nextra < HUB_EXTRA_MAX)
+                s->extra[s->nextra++] = cid;
         }
     }
-    s->last = last;
     pend_clear(s);
     s->pend_overflow = false;
     /* whatever committed after the history was read and was not announced here yet */
@@ -177,6 +181,7 @@ void hub_unsubscribe_all(conn_t *c) {
  * its last id), a pending one keeps it until its history has been sent. Returns true when
  * it was queued to an active reader. */
 static bool sub_deliver(sub_t *s, msg_t *m, int64_t comment_id) {
+    if (!dedupe && comment_id < 0) comment_id = 0; /* one process: always in order */
     if (!s->active) {
         if (comment_id > 0 && comment_id <= s->pend_last) return false;
         if (s->npend == HUB_PEND_MAX) {
@@ -196,13 +201,29 @@ static bool sub_deliver(sub_t *s, msg_t *m, int64_t comment_id) {
     if (comment_id > 0) {
         if (comment_id <= s->last) return false; /* it has it already */
         s->last = comment_id;
+        bool had = false;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < s->nextra; i++) {
+            if (s->extra[i] == comment_id) had = true;
+            if (s->extra[i] > comment_id) s->extra[k++] = s->extra[i];
+        }
+        s->nextra = k;
+        if (had) return false; /* given out of order already */
+    } else if (comment_id < 0) {
+        int64_t cid = -comment_id;
+        if (cid <= s->last) return conn_enqueue(s->conn, m) == 0;
+        for (uint32_t i = 0; i < s->nextra; i++)
+            if (s->extra[i] == cid) return false;
+        /* past the bound a later read may bring it once more: rare, and never a loss */
+        if (s->nextra < HUB_EXTRA_MAX) s->extra[s->nextra++] = cid;
     }
     return conn_enqueue(s->conn, m) == 0;
 }
 
 static size_t room_deliver(room_t *r, msg_t *m, int64_t comment_id) {
     size_t n = 0;
-    if (comment_id > r->max_id) r->max_id = comment_id;
+    int64_t cid = comment_id < 0 ? -comment_id : comment_id;
+    if (cid > r->max_id) r->max_id = cid;
     for (sub_t *s = r->head; s; s = s->next)
         if (sub_deliver(s, m, comment_id)) n++;
     return n;

@@ -15,6 +15,8 @@
 
 typedef struct room room_t;
 
+#define HUB_EXTRA_MAX 16
+
 /* A connection's interest in one article. Owned by the connection (its subs list) and
  * linked into the room's list. Pending until its history has been sent. */
 typedef struct sub {
@@ -27,6 +29,10 @@ typedef struct sub {
      * the last delivered live). New comments reach a reader in id order and only above
      * it, so each comes once and a reader resuming `since` it misses nothing. */
     int64_t last;
+    /* Comments above `last` this reader was given out of order (approved from the
+     * queue), so that the read bringing them by id skips them. Owned; bounded. */
+    int64_t extra[HUB_EXTRA_MAX];
+    uint32_t nextra;
     /* While pending: the room's messages that arrived meanwhile (references, in order,
      * with their comment ids), delivered at activation unless the history held them. A
      * subscription past HUB_PEND_MAX of them is closed with 1013 at activation (the reader
@@ -74,7 +80,9 @@ void hub_unsubscribe_all(conn_t *c);
 /* Queues m to every active subscriber of article in this process. comment_id > 0 marks
  * a new comment: with dedupe, m only announces it (the room reads what is newer than its
  * readers' last ids, hub_catch_up); without, it is delivered to readers below that id.
- * Returns the number of readers reached (0 for an announcement). */
+ * comment_id < 0 marks a comment (-comment_id) published out of id order, as an approval
+ * from the queue: m goes at once to the readers that lack it, and the read by id will
+ * not bring it again. Returns the number of readers reached (0 for an announcement). */
 size_t hub_publish(const char *article, msg_t *m, int64_t comment_id);
 
 /* ---- Catch-up by id (with dedupe) ----

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer, startRedis, Client, httpGet, relaxedConfig } = require('../lib/server.js');
+const { startServer, startRedis, Client, httpGet, relaxedConfig, addModerator, login, consoleClient } = require('../lib/server.js');
 
 let redis, lone, dir, a, b, c;
 
@@ -102,6 +102,28 @@ test('the periodic catch-up reaches 300 rooms (in batches of reads)', async () =
   assert.equal(comments.length, 300, 'every room got its comment once');
   for (const cm of comments) assert.equal(want.get(cm.id), cm.article);
   for (const cl of [...readers, poster]) cl.close();
+});
+
+test('a comment approved from the queue reaches readers on both processes once, past the catch-up', async () => {
+  addModerator(a, 'approver', 'a long enough password', 'admin');
+  const admin = await consoleClient(a, await login(a, 'approver', 'a long enough password'));
+  assert.equal((await admin.request({ type: 'mod.article', article: 'approve-1', mode: 'premoderated' })).type, 'mod.ok');
+  const readers = [await reader(a, 'approve-1'), await reader(b, 'approve-1')];
+  const author = await Client.connect(b.wsUrl);
+  const held = await author.request({ type: 'post', article: 'approve-1', name: 'Held', title: 't', body: 'waits for a moderator' });
+  assert.equal(held.comment.status, 'pending');
+  assert.equal((await admin.request({ type: 'mod.approve', comment: held.comment.id })).type, 'mod.ok');
+  for (const r of readers) await r.next((m) => m.type === 'comment' && m.comment.id === held.comment.id, 10000);
+  await settle(2500); // two periodic catch-ups: the read by id must not bring it again
+  for (const r of readers) assert.deepEqual(ids(r), [], 'the approved comment came once');
+  // and a comment after it still comes, once
+  assert.equal((await admin.request({ type: 'mod.article', article: 'approve-1', mode: 'open' })).type, 'mod.ok');
+  const next = await author.request({ type: 'post', article: 'approve-1', name: 'Held', title: 't', body: 'and then another' });
+  assert.equal(next.comment.status, 'published');
+  for (const r of readers) await r.next((m) => m.type === 'comment' && m.comment.id === next.comment.id, 10000);
+  await settle(1500);
+  for (const r of readers) assert.deepEqual(ids(r), []);
+  for (const c of [...readers, author, admin]) c.close();
 });
 
 test('Redis restarted while posts flow on A: readers on B get every acknowledged comment once, in order', async () => {
