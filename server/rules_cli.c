@@ -118,7 +118,7 @@ static int test(const config_t *cfg, rules_t *rules, const learned_model_t *mode
 static int learn(const char *dir) {
     db_t *db = store_open_sync(dir);
     if (!db) {
-        fprintf(stderr, "parley: cannot open the store under %s\n", dir);
+        fprintf(stderr, "parley: cannot open the store under %s\n", dir ? dir : "--store");
         return 1;
     }
     learned_model_t *delta = learned_model_new();
@@ -168,12 +168,12 @@ static int learn(const char *dir) {
     }
     free(line);
     free(d);
-    int rc = db_exec(db, "BEGIN IMMEDIATE") != DB_OK ||
+    int rc = db_exec(db, db_dialect(db) == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN") != DB_OK ||
              store_learned_apply(db, delta, LEARNED_MAX_DOCS) ||
              db_exec(db, "COMMIT") != DB_OK;
     if (rc) {
         db_exec(db, "ROLLBACK");
-        fprintf(stderr, "parley: the model could not be stored under %s\n", dir);
+        fprintf(stderr, "parley: the model could not be stored under %s\n", dir ? dir : "--store");
     } else {
         store_learned_meta m;
         store_learned_meta_get(db, &m);
@@ -200,8 +200,9 @@ int rules_cli(int argc, char **argv) {
         else return 2;
     }
     if (!strcmp(argv[0], "learn")) {
-        if (!data) {
-            fprintf(stderr, "parley: rules learn needs --data DIR (the store to teach)\n");
+        if (!data && !store_postgres()) {
+            fprintf(stderr, "parley: rules learn needs --data DIR or --store CONNINFO (the "
+                            "store to teach)\n");
             return 2;
         }
         return learn(data);
@@ -218,7 +219,7 @@ int rules_cli(int argc, char **argv) {
         } else if (data) {
             char dbpath[4096];
             snprintf(dbpath, sizeof dbpath, "%s/parley.db", data);
-            db_t *db = access(dbpath, R_OK) ? NULL : store_open_sync(data);
+            db_t *db = access(dbpath, R_OK) && !store_postgres() ? NULL : store_open_sync(data);
             if (!db) {
                 fprintf(stderr, "parley: cannot open the store under %s\n", data);
                 rc = 1;

@@ -10,12 +10,14 @@
 #include "store_db.h"
 #include "alloc.h"
 #include "dict.h"
+#include "log.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Type OIDs of the built-in types read (pg_type.h). */
 enum {
@@ -37,7 +39,9 @@ typedef struct {
     dict_t *prepared; /* translated SQL -> statement name (owned, malloc'd) */
     unsigned next_name;
     int64_t changes;
-    bool lost;        /* the connection failed: every call answers DB_UNAVAILABLE */
+    bool lost;        /* the connection failed (see revive) */
+    bool in_tx;       /* a transaction was open when the last command went out */
+    bool lost_in_tx;  /* ... and the connection was lost inside it */
     char err[512];
 } pg_db;
 
@@ -82,6 +86,7 @@ static int pg_fail(pg_db *d, const PGresult *res) {
     if (PQstatus(d->c) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) ||
         (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") ||
                    !strcmp(state, "57P03")))) {
+        if (!d->lost) d->lost_in_tx = d->in_tx;
         d->lost = true;
         return DB_UNAVAILABLE;
     }
@@ -89,6 +94,38 @@ static int pg_fail(pg_db *d, const PGresult *res) {
     if (!strncmp(state, "23", 2)) return DB_CONSTRAINT;
     if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return DB_RETRY;
     return DB_ERROR;
+}
+
+/* Logs a statement the server refused as a programming error (SQLSTATE class 42:
+ * syntax, unknown name, type mismatch; class 22: data exception), with its SQL: these
+ * are SQL that is not portable yet, and a caller that ignores the code must not hide it. */
+static void log_refused(const PGresult *res, const char *sql) {
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || (strncmp(state, "42", 2) && strncmp(state, "22", 2))) return;
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    log_err("store: PostgreSQL refused (%s) %s: %.300s", state, msg ? msg : "", sql);
+}
+
+/* A lost connection comes back on its next use when it was lost outside a transaction:
+ * PQreset, and the prepared statements of the old session are forgotten. One lost inside
+ * a transaction stays lost (every call DB_UNAVAILABLE) until the caller's ROLLBACK, so
+ * statements meant for that transaction never run on their own. The executor closes a
+ * lost connection itself; this serves long-lived connections of other threads (the
+ * outbox, command-line tools). Returns 0 when usable again. */
+static int revive(pg_db *d) {
+    if (d->lost_in_tx) return -1;
+    PQreset(d->c);
+    if (PQstatus(d->c) != CONNECTION_OK) return -1;
+    dict_free(d->prepared, free);
+    d->prepared = dict_new();
+    d->lost = false;
+    log_info("store: PostgreSQL connection re-established");
+    return 0;
+}
+
+/* Notes whether a transaction is open before a command goes out. */
+static void before_command(pg_db *d) {
+    d->in_tx = PQtransactionStatus(d->c) != PQTRANS_IDLE;
 }
 
 static int lost(pg_db *d) {
@@ -139,7 +176,12 @@ static void pg_close(db_t *db) {
 /* Runs one or more statements with no parameters (PQexec, simple protocol). */
 static int pg_exec(db_t *db, const char *sql) {
     pg_db *d = D(db);
-    if (d->lost) return lost(d);
+    if (d->lost && d->lost_in_tx && !strncasecmp(sql, "ROLLBACK", 8) && !strchr(sql, ' ')) {
+        d->lost_in_tx = false; /* the server ended that transaction with the session */
+        return DB_OK;
+    }
+    if (d->lost && revive(d)) return lost(d);
+    before_command(d);
     PGresult *r = PQexec(d->c, sql);
     int st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     int rc = DB_OK;
@@ -147,6 +189,7 @@ static int pg_exec(db_t *db, const char *sql) {
         const char *t = PQcmdTuples(r);
         d->changes = t && *t ? strtoll(t, NULL, 10) : 0;
     } else {
+        log_refused(r, sql);
         rc = pg_fail(d, r);
     }
     PQclear(r);
@@ -257,7 +300,7 @@ static char *pg_translate(const char *sql, int *nparams) {
 
 static int pg_prepare(db_t *db, const char *sql, db_stmt **out) {
     pg_db *d = D(db);
-    if (d->lost) return lost(d);
+    if (d->lost && revive(d)) return lost(d);
     pg_stmt *st = xcalloc(1, sizeof *st);
     st->base.drv = &pg_driver;
     st->db = d;
@@ -374,6 +417,7 @@ static const char *pg_prepared(pg_stmt *st, int *rc) {
     }
     free(types);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        log_refused(res, st->sql);
         *rc = pg_fail(d, res);
         PQclear(res);
         return NULL;
@@ -387,7 +431,8 @@ static const char *pg_prepared(pg_stmt *st, int *rc) {
 /* Runs the statement with its bound values: the result is kept for the row walk. */
 static int pg_run(pg_stmt *st) {
     pg_db *d = st->db;
-    if (d->lost) return lost(d);
+    if (d->lost && revive(d)) return lost(d);
+    before_command(d);
     int rc = DB_OK;
     const char *name = pg_prepared(st, &rc);
     if (!name) return rc;
@@ -406,6 +451,7 @@ static int pg_run(pg_stmt *st) {
     free(fmts);
     int status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        log_refused(res, st->sql);
         rc = pg_fail(d, res);
         PQclear(res);
         return rc;

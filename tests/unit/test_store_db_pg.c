@@ -274,10 +274,24 @@ static void test_lost_connection(void **state) {
     assert_int_equal(db_prepare(db, "SELECT 1", &st), DB_UNAVAILABLE);
     char err[256];
     assert_null(db_open_pg(conninfo, err, sizeof err));
-    db_close(db);
+    /* a second connection, lost inside a transaction */
     assert_int_equal(cluster("start"), 0);
-    db = open_db();
+    db_t *tx = open_db();
+    assert_int_equal(db_exec(tx, "BEGIN"), DB_OK);
+    assert_int_equal(db_exec(tx, "INSERT INTO t2 VALUES ('lost', 1)"), DB_OK);
+    assert_int_equal(cluster("stop"), 0);
+    assert_int_equal(db_exec(tx, "INSERT INTO t2 VALUES ('lost2', 1)"), DB_UNAVAILABLE);
+    assert_int_equal(cluster("start"), 0);
+    /* the one lost while idle comes back by itself on its next use */
     assert_int_equal(one_int(db, "SELECT count(*) FROM t2"), 3);
+    assert_true(db_alive(db));
+    /* the one lost inside its transaction does not run that transaction's statements on
+     * their own: unavailable until the caller rolls back, then usable again */
+    assert_int_equal(db_exec(tx, "INSERT INTO t2 VALUES ('lost3', 1)"), DB_UNAVAILABLE);
+    assert_int_equal(db_exec(tx, "COMMIT"), DB_UNAVAILABLE);
+    assert_int_equal(db_exec(tx, "ROLLBACK"), DB_OK);
+    assert_int_equal(one_int(tx, "SELECT count(*) FROM t2 WHERE k LIKE 'lost%'"), 0);
+    db_close(tx);
     db_close(db);
 }
 

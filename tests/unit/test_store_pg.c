@@ -227,7 +227,7 @@ static void test_deadlock_retried(void **state) {
     run_until(&loop, jobs, 2, 30000);
     assert_int_equal(jobs[0].job.status, 0);
     assert_int_equal(jobs[1].job.status, 0);
-    assert_int_equal(jobs[0].runs + jobs[1].runs, 3); /* one of them ran twice */
+    assert_true(jobs[0].runs + jobs[1].runs >= 3); /* one of them ran again, then both were done */
     store_close(a);
     store_close(b);
     uv_run(&loop, UV_RUN_DEFAULT);
