@@ -183,9 +183,16 @@ static int run_login_lookup(store_job *job, db_t *db) {
 
 static int run_login_session(store_job *job, db_t *db) {
     login_t *l = (login_t *)job;
-    int64_t now = now_ms();
+    int64_t now = db_now_ms(db);
     db_stmt *st;
-    db_exec(db, "DELETE FROM sessions WHERE expires_at < strftime('%s','now') * 1000");
+    /* expired sessions go; the time is bound (SQLite's strftime fails on PostgreSQL,
+     * and a failed statement there aborts the job) */
+    if (db_prepare(db, "DELETE FROM sessions WHERE expires_at < ?", &st) != DB_OK)
+        return PERR_INTERNAL;
+    db_bind_int64(st, 1, now);
+    int del = db_step(st);
+    db_finalize(st);
+    if (del != DB_DONE) return PERR_UNAVAILABLE;
     if (db_prepare(db, "INSERT INTO sessions (token_hash, moderator, created_at, "
                                "last_seen, expires_at) VALUES (?,?,?,?,?)", &st) != DB_OK)
         return PERR_INTERNAL;

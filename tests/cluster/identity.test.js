@@ -56,9 +56,7 @@ test('an author\'s rate window holds across the three nodes', async () => {
   assert.deepEqual(statuses.slice(5), ['pending', 'pending'], 'past 5 a minute, held whichever node took it');
 });
 
-// todo until moderator sign-in works on PostgreSQL: auth.c's session job deletes expired
-// sessions with SQLite's strftime(), which PostgreSQL refuses (login answers 503).
-test('an address ban made on one node holds on the others', { todo: 'moderator login on PostgreSQL (auth.c session SQL)' }, async () => {
+test('an address ban made on one node holds on the others', async () => {
   addModerator(nodes[0], 'chief', 'correct horse battery', 'admin');
   const admin = await consoleClient(nodes[1], await login(nodes[1], 'chief', 'correct horse battery'));
   const troll = await from(nodes[0], '10.9.9.9');
