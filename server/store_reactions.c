@@ -90,8 +90,14 @@ int store_reactions_attach(db_t *db, const char *reader, json_t *comments) {
     char *list = json_dumps(ids, JSON_COMPACT);
     json_decref(ids);
     int rc = -1;
-    db_stmt *st = prep(db, "SELECT id, likes, likes_seq FROM comments WHERE id IN "
-                                "(SELECT value FROM json_each(?1))");
+    /* the ids go as one JSON array; each dialect has its own table function for it */
+    const char *ids_sql = db_dialect(db) == DB_POSTGRES
+                              ? "(SELECT CAST(value AS BIGINT) FROM "
+                                "json_array_elements_text(CAST(?1 AS json)))"
+                              : "(SELECT value FROM json_each(?1))";
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT id, likes, likes_seq FROM comments WHERE id IN %s", ids_sql);
+    db_stmt *st = prep(db, sql);
     if (!st) goto out;
     db_bind_text(st, 1, list, -1);
     while (db_step(st) == DB_ROW) {
@@ -102,8 +108,9 @@ int store_reactions_attach(db_t *db, const char *reader, json_t *comments) {
         json_object_set_new(c, "likes_seq", json_integer(db_col_int64(st, 2)));
     }
     db_finalize(st);
-    st = prep(db, "SELECT comment_id FROM reactions WHERE reader = ?2 AND comment_id IN "
-                  "(SELECT value FROM json_each(?1))");
+    snprintf(sql, sizeof sql, "SELECT comment_id FROM reactions WHERE reader = ?2 AND "
+                              "comment_id IN %s", ids_sql);
+    st = prep(db, sql);
     if (!st) goto out;
     db_bind_text(st, 1, list, -1);
     db_bind_text(st, 2, reader, -1);

@@ -8,9 +8,9 @@ int store_trust_is_trusted(db_t *db, const char *author, long approved) {
     /* bounded: an author with a long record costs at most `approved` + one row each */
     if (db_prepare(db,
                            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_id "
-                           "= ?1 AND status = 'published' AND moderated_by IS NOT NULL LIMIT ?2)), "
-                           "EXISTS (SELECT 1 FROM comments WHERE author_id = ?1 AND status IN "
-                           "('rejected','removed'))", &st) != DB_OK) {
+                           "= ?1 AND status = 'published' AND moderated_by IS NOT NULL LIMIT ?2) AS "
+                           "approved), CASE WHEN EXISTS (SELECT 1 FROM comments WHERE author_id = "
+                           "?1 AND status IN ('rejected','removed')) THEN 1 ELSE 0 END", &st) != DB_OK) {
         log_err("trust: %s", db_errmsg(db));
         db_finalize(st);
         return -1;

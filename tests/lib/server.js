@@ -86,7 +86,7 @@ const ON_PG = process.env.PARLEY_TEST_STORE === 'postgres';
 
 // One throwaway cluster per test process (scripts/pg-cluster.sh: initdb into a temporary
 // directory, unix socket only), stopped and removed when the process exits. Resolves
-// with {dir, conninfo, stop(), start(), createDatabase()}; createDatabase() makes a fresh
+// with {dir, conninfo, stop(), start(), restart(), createDatabase()}; createDatabase() makes a fresh
 // database and returns its conninfo.
 let pgCluster = null;
 function startPostgres() {
@@ -101,6 +101,7 @@ function startPostgres() {
     dir, conninfo,
     stop() { run('stop'); },
     start() { run('start'); },
+    restart() { run('restart'); }, // pg_ctl stop -m fast, then start: sessions are cut
     createDatabase() {
       const name = `t${process.pid}_${++n}`;
       execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', conninfo, '-c', `CREATE DATABASE ${name}`]);
