@@ -33,7 +33,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
-.PHONY: print-pkgs layers all deps run test test-unit test-node test-node-pg test-browser test-san bench bench-quick \
+.PHONY: print-pkgs layers all deps run test test-unit test-node test-node-pg test-cluster test-browser test-san bench bench-quick \
         eval fuzz fuzz-quick fuzz-bins format clean
 
 all: $(BUILD)/parley
@@ -62,7 +62,7 @@ run: deps all
 test: deps
 	bash scripts/check-layers.sh
 	$(MAKE) all unit-bins
-	$(MAKE) test-unit test-node test-node-pg test-browser
+	$(MAKE) test-unit test-node test-node-pg test-cluster test-browser
 	$(MAKE) bench-quick
 	$(MAKE) fuzz-quick
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
@@ -88,6 +88,11 @@ test-node: $(BUILD)/parley
 # test file, a fresh database per server; tests/lib/server.js, scripts/pg-cluster.sh).
 test-node-pg: $(BUILD)/parley
 	cd tests && PARLEY_TEST_STORE=postgres PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 integration/ hostile/
+
+# Several machines (issue 12): a throwaway PostgreSQL cluster, one redis-server and three
+# parley processes that share nothing on disk.
+test-cluster: $(BUILD)/parley
+	cd tests && PARLEY_BIN=$(abspath $(BUILD)/parley) node --test --test-concurrency=1 cluster/
 
 test-browser: $(BUILD)/parley
 	@if ls tests/browser/*.test.js >/dev/null 2>&1; then \

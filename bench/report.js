@@ -141,6 +141,23 @@ for (const r of find('f_rules', 'parley')) for (const [k, v] of Object.entries(r
   out.push(`| ${k} | ${v.posts} | ${v.median_us} | ${v.p99_us} | ${v.max_us} |`);
 out.push('', 'adversarial_1..7: 1000 characters of one repeated shape each: a long run of one letter, letters spelled out with dots, near-miss spam phrases, many links, stacked combining marks, unbalanced brackets, an emoji wall.', '');
 
+// ---- h ----
+const hw = rows.filter((r) => r.scenario === 'h_write');
+if (hw.length) {
+  out.push('## h. SQLite and PostgreSQL, 1 to 3 processes', '',
+    'Posts as fast as acks return through the default rules, each acknowledged after a durable commit (SQLite: WAL, synchronous=FULL, the processes share one file; PostgreSQL: fsync and synchronous_commit on, each process its own data dir, one database). One Redis. "handful": 8 connections a process, 4 posts in flight each; "many": 32 connections a process, 16 in flight each (bench/pg.sh).', '',
+    '| store | processes | articles | writers | acknowledged posts/s | send → delivery p50 ms (worst process) | errors |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of hw) {
+    const x = r.result;
+    out.push(`| ${r.server === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${x.procs} | ${x.articles} | ${x.writers} | ${f1(x.acks_per_second)} | ${x.delivery_p50_ms_max} | ${x.errors} |`);
+  }
+  out.push('');
+  for (const r of rows.filter((q) => q.scenario === 'h_cross')) {
+    const l = r.result;
+    out.push(`${r.server === 'postgres' ? 'PostgreSQL' : 'SQLite'}: posts on process A, ${l.ready} subscribers on process B: cross-process delivery p50 ${l.latency_ms.p50} ms, p99 ${l.latency_ms.p99} ms, ${l.losses} lost.`, '');
+  }
+}
+
 // ---- targets, computed ----
 const write = find('c_write', 'parley').map(lg)[0];
 const bestPeer = (f) => Math.min(...['peer', 'nchan'].map(f).filter((x) => x !== undefined));
@@ -159,6 +176,11 @@ row('p99 ≤ 50 ms, 10,000 subscribers at 10 posts/s (issue 7)', hot.parley ? `$
 row('≥ 100,000 deliveries/s from one process (issue 7)', `${f1(best.parley)}/s`, best.parley ? best.parley >= 100000 : undefined);
 row('≥ 2,000 posts/s acknowledged durably through the rules (issue 7)', write ? `${f1(write.acks_per_second)} posts/s` : '—', write ? write.acks_per_second >= 2000 : undefined);
 row('Memory per connection ≤ 1/1.5 of the ws peer\'s (issue 7)', `${ratio(perConn.parley, perConn.peer)}`, perConn.parley && perConn.peer ? perConn.parley * 1.5 <= perConn.peer : undefined);
+const pgBest = (writers) => Math.max(0, ...hw.filter((r) => r.server === 'postgres' && r.result.procs === 3 && r.result.writers === writers).map((r) => r.result.acks_per_second));
+if (hw.length) {
+  row('≥ 1,000 posts/s acknowledged through PostgreSQL, 3 processes, a handful of writers each (issue 12)', `${f1(pgBest('handful'))} posts/s`, pgBest('handful') >= 1000);
+  row('≥ 5,000 posts/s acknowledged through PostgreSQL with many writers (issue 12)', `${f1(pgBest('many'))} posts/s`, pgBest('many') >= 5000);
+}
 out.push('## Targets', '', 'Computed from this run by bench/report.js.' + (shared && floor > 100
   ? ` This run's machine was several times slower than a quiet one (the raw floor was ${floor} ms; issue 17 quoted 68.5 ms on the same machine when quiet), so the verdicts on absolute figures (deliveries/s, posts/s, p99 in ms) say more about the load than about the servers; the ratios between servers within the run are the comparable part.` : ''), '', '| target | reached | |', '| --- | --- | --- |', ...T, '');
 if (fs.existsSync('bench/TARGETS.md')) out.push(fs.readFileSync('bench/TARGETS.md', 'utf8'));

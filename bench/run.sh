@@ -220,6 +220,13 @@ if command -v redis-server >/dev/null; then
   record e_redis parley "$OUT"
 fi
 
+# h. PostgreSQL beside SQLite: durable posts/s with 1-3 processes, cross-process delivery
+# (bench/pg.sh; the full run only: initdb alone takes seconds)
+if [ $QUICK = 0 ]; then
+  echo "bench: h, SQLite and PostgreSQL with 1-3 processes (at ${SECONDS} s)"
+  bash bench/pg.sh "$RESULTS"
+fi
+
 echo "bench: f, rule time per post (at ${SECONDS} s)"
 DATA=$(ls ../shared/data/*.jsonl 2>/dev/null || true)
 if [ $QUICK = 1 ] && [ -n "$DATA" ]; then # the quick run times 500 posts of each file

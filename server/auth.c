@@ -167,7 +167,7 @@ static int run_login_lookup(store_job *job, db_t *db) {
 
 static int run_login_session(store_job *job, db_t *db) {
     login_t *l = (login_t *)job;
-    int64_t now = now_ms();
+    int64_t now = db_now_ms(db);
     store_accounts_sessions_expire(db, now);
     return store_accounts_session_insert(db, l->token_hash, l->name, now,
                                          now + srv.cfg.session_hours * 3600000)

@@ -28,11 +28,7 @@ static bool enabled;                 /* redis: configured */
 static redisAsyncContext *cmd, *sub; /* commands; subscriptions */
 static bool cmd_up, sub_up, was_up;
 static uv_timer_t tick_timer, reconnect_timer;
-#define CONFIRM_WINDOW_MS 10000
-
-static void (*catchup)(const char *article, int64_t from_ms);
-
-void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms)) { catchup = fn; }
+static uv_timer_t catchup_timer; /* rooms read what is newer than their readers have */
 
 static bool timers_on;
 static unsigned backoff_ms = 500;
@@ -67,10 +63,15 @@ char *bus_metrics(void) {
              "# HELP parley_redis_reconnects_total Times the Redis link was re-established.\n"
              "# TYPE parley_redis_reconnects_total counter\nparley_redis_reconnects_total %llu\n"
              "# HELP parley_local_counters Rate and throttle windows held in this process.\n"
-             "# TYPE parley_local_counters gauge\nparley_local_counters %zu\n",
+             "# TYPE parley_local_counters gauge\nparley_local_counters %zu\n"
+             "# HELP parley_catchup_reads_total Reads of new comments by id from the store.\n"
+             "# TYPE parley_catchup_reads_total counter\nparley_catchup_reads_total %llu\n"
+             "# HELP parley_catchup_comments_total Comments delivered to readers by those reads.\n"
+             "# TYPE parley_catchup_comments_total counter\nparley_catchup_comments_total %llu\n",
              enabled ? (cmd_up && sub_up) : 0, (unsigned long long)n_published,
              (unsigned long long)n_received, (unsigned long long)n_dropped,
-             (unsigned long long)n_reconnects, bus_local_counters());
+             (unsigned long long)n_reconnects, bus_local_counters(),
+             (unsigned long long)hub_fetches(), (unsigned long long)hub_fetched_comments());
     return out;
 }
 
@@ -125,7 +126,7 @@ static void publish(const char *kind, const char *key, const char *routing, int6
                     msg_t *m) {
     if (!enabled) return;
     if (!cmd_up) {
-        n_dropped++; /* other processes catch up from SQLite when the link is back */
+        n_dropped++; /* other processes catch up from the store when the link is back */
         return;
     }
     char ch[512];
@@ -166,13 +167,11 @@ static void on_message(redisAsyncContext *ac, void *r, void *priv) {
         reply->element[1]->type == REDIS_REPLY_STRING) {
         /* Redis now sends this room's messages. A reader's history may have been read
          * before that (the SUBSCRIBE was in flight), so what other processes published
-         * meanwhile is fetched from the store by the catch-up; each room delivers an id
-         * once, so nothing comes twice. SUBSCRIBE answers within the connect timeout, so
-         * the window reaches back CONFIRM_WINDOW_MS. */
+         * meanwhile is read from the store by id; a reader gets each id once. */
         size_t plen = strlen(srv.cfg.redis_prefix);
         const char *ch = reply->element[1]->str;
-        if (strlen(ch) > plen + 5 && !strncmp(ch + plen, "room:", 5) && catchup)
-            catchup(ch + plen + 5, now_ms() - CONFIRM_WINDOW_MS);
+        if (strlen(ch) > plen + 5 && !strncmp(ch + plen, "room:", 5))
+            hub_catch_up(ch + plen + 5);
         return;
     }
     if (reply->element[0]->type != REDIS_REPLY_STRING ||
@@ -229,11 +228,12 @@ void bus_room_closed(const char *article) {
     }
 }
 
-/* ---- Catching up after an outage ---- */
+/* ---- Catching up by id ---- */
 
-static void catch_up_room(room_t *r, void *arg) {
-    if (catchup) catchup(hub_room_article(r), (int64_t)*(uint64_t *)arg);
-}
+/* Every catchup_ms each room with readers reads what is newer than they have: a process
+ * that died between its COMMIT and its PUBLISH, or a message Redis lost, costs a reader
+ * a few seconds at most, never a comment. */
+static void on_catchup_tick(uv_timer_t *t) { hub_catch_up_all(); }
 
 static void resubscribe_room(room_t *r, void *arg) {
     subscribe("SUBSCRIBE", "room", hub_room_article(r));
@@ -289,9 +289,8 @@ static void link_ready(void) {
     hub_each_room(resubscribe_room, NULL);
     if (down_since_ms && was_up) {
         n_reconnects++;
-        uint64_t from = down_since_ms - 5000;
-        log_info("bus: Redis link back: catching rooms up from SQLite");
-        hub_each_room(catch_up_room, &from);
+        log_info("bus: Redis link back: catching rooms up from the store");
+        hub_catch_up_all();
     } else {
         log_info("bus: connected to Redis %s:%d", srv.cfg.redis_host, srv.cfg.redis_port);
     }
@@ -626,8 +625,12 @@ int bus_start(uv_loop_t *l) {
     enabled = srv.cfg.redis_host != NULL;
     uv_timer_init(loop, &tick_timer);
     uv_timer_init(loop, &reconnect_timer);
+    uv_timer_init(loop, &catchup_timer);
     timers_on = true;
     uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
+    if (enabled)
+        uv_timer_start(&catchup_timer, on_catchup_tick, (uint64_t)srv.cfg.catchup_ms,
+                       (uint64_t)srv.cfg.catchup_ms);
     if (enabled) connect_redis();
     return 0;
 }
@@ -637,8 +640,10 @@ void bus_stop(void) {
     timers_on = false;
     uv_timer_stop(&tick_timer);
     uv_timer_stop(&reconnect_timer);
+    uv_timer_stop(&catchup_timer);
     uv_close((uv_handle_t *)&tick_timer, NULL);
     uv_close((uv_handle_t *)&reconnect_timer, NULL);
+    uv_close((uv_handle_t *)&catchup_timer, NULL);
     drop_link(NULL, "stopping");
     enabled = false;
     dict_free(counters, free);

@@ -2,8 +2,8 @@
  * is local: events go straight to this process's rooms. With Redis, each event is also
  * published on a channel, and what other processes publish is delivered here, exactly
  * once; rooms are subscribed once per process. When Redis is lost, the process keeps
- * serving its own clients, reconnects with backoff, and catches its rooms up from the
- * shared SQLite file. Presence ("N reading now") is summed across processes. */
+ * serving its own clients, reconnects with backoff, and catches its rooms up by comment
+ * id from the store (also every redis.catchup_ms, hub.h). Presence ("N reading now") is summed across processes. */
 #ifndef PARLEY_BUS_H
 #define PARLEY_BUS_H
 
@@ -18,7 +18,8 @@ int bus_start(uv_loop_t *loop);
 void bus_stop(void);
 
 /* Delivers m to the article's readers here and in every other process. comment_id > 0
- * for a newly published comment. */
+ * announces a newly published comment, < 0 a comment published out of id order (an
+ * approval); see hub_publish. */
 void bus_article(const char *article, msg_t *m, int64_t comment_id);
 /* To every connection of an author, in every process. */
 void bus_author(const char *author, msg_t *m);
@@ -26,9 +27,6 @@ void bus_author(const char *author, msg_t *m);
 void bus_consoles(msg_t *m);
 
 /* Called by the hub when a room gets its first / loses its last subscriber here. */
-/* Catch-up after an outage: fn is asked to deliver to the room (hub_publish) what was
- * published on the article since from_ms; the comments service registers it. */
-void bus_set_catchup(void (*fn)(const char *article, int64_t from_ms));
 void bus_room_opened(const char *article);
 void bus_room_closed(const char *article);
 

@@ -41,10 +41,6 @@ void comments_report(conn_t *c, const json_t *id, int64_t comment, const char *r
  * request id on c (and counts it) and returns true: the caller stores nothing. */
 bool comments_store_refuses(conn_t *c, const json_t *id);
 
-/* After a bus outage: publishes to the room what was published since from_ms
- * (registered with bus_set_catchup). */
-void comments_catch_up(const char *article, int64_t from_ms);
-
 /* Counts of published comments for the articles; calls back on the loop with a JSON
  * object {article: count} (new reference, or NULL on failure). */
 void comments_counts(const char *const *articles, int n, void (*cb)(json_t *, void *),

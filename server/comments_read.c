@@ -232,7 +232,7 @@ static void done_subscribe(store_job *job) {
              * the subscription; the ones the history already held are dropped. */
             if (s) {
                 keep_page_ids(j);
-                hub_activate(s, j->hist_ids, j->nhist);
+                hub_activate(s, j->hist_ids, j->nhist, j->orig_since);
             }
         }
     }
@@ -274,40 +274,6 @@ void comments_history(conn_t *c, const json_t *id, const char *article, int64_t 
     j->since = -1;
     j->article = xstrdup(article);
     j->before = before;
-    store_submit(srv.store, &j->job);
-}
-
-/* ---- Catch-up after a bus outage ---- */
-
-static int run_catchup(store_job *job, db_t *db) {
-    rjob *j = (rjob *)job;
-    j->pages = json_array();
-    return store_comments_published_since(db, j->article, j->since, 1000, j->pages)
-               ? PERR_INTERNAL
-               : 0;
-}
-
-static void done_catchup(store_job *job) {
-    rjob *j = (rjob *)job;
-    size_t i, n = 0;
-    json_t *c;
-    json_array_foreach(j->pages, i, c) {
-        json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", c);
-        msg_t *m = msg_take_json(ev);
-        n += hub_publish(j->article, m, json_integer_value(json_object_get(c, "id"))) ? 1 : 0;
-        msg_unref(m);
-    }
-    if (n) log_info("comments: caught up %zu comments on %s", n, j->article);
-    rjob_free(j);
-}
-
-/* Delivers to this process's readers of article what was published since from_ms and
- * may have been missed while the bus was down (each room delivers an id once). */
-void comments_catch_up(const char *article, int64_t from_ms) {
-    if (!srv.store) return;
-    rjob *j = rjob_new(NULL, NULL, run_catchup, done_catchup);
-    j->article = xstrdup(article);
-    j->since = from_ms;
     store_submit(srv.store, &j->job);
 }
 

@@ -28,7 +28,7 @@ static const char *const limits_keys[] = {"title",
                                           "pending_per_address",
                                           NULL};
 static const char *const reactions_keys[] = {"guests", "flush_ms", NULL};
-static const char *const redis_keys[] = {"url", "password", "prefix", NULL};
+static const char *const redis_keys[] = {"url", "password", "prefix", "catchup_ms", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
                                            "login_window_minutes", "report_hide_at",
                                            "report_weight_guest", NULL};
@@ -197,6 +197,7 @@ static int read_redis(config_t *c, const cfg_node *s, char *err, size_t errlen) 
     OPT_STR(s, "password", c->redis_password);
     c->redis_prefix = xstrdup("parley:");
     OPT_STR(s, "prefix", c->redis_prefix);
+    OPT_LONG(s, "catchup_ms", 100, 600000, c->catchup_ms);
     return 0;
 }
 
@@ -326,6 +327,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->data_dir = xstrdup("data");
     c->batch_max = 256;
     c->queue_max = 20000;
+    c->catchup_ms = 3000;
     c->guests = true;
     c->limit_title = 100;
     c->limit_body = 1000;

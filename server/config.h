@@ -64,6 +64,7 @@ typedef struct {
     int redis_port, redis_db;
     char *redis_password;
     char *redis_prefix;
+    long catchup_ms; /* rooms read what is newer than their readers have this often */
     int log_level;
 
     /* webhooks: signed HTTP POSTs of outbox events (docs/webhooks.md) */

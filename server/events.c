@@ -26,13 +26,20 @@ void effects_apply(json_t *effects) {
     json_array_foreach(effects, i, e) {
         const char *to = json_string_value(json_object_get(e, "to"));
         const char *key = json_string_value(json_object_get(e, "key"));
-        msg_t *m = msg_from_json(json_object_get(e, "msg"));
-        if (!strcmp(to, "article"))
-            bus_article(key, m, 0);
-        else if (!strcmp(to, "author"))
+        json_t *msg = json_object_get(e, "msg");
+        msg_t *m = msg_from_json(msg);
+        if (!strcmp(to, "article")) {
+            /* a comment made public out of id order (approved from the queue): readers
+             * that lack it get it now, and the catch-up by id will not bring it twice */
+            const char *type = json_string_value(json_object_get(msg, "type"));
+            json_int_t cid = json_integer_value(
+                json_object_get(json_object_get(msg, "comment"), "id"));
+            bus_article(key, m, type && !strcmp(type, "comment") && cid > 0 ? -cid : 0);
+        } else if (!strcmp(to, "author")) {
             bus_author(key, m);
-        else
+        } else {
             bus_consoles(m);
+        }
         msg_unref(m);
     }
 }

@@ -11,19 +11,19 @@
 #include "log.h"
 #include "metrics.h"
 
-#define RING 256          /* delivered comment ids remembered per room */
-#define HIST_KEEP_MS 15000 /* how long a subscription remembers its history ids */
-
 struct room {
     char *article;  /* owned */
     sub_t *head;    /* every subscription, pending ones too */
     size_t nsubs, nactive;
     int64_t max_id;
-    int64_t *ring;  /* owned; only when deduplicating */
-    unsigned ring_pos;
     size_t presence;
-    int64_t gap_from;
+    /* Catch-up by id (dedupe): one read outstanding at a time; `again` asks for one
+     * more when it ends. */
+    bool reading, again;
 };
+
+static hub_fetch_fn fetch;
+static uint64_t n_fetches, n_fetched;
 
 static const hub_observer *observers[4];
 static int nobservers;
@@ -46,7 +46,6 @@ void hub_init(bool dedupe_ids) {
 
 static void room_free(void *p) {
     room_t *r = p;
-    free(r->ring);
     free(r->article);
     free(r);
 }
@@ -70,7 +69,6 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
     if (!r) {
         r = xcalloc(1, sizeof *r);
         r->article = xstrdup(article);
-        if (dedupe) r->ring = xcalloc(RING, sizeof *r->ring);
         dict_set(rooms, article, r, NULL);
         metrics.rooms = dict_size(rooms);
         for (int i = 0; i < nobservers; i++) observers[i]->opened(article);
@@ -96,6 +94,7 @@ static void pend_clear(sub_t *s) {
     s->pend = NULL;
     s->pend_ids = NULL;
     s->npend = 0;
+    s->pend_last = 0;
 }
 
 static bool in_ids(const int64_t *ids, size_t n, int64_t id) {
@@ -104,40 +103,37 @@ static bool in_ids(const int64_t *ids, size_t n, int64_t id) {
     return false;
 }
 
-void hub_activate(sub_t *s, const int64_t *ids, size_t n) {
+static void room_read(room_t *r);
+
+void hub_activate(sub_t *s, const int64_t *ids, size_t n, int64_t since) {
     if (!s->active) {
         s->active = true;
         s->room->nactive++;
     }
+    int64_t last = since > 0 ? since : 0;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] > last) last = ids[i];
+    s->last = last;
+    s->nextra = 0;
     if (s->pend_overflow) {
         conn_close(s->conn, 1013);
     } else {
-        for (uint32_t i = 0; i < s->npend; i++)
-            if (!(s->pend_ids[i] > 0 && in_ids(ids, n, s->pend_ids[i])))
-                conn_enqueue(s->conn, s->pend[i]);
+        /* what waited: events, and new comments the history did not hold (a page of the
+         * newest threads can leave out a reply that came meanwhile); an approved comment
+         * (negative id) unless the history held it */
+        for (uint32_t i = 0; i < s->npend; i++) {
+            int64_t id = s->pend_ids[i], cid = id < 0 ? -id : id;
+            if (cid > 0 && (cid <= since || in_ids(ids, n, cid))) continue;
+            conn_enqueue(s->conn, s->pend[i]);
+            if (id > s->last) s->last = id;
+            else if (id < 0 && cid > s->last && s->nextra < HUB_EXTRA_MAX)
+                s->extra[s->nextra++] = cid;
+        }
     }
     pend_clear(s);
     s->pend_overflow = false;
-    if (dedupe && n) {
-        free(s->hist_ids);
-        s->hist_ids = xmalloc(n * sizeof *ids);
-        memcpy(s->hist_ids, ids, n * sizeof *ids);
-        s->nhist = (uint32_t)n;
-        s->hist_until_ms = mono_ms() + HIST_KEEP_MS;
-    }
-}
-
-static bool sub_had(sub_t *s, int64_t id, uint64_t now) {
-    if (!s->hist_ids) return false;
-    if (now > s->hist_until_ms) {
-        free(s->hist_ids);
-        s->hist_ids = NULL;
-        s->nhist = 0;
-        return false;
-    }
-    for (uint32_t i = 0; i < s->nhist; i++)
-        if (s->hist_ids[i] == id) return true;
-    return false;
+    /* whatever committed after the history was read and was not announced here yet */
+    if (dedupe) room_read(s->room);
 }
 
 static void sub_remove(sub_t *s) {
@@ -155,7 +151,6 @@ static void sub_remove(sub_t *s) {
         room_free(r);
         metrics.rooms = dict_size(rooms);
     }
-    free(s->hist_ids);
     pend_clear(s);
     free(s);
 }
@@ -182,41 +177,152 @@ void hub_unsubscribe_all(conn_t *c) {
     c->nsubs = 0;
 }
 
-size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
-    room_t *r = dict_get(rooms, article);
-    size_t n = 0;
-    if (!r) return 0;
-    uint64_t now = 0;
+/* Queues m to one subscription: an active one gets it now (a new comment only above
+ * its last id), a pending one keeps it until its history has been sent. Returns true when
+ * it was queued to an active reader. */
+static bool sub_deliver(sub_t *s, msg_t *m, int64_t comment_id) {
+    if (!dedupe && comment_id < 0) comment_id = 0; /* one process: always in order */
+    if (!s->active) {
+        if (comment_id > 0 && comment_id <= s->pend_last) return false;
+        if (s->npend == HUB_PEND_MAX) {
+            s->pend_overflow = true;
+            return false;
+        }
+        if (!s->pend) {
+            s->pend = xmalloc(HUB_PEND_MAX * sizeof *s->pend);
+            s->pend_ids = xmalloc(HUB_PEND_MAX * sizeof *s->pend_ids);
+        }
+        m->refs++;
+        s->pend[s->npend] = m;
+        s->pend_ids[s->npend++] = comment_id;
+        if (comment_id > s->pend_last) s->pend_last = comment_id;
+        return false;
+    }
     if (comment_id > 0) {
-        if (r->ring) {
-            for (unsigned i = 0; i < RING; i++)
-                if (r->ring[i] == comment_id) return 0; /* delivered already */
-            r->ring[r->ring_pos++ % RING] = comment_id;
-            now = mono_ms();
+        if (comment_id <= s->last) return false; /* it has it already */
+        s->last = comment_id;
+        bool had = false;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < s->nextra; i++) {
+            if (s->extra[i] == comment_id) had = true;
+            if (s->extra[i] > comment_id) s->extra[k++] = s->extra[i];
         }
-        if (comment_id > r->max_id) r->max_id = comment_id;
+        s->nextra = k;
+        if (had) return false; /* given out of order already */
+    } else if (comment_id < 0) {
+        int64_t cid = -comment_id;
+        if (cid <= s->last) return conn_enqueue(s->conn, m) == 0;
+        for (uint32_t i = 0; i < s->nextra; i++)
+            if (s->extra[i] == cid) return false;
+        /* past the bound a later read may bring it once more: rare, and never a loss */
+        if (s->nextra < HUB_EXTRA_MAX) s->extra[s->nextra++] = cid;
     }
-    for (sub_t *s = r->head; s; s = s->next) {
-        if (!s->active) {
-            /* its history is being read: keep the message until it has been sent */
-            if (s->npend == HUB_PEND_MAX) {
-                s->pend_overflow = true;
-                continue;
-            }
-            if (!s->pend) {
-                s->pend = xmalloc(HUB_PEND_MAX * sizeof *s->pend);
-                s->pend_ids = xmalloc(HUB_PEND_MAX * sizeof *s->pend_ids);
-            }
-            m->refs++;
-            s->pend[s->npend] = m;
-            s->pend_ids[s->npend++] = comment_id;
-            continue;
-        }
-        if (now && sub_had(s, comment_id, now)) continue;
-        if (conn_enqueue(s->conn, m) == 0) n++;
-    }
+    return conn_enqueue(s->conn, m) == 0;
+}
+
+static size_t room_deliver(room_t *r, msg_t *m, int64_t comment_id) {
+    size_t n = 0;
+    int64_t cid = comment_id < 0 ? -comment_id : comment_id;
+    if (cid > r->max_id) r->max_id = cid;
+    for (sub_t *s = r->head; s; s = s->next)
+        if (sub_deliver(s, m, comment_id)) n++;
     return n;
 }
+
+size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
+    room_t *r = rooms ? dict_get(rooms, article) : NULL;
+    if (!r) return 0;
+    if (comment_id > 0 && dedupe) {
+        /* an announcement: read it, and anything before it not seen yet, from the store */
+        for (sub_t *s = r->head; s; s = s->next)
+            if (s->active && s->last < comment_id) {
+                room_read(r);
+                break;
+            }
+        return 0;
+    }
+    return room_deliver(r, m, comment_id);
+}
+
+/* ---- Catch-up by id ---- */
+
+void hub_set_fetch(hub_fetch_fn fn) { fetch = fn; }
+
+/* Whether the room should read now; if so marks it reading and sets *from to the lowest
+ * last id of its active readers (each reader then gets only those above its own). */
+static bool room_read_start(room_t *r, int64_t *from) {
+    if (!dedupe || !fetch || !r->nactive) return false;
+    if (r->reading) {
+        r->again = true;
+        return false;
+    }
+    int64_t low = INT64_MAX;
+    for (sub_t *s = r->head; s; s = s->next)
+        if (s->active && s->last < low) low = s->last;
+    r->reading = true;
+    r->again = false;
+    n_fetches++;
+    *from = low;
+    return true;
+}
+
+/* Starts a read of what the room's readers lack: the comments above the lowest last id
+ * of its active readers. */
+static void room_read(room_t *r) {
+    int64_t from;
+    if (!room_read_start(r, &from)) return;
+    const char *article = r->article;
+    fetch(&article, &from, 1);
+}
+
+void hub_catch_up(const char *article) {
+    room_t *r = rooms ? dict_get(rooms, article) : NULL;
+    if (r) room_read(r);
+}
+
+/* The rooms of one periodic catch-up, gathered into batches (one store job each). */
+typedef struct {
+    const char *articles[HUB_FETCH_BATCH];
+    int64_t froms[HUB_FETCH_BATCH];
+    size_t n;
+} fetch_batch;
+
+static void batch_flush(fetch_batch *b) {
+    if (b->n) fetch(b->articles, b->froms, b->n);
+    b->n = 0;
+}
+
+static void catch_up_one(const char *key, void *val, void *arg) {
+    fetch_batch *b = arg;
+    room_t *r = val;
+    if (!room_read_start(r, &b->froms[b->n])) return;
+    b->articles[b->n++] = r->article;
+    if (b->n == HUB_FETCH_BATCH) batch_flush(b);
+}
+
+void hub_catch_up_all(void) {
+    if (!rooms || !dedupe || !fetch) return;
+    fetch_batch *b = xmalloc(sizeof *b);
+    b->n = 0;
+    dict_each(rooms, catch_up_one, b);
+    batch_flush(b);
+    free(b);
+}
+
+void hub_fetched(const char *article, msg_t *const *msgs, const int64_t *ids, size_t n,
+                 bool more, bool ok) {
+    room_t *r = rooms ? dict_get(rooms, article) : NULL;
+    if (!r) return; /* the room closed meanwhile */
+    for (size_t i = 0; ok && i < n; i++)
+        if (room_deliver(r, msgs[i], ids[i])) n_fetched++;
+    bool again = r->again || (ok && more);
+    r->reading = false;
+    r->again = false;
+    if (again) room_read(r);
+}
+
+uint64_t hub_fetches(void) { return n_fetches; }
+uint64_t hub_fetched_comments(void) { return n_fetched; }
 
 typedef struct {
     void (*fn)(room_t *, void *);
@@ -238,7 +344,6 @@ room_t *hub_find_room(const char *article) { return rooms ? dict_get(rooms, arti
 size_t hub_room_readers(const room_t *r) { return r->nactive; }
 int64_t hub_room_max_id(const room_t *r) { return r->max_id; }
 size_t *hub_room_presence(room_t *r) { return &r->presence; }
-int64_t *hub_room_gap_from(room_t *r) { return &r->gap_from; }
 
 size_t hub_readers(const char *article) {
     room_t *r = rooms ? dict_get(rooms, article) : NULL;

@@ -40,6 +40,7 @@
 #include "server.h"
 #include "status.h"
 #include "store.h"
+#include "store_copy.h"
 #include "wiring.h"
 
 static uv_signal_t sig_term, sig_int, sig_hup;
@@ -191,6 +192,7 @@ static void usage(FILE *f) {
             "  parley export [--config FILE] [--data DIR] [--article ID]   (JSON lines on stdout)\n"
             "  parley backup FILE [--config FILE] [--data DIR]\n"
             "  parley reader export|erase AUTHOR-ID [--config FILE] [--data DIR] [--by NAME]\n"
+            "  parley store copy --from DIR --to CONNINFO   (an SQLite data dir into PostgreSQL)\n"
             "  parley --help | --version\n"
             "\n"
             "Every command that takes --data also takes --store CONNINFO (a libpq connection\n"
@@ -344,7 +346,6 @@ static int cmd_serve(int argc, char **argv) {
     srv.store = store_open(&loop, srv.cfg.data_dir, (int)srv.cfg.batch_max);
     if (!srv.store) return 1;
     store_set_max_pending(srv.store, (unsigned)srv.cfg.queue_max);
-    bus_set_catchup(comments_catch_up);
     if (outbox_start()) return 1;
     bus_start(&loop);
     uv_signal_init(&loop, &sig_term);
@@ -415,6 +416,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "store")) return store_copy_cli(argc - 2, argv + 2);
     if (!strcmp(cmd, "import")) return import_cli(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return export_cli(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup")) return backup_cli(argc - 1, argv + 1);

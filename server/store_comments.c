@@ -157,17 +157,6 @@ int store_comments_page_before(db_t *db, const char *article, const char *viewer
     return append_rows(st, out);
 }
 
-int store_comments_published_since(db_t *db, const char *article, int64_t from_ms, int limit,
-                                   json_t *out) {
-    db_stmt *st = prep(db, "SELECT " COMMENT_COLUMNS " FROM comments WHERE article = ? AND "
-                           "status = 'published' AND created_at >= ? ORDER BY id LIMIT ?");
-    if (!st) return -1;
-    db_bind_text(st, 1, article, -1);
-    db_bind_int64(st, 2, from_ms);
-    db_bind_int(st, 3, limit);
-    return append_rows(st, out);
-}
-
 /* ---- Posting, editing, deleting ---- */
 
 int store_comments_meta(db_t *db, int64_t id, store_comment_meta *out) {

@@ -49,10 +49,6 @@ int store_comments_changed_upto(db_t *db, const char *article, int64_t id, int l
  * `before_id` that viewer may see. Returns 0 or -1. */
 int store_comments_page_before(db_t *db, const char *article, const char *viewer,
                                int64_t before_id, int limit, json_t *out);
-/* Appends to out, oldest first, at most limit published comments of article created at
- * or after from_ms (the catch-up after a bus outage). Returns 0 or -1. */
-int store_comments_published_since(db_t *db, const char *article, int64_t from_ms, int limit,
-                                   json_t *out);
 
 /* ---- Posting, editing, deleting ---- */
 

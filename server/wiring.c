@@ -2,6 +2,7 @@
 #include "wiring.h"
 
 #include "auth.h"
+#include "catchup.h"
 #include "conn.h"
 #include "counts.h"
 #include "feed.h"
@@ -26,6 +27,7 @@ void wiring_init(uv_loop_t *loop, bool dedupe) {
     conn_add_open_hook(identity_init_conn);
     proto_set_mod_handler(moderation_handle);
     hub_init(dedupe);
+    hub_set_fetch(catchup_fetch);
 
     status_init();
     counts_init();

@@ -129,7 +129,6 @@ static inline void fuzz_server_start(void) {
     srv.loop = &fuzz_loop;
     srv.ip_counts = dict_new();
     wiring_init(&fuzz_loop, false);
-    bus_set_catchup(comments_catch_up);
     bus_start(&fuzz_loop);
     fuzz_open_store();
 }

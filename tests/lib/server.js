@@ -93,7 +93,17 @@ function startPostgres() {
   if (pgCluster) return pgCluster;
   const { execFileSync } = require('node:child_process');
   const script = path.join(ROOT, 'scripts', 'pg-cluster.sh');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-pg-'));
+  // Clusters of test processes that died without their exit handler (killed by a
+  // timeout) are found by the pid in their name, stopped and removed.
+  for (const old of fs.readdirSync(os.tmpdir())) {
+    const m = old.match(/^parley-pg-(\d+)-/);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch (e) { if (e.code === 'EPERM') continue; }
+    const stale = path.join(os.tmpdir(), old);
+    try { execFileSync('bash', [script, 'stop', stale], { stdio: 'ignore' }); } catch (_) { /* not running */ }
+    fs.rmSync(stale, { recursive: true, force: true });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `parley-pg-${process.pid}-`));
   const run = (cmd) => execFileSync('bash', [script, cmd, dir], { encoding: 'utf8' }).trim();
   const conninfo = run('start');
   let n = 0;
