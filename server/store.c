@@ -270,8 +270,8 @@ static const char *const migrations[] = {
     "  updated_at INTEGER NOT NULL);",
     /* 10: post nonce: a client's retry of a post (same author, same nonce) finds the
      * comment it stored instead of storing another */
-    "ALTER TABLE comments ADD COLUMN nonce TEXT;"
-    "CREATE UNIQUE INDEX comments_nonce ON comments(author_id, nonce) WHERE nonce IS NOT NULL;",
+    ("ALTER TABLE comments ADD COLUMN nonce TEXT;"
+     "CREATE UNIQUE INDEX comments_nonce ON comments(author_id, nonce) WHERE nonce IS NOT NULL;"),
 };
 
 const char *store_migration_sql(int n) {

@@ -88,8 +88,8 @@ static int decay(db_t *db, int64_t seq) {
     static const char *const sql[] = {
         "UPDATE learned_features SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, seq = ?",
         "DELETE FROM learned_features WHERE ham + spam + abuse < 0.5",
-        "UPDATE learned_meta SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, "
-        "generation = generation + 1 WHERE id = 1",
+        ("UPDATE learned_meta SET ham = ham / 2, spam = spam / 2, abuse = abuse / 2, "
+         "generation = generation + 1 WHERE id = 1"),
     };
     for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
         db_stmt *st = prep(db, sql[i]);

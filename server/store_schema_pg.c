@@ -209,8 +209,8 @@ static const char *const pg_migrations[] = {
     "  article TEXT PRIMARY KEY);",
     /* 3: post nonce (SQLite's 10): a client's retry of a post finds the comment it stored
      * instead of storing another; the insert names this index as its conflict target */
-    "ALTER TABLE comments ADD COLUMN nonce TEXT;"
-    "CREATE UNIQUE INDEX comments_nonce ON comments(author_id, nonce) WHERE nonce IS NOT NULL;",
+    ("ALTER TABLE comments ADD COLUMN nonce TEXT;"
+     "CREATE UNIQUE INDEX comments_nonce ON comments(author_id, nonce) WHERE nonce IS NOT NULL;"),
 };
 
 int store_pg_schema_version(void) {
