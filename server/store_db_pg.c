@@ -174,6 +174,26 @@ static void pg_close(db_t *db) {
 }
 
 /* Runs one or more statements with no parameters (PQexec, simple protocol). */
+/* Whether sql starts with a transaction-control word (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
+ * RELEASE, START, END, ABORT): those are never wrapped in a savepoint. */
+static bool tx_control(const char *sql) {
+    static const char *const words[] = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE",
+                                        "START", "END", "ABORT"};
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t') sql++;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if (!strncasecmp(sql, words[i], n) && !((sql[n] >= 'A' && sql[n] <= 'Z') ||
+                                                 (sql[n] >= 'a' && sql[n] <= 'z')))
+            return true;
+    }
+    return false;
+}
+
+/* Runs one or more statements with no parameters (simple protocol). Inside an open
+ * transaction they run under a savepoint of their own (sent first: a string that does
+ * not parse fails before any of it runs), so a failure is undone alone and the
+ * transaction goes on, as on SQLite (a job that ignores a failed PRAGMA or cleanup keeps
+ * its other work). */
 static int pg_exec(db_t *db, const char *sql) {
     pg_db *d = D(db);
     if (d->lost && d->lost_in_tx && !strncasecmp(sql, "ROLLBACK", 8) && !strchr(sql, ' ')) {
@@ -182,17 +202,60 @@ static int pg_exec(db_t *db, const char *sql) {
     }
     if (d->lost && revive(d)) return lost(d);
     before_command(d);
-    PGresult *r = PQexec(d->c, sql);
-    int st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    int rc = DB_OK;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
-        const char *t = PQcmdTuples(r);
-        d->changes = t && *t ? strtoll(t, NULL, 10) : 0;
-    } else {
-        log_refused(r, sql);
-        rc = pg_fail(d, r);
+    bool guard = PQtransactionStatus(d->c) == PQTRANS_INTRANS && !tx_control(sql);
+    char *text = NULL;
+    if (guard) {
+        PGresult *sp = PQexec(d->c, "SAVEPOINT db_exec");
+        bool ok = sp && PQresultStatus(sp) == PGRES_COMMAND_OK;
+        if (!ok) {
+            int rc = pg_fail(d, sp);
+            PQclear(sp);
+            return rc;
+        }
+        PQclear(sp);
+        size_t n = strlen(sql) + 32;
+        text = xmalloc(n);
+        snprintf(text, n, "%s\n;RELEASE db_exec", sql);
     }
-    PQclear(r);
+    int rc = DB_OK;
+    PGresult *failed = NULL;
+    int64_t changes = 0;
+    if (!PQsendQuery(d->c, text ? text : sql)) {
+        rc = pg_fail(d, NULL);
+        free(text);
+        return rc;
+    }
+    /* every result in turn: the first failure, else the changes of the last statement
+     * (the one before RELEASE when guarded) */
+    PGresult *r, *prev = NULL, *last = NULL;
+    while ((r = PQgetResult(d->c))) {
+        int st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            if (!failed) failed = r;
+            else PQclear(r);
+            continue;
+        }
+        if (prev) PQclear(prev);
+        prev = last;
+        last = r;
+    }
+    PGresult *mine = guard ? prev : last;
+    if (mine) {
+        const char *t = PQcmdTuples(mine);
+        changes = t && *t ? strtoll(t, NULL, 10) : 0;
+    }
+    if (prev) PQclear(prev);
+    if (last) PQclear(last);
+    if (failed || PQstatus(d->c) != CONNECTION_OK) {
+        log_refused(failed, sql);
+        rc = pg_fail(d, failed);
+        if (guard && rc != DB_UNAVAILABLE)
+            PQclear(PQexec(d->c, "ROLLBACK TO db_exec; RELEASE db_exec"));
+    } else {
+        d->changes = changes;
+    }
+    PQclear(failed);
+    free(text);
     return rc;
 }
 

@@ -217,10 +217,18 @@ int store_pg_schema_version(void) {
     return (int)(sizeof pg_migrations / sizeof pg_migrations[0]);
 }
 
-/* The version recorded in schema_version, 0 when the table is empty, -1 on error. */
+/* The version recorded in schema_version, 0 when the table is empty or missing, -1 on
+ * error. */
 static int pg_version(db_t *db) {
     db_stmt *st;
     int v = -1;
+    /* a fresh database has no table yet */
+    if (db_prepare(db, "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 ELSE 1 END",
+                   &st) != DB_OK)
+        return -1;
+    if (db_step(st) == DB_ROW) v = db_col_int(st, 0);
+    db_finalize(st);
+    if (v <= 0) return v;
     if (db_prepare(db, "SELECT coalesce(max(version), 0) FROM schema_version", &st) != DB_OK)
         return -1;
     if (db_step(st) == DB_ROW) v = db_col_int(st, 0);
@@ -232,15 +240,15 @@ static int pg_version(db_t *db) {
  * advisory lock, so nodes starting together take turns and each sees what the first
  * one left. Returns 0 or -1 (logged). */
 int store_pg_migrate(db_t *db) {
-    if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
-        DB_OK) {
-        log_err("store: cannot create schema_version: %s", db_errmsg(db));
-        return -1;
-    }
     int target = store_pg_schema_version();
+    /* current already (every start but the first): no lock needed */
     if (pg_version(db) == target) return 0;
-    if (db_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(7302001)") != DB_OK) {
+    /* CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin: under the lock */
+    if (db_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(7302001); "
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
+        DB_OK) {
         log_err("store: cannot lock the database to migrate: %s", db_errmsg(db));
+        db_exec(db, "ROLLBACK");
         return -1;
     }
     int version = pg_version(db);

@@ -137,3 +137,22 @@ test('PostgreSQL down: unavailable at once, /healthz says so; back: posts work, 
     s.cleanup();
   }
 });
+
+test('three processes starting at once on a fresh database: one migrates, all serve', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const conninfo = startPostgres().createDatabase();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-pg-race-'));
+  const config = path.join(dir, 'moderation.yml');
+  fs.writeFileSync(config, pgConfig(conninfo));
+  const started = await Promise.allSettled([0, 1, 2].map(() => startServer({ dataDir: dir, config })));
+  const procs = started.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  try {
+    assert.strictEqual(procs.length, 3, started.filter((r) => r.status === 'rejected').map((r) => r.reason.message).join('\n'));
+    assert.strictEqual(procs.filter((p) => /migrated PostgreSQL schema to version 1/.test(p.log)).length, 1);
+    for (const p of procs) assert.strictEqual((await healthz(p)).store, 'up');
+  } finally {
+    for (const p of procs) await p.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

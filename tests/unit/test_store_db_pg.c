@@ -239,6 +239,11 @@ static void test_errors(void **state) {
     assert_int_equal(db_step(st), DB_ERROR);
     db_finalize(st);
     assert_int_equal(db_exec(db, "INSERT INTO t2 VALUES ('d', 4)"), DB_OK);
+    /* a failing db_exec inside the transaction is undone alone, as on SQLite */
+    assert_int_equal(db_exec(db, "PRAGMA secure_delete = ON"), DB_ERROR);
+    assert_int_equal(db_exec(db, "INSERT INTO t2 VALUES ('d', 5)"), DB_CONSTRAINT);
+    assert_int_equal(db_exec(db, "UPDATE t2 SET v = v WHERE k IN ('c', 'd') -- a comment"), DB_OK);
+    assert_int_equal(db_changes(db), 2);
     assert_int_equal(db_exec(db, "COMMIT"), DB_OK);
     assert_int_equal(one_int(db, "SELECT count(*) FROM t2"), 3);
     assert_int_equal(db_exec(db, "NOT SQL AT ALL"), DB_ERROR);
