@@ -10,7 +10,18 @@
 #include "store.h"
 #include "store_catchup.h"
 
-#define CATCHUP_PAGE 500 /* comments a read brings per article at most; a full page asks for the next */
+/* Comments a read brings per article at most; a full page asks for the next. A page fits
+ * in half a reader's send queue (the hub waits for a queue to be less than half full
+ * before it reads again), counting a comment event as at most FRAME_MAX bytes. */
+#define PAGE_MAX 500
+#define FRAME_MAX 8192
+
+static size_t page_size(void) {
+    size_t by_msgs = (size_t)srv.cfg.queue_max_messages / 2;
+    size_t by_bytes = (size_t)srv.cfg.queue_max_bytes / 2 / FRAME_MAX;
+    size_t n = by_msgs < by_bytes ? by_msgs : by_bytes;
+    return n < 1 ? 1 : n > PAGE_MAX ? PAGE_MAX : n;
+}
 
 /* One read job for n articles (one for an announcement, up to HUB_FETCH_BATCH for the
  * periodic catch-up). */
@@ -19,6 +30,7 @@ typedef struct {
     size_t n;
     char **articles;  /* owned, n */
     int64_t *afters;  /* owned, n */
+    size_t page;      /* comments per article at most */
     json_t *rows;     /* owned: one array per article */
 } catchup_job;
 
@@ -27,7 +39,7 @@ static int run_catchup(store_job *job, db_t *db) {
     for (size_t i = 0; i < j->n; i++) {
         json_t *rows = json_array();
         json_array_append_new(j->rows, rows);
-        int rc = store_catchup_after(db, j->articles[i], j->afters[i], CATCHUP_PAGE, rows);
+        int rc = store_catchup_after(db, j->articles[i], j->afters[i], (int)j->page, rows);
         if (rc) return rc;
     }
     return 0;
@@ -47,7 +59,7 @@ static void done_catchup(store_job *job) {
             ids[i] = json_integer_value(json_object_get(c, "id"));
             msgs[i] = msg_take_json(json_pack("{s:s, s:O}", "type", "comment", "comment", c));
         }
-        hub_fetched(j->articles[a], msgs, ids, n, n == CATCHUP_PAGE, job->status == 0);
+        hub_fetched(j->articles[a], msgs, ids, n, n == j->page, job->status == 0);
         for (size_t i = 0; i < n; i++) msg_unref(msgs[i]);
         free(msgs);
         free(ids);
@@ -65,6 +77,7 @@ void catchup_fetch(const char *const *articles, const int64_t *after_ids, size_t
     j->job.done = done_catchup;
     j->job.read_only = true;
     j->n = n;
+    j->page = page_size();
     j->articles = xmalloc(n * sizeof *j->articles);
     j->afters = xmalloc(n * sizeof *j->afters);
     for (size_t i = 0; i < n; i++) {

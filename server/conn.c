@@ -201,6 +201,18 @@ int conn_header(conn_t *c, const char *name, char *out, size_t outlen) {
 
 /* ---- Waiting for the queue to drain ---- */
 
+bool conn_half_full(const conn_t *c) {
+    return c->qlen * 2 >= q_max_msgs || c->qbytes * 2 >= q_max_bytes;
+}
+
+void conn_close_slow(conn_t *c) {
+    if (c->close_code) return;
+    clog_warn(c->id, "conn: holds its room back (%u messages, %zu bytes queued): closing slow reader",
+              c->qlen, c->qbytes);
+    metrics.slow_closed++;
+    conn_close(c, 1013);
+}
+
 static bool drained(conn_t *c) { return c->qlen == 0 && c->transport && ops->idle(c->transport); }
 
 void conn_when_drained(conn_t *c, void (*fn)(conn_t *, void *), void (*drop)(void *),

@@ -18,8 +18,13 @@ struct room {
     int64_t max_id;
     size_t presence;
     /* Catch-up by id (dedupe): one read outstanding at a time; `again` asks for one
-     * more when it ends. */
-    bool reading, again;
+     * more when it ends. While a reader's queue is half full the next read waits for
+     * it to drain (`waiting`, on wait_conn, generation wait_gen); a reader that has not
+     * drained by the next periodic catch-up but one is closed as slow. */
+    bool reading, again, waiting;
+    int wait_ticks;
+    uint64_t wait_gen;
+    conn_t *wait_conn;
 };
 
 static hub_fetch_fn fetch;
@@ -248,11 +253,60 @@ size_t hub_publish(const char *article, msg_t *m, int64_t comment_id) {
 
 void hub_set_fetch(hub_fetch_fn fn) { fetch = fn; }
 
+/* A read's answer is a page of comments for every reader: before the next one, each
+ * reader's queue must have room for it. */
+typedef struct {
+    char *article; /* owned */
+    uint64_t gen;
+} room_waiter;
+
+static void wait_over(room_waiter *w) {
+    room_t *r = rooms ? dict_get(rooms, w->article) : NULL;
+    if (r && r->waiting && r->wait_gen == w->gen) {
+        r->waiting = false;
+        r->wait_conn = NULL;
+        if (r->again) room_read(r);
+    }
+    free(w->article);
+    free(w);
+}
+
+static void on_drained(conn_t *c, void *arg) {
+    (void)c;
+    wait_over(arg);
+}
+
+static void on_wait_dropped(void *arg) { wait_over(arg); }
+
+/* Whether a reader of r has half its queue in use; if so the room waits for it to
+ * drain. */
+static bool room_wait(room_t *r) {
+    conn_t *slow = NULL;
+    for (sub_t *s = r->head; s; s = s->next)
+        if (s->active && !s->conn->close_code && conn_half_full(s->conn)) {
+            slow = s->conn;
+            break;
+        }
+    if (!slow) return false;
+    r->waiting = true;
+    r->wait_ticks = 0;
+    r->wait_conn = slow;
+    room_waiter *w = xmalloc(sizeof *w);
+    w->article = xstrdup(r->article);
+    w->gen = ++r->wait_gen;
+    conn_when_drained(slow, on_drained, on_wait_dropped, w);
+    return r->waiting; /* it may have drained at once */
+}
+
 /* Whether the room should read now; if so marks it reading and sets *from to the lowest
  * last id of its active readers (each reader then gets only those above its own). */
 static bool room_read_start(room_t *r, int64_t *from) {
     if (!dedupe || !fetch || !r->nactive) return false;
-    if (r->reading) {
+    if (r->reading || r->waiting) {
+        r->again = true;
+        return false;
+    }
+    if (room_wait(r)) {
         r->again = true;
         return false;
     }
@@ -295,6 +349,14 @@ static void batch_flush(fetch_batch *b) {
 static void catch_up_one(const char *key, void *val, void *arg) {
     fetch_batch *b = arg;
     room_t *r = val;
+    if (r->waiting && ++r->wait_ticks >= 2) {
+        /* a reader that has not drained half a queue in a whole period holds its room
+         * back: it goes, as any reader too slow for the room, and the others read on */
+        conn_t *slow = r->wait_conn;
+        r->waiting = false;
+        r->wait_conn = NULL;
+        conn_close_slow(slow);
+    }
     if (!room_read_start(r, &b->froms[b->n])) return;
     b->articles[b->n++] = r->article;
     if (b->n == HUB_FETCH_BATCH) batch_flush(b);

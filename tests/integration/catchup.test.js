@@ -50,7 +50,7 @@ async function allArrive(clients, want, ms) {
   for (;;) {
     const missing = clients.map((cl) => want.filter((id) => !ids(cl).includes(id)).length);
     if (missing.every((n) => n === 0)) return;
-    if (Date.now() > deadline) assert.fail(`comments missing per reader: ${missing.join(', ')}`);
+    if (Date.now() > deadline) assert.fail(`comments missing per reader: ${missing.join(', ')} (closed: ${clients.map((cl) => cl.closeCode).join(', ')})`);
     await settle(100);
   }
 }
@@ -164,6 +164,46 @@ test('Redis restarted while posts flow on A: readers on B get every acknowledged
   const all = replay.flatMap((x) => x.comments.map((cm) => cm.id));
   assert.deepEqual(all, [...acked].sort((x, y) => x - y));
   for (const cl of [...readers, ...writers, fresh]) cl.close();
+});
+
+test('a reader that stops reading is closed as slow; the others on its process get every comment', async () => {
+  // D shares A's Redis and data dir, with small send queues: what the periodic catch-up
+  // and the announcements read for its room waits for a reader's queue to drain
+  const small = path.join(dir, 'small.yml');
+  fs.writeFileSync(small, fs.readFileSync(path.join(dir, 'shared.yml'), 'utf8')
+    .replace(/queue_max_messages: \d+/, 'queue_max_messages: 64'));
+  const d = await startServer({ dataDir: dir, config: small });
+  try {
+    const article = 'stalled-reader';
+    const good = [await reader(d, article), await reader(d, article)];
+    const slow = await reader(d, article);
+    slow.ws._socket.pause(); // never reads again: the kernel buffers fill, then its queue
+    const w = await Client.connect(a.wsUrl);
+    const body = 'z'.repeat(990);
+    const acked = [];
+    for (let i = 0; i < 3000 && slow.closeCode === undefined; i++) {
+      const r = await w.request({ type: 'post', article, name: 'W', title: 't', body: `${body} ${i}` }, 20000);
+      assert.equal(r.type, 'ack');
+      acked.push(r.comment.id);
+      if (i % 100 === 99) await settle(50);
+    }
+    slow.ws._socket.resume();
+    const closed = await Promise.race([slow.closed, settle(15000).then(() => null)]);
+    assert.ok(closed, 'the stalled reader was closed');
+    assert.equal(slow.closeCode, 1013);
+    for (let i = 0; i < 50; i++) {
+      const r = await w.request({ type: 'post', article, name: 'W', title: 't', body: `after ${i}` }, 20000);
+      acked.push(r.comment.id);
+    }
+    await allArrive(good, acked, 20000);
+    await settle(1200);
+    for (const r of good) exactlyOnceInOrder(r, acked);
+    const metrics = (await httpGet(`${d.base}/metrics`)).body;
+    assert.match(metrics, /parley_slow_readers_closed_total [1-9]/);
+    for (const cl of [...good, w]) cl.close();
+  } finally {
+    await d.stop();
+  }
 });
 
 test('a reader resuming with since on the other process misses nothing in a storm', async () => {
