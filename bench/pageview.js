@@ -93,7 +93,7 @@ async function main() {
     await run('collapsed, then opened', 'collapsed=1', button, true);
 
     const loader = await httpGet(`${parley.base}/embed.js`);
-    const widget = fs.readFileSync(path.join(__dirname, '..', 'web', 'widget.js'));
+    const widget = Buffer.from((await httpGet(`${parley.base}/widget.js`)).body); // the parts, joined
     const metrics = (await httpGet(`${parley.base}/metrics`)).body;
     const views = /^parley_page_views_total (\d+)$/m.exec(metrics)[1];
 

@@ -80,7 +80,7 @@ int import_article_id(const char *raw, char out[129]);
  * "YYYY-MM-DD HH:MM:SS" (taken as UTC) into ms since the epoch; -1 when invalid. */
 int64_t import_parse_time(const char *s);
 
-/* The commands; argv[0] is the command's own name. Return the exit status. */
+/* The commands (import_cli.c); argv[0] is the command's own name. Return the exit status. */
 int import_cli(int argc, char **argv);
 int export_cli(int argc, char **argv);
 int backup_cli(int argc, char **argv);

@@ -182,6 +182,7 @@ typedef struct {
     size_t len;
     off_t size;          /* of the file when read */
     struct timespec mtime;
+    uint64_t stamp;      /* the widget's parts (assets_widget_stat); 0 for a file */
     char dep[ASSETS_VERSION_LEN + 1]; /* the widget's version written into the loader */
     char ver[ASSETS_VERSION_LEN + 1]; /* content hash (ETag, ?v=) */
     bool cached;         /* in static_cache (else freed after the response) */
@@ -198,12 +199,15 @@ static void static_free(void *p) {
     free(f);
 }
 
-/* The file at real (as stat'd into sb), read and prepared, or NULL on a read error. The
- * result belongs to the cache (or, past its bound, lives until the next call). */
-static static_file *static_get(const char *real, const struct stat *sb, const char *dep) {
+/* The file at real (as stat'd into sb), read and prepared, or NULL on a read error; when
+ * widget_root is set, real names the widget and its parts under widget_root are read and
+ * joined instead (stamp: assets_widget_stat; 0 for a file). The result belongs to the
+ * cache (or, past its bound, lives until the next call). */
+static static_file *static_get(const char *real, const struct stat *sb, const char *dep,
+                               const char *widget_root, uint64_t stamp) {
     static_file *f = static_cache ? dict_get(static_cache, real) : NULL;
     if (f && f->size == sb->st_size && f->mtime.tv_sec == sb->st_mtim.tv_sec &&
-        f->mtime.tv_nsec == sb->st_mtim.tv_nsec && !strcmp(f->dep, dep))
+        f->mtime.tv_nsec == sb->st_mtim.tv_nsec && f->stamp == stamp && !strcmp(f->dep, dep))
         return f;
     if (f) {
         static_bytes -= f->len;
@@ -211,16 +215,23 @@ static static_file *static_get(const char *real, const struct stat *sb, const ch
     }
     static_free(static_last);
     static_last = NULL;
-    int fd = open(real, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    char *data = xmalloc((size_t)sb->st_size + 1);
-    ssize_t got = read(fd, data, (size_t)sb->st_size);
-    close(fd);
-    if (got != sb->st_size) {
-        free(data);
-        return NULL;
+    char *data;
+    size_t len;
+    if (widget_root) {
+        data = assets_widget_read(widget_root, &len);
+        if (!data) return NULL;
+    } else {
+        int fd = open(real, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return NULL;
+        data = xmalloc((size_t)sb->st_size + 1);
+        ssize_t got = read(fd, data, (size_t)sb->st_size);
+        close(fd);
+        if (got != sb->st_size) {
+            free(data);
+            return NULL;
+        }
+        len = (size_t)got;
     }
-    size_t len = (size_t)got;
     if (dep[0]) {
         char *b2 = assets_replace(data, len, ASSETS_WIDGET_PLACEHOLDER, dep, &len);
         if (b2) {
@@ -233,6 +244,7 @@ static static_file *static_get(const char *real, const struct stat *sb, const ch
     f->len = len;
     f->size = sb->st_size;
     f->mtime = sb->st_mtim;
+    f->stamp = stamp;
     snprintf(f->dep, sizeof f->dep, "%s", dep);
     assets_version(data, len, f->ver);
     if (static_cache && static_bytes + len <= STATIC_CACHE_MAX) {
@@ -260,17 +272,25 @@ static int serve_static(http_req *r) {
     size_t fl = strlen(full);
     if (fl && full[fl - 1] == '/') snprintf(full + fl, sizeof full - fl, "index.html");
     struct stat sb;
-    if (!realpath(full, real) || strncmp(real, root, strlen(root)) != 0 ||
-        (real[strlen(root)] != '/' && real[strlen(root)] != '\0'))
+    /* The widget is its parts under the root, joined (assets.h). */
+    bool widget = !strcmp(path, ASSETS_WIDGET_PATH);
+    uint64_t stamp = 0;
+    if (widget) {
+        memset(&sb, 0, sizeof sb);
+        if ((size_t)snprintf(real, sizeof real, "%s%s", root, path) >= sizeof real ||
+            assets_widget_stat(root, &sb.st_size, &sb.st_mtim, &stamp))
+            return respond_text(r, 404, "not found\n");
+    } else if (!realpath(full, real) || strncmp(real, root, strlen(root)) != 0 ||
+               (real[strlen(root)] != '/' && real[strlen(root)] != '\0'))
         return respond_text(r, 404, "not found\n");
-    if (stat(real, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (!widget && stat(real, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         /* a directory without the slash: redirect so relative links work */
         char loc[600];
         snprintf(loc, sizeof loc, "%s/", path);
         http_header h = {"location", loc};
         return net_http_respond(r, 301, "text/plain; charset=utf-8", &h, 1, "", 0);
     }
-    if (stat(real, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > 16 * 1024 * 1024)
+    if ((!widget && (stat(real, &sb) || !S_ISREG(sb.st_mode))) || sb.st_size > 16 * 1024 * 1024)
         return respond_text(r, 404, "not found\n");
     const char *type = "application/octet-stream", *cache = "no-cache";
     const char *dot = strrchr(real, '.');
@@ -283,11 +303,9 @@ static int serve_static(http_req *r) {
      * its own version is cached for a year (assets.h). */
     char wv[ASSETS_VERSION_LEN + 1] = "";
     if (!strcmp(path, "/embed.js")) {
-        char wpath[PATH_MAX + 16];
-        snprintf(wpath, sizeof wpath, "%s/widget.js", root);
-        if (assets_file_version(wpath, wv)) wv[0] = '\0';
+        if (assets_widget_version(root, wv)) wv[0] = '\0';
     }
-    static_file *f = static_get(real, &sb, wv);
+    static_file *f = static_get(real, &sb, wv, widget ? root : NULL, stamp);
     if (!f) return respond_text(r, 500, "read error\n");
     const char *data = f->data;
     size_t blen = f->len;
