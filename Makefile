@@ -33,7 +33,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
-.PHONY: print-pkgs layers all deps run test test-unit test-node test-node-pg test-cluster test-browser test-san bench bench-quick \
+.PHONY: print-pkgs print-objs layers all deps run test test-unit test-node test-node-pg test-cluster test-browser test-san bench bench-quick \
         eval fuzz fuzz-quick fuzz-bins format clean
 
 all: $(BUILD)/parley
@@ -75,6 +75,11 @@ layers:
 # The pkg-config names the server links (bench/run.sh links rulebench with them).
 print-pkgs:
 	@echo $(PKGS)
+
+# The server's objects without main (bench/run.sh links rulebench with them; a stale
+# object of a renamed source in build/obj is not one of them).
+print-objs:
+	@echo $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 
 unit-bins: $(UNIT_BINS)
 

@@ -30,7 +30,7 @@ for t in loadgen rawfanout; do
 done
 if ! [ build/rulebench -nt bench/rulebench.c ] || ! [ build/rulebench -nt build/parley ]; then
   cc -O2 -Wall -Wextra -Werror -Iserver $(pkg-config --cflags jansson) -o build/rulebench bench/rulebench.c \
-    $(ls build/obj/*.o | grep -v '/main.o$') $(pkg-config --libs $PKGS) -lpthread -lm
+    $(make -s --no-print-directory print-objs) $(pkg-config --libs $PKGS) -lpthread -lm
 fi
 
 # The bench config: the repo's rules, with the limits meant for one reader opened up
