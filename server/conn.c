@@ -16,6 +16,10 @@
 
 static const conn_ops *ops;
 static size_t q_max_msgs, q_max_bytes;
+
+/* What one writable callback writes at most (ws_writable). */
+#define WRITE_ROUND_FRAMES 64
+#define WRITE_ROUND_BYTES (64 * 1024)
 static dict_t *conns;                 /* "id" -> conn_t (not owned: the transport's) */
 static uint64_t next_id;
 static void (*on_message)(conn_t *c, const char *data, size_t len);
@@ -283,14 +287,26 @@ static void ws_throttled(void *user) {
 static int ws_writable(void *user) {
     conn_t *c = user;
     if (c->qlen) {
-        msg_t *m = c->q[c->qhead];
-        int n = ops->write(c->transport, msg_payload(m), m->len);
-        c->qhead = (c->qhead + 1) % c->qcap;
-        c->qlen--;
-        c->qbytes -= m->len;
-        metrics.frames_out++;
-        metrics.bytes_out += m->len;
-        msg_unref(m);
+        /* Several queued frames per callback while lws holds nothing unsent: a callback
+         * costs a poll-set change on and one off (four epoll_ctl calls through libuv's
+         * uv_poll), a frame one send. A write lws could not finish is buffered by it and
+         * ends the round (the maintainer's rule against colliding with a partial write);
+         * the round is bounded so that one reader cannot hold the loop. */
+        size_t frames = 0, bytes = 0;
+        int n = 0;
+        do {
+            msg_t *m = c->q[c->qhead];
+            n = ops->write(c->transport, msg_payload(m), m->len);
+            c->qhead = (c->qhead + 1) % c->qcap;
+            c->qlen--;
+            c->qbytes -= m->len;
+            metrics.frames_out++;
+            metrics.bytes_out += m->len;
+            frames++;
+            bytes += m->len;
+            msg_unref(m);
+        } while (n >= 0 && c->qlen && frames < WRITE_ROUND_FRAMES &&
+                 bytes < WRITE_ROUND_BYTES && ops->idle(c->transport));
         if (c->qlen == 0) { /* an idle connection holds no ring (issue 17) */
             free(c->q);
             c->q = NULL;

@@ -19,18 +19,21 @@
 
 typedef struct {
     int64_t got[64];
-    int n;
+    int n;       /* frames written (ids of the first 64 kept) */
+    bool held;   /* the socket is not writable: wake asks, nothing is written */
+    bool choked; /* after each write the transport holds unsent bytes (not idle) */
 } fake_t;
 
 static int fake_write(void *t, unsigned char *payload, size_t len) {
     fake_t *f = t;
     json_t *j = json_loadb((const char *)payload, len, 0, NULL);
     json_t *c = json_object_get(j, "comment");
-    if (f->n < 64) f->got[f->n++] = json_is_object(c) ? json_integer_value(json_object_get(c, "id")) : 0;
+    if (f->n < 64) f->got[f->n] = json_is_object(c) ? json_integer_value(json_object_get(c, "id")) : 0;
+    f->n++;
     json_decref(j);
     return 0;
 }
-static bool fake_idle(void *t) { return true; }
+static bool fake_idle(void *t) { return !((fake_t *)t)->choked; }
 static conn_t conns[4];
 static fake_t fakes[4];
 
@@ -38,7 +41,7 @@ static fake_t fakes[4];
  * from it since issue 11 fix 8). */
 static void fake_wake(void *t) {
     static bool busy;
-    if (busy) return;
+    if (busy || ((fake_t *)t)->held) return;
     busy = true;
     conn_t *c = &conns[(fake_t *)t - fakes];
     while (c->qlen) conn_ws_handlers()->writable(c);
@@ -215,6 +218,78 @@ static void test_approval_once(void **state) {
     assert_int_equal(fakes[0].n, 3);
 }
 
+/* Queues n comments straight onto connection i. */
+static void fill(int i, int n) {
+    for (int k = 0; k < n; k++) {
+        msg_t *m = comment_msg(1000 + k);
+        assert_int_equal(conn_enqueue(&conns[i], m), 0);
+        msg_unref(m);
+    }
+}
+
+/* One writable callback writes queued frames in order, a round at most (64), and only one
+ * when the transport is left holding unsent bytes. */
+static void test_write_round(void **state) {
+    fakes[0].held = true;
+    fill(0, 100);
+    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].n, 64);
+    assert_int_equal(conns[0].qlen, 36);
+    for (int k = 0; k < 64; k++) assert_int_equal(fakes[0].got[k], 1000 + k);
+    fakes[0].choked = true;
+    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].n, 65);
+    fakes[0].choked = false;
+    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(conns[0].qlen, 0);
+    assert_int_equal(fakes[0].n, 100);
+}
+
+/* A room does not read while a reader's queue is half full; it reads once the queue has
+ * drained (a page always fits). */
+static void test_reads_wait_for_a_half_full_queue(void **state) {
+    join(0, "w", 5, 0);
+    join(1, "w", 5, 0);
+    answer("w", NULL, 0, false);
+    answer("w", NULL, 0, false);
+    int before = nasked;
+    fakes[0].held = true;
+    fill(0, 600); /* of 1,024 */
+    hub_catch_up("w");
+    assert_int_equal(nasked, before);
+    hub_catch_up("w"); /* asks again: merged into the one read after the drain */
+    assert_int_equal(nasked, before);
+    fakes[0].held = false;
+    while (conns[0].qlen) conn_ws_handlers()->writable(&conns[0]);
+    conn_ws_handlers()->writable(&conns[0]); /* drained: the waiter runs */
+    assert_int_equal(nasked, before + 1);
+    assert_int_equal(asked_after[nasked - 1], 5);
+}
+
+/* A reader that has not drained by the second periodic catch-up of the wait is closed as
+ * slow, and the room reads on for the others. */
+static void test_stalled_reader_closed_at_the_second_tick(void **state) {
+    join(0, "x", 5, 0);
+    join(1, "x", 5, 0);
+    answer("x", NULL, 0, false);
+    answer("x", NULL, 0, false);
+    int before = nasked;
+    fakes[0].held = true;
+    fill(0, 600);
+    hub_catch_up("x");
+    assert_int_equal(nasked, before);
+    hub_catch_up_all(); /* first tick of the wait: still waiting */
+    assert_int_equal(nasked, before);
+    assert_int_equal(conns[0].close_code, 0);
+    hub_catch_up_all(); /* second: the reader goes, the room reads */
+    assert_int_equal(conns[0].close_code, 1013);
+    assert_int_equal(nasked, before + 1);
+    /* the closed reader's socket ends: its waiter is released */
+    fakes[0].held = false;
+    for (int k = 0; k < 20 && conns[0].waiters; k++) conn_ws_handlers()->writable(&conns[0]);
+    assert_null(conns[0].waiters);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_each_reader_above_its_own_last, setup, teardown),
@@ -222,6 +297,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_since_bounds_a_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_reader_keeps_what_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approval_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_round, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reads_wait_for_a_half_full_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_reader_closed_at_the_second_tick, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
