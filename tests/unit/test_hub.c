@@ -245,18 +245,25 @@ static void test_write_round(void **state) {
     assert_int_equal(fakes[0].n, 100);
 }
 
+/* Two readers of article, their first reads answered; reader 0 stops writing with 600 of
+ * its 1,024 queued and the room is asked to read: it waits. Returns the reads asked. */
+static int one_reader_half_full(const char *article) {
+    join(0, article, 5, 0);
+    join(1, article, 5, 0);
+    answer(article, NULL, 0, false);
+    answer(article, NULL, 0, false);
+    int before = nasked;
+    fakes[0].held = true;
+    fill(0, 600);
+    hub_catch_up(article);
+    assert_int_equal(nasked, before);
+    return before;
+}
+
 /* A room does not read while a reader's queue is half full; it reads once the queue has
  * drained (a page always fits). */
 static void test_reads_wait_for_a_half_full_queue(void **state) {
-    join(0, "w", 5, 0);
-    join(1, "w", 5, 0);
-    answer("w", NULL, 0, false);
-    answer("w", NULL, 0, false);
-    int before = nasked;
-    fakes[0].held = true;
-    fill(0, 600); /* of 1,024 */
-    hub_catch_up("w");
-    assert_int_equal(nasked, before);
+    int before = one_reader_half_full("w");
     hub_catch_up("w"); /* asks again: merged into the one read after the drain */
     assert_int_equal(nasked, before);
     fakes[0].held = false;
@@ -269,15 +276,7 @@ static void test_reads_wait_for_a_half_full_queue(void **state) {
 /* A reader that has not drained by the second periodic catch-up of the wait is closed as
  * slow, and the room reads on for the others. */
 static void test_stalled_reader_closed_at_the_second_tick(void **state) {
-    join(0, "x", 5, 0);
-    join(1, "x", 5, 0);
-    answer("x", NULL, 0, false);
-    answer("x", NULL, 0, false);
-    int before = nasked;
-    fakes[0].held = true;
-    fill(0, 600);
-    hub_catch_up("x");
-    assert_int_equal(nasked, before);
+    int before = one_reader_half_full("x");
     hub_catch_up_all(); /* first tick of the wait: still waiting */
     assert_int_equal(nasked, before);
     assert_int_equal(conns[0].close_code, 0);
