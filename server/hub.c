@@ -102,6 +102,14 @@ static void pend_clear(sub_t *s) {
     s->pend_last = 0;
 }
 
+/* Remembers that cid was given to s out of order (bounded: past it a later read may bring
+ * it once more, rare and never a loss). */
+static void extra_add(sub_t *s, int64_t cid) {
+    if (s->nextra == HUB_EXTRA_MAX) return;
+    if (!s->extra) s->extra = xmalloc(HUB_EXTRA_MAX * sizeof *s->extra);
+    s->extra[s->nextra++] = cid;
+}
+
 static bool in_ids(const int64_t *ids, size_t n, int64_t id) {
     for (size_t i = 0; i < n; i++)
         if (ids[i] == id) return true;
@@ -131,8 +139,8 @@ void hub_activate(sub_t *s, const int64_t *ids, size_t n, int64_t since) {
             if (cid > 0 && (cid <= since || in_ids(ids, n, cid))) continue;
             conn_enqueue(s->conn, s->pend[i]);
             if (id > s->last) s->last = id;
-            else if (id < 0 && cid > s->last && s->nextra < HUB_EXTRA_MAX)
-                s->extra[s->nextra++] = cid;
+            else if (id < 0 && cid > s->last)
+                extra_add(s, cid);
         }
     }
     pend_clear(s);
@@ -157,6 +165,7 @@ static void sub_remove(sub_t *s) {
         metrics.rooms = dict_size(rooms);
     }
     pend_clear(s);
+    free(s->extra);
     free(s);
 }
 
@@ -213,14 +222,17 @@ static bool sub_deliver(sub_t *s, msg_t *m, int64_t comment_id) {
             if (s->extra[i] > comment_id) s->extra[k++] = s->extra[i];
         }
         s->nextra = k;
+        if (!k) {
+            free(s->extra);
+            s->extra = NULL;
+        }
         if (had) return false; /* given out of order already */
     } else if (comment_id < 0) {
         int64_t cid = -comment_id;
         if (cid <= s->last) return conn_enqueue(s->conn, m) == 0;
         for (uint32_t i = 0; i < s->nextra; i++)
             if (s->extra[i] == cid) return false;
-        /* past the bound a later read may bring it once more: rare, and never a loss */
-        if (s->nextra < HUB_EXTRA_MAX) s->extra[s->nextra++] = cid;
+        extra_add(s, cid);
     }
     return conn_enqueue(s->conn, m) == 0;
 }

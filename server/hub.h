@@ -30,8 +30,9 @@ typedef struct sub {
      * it, so each comes once and a reader resuming `since` it misses nothing. */
     int64_t last;
     /* Comments above `last` this reader was given out of order (approved from the
-     * queue), so that the read bringing them by id skips them. Owned; bounded. */
-    int64_t extra[HUB_EXTRA_MAX];
+     * queue), so that the read bringing them by id skips them. Owned, allocated at the
+     * first (HUB_EXTRA_MAX entries), NULL for most readers. */
+    int64_t *extra;
     uint32_t nextra;
     /* While pending: the room's messages that arrived meanwhile (references, in order,
      * with their comment ids), delivered at activation unless the history held them. A
