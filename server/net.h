@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "net_http.h" /* HTTP on the same port: requests, answers, routes */
+#include "net_sock.h" /* sockets, client addresses and origins */
+
 struct lws;
 
 /* Creates the lws context on loop, listening on the configured address.
@@ -55,57 +58,5 @@ void net_ws_closing(void *ws, int seconds);
 int net_ws_header(void *ws, const char *name, char *out, size_t outlen);
 /* Destroys the lws context (twice-safe, as LWS-NOTES describe). */
 void net_stop(void);
-
-/* An HTTP request being answered. Lives in the lws per-session data. */
-typedef struct http_req {
-    struct lws *wsi;
-    uint64_t id;              /* for answers that come later: net_http_by_id() */
-    char method[8];
-    char path[512];
-    char origin[256];         /* "" when absent */
-    char *body;               /* POST body, NUL-terminated, owned */
-    size_t body_len;
-    /* the response being written, all of it from the writable callback: the headers,
-     * then the body in chunks, then the end of the transaction */
-    unsigned char *hdr;       /* LWS_PRE bytes of room, then the header block; owned */
-    size_t hdr_len;
-    char *resp;
-    size_t resp_len, resp_off;
-    bool finish;              /* an answer is pending: end it once hdr and resp are written */
-} http_req;
-
-/* A header for net_http_respond: name without colon, value. */
-typedef struct {
-    const char *name, *value;
-} http_header;
-
-/* Prepares a complete response (copying body) and asks for the writable callback, which
- * writes it. Returns 0, or -1 when the connection must close. May be called later, from
- * a storage callback, with a request found by id. */
-int net_http_respond(http_req *r, int status, const char *ctype, const http_header *hdrs,
-                     int nhdrs, const char *body, size_t len);
-http_req *net_http_by_id(uint64_t id);
-/* Copies the value of query argument name (the first) into out; returns its length or -1. */
-int net_http_arg(http_req *r, const char *name, char *out, size_t outlen);
-/* Calls fn with the value of each query argument called name, in order, until fn
- * returns non-zero; returns how many it saw. */
-int net_http_arg_each(http_req *r, const char *name, int (*fn)(const char *value, void *arg),
-                      void *arg);
-/* Copies the If-None-Match header into out ("" when absent); returns its length. */
-int net_http_if_none_match(http_req *r, char *out, size_t outlen);
-/* Copies a request header (lowercase name with colon, e.g. "cookie:") into out. */
-int net_http_header(http_req *r, const char *name, char *out, size_t outlen);
-/* The client's address as text, honouring server.trust_proxy. */
-void net_client_addr(struct lws *wsi, char *out, size_t outlen);
-
-/* True when origin names this server itself (its Host header, or server.public_url). */
-#include <stdbool.h>
-bool net_own_origin(struct lws *wsi, const char *origin);
-
-/* A route for paths under /api/ that other modules serve. Handlers return what
- * net_http_respond returns, or 1 when they will answer later. */
-typedef int (*http_handler)(http_req *r);
-void net_add_route(const char *method, const char *path, http_handler h);
-
 
 #endif

@@ -1,8 +1,8 @@
 /* net_http.c: the HTTP half of net: the routing table that other modules add their
  * paths to, requests and their responses (written from the writeable callback), and the
  * static files under web_root, read once and kept. The transport half is net.c. */
-#include "net.h"
 #include "net_http.h"
+#include "net_sock.h"
 #include "alloc.h"
 
 #include <fcntl.h>
@@ -25,10 +25,9 @@
 #define HTTP_CHUNK 16384
 
 static dict_t *http_reqs;            /* "id" -> http_req */
-/* The socket whose own HTTP callback is running: lws lets an answer's headers be written
- * there (its request, body-completion callback); an answer given later waits for the
- * writeable callback. */
-struct lws *net_http_serviced_wsi;
+/* net_http_serviced_wsi (net_sock.h) is the socket whose own HTTP callback is running:
+ * lws lets an answer's headers be written there (its request, body-completion callback);
+ * an answer given later waits for the writeable callback. */
 static uint64_t next_http_id;
 
 /* ---- Routes ---- */
