@@ -292,6 +292,27 @@ static void publish_removed(const char *article, int64_t id) {
     msg_unref(m);
 }
 
+#define TOO_FAST "You are posting too fast; wait a minute and try again."
+
+/* A post the flood limits refuse may be the retry of one stored before the author hit
+ * them (the connection was lost before its ack): its nonce finds that comment, which is
+ * answered as any retry; otherwise the refusal stands and nothing is stored. */
+static int run_nonce_only(store_job *job, db_t *db) {
+    cjob *j = (cjob *)job;
+    int r = replay_post(db, j);
+    if (r) return r < 0 ? -r : 0;
+    j->message = xstrdup(TOO_FAST);
+    return PERR_RATE_LIMITED;
+}
+
+/* Submits j to look for its nonce only (run_nonce_only), as a read. */
+static void submit_nonce_only(cjob *j) {
+    j->job.run = run_nonce_only;
+    j->job.read_only = true;
+    j->job.lock_key = NULL;
+    store_submit(srv.store, &j->job);
+}
+
 static void done_post(store_job *job) {
     cjob *j = (cjob *)job;
     conn_t *c = conn_by_id(j->conn_id);
@@ -330,11 +351,13 @@ static void shared_counted(const long *vals, long ttl_ms, void *arg) {
     if (flood_shared_over(vals + j->nshared_rules, BUS_COUNTERS_MAX - j->nshared_rules >= 2
                                                        ? 2
                                                        : BUS_COUNTERS_MAX - j->nshared_rules)) {
-        conn_t *c = conn_by_id(j->conn_id);
         metrics.flood_refused++;
-        if (c)
-            conn_error(c, j->req_id, PERR_RATE_LIMITED,
-                       "You are posting too fast; wait a minute and try again.");
+        if (j->nonce) {
+            submit_nonce_only(j);
+            return;
+        }
+        conn_t *c = conn_by_id(j->conn_id);
+        if (c) conn_error(c, j->req_id, PERR_RATE_LIMITED, TOO_FAST);
         cjob_free(j);
         return;
     }
@@ -343,11 +366,23 @@ static void shared_counted(const long *vals, long ttl_ms, void *arg) {
 
 void comments_post(conn_t *c, const json_t *id, post_input *in) {
     bool busy = comments_store_refuses(c, id);
-    if (busy || flood_post_local(c->author_id, c->ip_hash, (uint64_t)now_ms())) {
-        if (!busy) {
+    bool too_fast = !busy && flood_post_local(c->author_id, c->ip_hash, (uint64_t)now_ms());
+    if (too_fast && in->nonce) {
+        metrics.flood_refused++;
+        cjob *j = cjob_new(c, id, run_nonce_only, done_post);
+        j->article = in->article;
+        j->title = in->title;
+        j->body = in->body;
+        j->name = in->name;
+        j->avatar = in->avatar;
+        j->nonce = in->nonce;
+        submit_nonce_only(j);
+        return;
+    }
+    if (busy || too_fast) {
+        if (too_fast) {
             metrics.flood_refused++;
-            conn_error(c, id, PERR_RATE_LIMITED,
-                       "You are posting too fast; wait a minute and try again.");
+            conn_error(c, id, PERR_RATE_LIMITED, TOO_FAST);
         }
         free(in->article);
         free(in->title);

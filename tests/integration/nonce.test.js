@@ -186,3 +186,41 @@ test('a retry after the server restarted answers the comment stored before', asy
     first.cleanup();
   }
 });
+
+test('past the flood limit a retry is still answered with its comment; a new post is refused', async () => {
+  // the hard limit per author at 3 a minute; on one process, and on two sharing Redis
+  const { startRedis } = require('../lib/server.js');
+  const limited = (t) => relaxedConfig(t).replace(/author_posts_per_minute: \d+/, 'author_posts_per_minute: 3');
+  const lone = await startServer({ configText: limited() });
+  const redis = await startRedis();
+  const shared = await startServer({ configText: `${limited()}\nredis:\n  url: "${redis.url}"\n  prefix: "n${process.pid}:"\n` });
+  try {
+    for (const server of [lone, shared]) {
+      const c = await guest(server, 'nonce-flood-key-ffffffff');
+      const acks = [];
+      for (let i = 0; i < 3; i++) acks.push(await c.request(post('nonce-flood', `f-${i}`, `Post number ${i}.`)));
+      for (const a of acks) assert.equal(a.type, 'ack', JSON.stringify(a));
+      // the limit is reached: a new post is refused, and stores nothing
+      const fourth = await c.request(post('nonce-flood', 'f-3', 'One too many.'));
+      assert.equal(fourth.type, 'error');
+      assert.equal(fourth.code, 'rate_limited');
+      // a retry of a post that was stored (its ack lost) gets that comment's ack
+      const retry = await c.request(post('nonce-flood', 'f-2', 'Post number 2.'));
+      assert.equal(retry.type, 'ack', JSON.stringify(retry));
+      assert.equal(retry.comment.id, acks[2].comment.id);
+      // and a retry on another connection of the same reader too
+      const c2 = await guest(server, 'nonce-flood-key-ffffffff');
+      const again = await c2.request(post('nonce-flood', 'f-0', 'Post number 0.'));
+      assert.equal(again.type, 'ack', JSON.stringify(again));
+      assert.equal(again.comment.id, acks[0].comment.id);
+      // without a nonce, refused as before
+      const bare = await c2.request({ ...post('nonce-flood'), nonce: undefined });
+      assert.equal(bare.code, 'rate_limited');
+      assert.equal(sql(server, "SELECT COUNT(*) FROM comments WHERE article = 'nonce-flood'"), '3');
+    }
+  } finally {
+    await shared.stop(); shared.cleanup();
+    await lone.stop(); lone.cleanup();
+    await redis.stop();
+  }
+});
