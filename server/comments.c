@@ -364,19 +364,24 @@ static void shared_counted(const long *vals, long ttl_ms, void *arg) {
     store_submit(srv.store, &j->job);
 }
 
+/* A post's job, taking the input's strings. */
+static cjob *post_job(conn_t *c, const json_t *id, post_input *in) {
+    cjob *j = cjob_new(c, id, run_post, done_post);
+    j->article = in->article;
+    j->title = in->title;
+    j->body = in->body;
+    j->name = in->name;
+    j->avatar = in->avatar;
+    j->nonce = in->nonce;
+    return j;
+}
+
 void comments_post(conn_t *c, const json_t *id, post_input *in) {
     bool busy = comments_store_refuses(c, id);
     bool too_fast = !busy && flood_post_local(c->author_id, c->ip_hash, (uint64_t)now_ms());
     if (too_fast && in->nonce) {
         metrics.flood_refused++;
-        cjob *j = cjob_new(c, id, run_nonce_only, done_post);
-        j->article = in->article;
-        j->title = in->title;
-        j->body = in->body;
-        j->name = in->name;
-        j->avatar = in->avatar;
-        j->nonce = in->nonce;
-        submit_nonce_only(j);
+        submit_nonce_only(post_job(c, id, in));
         return;
     }
     if (busy || too_fast) {
@@ -392,13 +397,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
         free(in->nonce);
         return;
     }
-    cjob *j = cjob_new(c, id, run_post, done_post);
-    j->article = in->article;
-    j->title = in->title;
-    j->body = in->body;
-    j->name = in->name;
-    j->avatar = in->avatar;
-    j->nonce = in->nonce;
+    cjob *j = post_job(c, id, in);
     j->job.lock_key = j->article; /* PostgreSQL: ids of one article commit in order */
     j->parent = in->parent;
     j->guest = !c->signed_in;
