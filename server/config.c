@@ -17,7 +17,8 @@ static const char *const server_keys[] = {
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
     NULL};
-static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", "postgres", NULL};
+static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", "postgres",
+                                           "start_wait_ms", NULL};
 static const char *const identity_keys[] = {"guests", "keys", "self_service", "badges", NULL};
 static const char *const limits_keys[] = {"title",
                                           "body",
@@ -327,6 +328,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->data_dir = xstrdup("data");
     c->batch_max = 256;
     c->queue_max = 20000;
+    c->start_wait_ms = 30000;
     c->catchup_ms = 3000;
     c->guests = true;
     c->limit_title = 100;
@@ -368,6 +370,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
         OPT_STR(sec, "postgres", c->postgres);
         OPT_LONG(sec, "batch_max", 1, 100000, c->batch_max);
         OPT_LONG(sec, "queue_max", 0, 10000000, c->queue_max);
+        OPT_LONG(sec, "start_wait_ms", 0, 3600000, c->start_wait_ms);
     }
     if (section(root, "identity", identity_keys, &sec, f, err, errlen)) return -1;
     if (sec) OPT_BOOL(sec, "guests", c->guests);

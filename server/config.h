@@ -40,6 +40,7 @@ typedef struct {
     char *postgres;  /* storage.postgres: a libpq conninfo or URI; NULL = SQLite in data_dir */
     long batch_max;
     long queue_max;  /* storage jobs waiting at most; past it new work gets `unavailable` */
+    long start_wait_ms; /* PostgreSQL: how long serve waits at start for it to answer */
 
     bool guests;
     bool self_service;  /* signed-in readers may export and erase their data (widget) */

@@ -333,6 +333,7 @@ static int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "parley: cannot create %s: %s\n", srv.cfg.data_dir, strerror(errno));
         return 1;
     }
+    if (store_wait_reachable(srv.cfg.start_wait_ms)) return 1;
     if (server_load_ip_key(srv.cfg.data_dir)) return 1;
     if (notify_init()) return 1;
 

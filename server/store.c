@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "log.h"
@@ -325,6 +326,36 @@ int store_migrate(db_t *db) {
         return -1;
     }
     return 0;
+}
+
+int store_wait_reachable(long max_ms) {
+    if (!pg_target) return 0;
+    uint64_t start = mono_us(), last_log = 0;
+    unsigned backoff = 100;
+    for (;;) {
+        char err[512];
+        db_t *db = db_open_pg(pg_target, err, sizeof err);
+        if (db) {
+            db_close(db);
+            if (last_log) log_info("store: PostgreSQL answers");
+            return 0;
+        }
+        uint64_t waited = (mono_us() - start) / 1000;
+        if (waited >= (uint64_t)max_ms) {
+            log_err("store: PostgreSQL did not answer within %ld ms (storage.start_wait_ms): %s",
+                    max_ms, err);
+            return -1;
+        }
+        if (!last_log || mono_us() - last_log >= 5000000) {
+            log_warn("store: waiting for PostgreSQL (%llu ms so far): %s",
+                     (unsigned long long)waited, err);
+            last_log = mono_us();
+        }
+        unsigned nap = backoff;
+        if (waited + nap > (uint64_t)max_ms) nap = (unsigned)((uint64_t)max_ms - waited);
+        usleep(nap * 1000u);
+        backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+    }
 }
 
 /* Connects to the PostgreSQL target and migrates its schema. NULL (logged) when the

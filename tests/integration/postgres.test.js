@@ -156,3 +156,41 @@ test('three processes starting at once on a fresh database: one migrates, all se
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('serve started before PostgreSQL waits for it; past storage.start_wait_ms it exits 1 and says why', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const pg = startPostgres();
+  const conninfo = pg.createDatabase();
+  pg.stop();
+  try {
+    // not within the wait: a clear error and exit 1, quickly
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-pg-wait-'));
+    const config = path.join(dir, 'short.yml');
+    fs.writeFileSync(config, pgConfig(conninfo).replace(/^storage:\n/m, 'storage:\n  start_wait_ms: 700\n'));
+    const t0 = Date.now();
+    const r = spawnSync(BIN, ['serve', '--config', config, '--listen', '127.0.0.1:0', '--data', path.join(dir, 'd')],
+      { encoding: 'utf8', timeout: 15000 });
+    assert.strictEqual(r.status, 1, r.stderr);
+    assert.match(r.stderr, /waiting for PostgreSQL/);
+    assert.match(r.stderr, /did not answer within 700 ms \(storage\.start_wait_ms\)/);
+    assert.ok(Date.now() - t0 < 8000, `gave up in ${Date.now() - t0} ms`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    // within the wait: the database comes up 2 s after the server started, the server serves
+    const starting = startServer({ configText: pgConfig(conninfo) });
+    await new Promise((res) => setTimeout(res, 2000));
+    pg.start();
+    const s = await starting;
+    try {
+      assert.match(s.log, /waiting for PostgreSQL/);
+      assert.strictEqual((await healthz(s)).store, 'up');
+      const c = await Client.connect(s.wsUrl);
+      assert.strictEqual((await post(c, 'pg-wait', 'after the wait')).type, 'ack');
+      c.close();
+    } finally {
+      await s.stop();
+    }
+  } finally {
+    try { pg.start(); } catch (_) { /* running already */ }
+  }
+});
