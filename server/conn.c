@@ -124,10 +124,7 @@ static void queue_clear(conn_t *c) {
 int conn_enqueue(conn_t *c, msg_t *m) {
     if (c->close_code) return -1;
     if (c->qlen && (c->qlen >= q_max_msgs || c->qbytes + m->len > q_max_bytes)) {
-        clog_warn(c->id, "conn: send queue full (%u messages, %zu bytes): closing slow reader",
-                  c->qlen, c->qbytes);
-        metrics.slow_closed++;
-        conn_close(c, 1013);
+        conn_close_slow(c, "send queue full");
         return -1;
     }
     if (c->qlen == c->qcap) {
@@ -209,9 +206,9 @@ bool conn_half_full(const conn_t *c) {
     return c->qlen * 2 >= q_max_msgs || c->qbytes * 2 >= q_max_bytes;
 }
 
-void conn_close_slow(conn_t *c) {
+void conn_close_slow(conn_t *c, const char *why) {
     if (c->close_code) return;
-    clog_warn(c->id, "conn: holds its room back (%u messages, %zu bytes queued): closing slow reader",
+    clog_warn(c->id, "conn: %s (%u messages, %zu bytes queued): closing slow reader", why,
               c->qlen, c->qbytes);
     metrics.slow_closed++;
     conn_close(c, 1013);

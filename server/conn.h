@@ -138,8 +138,8 @@ size_t conn_close_all(int code);
 /* Whether half or more of c's send queue bound (messages or bytes) is in use: a paced
  * producer waits (conn_when_drained) before it adds a page. */
 bool conn_half_full(const conn_t *c);
-/* Closes c as a slow reader (1013, counted in /metrics). */
-void conn_close_slow(conn_t *c);
+/* Closes c as a slow reader (1013, counted in /metrics), saying why in the log. */
+void conn_close_slow(conn_t *c, const char *why);
 /* Calls fn(c, arg) once everything queued on c has been written (at once when nothing
  * is); when c closes first, drop(arg) is called instead. */
 void conn_when_drained(conn_t *c, void (*fn)(conn_t *, void *), void (*drop)(void *),

@@ -367,7 +367,7 @@ static void catch_up_one(const char *key, void *val, void *arg) {
         conn_t *slow = r->wait_conn;
         r->waiting = false;
         r->wait_conn = NULL;
-        conn_close_slow(slow);
+        conn_close_slow(slow, "holds its room back");
     }
     if (!room_read_start(r, &b->froms[b->n])) return;
     b->articles[b->n++] = r->article;

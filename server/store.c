@@ -331,7 +331,7 @@ int store_migrate(db_t *db) {
 int store_wait_reachable(long max_ms) {
     if (!pg_target) return 0;
     uint64_t start = mono_us(), last_log = 0;
-    unsigned backoff = 100;
+    unsigned backoff = STORE_BACKOFF_MIN_MS;
     for (;;) {
         char err[512];
         db_t *db = db_open_pg(pg_target, err, sizeof err);
@@ -354,7 +354,7 @@ int store_wait_reachable(long max_ms) {
         unsigned nap = backoff;
         if (waited + nap > (uint64_t)max_ms) nap = (unsigned)((uint64_t)max_ms - waited);
         usleep(nap * 1000u);
-        backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+        backoff = backoff * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS : backoff * 2;
     }
 }
 

@@ -60,7 +60,7 @@ db_t *store_open_sync(const char *dir);
 void store_set_postgres(const char *conninfo);
 /* The PostgreSQL target, or NULL. */
 const char *store_postgres(void);
-/* With PostgreSQL, waits until the server answers (retrying 100 ms doubling to 2 s, a
+/* With PostgreSQL, waits until the server answers (retrying 100 ms doubling to 5 s, a
  * line in the log now and then), at most max_ms: nodes and their database started
  * together need not be started in order. 0 when it answers (at once with SQLite), -1
  * (logged) when it did not within max_ms. */
