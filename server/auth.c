@@ -17,6 +17,7 @@
 #include "store_comments.h"
 #include "dict.h"
 #include "log.h"
+#include "names.h"
 #include "net.h"
 #include "server.h"
 #include "store.h"
@@ -509,6 +510,10 @@ int auth_cli(int argc, char **argv) {
         if (store_accounts_moderator_remove(db, name) != 1) {
             fprintf(stderr, "parley: no moderator '%s'\n", name);
             rc = 1;
+        } else {
+            /* their name is free again, unless another moderator's folds to it */
+            names_release(db, name, "moderator");
+            names_reserve_moderators(db);
         }
     } else if (!strcmp(cmd, "add") || !strcmp(cmd, "passwd")) {
         char *pw = read_password();
@@ -527,6 +532,7 @@ int auth_cli(int argc, char **argv) {
                         added > 0 ? "the name is taken" : db_errmsg(db));
                 rc = 1;
             } else {
+                names_reserve(db, name, "moderator"); /* guests cannot post as them */
                 printf("added %s (%s)\n", name, role);
             }
         } else {

@@ -23,6 +23,7 @@
 #include "server.h"
 #include "store.h"
 #include "store_comments.h"
+#include "store_post.h"
 #include "store_trust.h"
 
 #define EDIT_WINDOW_MS (5 * 60 * 1000)
@@ -109,22 +110,21 @@ static void reply_error(conn_t *c, cjob *j, perr_t e, const char *fallback) {
 /* ---- Posting ---- */
 
 /* The article's mode: a setting stored by a moderator wins over moderation.yml. */
-static article_mode_t article_mode(db_t *db, const rules_t *r, const char *article) {
-    char s[16];
-    if (store_comments_article_mode(db, article, s, sizeof s) != 1)
-        return rules_article_mode(r, article);
-    return !strcmp(s, "closed")         ? ARTICLE_CLOSED
-           : !strcmp(s, "premoderated") ? ARTICLE_PREMODERATED
-                                        : ARTICLE_OPEN;
+static article_mode_t article_mode(const store_post_facts *f, const rules_t *r,
+                                   const char *article) {
+    if (!f->has_mode) return rules_article_mode(r, article);
+    return !strcmp(f->mode, "closed")         ? ARTICLE_CLOSED
+           : !strcmp(f->mode, "premoderated") ? ARTICLE_PREMODERATED
+                                              : ARTICLE_OPEN;
 }
 
 /* Scores title/body/name for the job's author; returns the decision, with the rules'
  * explanation in *decision_json (new reference). */
-static decision_t score(db_t *db, cjob *j, const char *title, const char *body,
-                        const char *name, double *total, char **decision_json) {
-    rules_input in = {.title = title, .body = body, .name = name, .article = j->article,
-                      .author = j->author_id, .ip_hash = j->ip_hash,
-                      .author_posts = store_comments_author_count(db, j->author_id, 1000),
+static decision_t score(db_t *db, cjob *j, long author_posts, double *total,
+                        char **decision_json) {
+    rules_input in = {.title = j->title, .body = j->body, .name = j->name ? j->name : "",
+                      .article = j->article, .author = j->author_id, .ip_hash = j->ip_hash,
+                      .author_posts = author_posts,
                       .now = (double)now_ms() / 1000.0, .shared_counts = j->shared,
                       .model = learned_current(db, now_ms())};
     long trust_n = rules_trusted_after(j->rs->rules);
@@ -212,25 +212,33 @@ static int run_post(store_job *job, db_t *db) {
         j->message = xstrdup("parent is not a published comment of this article");
         return PERR_BAD_REQUEST;
     }
-    if (j->guest && names_reserved(db, j->name)) {
+    /* one statement for what the checks below need (store_post.h) */
+    char key[256];
+    bool guest_name = j->guest && names_key(j->name, key, sizeof key) == 0;
+    store_post_query q = {.article = j->article, .author_id = j->author_id,
+                          .ip_hash = j->ip_hash, .name_key = guest_name ? key : NULL,
+                          .now = now_ms(), .count_cap = rules_author_posts_needed(j->rs->rules)};
+    store_post_facts f;
+    if (store_post_facts_get(db, &q, &f)) return PERR_UNAVAILABLE;
+    if (f.name_reserved) {
         j->message = xstrdup("That name belongs to a registered reader or a moderator; please "
                             "choose another.");
         return PERR_NAME_RESERVED;
     }
     if (!j->guest) names_reserve(db, j->name, "reader");
-    article_mode_t mode = article_mode(db, j->rs->rules, j->article);
+    article_mode_t mode = article_mode(&f, j->rs->rules, j->article);
     if (mode == ARTICLE_CLOSED) {
         j->message = xstrdup("Comments are closed on this article.");
         return PERR_FORBIDDEN;
     }
-    int ban = moderation_ban_state(db, j->author_id, j->ip_hash, now_ms());
+    int ban = f.ban; /* BAN_* are STORE_BAN_* */
     if (ban == BAN_BANNED) {
         j->message = xstrdup("You can't comment here at the moment.");
         return PERR_FORBIDDEN;
     }
     double total = 0;
     char *dj = NULL;
-    decision_t d = score(db, j, j->title, j->body, j->name, &total, &dj);
+    decision_t d = score(db, j, f.author_posts, &total, &dj);
     const char *status = d == DECISION_REJECT                                 ? "refused"
                          : (d == DECISION_HOLD || mode == ARTICLE_PREMODERATED) ? "pending"
                          : ban == BAN_SHADOW                                    ? "shadow"
@@ -249,7 +257,8 @@ static int run_post(store_job *job, db_t *db) {
         .title = j->title, .body = j->body, .status = status, .decision = dj,
         .nonce = j->nonce, .parent = j->parent, .created_at = now_ms(), .guest = j->guest,
         .score = total};
-    int64_t id = store_comments_insert(db, &row);
+    json_t *stored = NULL;
+    int64_t id = store_comments_insert(db, &row, &stored);
     free(dj);
     if (id == 0) {
         /* The same nonce committed by another process since the look-up above (a retry
@@ -260,14 +269,17 @@ static int run_post(store_job *job, db_t *db) {
         return r < 0 ? -r : r == 1 ? 0 : PERR_INTERNAL;
     }
     if (id < 0) return PERR_UNAVAILABLE;
-    if (outbox_emit_post(db, id, status)) return PERR_UNAVAILABLE;
+    if (outbox_emit_post(db, id, status)) {
+        json_decref(stored);
+        return PERR_UNAVAILABLE;
+    }
     if (d == DECISION_REJECT) {
         j->err = PERR_REJECTED; /* kept as 'refused' for the console; the reader is told no */
         effect_queue_changed(j->effects, db, id, status, NULL); /* the Refused queue */
+        json_decref(stored);
         return 0;
     }
-    j->comment_json = store_comments_load(db, id);
-    if (!j->comment_json) return PERR_INTERNAL;
+    j->comment_json = stored;
     if (!strcmp(status, "pending")) effect_queue_changed(j->effects, db, id, status, NULL);
     if (!strcmp(status, "published")) notify_reply_effect(db, j->effects, j->comment_json);
     j->shadow = !strcmp(status, "shadow");
@@ -466,7 +478,9 @@ static int run_edit(store_job *job, db_t *db) {
     }
     double total = 0;
     char *dj = NULL;
-    decision_t d = score(db, j, j->title, j->body, j->name ? j->name : "", &total, &dj);
+    decision_t d =
+        score(db, j, store_comments_author_count(db, j->author_id,
+                                             rules_author_posts_needed(j->rs->rules)), &total, &dj);
     if (d == DECISION_REJECT) {
         free(dj);
         return PERR_REJECTED;

@@ -41,6 +41,7 @@
 #include "status.h"
 #include "store.h"
 #include "store_copy.h"
+#include "names.h"
 #include "wiring.h"
 
 static uv_signal_t sig_term, sig_int, sig_hup;
@@ -209,6 +210,17 @@ static void usage(FILE *f) {
  * the command will use (--config/-c FILE, default ./moderation.yml, when it exists and
  * loads; a config that fails is left to the command to report). Sets the store's
  * PostgreSQL target. Returns 0, or 2 on a bad --store. */
+/* Reserves the moderators' names before the first post (names.h): accounts made before
+ * names were reserved, or copied in, count too. Returns 0, or 1 when the store cannot be
+ * opened. */
+static int reserve_moderator_names(const char *dir) {
+    db_t *db = store_open_sync(dir);
+    if (!db) return 1;
+    if (names_reserve_moderators(db)) log_warn("names: cannot reserve the moderators' names");
+    db_close(db);
+    return 0;
+}
+
 static int take_store_target(int *argc, char **argv) {
     const char *store = NULL, *config = "moderation.yml";
     bool given = false;
@@ -335,6 +347,7 @@ static int cmd_serve(int argc, char **argv) {
     }
     if (store_wait_reachable(srv.cfg.start_wait_ms)) return 1;
     if (server_load_ip_key(srv.cfg.data_dir)) return 1;
+    if (reserve_moderator_names(srv.cfg.data_dir)) return 1;
     if (notify_init()) return 1;
 
     uv_loop_t loop;

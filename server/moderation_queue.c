@@ -28,10 +28,6 @@ json_t *moderation_counts(db_t *db) {
                      (json_int_t)n.refused, "reported", (json_int_t)n.reported);
 }
 
-int moderation_ban_state(db_t *db, const char *author, const char *ip_hash, int64_t now) {
-    return store_bans_state(db, author, ip_hash, now);
-}
-
 /* The AUTHOR record of an item: their comments by status (a refused post counts as
  * rejected, a shadow-banned one as published, a hidden one as pending), when first
  * seen, the bans on them and the newest notes. New reference. */

@@ -12,8 +12,6 @@
 #include <stdint.h>
 
 enum { BAN_NONE = STORE_BAN_NONE, BAN_BANNED = STORE_BAN_BANNED, BAN_SHADOW = STORE_BAN_SHADOW };
-/* Whether an author (or their address) is banned or shadow-banned now. */
-int moderation_ban_state(db_t *db, const char *author, const char *ip_hash, int64_t now);
 /* The queue ITEM for a comment (docs/protocol.md), or NULL. New reference. */
 json_t *moderation_item(db_t *db, int64_t comment_id);
 /* {"held":N,"refused":N,"reported":N}. New reference. */

@@ -18,18 +18,18 @@ int names_key(const char *name, char *out, size_t outlen) {
     return o ? 0 : -1;
 }
 
-bool names_reserved(db_t *db, const char *name) {
-    char key[256];
-    if (names_key(name, key, sizeof key)) return false;
-    if (store_names_has(db, key)) return true;
-    /* Moderators are few: their names are folded here, so accounts made before names
-     * were reserved count too. */
-    return store_names_moderator_match(db, key, names_key);
-}
-
 void names_reserve(db_t *db, const char *name, const char *kind) {
     char key[256];
     if (names_key(name, key, sizeof key) == 0) store_names_put(db, key, kind);
+}
+
+void names_release(db_t *db, const char *name, const char *kind) {
+    char key[256];
+    if (names_key(name, key, sizeof key) == 0) store_names_release(db, key, kind);
+}
+
+int names_reserve_moderators(db_t *db) {
+    return store_names_reserve_moderators(db, names_key) < 0 ? -1 : 0;
 }
 
 void names_forget_author(db_t *db, const char *author_id) {

@@ -611,6 +611,14 @@ void rules_result_free(rules_result *res) {
 
 long rules_trusted_after(const rules_t *r) { return r->trusted_after; }
 
+long rules_author_posts_needed(const rules_t *r) {
+    long need = 1;
+    for (int i = 0; i < r->nrules; i++)
+        if (r->rules[i].kind == KIND_NEWCOMER && r->rules[i].max_posts + 1 > need)
+            need = r->rules[i].max_posts + 1;
+    return need;
+}
+
 const char *rules_decision_name(decision_t d) {
     return d == DECISION_REJECT ? "reject" : d == DECISION_HOLD ? "hold" : "publish";
 }

@@ -115,6 +115,10 @@ article_mode_t rules_article_mode(const rules_t *r, const char *article);
 /* `moderation.trusted_after`: how many approved comments, with none rejected or removed,
  * make an author trusted (skipping newcomer rules); 0 when trust is off. */
 long rules_trusted_after(const rules_t *r);
+/* How far an author's earlier posts need counting for these rules (rules_input's
+ * author_posts): one past the largest newcomer `max_posts`, at least 1 (a first post
+ * is one with none). A count capped here decides as the full count would. */
+long rules_author_posts_needed(const rules_t *r);
 
 /* Pattern matches stopped by the match or depth limit since start (for /metrics). */
 unsigned long rules_limit_hits(void);

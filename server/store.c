@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "store_schema_pg.h"
 #include "store_secrets.h"
+#include "store_tx.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -532,26 +533,10 @@ static int lock_keys(db_t *db, store_job *head) {
     }
     if (!n) return DB_OK;
     qsort(keys, n, sizeof *keys, cmp_str);
-    db_stmt *ins = NULL, *sel = NULL;
-    int rc = db_prepare(db, "INSERT INTO article_locks (article) VALUES (?) "
-                            "ON CONFLICT (article) DO NOTHING",
-                        &ins);
-    if (rc == DB_OK)
-        rc = db_prepare(db, "SELECT article FROM article_locks WHERE article = ? FOR UPDATE", &sel);
-    for (size_t i = 0; i < n && rc == DB_OK; i++) {
-        if (i && !strcmp(keys[i], keys[i - 1])) continue;
-        db_reset(ins);
-        db_bind_text(ins, 1, keys[i], -1);
-        rc = db_step(ins);
-        if (rc != DB_DONE) break;
-        db_reset(sel);
-        db_bind_text(sel, 1, keys[i], -1);
-        rc = db_step(sel);
-        rc = rc == DB_ROW ? DB_OK : rc;
-    }
-    if (rc == DB_DONE) rc = DB_OK;
-    db_finalize(ins);
-    db_finalize(sel);
+    size_t m = 0; /* without repeats */
+    for (size_t i = 0; i < n; i++)
+        if (!m || strcmp(keys[i], keys[m - 1])) keys[m++] = keys[i];
+    int rc = store_tx_lock_articles(db, keys, m);
     free(keys);
     return rc;
 }

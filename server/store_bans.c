@@ -16,19 +16,20 @@ static db_stmt *prep(db_t *db, const char *sql) {
 
 /* An empty address matches nothing: it is bound as NULL, and `ip_hash = NULL` is never
  * true. A full ban wins over a shadow ban. */
+int store_bans_kind_of(int64_t v) {
+    return v == 2 ? STORE_BAN_BANNED : v == 1 ? STORE_BAN_SHADOW : STORE_BAN_NONE;
+}
+
 int store_bans_state(db_t *db, const char *author, const char *ip_hash, int64_t now) {
-    db_stmt *st = prep(db, "SELECT kind FROM bans WHERE lifted = 0 AND (until IS NULL OR "
-                           "until > ?) AND (author_id = ? OR ip_hash = ?) ORDER BY CASE "
-                           "WHEN kind = 'ban' THEN 1 ELSE 0 END DESC LIMIT 1");
+    db_stmt *st = prep(db, STORE_BANS_STATE_SQL);
     if (!st) return STORE_BAN_NONE;
     db_bind_int64(st, 1, now);
     db_bind_text(st, 2, author, -1);
     db_bind_text(st, 3, ip_hash && *ip_hash ? ip_hash : NULL, -1); /* NULL binds SQL NULL */
     int r = STORE_BAN_NONE, rc = db_step(st);
     if (rc == DB_ROW) {
-        const char *kind = db_col_text(st, 0);
-        r = kind && !strcmp(kind, "ban") ? STORE_BAN_BANNED : STORE_BAN_SHADOW;
-    } else if (rc != DB_DONE) {
+        r = store_bans_kind_of(db_col_type(st, 0) == DB_NULL ? 0 : db_col_int64(st, 0));
+    } else {
         log_err("store: ban state of %s: %s", author, db_errmsg(db));
     }
     db_finalize(st);

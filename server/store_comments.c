@@ -185,16 +185,6 @@ void store_comment_meta_free(store_comment_meta *m) {
     memset(m, 0, sizeof *m);
 }
 
-int store_comments_article_mode(db_t *db, const char *article, char *out, size_t outlen) {
-    db_stmt *st = prep(db, "SELECT mode FROM articles WHERE id = ?");
-    if (!st) return -1;
-    db_bind_text(st, 1, article, -1);
-    int rc = db_step(st);
-    if (rc == DB_ROW) snprintf(out, outlen, "%s", col_text(st, 0));
-    db_finalize(st);
-    return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
-}
-
 /* Runs a bounded count (one text and, when since >= 0, one time parameter, then the
  * cap) and returns it, or -1. */
 static long bounded_count(db_t *db, const char *sql, const char *value, int64_t since,
@@ -211,8 +201,7 @@ static long bounded_count(db_t *db, const char *sql, const char *value, int64_t 
 }
 
 long store_comments_author_count(db_t *db, const char *author, long cap) {
-    return bounded_count(db, "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_id = ? "
-                             "LIMIT ?) AS posts", author, -1, cap);
+    return bounded_count(db, STORE_COMMENTS_AUTHOR_COUNT_SQL, author, -1, cap);
 }
 
 long store_comments_pending_count(db_t *db, bool by_address, const char *value,
@@ -249,7 +238,7 @@ static void bind_opt_text(db_stmt *st, int i, const char *s) {
     else db_bind_null(st, i);
 }
 
-int64_t store_comments_insert(db_t *db, const store_comment_new *c) {
+int64_t store_comments_insert(db_t *db, const store_comment_new *c, json_t **comment) {
     /* A second post with the author's nonce (a client's retry) stores nothing: the
      * partial unique index of migration 10 decides, so racing retries on several
      * processes cannot both land. */
@@ -258,7 +247,7 @@ int64_t store_comments_insert(db_t *db, const store_comment_new *c) {
                            "decision, created_at, author_badge, nonce) "
                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                            "ON CONFLICT (author_id, nonce) WHERE nonce IS NOT NULL DO NOTHING "
-                           "RETURNING id");
+                           "RETURNING " COMMENT_COLUMNS);
     if (!st) return -1;
     db_bind_text(st, 1, c->article, -1);
     if (c->parent > 0) db_bind_int64(st, 2, c->parent);
@@ -280,14 +269,18 @@ int64_t store_comments_insert(db_t *db, const store_comment_new *c) {
     bind_opt_text(st, 15, c->nonce);
     int rc = db_step(st);
     int64_t id = 0;
+    json_t *row = NULL;
     if (rc == DB_ROW) {
         id = db_col_int64(st, 0);
+        if (comment) row = comment_from_row(st);
         rc = db_step(st);
     }
     if (rc != DB_DONE || (id <= 0 && !c->nonce)) {
         log_err("store: comment insert failed: %s", db_errmsg(db));
         id = -1;
     }
+    if (comment) *comment = id > 0 ? row : NULL;
+    if (id <= 0) json_decref(row);
     db_finalize(st);
     return id;
 }

@@ -63,11 +63,11 @@ typedef struct {
 int store_comments_meta(db_t *db, int64_t id, store_comment_meta *out);
 void store_comment_meta_free(store_comment_meta *m);
 
-/* The article's stored mode ('open', 'premoderated', 'closed') into out: 1 when a
- * moderator set one, 0 when none is stored, -1 on error. */
-int store_comments_article_mode(db_t *db, const char *article, char *out, size_t outlen);
 /* How many comments author has stored, counted up to cap; -1 on error. */
 long store_comments_author_count(db_t *db, const char *author, long cap);
+/* Its query (parameters: author, cap), also read as a scalar subquery by store_post.c. */
+#define STORE_COMMENTS_AUTHOR_COUNT_SQL                                                     \
+    "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_id = ? LIMIT ?) AS posts"
 /* How many posts held for review since since_ms from the author (by_address false) or
  * the address hash (true), counted up to cap; -1 on error. */
 long store_comments_pending_count(db_t *db, bool by_address, const char *value,
@@ -89,9 +89,10 @@ typedef struct {
     double score;
 } store_comment_new;
 
-/* Inserts c. Returns its id (> 0); 0 when the author already has a comment with c's
- * nonce (nothing stored); -1 on error (logged). */
-int64_t store_comments_insert(db_t *db, const store_comment_new *c);
+/* Inserts c. Returns its id (> 0), with the stored COMMENT in *comment when comment is
+ * not NULL (new reference; read back by the INSERT itself); 0 when the author already
+ * has a comment with c's nonce (nothing stored); -1 on error (logged). */
+int64_t store_comments_insert(db_t *db, const store_comment_new *c, json_t **comment);
 /* The author's edit: new title and body, edited at `at`, with the status and the rules'
  * score and explanation. Returns 0 or -1. */
 int store_comments_update_text(db_t *db, int64_t id, const char *title, const char *body,

@@ -6,16 +6,6 @@
 
 #include "store.h"
 
-bool store_names_has(db_t *db, const char *key) {
-    db_stmt *st = NULL;
-    if (db_prepare(db, "SELECT 1 FROM reserved_names WHERE key = ?", &st))
-        return false;
-    db_bind_text(st, 1, key, -1);
-    bool found = db_step(st) == DB_ROW;
-    db_finalize(st);
-    return found;
-}
-
 void store_names_put(db_t *db, const char *key, const char *kind) {
     db_stmt *st = NULL;
     if (db_prepare(db, "INSERT INTO reserved_names (key, kind, created_at) VALUES "
@@ -28,18 +18,29 @@ void store_names_put(db_t *db, const char *key, const char *kind) {
     db_finalize(st);
 }
 
-bool store_names_moderator_match(db_t *db, const char *key,
-                                 int (*fold)(const char *, char *, size_t)) {
+int store_names_release(db_t *db, const char *key, const char *kind) {
     db_stmt *st = NULL;
-    if (db_prepare(db, "SELECT name FROM moderators", &st)) return false;
-    bool found = false;
+    if (db_prepare(db, "DELETE FROM reserved_names WHERE key = ? AND kind = ?", &st))
+        return -1;
+    db_bind_text(st, 1, key, -1);
+    db_bind_text(st, 2, kind, -1);
+    int rc = db_step(st);
+    db_finalize(st);
+    return rc == DB_DONE ? 0 : -1;
+}
+
+int store_names_reserve_moderators(db_t *db, int (*fold)(const char *, char *, size_t)) {
+    db_stmt *st = NULL;
+    if (db_prepare(db, "SELECT name FROM moderators", &st)) return -1;
+    int n = 0, rc;
     char k[256];
-    while (!found && db_step(st) == DB_ROW) {
-        const char *name = (const char *)db_col_text(st, 0);
-        found = name && fold(name, k, sizeof k) == 0 && !strcmp(k, key);
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *name = db_col_text(st, 0);
+        n++;
+        if (name && fold(name, k, sizeof k) == 0) store_names_put(db, k, "moderator");
     }
     db_finalize(st);
-    return found;
+    return rc == DB_DONE ? n : -1;
 }
 
 void store_names_forget_author(db_t *db, const char *author_id,

@@ -5,6 +5,8 @@
 #ifndef PARLEY_STORE_TX_H
 #define PARLEY_STORE_TX_H
 
+#include <stddef.h>
+
 #include "store_db.h"
 
 /* Begins a write transaction: on SQLite `BEGIN IMMEDIATE`, which takes the write lock
@@ -16,5 +18,11 @@ int store_tx_begin_write(db_t *db);
 int store_tx_commit(db_t *db);
 /* Rolls back the open transaction; harmless when none is open. */
 void store_tx_rollback(db_t *db);
+
+/* PostgreSQL: locks the article_locks rows of keys (sorted, without repeats), creating
+ * the missing ones, in the order of the keys, in two statements whatever their number.
+ * Two transactions that lock articles this way take turns on each shared article and
+ * cannot deadlock on each other. Returns DB_OK or the failing code. */
+int store_tx_lock_articles(db_t *db, const char *const *keys, size_t n);
 
 #endif

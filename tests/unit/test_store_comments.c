@@ -37,7 +37,7 @@ static int64_t insert(const char *article, const char *author, const char *statu
     store_comment_new c = {.article = article, .author_id = author, .author_name = "Ann",
                            .ip_hash = "ip1", .title = "T", .body = body, .status = status,
                            .decision = "{}", .nonce = nonce, .created_at = 1000, .guest = true};
-    return store_comments_insert(db, &c);
+    return store_comments_insert(db, &c, NULL);
 }
 
 static void test_nonce_unique_per_author(void **state) {
