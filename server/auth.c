@@ -298,10 +298,9 @@ static void login_checked(const long *vals, long ttl_ms, void *arg) {
         free(text);
         return;
     }
-    bus_counter_add(l->pair_key, window_ms());
-    bus_counter_add(l->ip_key, window_ms());
     const char *keys[2] = {l->pair_key, l->ip_key};
-    bus_counter_get(keys, 2, login_counted, l);
+    const long windows[2] = {window_ms(), window_ms()};
+    bus_counter_add_get(keys, windows, 2, login_counted, l);
 }
 
 static int route_login(http_req *r) {

@@ -428,10 +428,13 @@ size_t bus_local_counters(void) { return counters ? dict_size(counters) : 0; }
 static const char *const incr_script =
     "local v = redis.call('INCR', KEYS[1]) "
     "if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return v";
+/* ARGV[i] > 0: add one to KEYS[i], starting a window of that many ms; then each key's
+ * value and time left. */
 static const char *const get_script =
-    "local r = {} for i, k in ipairs(KEYS) do "
-    "r[#r + 1] = tonumber(redis.call('GET', k) or '0') r[#r + 1] = redis.call('PTTL', k) end "
-    "return r";
+    "local r = {} for i, k in ipairs(KEYS) do local w = tonumber(ARGV[i] or '0') local v "
+    "if w > 0 then v = redis.call('INCR', k) if v == 1 then redis.call('PEXPIRE', k, w) end "
+    "else v = tonumber(redis.call('GET', k) or '0') end "
+    "r[#r + 1] = v r[#r + 1] = redis.call('PTTL', k) end return r";
 
 void bus_counter_add(const char *key, long window_ms) {
     if (enabled && cmd_up) {
@@ -497,11 +500,16 @@ static void on_counters(redisAsyncContext *ac, void *r, void *priv) {
 }
 
 void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg) {
+    bus_counter_add_get(keys, NULL, n, cb, arg);
+}
+
+void bus_counter_add_get(const char *const *keys, const long *windows, int n,
+                         bus_counter_cb cb, void *arg) {
     if (n > BUS_COUNTERS_MAX) n = BUS_COUNTERS_MAX;
     if (enabled && cmd_up) {
-        char k[BUS_COUNTERS_MAX][512], nk[16];
-        const char *argv[3 + BUS_COUNTERS_MAX];
-        size_t lens[3 + BUS_COUNTERS_MAX];
+        char k[BUS_COUNTERS_MAX][512], w[BUS_COUNTERS_MAX][24], nk[16];
+        const char *argv[3 + 2 * BUS_COUNTERS_MAX];
+        size_t lens[3 + 2 * BUS_COUNTERS_MAX];
         snprintf(nk, sizeof nk, "%d", n);
         argv[0] = "EVAL", lens[0] = 4;
         argv[1] = get_script, lens[1] = strlen(get_script);
@@ -510,14 +518,19 @@ void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *ar
             channel(k[i], sizeof k[i], "count", keys[i]);
             argv[3 + i] = k[i];
             lens[3 + i] = strlen(k[i]);
+            snprintf(w[i], sizeof w[i], "%ld", windows && windows[i] > 0 ? windows[i] : 0);
+            argv[3 + n + i] = w[i];
+            lens[3 + n + i] = strlen(w[i]);
         }
         counter_req *q = xmalloc(sizeof *q);
         q->cb = cb;
         q->arg = arg;
         q->n = n;
-        if (command(cmd, on_counters, q, 3 + n, argv, lens)) return;
+        if (command(cmd, on_counters, q, 3 + 2 * n, argv, lens)) return;
         free(q); /* not sent: answer from here */
     }
+    for (int i = 0; windows && i < n; i++)
+        if (windows[i] > 0) bus_counter_add(keys[i], windows[i]);
     long vals[BUS_COUNTERS_MAX] = {0}, ttl = 0;
     uint64_t now = mono_ms();
     for (int i = 0; i < n; i++) {

@@ -42,6 +42,10 @@ bool bus_shared(void);
  * windows, on the loop, possibly before bus_counter_get returns. */
 typedef void (*bus_counter_cb)(const long *vals, long ttl_ms, void *arg);
 void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg);
+/* Adds one to each counter i with windows[i] > 0 (as bus_counter_add), then reads them
+ * all (as bus_counter_get): one round trip to Redis for the lot. */
+void bus_counter_add_get(const char *const *keys, const long *windows, int n,
+                         bus_counter_cb cb, void *arg);
 
 /* Windows held in this process (without Redis); bounded (bus.c). */
 size_t bus_local_counters(void);

@@ -6,7 +6,12 @@
  * keyed by the (translated) SQL, and every step that starts a run sends PQexecPrepared
  * with the bound values. The whole result arrives at once; later steps walk its rows.
  * Parameters go as text (type left to the server to infer) except blobs, which go as
- * binary bytea. Results come back as text and are parsed on demand. */
+ * binary bytea. Results come back as text and are parsed on demand.
+ *
+ * SAVEPOINT and RELEASE inside a transaction (the executor's between two jobs) wait for
+ * the next command and go out with it: prefixed to a simple query, or ahead of a
+ * prepared statement in one libpq pipeline. A job on PostgreSQL costs one round trip
+ * less; their errors (a lost connection) show on that next command. */
 #include "store_db.h"
 #include "alloc.h"
 #include "dict.h"
@@ -42,6 +47,7 @@ typedef struct {
     bool lost;        /* the connection failed (see revive) */
     bool in_tx;       /* a transaction was open when the last command went out */
     bool lost_in_tx;  /* ... and the connection was lost inside it */
+    char *deferred;   /* SAVEPOINT/RELEASE statements not sent yet (see the top) */
     char err[512];
 } pg_db;
 
@@ -88,6 +94,8 @@ static int pg_fail(pg_db *d, const PGresult *res) {
                    !strcmp(state, "57P03")))) {
         if (!d->lost) d->lost_in_tx = d->in_tx;
         d->lost = true;
+        free(d->deferred); /* that transaction is gone */
+        d->deferred = NULL;
         return DB_UNAVAILABLE;
     }
     if (!state) return DB_ERROR;
@@ -170,6 +178,7 @@ static void pg_close(db_t *db) {
     pg_db *d = D(db);
     PQfinish(d->c);
     dict_free(d->prepared, free);
+    free(d->deferred);
     free(d);
 }
 
@@ -189,6 +198,36 @@ static bool tx_control(const char *sql) {
     return false;
 }
 
+/* Whether every statement of sql is a SAVEPOINT or a RELEASE: inside a transaction
+ * those wait for the next command (see the top). */
+static bool deferrable(const char *sql) {
+    for (const char *p = sql; p && *p; p = strchr(p, ';')) {
+        while (*p == ';' || *p == ' ' || *p == '\n' || *p == '\t') p++;
+        if (!*p) break;
+        if (strncasecmp(p, "SAVEPOINT ", 10) && strncasecmp(p, "RELEASE ", 8)) return false;
+    }
+    return true;
+}
+
+static void defer(pg_db *d, const char *sql) {
+    size_t had = d->deferred ? strlen(d->deferred) : 0, n = strlen(sql);
+    d->deferred = xrealloc(d->deferred, had + n + 3);
+    if (had) memcpy(d->deferred + had, "; ", 2), had += 2;
+    memcpy(d->deferred + had, sql, n + 1);
+}
+
+/* The deferred statements followed by sql, as one simple-protocol string (malloc'd), or
+ * NULL when none wait. The wait is over either way. */
+static char *with_deferred(pg_db *d, const char *sql) {
+    if (!d->deferred) return NULL;
+    size_t n = strlen(d->deferred) + strlen(sql) + 4;
+    char *text = xmalloc(n);
+    snprintf(text, n, "%s;\n%s", d->deferred, sql);
+    free(d->deferred);
+    d->deferred = NULL;
+    return text;
+}
+
 /* Runs one or more statements with no parameters (simple protocol). Inside an open
  * transaction they run under a savepoint of their own (sent first: a string that does
  * not parse fails before any of it runs), so a failure is undone alone and the
@@ -202,10 +241,22 @@ static int pg_exec(db_t *db, const char *sql) {
     }
     if (d->lost && revive(d)) return lost(d);
     before_command(d);
-    bool guard = PQtransactionStatus(d->c) == PQTRANS_INTRANS && !tx_control(sql);
+    bool in_tx = PQtransactionStatus(d->c) == PQTRANS_INTRANS;
+    if (in_tx && deferrable(sql)) {
+        defer(d, sql);
+        return DB_OK;
+    }
+    if (d->deferred && (!strncasecmp(sql, "ROLLBACK", 8) || !strncasecmp(sql, "ABORT", 5)) &&
+        !strcasestr(sql, " TO ")) {
+        free(d->deferred); /* the whole transaction goes: they need not run */
+        d->deferred = NULL;
+    }
+    bool guard = in_tx && !tx_control(sql);
     char *text = NULL;
     if (guard) {
-        PGresult *sp = PQexec(d->c, "SAVEPOINT db_exec");
+        char *first = with_deferred(d, "SAVEPOINT db_exec");
+        PGresult *sp = PQexec(d->c, first ? first : "SAVEPOINT db_exec");
+        free(first);
         bool ok = sp && PQresultStatus(sp) == PGRES_COMMAND_OK;
         if (!ok) {
             int rc = pg_fail(d, sp);
@@ -216,6 +267,8 @@ static int pg_exec(db_t *db, const char *sql) {
         size_t n = strlen(sql) + 32;
         text = xmalloc(n);
         snprintf(text, n, "%s\n;RELEASE db_exec", sql);
+    } else {
+        text = with_deferred(d, sql);
     }
     int rc = DB_OK;
     PGresult *failed = NULL;
@@ -441,7 +494,9 @@ static int pg_bind_null(db_stmt *s, int i) { return set_param(S(s), i, NULL, 0, 
 static PGresult *prepare_guarded(pg_db *d, const char *name, const char *sql, int n,
                                  const Oid *types, bool in_tx) {
     if (in_tx) {
-        PGresult *r = PQexec(d->c, "SAVEPOINT db_prepare");
+        char *first = with_deferred(d, "SAVEPOINT db_prepare");
+        PGresult *r = PQexec(d->c, first ? first : "SAVEPOINT db_prepare");
+        free(first);
         bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) return r;
         PQclear(r);
@@ -491,6 +546,56 @@ static const char *pg_prepared(pg_stmt *st, int *rc) {
     return owned;
 }
 
+/* Runs the deferred statements and then prepared statement `name` in one pipeline (one
+ * round trip). Returns the statement's result, or the first failure before it (the
+ * caller clears either), or NULL when nothing could be sent. */
+static PGresult *exec_after_deferred(pg_db *d, char *pending, const char *name, int n,
+                                     const char *const *vals, const int *lens,
+                                     const int *fmts) {
+    if (!PQenterPipelineMode(d->c)) { /* not idle: one after the other */
+        PGresult *r = PQexec(d->c, pending);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) return r;
+        PQclear(r);
+        return PQexecPrepared(d->c, name, n, vals, lens, fmts, 0);
+    }
+    int sent = 0;
+    bool ok = true;
+    char *save = NULL;
+    for (char *part = strtok_r(pending, ";", &save); part && ok;
+         part = strtok_r(NULL, ";", &save)) {
+        while (*part == ' ' || *part == '\n' || *part == '\t') part++;
+        if (!*part) continue;
+        ok = PQsendQueryParams(d->c, part, 0, NULL, NULL, NULL, NULL, 0);
+        sent += ok;
+    }
+    if (ok) {
+        ok = PQsendQueryPrepared(d->c, name, n, vals, lens, fmts, 0);
+        sent += ok;
+    }
+    PGresult *mine = NULL, *failed = NULL;
+    if (ok && PQpipelineSync(d->c)) {
+        /* each query's results end with a NULL; then the sync point */
+        for (int q = 0; q < sent; q++) {
+            PGresult *r;
+            while ((r = PQgetResult(d->c))) {
+                int st = PQresultStatus(r);
+                bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+                if (good && q == sent - 1 && !mine) mine = r;
+                else if (!good && st != PGRES_PIPELINE_ABORTED && !failed) failed = r;
+                else PQclear(r);
+            }
+        }
+        PGresult *sync = PQgetResult(d->c);
+        PQclear(sync);
+    }
+    PQexitPipelineMode(d->c);
+    if (failed) {
+        PQclear(mine);
+        return failed;
+    }
+    return mine;
+}
+
 /* Runs the statement with its bound values: the result is kept for the row walk. */
 static int pg_run(pg_stmt *st) {
     pg_db *d = st->db;
@@ -508,7 +613,11 @@ static int pg_run(pg_stmt *st) {
         lens[i] = st->params[i].len;
         fmts[i] = st->params[i].binary;
     }
-    PGresult *res = PQexecPrepared(d->c, name, n, vals, lens, fmts, 0);
+    char *pending = d->deferred;
+    d->deferred = NULL;
+    PGresult *res = pending ? exec_after_deferred(d, pending, name, n, vals, lens, fmts)
+                            : PQexecPrepared(d->c, name, n, vals, lens, fmts, 0);
+    free(pending);
     free(vals);
     free(lens);
     free(fmts);

@@ -29,6 +29,28 @@ static void test_windows_count_and_expire(void **state) {
     clock_fake(0);
 }
 
+/* add_get adds to the counters with a window and reads every one, the added included. */
+static void test_add_get(void **state) {
+    (void)state;
+    clock_fake(1800000000000);
+    const char *k[3] = {"post:a:ann", "post:ip:x", "dup:b"};
+    const long w[3] = {60000, 60000, 0};
+    bus_counter_add("dup:b", 60000);
+    for (int i = 1; i <= 3; i++) {
+        bus_counter_add_get(k, w, 3, read_cb, NULL);
+        assert_int_equal(got[0], i);
+        assert_int_equal(got[1], i);
+        assert_int_equal(got[2], 1); /* window 0: read, not added to */
+    }
+    bus_counter_add_get(k, NULL, 3, read_cb, NULL); /* no windows: a read */
+    assert_int_equal(got[0], 3);
+    clock_fake(1800000000000 + 61000);
+    bus_counter_add_get(k, w, 3, read_cb, NULL);
+    assert_int_equal(got[0], 1); /* a new window */
+    assert_int_equal(got[2], 0);
+    clock_fake(0);
+}
+
 static void test_100k_names_flat(void **state) {
     (void)state;
     int64_t t = 1900000000000;
@@ -52,6 +74,7 @@ static void test_100k_names_flat(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_windows_count_and_expire),
+        cmocka_unit_test(test_add_get),
         cmocka_unit_test(test_100k_names_flat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -261,6 +261,54 @@ static void test_errors(void **state) {
     db_close(db);
 }
 
+/* SAVEPOINT and RELEASE wait for the next command (store_db_pg.c): a job's savepoint still
+ * undoes that job alone, a prepared statement behind a deferred savepoint still sees it,
+ * and a ROLLBACK of the whole transaction drops what waits. */
+static void test_deferred_savepoints(void **state) {
+    (void)state;
+    db_t *db = open_db();
+    assert_int_equal(db_exec(db, "CREATE TABLE t3 (k TEXT PRIMARY KEY)"), DB_OK);
+    db_stmt *ins;
+    assert_int_equal(db_prepare(db, "INSERT INTO t3 (k) VALUES (?)", &ins), DB_OK);
+    db_bind_text(ins, 1, "warm", -1); /* prepared outside a transaction */
+    assert_int_equal(db_step(ins), DB_DONE);
+    assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
+    assert_int_equal(db_exec(db, "SAVEPOINT job"), DB_OK);
+    db_reset(ins);
+    db_bind_text(ins, 1, "one", -1);
+    assert_int_equal(db_step(ins), DB_DONE); /* the savepoint goes out ahead of it */
+    assert_int_equal(db_exec(db, "RELEASE job; SAVEPOINT job"), DB_OK);
+    db_reset(ins);
+    db_bind_text(ins, 1, "one", -1);
+    assert_int_equal(db_step(ins), DB_CONSTRAINT); /* the second job fails ... */
+    assert_true(db_tx_failed(db));
+    assert_int_equal(db_exec(db, "ROLLBACK TO job"), DB_OK); /* ... and is undone alone */
+    assert_false(db_tx_failed(db));
+    assert_int_equal(db_exec(db, "RELEASE job; SAVEPOINT job"), DB_OK);
+    db_reset(ins);
+    db_bind_text(ins, 1, "two", -1);
+    assert_int_equal(db_step(ins), DB_DONE);
+    assert_int_equal(db_exec(db, "RELEASE job; SAVEPOINT job"), DB_OK);
+    assert_int_equal(db_exec(db, "ROLLBACK TO job"), DB_OK); /* a job that wrote nothing */
+    assert_int_equal(db_exec(db, "RELEASE job"), DB_OK);
+    assert_int_equal(db_exec(db, "COMMIT"), DB_OK); /* with the RELEASE ahead of it */
+    assert_int_equal(one_int(db, "SELECT count(*) FROM t3"), 3);
+    /* a savepoint that never existed shows on the next command */
+    assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
+    assert_int_equal(db_exec(db, "RELEASE nothing"), DB_OK);
+    db_reset(ins);
+    db_bind_text(ins, 1, "three", -1);
+    assert_int_equal(db_step(ins), DB_ERROR);
+    assert_int_equal(db_exec(db, "ROLLBACK"), DB_OK);
+    /* what waits is dropped with the transaction */
+    assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
+    assert_int_equal(db_exec(db, "SAVEPOINT x"), DB_OK);
+    assert_int_equal(db_exec(db, "ROLLBACK"), DB_OK);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM t3"), 3);
+    db_finalize(ins);
+    db_close(db);
+}
+
 /* The server goes away under an open connection: the next statement says
  * DB_UNAVAILABLE at once and keeps saying it; a new connection works once it is back. */
 static void test_lost_connection(void **state) {
@@ -306,6 +354,7 @@ int main(void) {
         cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_types_nulls_blobs),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_deferred_savepoints),
         cmocka_unit_test(test_lost_connection),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
