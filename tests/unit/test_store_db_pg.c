@@ -264,6 +264,13 @@ static void test_errors(void **state) {
 /* SAVEPOINT and RELEASE wait for the next command (store_db_pg.c): a job's savepoint still
  * undoes that job alone, a prepared statement behind a deferred savepoint still sees it,
  * and a ROLLBACK of the whole transaction drops what waits. */
+/* Runs INSERT ins again with key k; returns its step's code. */
+static int put(db_stmt *ins, const char *k) {
+    db_reset(ins);
+    db_bind_text(ins, 1, k, -1);
+    return db_step(ins);
+}
+
 static void test_deferred_savepoints(void **state) {
     (void)state;
     db_t *db = open_db();
@@ -274,20 +281,14 @@ static void test_deferred_savepoints(void **state) {
     assert_int_equal(db_step(ins), DB_DONE);
     assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
     assert_int_equal(db_exec(db, "SAVEPOINT job"), DB_OK);
-    db_reset(ins);
-    db_bind_text(ins, 1, "one", -1);
-    assert_int_equal(db_step(ins), DB_DONE); /* the savepoint goes out ahead of it */
+    assert_int_equal(put(ins, "one"), DB_DONE); /* the savepoint goes out ahead of it */
     assert_int_equal(db_exec(db, "RELEASE job; SAVEPOINT job"), DB_OK);
-    db_reset(ins);
-    db_bind_text(ins, 1, "one", -1);
-    assert_int_equal(db_step(ins), DB_CONSTRAINT); /* the second job fails ... */
+    assert_int_equal(put(ins, "one"), DB_CONSTRAINT); /* the second job fails ... */
     assert_true(db_tx_failed(db));
     assert_int_equal(db_exec(db, "ROLLBACK TO job"), DB_OK); /* ... and is undone alone */
     assert_false(db_tx_failed(db));
     assert_int_equal(db_exec(db, "RELEASE job; SAVEPOINT job"), DB_OK);
-    db_reset(ins);
-    db_bind_text(ins, 1, "two", -1);
-    assert_int_equal(db_step(ins), DB_DONE);
+    assert_int_equal(put(ins, "two"), DB_DONE);
     assert_int_equal(db_exec(db, "RELEASE job; SAVEPOINT job"), DB_OK);
     assert_int_equal(db_exec(db, "ROLLBACK TO job"), DB_OK); /* a job that wrote nothing */
     assert_int_equal(db_exec(db, "RELEASE job"), DB_OK);
@@ -296,9 +297,7 @@ static void test_deferred_savepoints(void **state) {
     /* a savepoint that never existed shows on the next command */
     assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
     assert_int_equal(db_exec(db, "RELEASE nothing"), DB_OK);
-    db_reset(ins);
-    db_bind_text(ins, 1, "three", -1);
-    assert_int_equal(db_step(ins), DB_ERROR);
+    assert_int_equal(put(ins, "three"), DB_ERROR);
     assert_int_equal(db_exec(db, "ROLLBACK"), DB_OK);
     /* what waits is dropped with the transaction */
     assert_int_equal(db_exec(db, "BEGIN"), DB_OK);
