@@ -150,10 +150,7 @@ static void pg_quiet(void *arg, const char *msg) {
 
 /* Connects with a conninfo string or URI. Defaults that the conninfo may override: a
  * 5 s connect timeout (a reconnect loop must not hang on a dead host), UTF-8, and an
- * application name. Prepared statements always run their generic plan
- * (`plan_cache_mode`): these are short lookups by key, and a server that finds a custom
- * plan cheaper (as it does once a table has statistics) plans the statement again on
- * every run (docs/decisions.md, "A post's round trips on PostgreSQL"). Returns NULL with a message in err when the server cannot be
+ * application name. Returns NULL with a message in err when the server cannot be
  * reached. The caller owns the connection (db_close). */
 db_t *db_open_pg(const char *conninfo, char *err, size_t errlen) {
     const char *keys[] = {"connect_timeout", "client_encoding", "application_name", "dbname",
@@ -170,7 +167,6 @@ db_t *db_open_pg(const char *conninfo, char *err, size_t errlen) {
         return NULL;
     }
     PQsetNoticeProcessor(c, pg_quiet, NULL);
-    PQclear(PQexec(c, "SET plan_cache_mode = force_generic_plan"));
     pg_db *d = xcalloc(1, sizeof *d);
     d->base.drv = &pg_driver;
     d->c = c;
