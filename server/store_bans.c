@@ -25,7 +25,7 @@ int store_bans_state(db_t *db, const char *author, const char *ip_hash, int64_t 
     if (!st) return STORE_BAN_NONE;
     db_bind_int64(st, 1, now);
     db_bind_text(st, 2, author, -1);
-    db_bind_text(st, 3, ip_hash && *ip_hash ? ip_hash : NULL, -1); /* NULL binds SQL NULL */
+    db_bind_text(st, 3, ip_hash ? ip_hash : "", -1); /* "" matches no address */
     int r = STORE_BAN_NONE, rc = db_step(st);
     if (rc == DB_ROW) {
         r = store_bans_kind_of(db_col_type(st, 0) == DB_NULL ? 0 : db_col_int64(st, 0));

@@ -22,12 +22,14 @@ typedef struct {
     int64_t created_at;   /* ms */
 } store_ban;
 
-/* The query of store_bans_state (parameters: now, author, ip hash): 2 for a ban, 1 for a
- * shadow ban, NULL for none; an aggregate, not a sort (a sort costs the database a
- * tuplesort's memory on every post). Also read as a scalar subquery by store_post.c. */
+/* The query of store_bans_state (parameters: now, author, ip hash, "" for none): 2 for a
+ * ban, 1 for a shadow ban, NULL for none; an aggregate, not a sort (a sort costs the
+ * database a tuplesort's memory on every post). No parameter is ever NULL: PostgreSQL
+ * folds a NULL into a custom plan cheaper than the generic one and then plans the
+ * statement again on every run. Also read as a scalar subquery by store_post.c. */
 #define STORE_BANS_STATE_SQL                                                                \
     "SELECT MAX(CASE WHEN kind = 'ban' THEN 2 ELSE 1 END) FROM bans WHERE lifted = 0 AND " \
-    "(until IS NULL OR until > ?) AND (author_id = ? OR ip_hash = ?)"
+    "(until IS NULL OR until > ?) AND (author_id = ? OR (ip_hash = ? AND ip_hash <> ''))"
 
 /* STORE_BAN_* of a value of STORE_BANS_STATE_SQL (NULL read as 0). */
 int store_bans_kind_of(int64_t v);

@@ -24,12 +24,11 @@ int store_post_facts_get(db_t *db, const store_post_query *q, store_post_facts *
     db_bind_text(st, i++, q->article, -1);
     db_bind_int64(st, i++, q->now);
     db_bind_text(st, i++, q->author_id, -1);
-    if (q->ip_hash && q->ip_hash[0]) db_bind_text(st, i++, q->ip_hash, -1);
-    else db_bind_null(st, i++);
+    /* never NULL (store_bans.h): "" matches no address and no reserved name */
+    db_bind_text(st, i++, q->ip_hash ? q->ip_hash : "", -1);
     db_bind_text(st, i++, q->author_id, -1);
     db_bind_int64(st, i++, q->count_cap);
-    if (q->name_key) db_bind_text(st, i++, q->name_key, -1);
-    else db_bind_null(st, i++);
+    db_bind_text(st, i++, q->name_key ? q->name_key : "", -1);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         if (db_col_type(st, 0) != DB_NULL) {
