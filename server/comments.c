@@ -51,6 +51,12 @@ typedef struct {
     json_t *effects;         /* sent by the loop after the commit (moderation.h) */
     long *shared;            /* post: counts of the rules' shared windows, or NULL */
     size_t nshared_rules;    /* post: how many of them belong to the rules; flood's follow */
+    /* post: what check_post found, for run_post */
+    store_post_facts facts;
+    article_mode_t mode;
+    decision_t decision;
+    double score;
+    char *decision_json;     /* the rules' explanation */
 } cjob;
 
 static cjob *cjob_new(conn_t *c, const json_t *id, int (*run)(store_job *, db_t *),
@@ -83,6 +89,7 @@ static void cjob_free(cjob *j) {
     json_decref(j->comment_json);
     json_decref(j->effects);
     free(j->shared);
+    free(j->decision_json);
     if (j->rs) ruleset_put(j->rs);
     free(j);
 }
@@ -202,11 +209,24 @@ static int replay_post(db_t *db, cjob *j) {
     return j->comment_json ? 1 : -PERR_INTERNAL;
 }
 
-static int run_post(store_job *job, db_t *db) {
+/* A post's checks, which only read (store.h: on PostgreSQL they run before the group
+ * takes its articles' locks): a retry's first answer, the parent, the facts, and the
+ * rules' score. The facts are as committed when the group began: posts of the same
+ * group by the same author do not count for each other, so a newcomer's burst is judged
+ * as a newcomer's posts (docs/decisions.md). */
+static int check_post(store_job *job, db_t *db) {
     cjob *j = (cjob *)job;
+    /* a group run again starts over */
+    free(j->message);
+    j->message = NULL;
+    free(j->decision_json);
+    j->decision_json = NULL;
+    json_decref(j->comment_json);
+    j->comment_json = NULL;
+    j->replayed = false;
     if (j->nonce) {
         int r = replay_post(db, j);
-        if (r) return r < 0 ? -r : 0;
+        if (r) return r < 0 ? -r : STORE_JOB_DONE;
     }
     if (j->parent > 0 && !parent_ok(db, j)) {
         j->message = xstrdup("parent is not a published comment of this article");
@@ -218,35 +238,41 @@ static int run_post(store_job *job, db_t *db) {
     store_post_query q = {.article = j->article, .author_id = j->author_id,
                           .ip_hash = j->ip_hash, .name_key = guest_name ? key : NULL,
                           .now = now_ms(), .count_cap = rules_author_posts_needed(j->rs->rules)};
-    store_post_facts f;
-    if (store_post_facts_get(db, &q, &f)) return PERR_UNAVAILABLE;
-    if (f.name_reserved) {
+    store_post_facts *f = &j->facts;
+    if (store_post_facts_get(db, &q, f)) return PERR_UNAVAILABLE;
+    if (f->name_reserved) {
         j->message = xstrdup("That name belongs to a registered reader or a moderator; please "
                             "choose another.");
         return PERR_NAME_RESERVED;
     }
-    if (!j->guest) names_reserve(db, j->name, "reader");
-    article_mode_t mode = article_mode(&f, j->rs->rules, j->article);
-    if (mode == ARTICLE_CLOSED) {
+    j->mode = article_mode(f, j->rs->rules, j->article);
+    if (j->mode == ARTICLE_CLOSED) {
         j->message = xstrdup("Comments are closed on this article.");
         return PERR_FORBIDDEN;
     }
-    int ban = f.ban; /* BAN_* are STORE_BAN_* */
-    if (ban == BAN_BANNED) {
+    if (f->ban == BAN_BANNED) { /* BAN_* are STORE_BAN_* */
         j->message = xstrdup("You can't comment here at the moment.");
         return PERR_FORBIDDEN;
     }
-    double total = 0;
-    char *dj = NULL;
-    decision_t d = score(db, j, f.author_posts, &total, &dj);
-    const char *status = d == DECISION_REJECT                                 ? "refused"
-                         : (d == DECISION_HOLD || mode == ARTICLE_PREMODERATED) ? "pending"
-                         : ban == BAN_SHADOW                                    ? "shadow"
-                                                                                : "published";
+    j->decision = score(db, j, f->author_posts, &j->score, &j->decision_json);
+    return 0;
+}
+
+/* A checked post's writes, under its article's lock on PostgreSQL. */
+static int run_post(store_job *job, db_t *db) {
+    cjob *j = (cjob *)job;
+    json_array_clear(j->effects); /* a group run again starts over */
+    j->err = 0;
+    if (!j->guest) names_reserve(db, j->name, "reader");
+    decision_t d = j->decision;
+    const char *status = d == DECISION_REJECT                                   ? "refused"
+                         : (d == DECISION_HOLD || j->mode == ARTICLE_PREMODERATED) ? "pending"
+                         : j->facts.ban == BAN_SHADOW                            ? "shadow"
+                                                                                  : "published";
     if (!strcmp(status, "pending") && pending_full(db, j)) {
         /* A burst reaches the queue as a few items, not thousands: past the cap, posts
          * that would wait for review are refused and nothing is stored. */
-        free(dj);
+        free(j->message);
         j->message = xstrdup("You have comments waiting for review; please wait until a "
                             "moderator has seen them.");
         return PERR_RATE_LIMITED;
@@ -254,12 +280,11 @@ static int run_post(store_job *job, db_t *db) {
     store_comment_new row = {
         .article = j->article, .author_id = j->author_id, .author_name = j->name,
         .author_avatar = j->avatar, .author_badge = j->badge, .ip_hash = j->ip_hash,
-        .title = j->title, .body = j->body, .status = status, .decision = dj,
+        .title = j->title, .body = j->body, .status = status, .decision = j->decision_json,
         .nonce = j->nonce, .parent = j->parent, .created_at = now_ms(), .guest = j->guest,
-        .score = total};
+        .score = j->score};
     json_t *stored = NULL;
     int64_t id = store_comments_insert(db, &row, &stored);
-    free(dj);
     if (id == 0) {
         /* The same nonce committed by another process since the look-up above (a retry
          * that raced its first attempt): answer with that comment. */
@@ -320,6 +345,7 @@ static int run_nonce_only(store_job *job, db_t *db) {
 /* Submits j to look for its nonce only (run_nonce_only), as a read. */
 static void submit_nonce_only(cjob *j) {
     j->job.run = run_nonce_only;
+    j->job.check = NULL;
     j->job.read_only = true;
     j->job.lock_key = NULL;
     store_submit(srv.store, &j->job);
@@ -379,6 +405,7 @@ static void shared_counted(const long *vals, long ttl_ms, void *arg) {
 /* A post's job, taking the input's strings. */
 static cjob *post_job(conn_t *c, const json_t *id, post_input *in) {
     cjob *j = cjob_new(c, id, run_post, done_post);
+    j->job.check = check_post;
     j->article = in->article;
     j->title = in->title;
     j->body = in->body;

@@ -419,6 +419,15 @@ int store_secret(const char *name, unsigned char *out, size_t len) {
 
 /* ---- The thread ---- */
 
+/* A job's check and then, unless the check answered it, its run: its status. */
+static int run_job(store_job *j, db_t *db) {
+    if (j->check) {
+        int c = j->check(j, db);
+        if (c) return c == STORE_JOB_DONE ? 0 : c;
+    }
+    return j->run(j, db);
+}
+
 /* Runs one group: every job in its own savepoint inside one transaction. */
 static void run_group(store_t *s, store_job *head) {
     uint64_t t0 = mono_us();
@@ -426,7 +435,7 @@ static void run_group(store_t *s, store_job *head) {
     if (!ok) log_err("store: begin failed: %s", db_errmsg(s->db));
     for (store_job *j = head; j && ok; j = j->next) {
         db_exec(s->db, "SAVEPOINT job");
-        j->status = j->run(j, s->db);
+        j->status = run_job(j, s->db);
         if (j->status)
             db_exec(s->db, "ROLLBACK TO job");
         db_exec(s->db, "RELEASE job");
@@ -541,36 +550,54 @@ static int lock_keys(db_t *db, store_job *head) {
     return rc;
 }
 
-/* One run of a group on PostgreSQL: BEGIN, the article locks, the database's clock,
- * each job under a savepoint, COMMIT. Returns DB_OK, DB_RETRY (run it again),
- * DB_UNAVAILABLE (connection lost) or DB_ERROR (BEGIN or COMMIT refused). */
+/* Ends a job's savepoint after its check (wrote false) or run (true) returned st:
+ * rolls it back when it failed after writing or went on past a failed statement. Sets
+ * *status (PERR_INTERNAL for the latter) and returns DB_OK or the code that ends the
+ * group's run. */
+static int end_job(db_t *db, int st, bool wrote, int *status) {
+    if (db_failure(db)) return db_failure(db);
+    bool failed_stmt = db_tx_failed(db);
+    if (!st && failed_stmt) {
+        /* the job went on past a failed statement: its work is rolled back, so it must
+         * not be acknowledged as done */
+        log_err("store: a job ignored an error: %s", db_errmsg(db));
+        st = PERR_INTERNAL;
+    }
+    *status = st;
+    int rc = DB_OK;
+    if (failed_stmt || (st && wrote)) rc = db_exec(db, "ROLLBACK TO job");
+    return rc == DB_OK ? db_exec(db, "RELEASE job") : rc;
+}
+
+/* One run of a group on PostgreSQL: BEGIN, every job's check, the article locks, the
+ * database's clock, each job's run, COMMIT; each check and each run under a savepoint
+ * (SAVEPOINT and RELEASE cost no round trip: the driver sends them with the next
+ * statement). Returns DB_OK, DB_RETRY (run it again), DB_UNAVAILABLE (connection lost)
+ * or DB_ERROR (BEGIN or COMMIT refused). */
 static int try_group_pg(store_t *s, store_job *head, bool *commit_sent) {
     db_t *db = s->db;
     *commit_sent = false;
     db_clear_failure(db);
     db_set_now(db, 0);
     int rc = db_exec(db, "BEGIN");
-    if (rc == DB_OK) rc = lock_keys(db, head);
-    if (rc == DB_OK) {
-        db_set_now(db, db_now_ms(db));
-        rc = db_exec(db, "SAVEPOINT job");
-    }
     for (store_job *j = head; j && rc == DB_OK; j = j->next) {
-        j->status = j->run(j, db);
-        if (db_failure(db)) {
-            rc = db_failure(db);
-            break;
+        j->checked_ = 0;
+        if (!j->check) continue;
+        rc = db_exec(db, "SAVEPOINT job");
+        if (rc != DB_OK) break;
+        int c = j->check(j, db), st = 0;
+        rc = end_job(db, c == STORE_JOB_DONE ? 0 : c, false, &st);
+        j->checked_ = st ? st : c;
+    }
+    if (rc == DB_OK) rc = lock_keys(db, head);
+    if (rc == DB_OK) db_set_now(db, db_now_ms(db));
+    for (store_job *j = head; j && rc == DB_OK; j = j->next) {
+        if (j->checked_) {
+            j->status = j->checked_ == STORE_JOB_DONE ? 0 : j->checked_;
+            continue;
         }
-        if (j->status || db_tx_failed(db)) {
-            if (!j->status) {
-                /* the job went on past a failed statement: its work is rolled back, so
-                 * it must not be acknowledged as done */
-                log_err("store: a job ignored an error: %s", db_errmsg(db));
-                j->status = PERR_INTERNAL;
-            }
-            rc = db_exec(db, "ROLLBACK TO job");
-        }
-        if (rc == DB_OK) rc = db_exec(db, j->next ? "RELEASE job; SAVEPOINT job" : "RELEASE job");
+        rc = db_exec(db, "SAVEPOINT job");
+        if (rc == DB_OK) rc = end_job(db, j->run(j, db), true, &j->status);
     }
     if (rc == DB_OK) {
         *commit_sent = true;
@@ -741,7 +768,7 @@ static void *pg_reader(void *arg) {
             rc = db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
             if (rc == DB_OK) {
                 db_clear_failure(db);
-                j->status = j->run(j, db);
+                j->status = run_job(j, db);
                 rc = db_failure(db) ? db_failure(db) : db_exec(db, "COMMIT");
                 if (rc != DB_OK && db_alive(db)) db_exec(db, "ROLLBACK");
             }

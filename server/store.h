@@ -20,6 +20,16 @@ struct store_job {
      * own: a job that returns non-zero is rolled back alone). Returns 0 or an error
      * (perr_t) kept in `status`. */
     int (*run)(store_job *job, db_t *db);
+    /* Optional: runs before run, on the same thread and in the same transaction, and
+     * must only read. On PostgreSQL a group runs every job's check first, then takes its
+     * lock keys' locks, then runs the jobs: what only reads is kept out of the time the
+     * locks are held (each statement there is a round trip that every writer of those
+     * articles waits for). So a check sees what was committed before its group began,
+     * not the writes of the jobs before it in the group. Returns 0 to go on to run, an
+     * error (perr_t) for `status` without run, or STORE_JOB_DONE: answered in full, with
+     * status 0, without run. It may run again (a group retried) and must then start
+     * over. */
+    int (*check)(store_job *job, db_t *db);
     /* Runs on the loop thread after the commit (status PERR_UNAVAILABLE when the
      * commit failed). Must free the job. */
     void (*done)(store_job *job);
@@ -34,7 +44,11 @@ struct store_job {
     const char *lock_key;
     store_job *next;
     uint64_t seq_, after_; /* the store's own: submission order */
+    int checked_;          /* the store's own: what check returned */
 };
+
+/* check: the job is answered, status 0, and run is not called. */
+#define STORE_JOB_DONE (-1)
 
 /* Opens (creating) dir/parley.db in WAL mode with synchronous=FULL, migrates the schema,
  * and starts the thread; done callbacks run on loop. Returns NULL and logs on failure. */

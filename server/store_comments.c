@@ -185,15 +185,15 @@ void store_comment_meta_free(store_comment_meta *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* Runs a bounded count (one text and, when since >= 0, one time parameter, then the
- * cap) and returns it, or -1. */
+/* Runs a bounded count (one text and one time parameter, then the cap) and returns
+ * it, or -1. */
 static long bounded_count(db_t *db, const char *sql, const char *value, int64_t since,
                           long cap) {
     db_stmt *st = prep(db, sql);
     if (!st) return -1;
     int i = 1;
     db_bind_text(st, i++, value, -1);
-    if (since >= 0) db_bind_int64(st, i++, since);
+    db_bind_int64(st, i++, since);
     db_bind_int64(st, i, cap);
     long n = db_step(st) == DB_ROW ? (long)db_col_int64(st, 0) : -1;
     db_finalize(st);
@@ -201,7 +201,14 @@ static long bounded_count(db_t *db, const char *sql, const char *value, int64_t 
 }
 
 long store_comments_author_count(db_t *db, const char *author, long cap) {
-    return bounded_count(db, STORE_COMMENTS_AUTHOR_COUNT_SQL, author, -1, cap);
+    char sql[128];
+    snprintf(sql, sizeof sql, STORE_COMMENTS_AUTHOR_COUNT_SQL, cap < 0 ? 0 : cap);
+    db_stmt *st = prep(db, sql);
+    if (!st) return -1;
+    db_bind_text(st, 1, author, -1);
+    long n = db_step(st) == DB_ROW ? (long)db_col_int64(st, 0) : -1;
+    db_finalize(st);
+    return n;
 }
 
 long store_comments_pending_count(db_t *db, bool by_address, const char *value,

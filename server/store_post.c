@@ -10,13 +10,16 @@
 
 int store_post_facts_get(db_t *db, const store_post_query *q, store_post_facts *out) {
     memset(out, 0, sizeof *out);
+    /* the count's cap is written into the text (store_comments.h says why) */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT mode FROM articles WHERE id = ?), "
+             "(" STORE_BANS_STATE_SQL "), "
+             "(" STORE_COMMENTS_AUTHOR_COUNT_SQL "), "
+             "(SELECT COUNT(*) FROM reserved_names WHERE key = ?)",
+             q->count_cap < 0 ? 0 : q->count_cap);
     db_stmt *st = NULL;
-    if (db_prepare(db,
-                   "SELECT (SELECT mode FROM articles WHERE id = ?), "
-                   "(" STORE_BANS_STATE_SQL "), "
-                   "(" STORE_COMMENTS_AUTHOR_COUNT_SQL "), "
-                   "(SELECT COUNT(*) FROM reserved_names WHERE key = ?)",
-                   &st) != DB_OK) {
+    if (db_prepare(db, sql, &st) != DB_OK) {
         log_err("store: post facts: %s", db_errmsg(db));
         return -1;
     }
@@ -27,7 +30,6 @@ int store_post_facts_get(db_t *db, const store_post_query *q, store_post_facts *
     /* never NULL (store_bans.h): "" matches no address and no reserved name */
     db_bind_text(st, i++, q->ip_hash ? q->ip_hash : "", -1);
     db_bind_text(st, i++, q->author_id, -1);
-    db_bind_int64(st, i++, q->count_cap);
     db_bind_text(st, i++, q->name_key ? q->name_key : "", -1);
     int rc = db_step(st);
     if (rc == DB_ROW) {
