@@ -4,6 +4,7 @@
  * and a server that goes away and comes back. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +74,10 @@ typedef struct {
     int done;
     int order;           /* deadlock jobs: 0 = a then b, 1 = b then a */
     int runs;
+    int check_rc;        /* what check_job returns */
+    bool check_fails;    /* check_job runs a statement that fails, and ignores it */
+    int checked_at, ran_at; /* step of check and run (step_seq) */
+    int64_t check_seen;  /* comments of the article the check saw */
 } tjob;
 
 static int done_seq;
@@ -94,6 +99,27 @@ static int run_insert(store_job *job, db_t *db) {
     if (rc != DB_ROW) return PERR_INTERNAL;
     if (j->sleep_ms) usleep((useconds_t)j->sleep_ms * 1000);
     return 0;
+}
+
+static int step_seq;
+
+static int check_job(store_job *job, db_t *db) {
+    tjob *j = (tjob *)job;
+    j->checked_at = ++step_seq;
+    db_stmt *st;
+    /* fails when it runs (division by zero), not when it is prepared */
+    const char *sql = j->check_fails ? "SELECT 1 / (count(*) - count(*)) FROM comments"
+                                     : "SELECT count(*) FROM comments WHERE article = ?";
+    if (db_prepare(db, sql, &st) != DB_OK) return PERR_INTERNAL;
+    if (!j->check_fails) db_bind_text(st, 1, j->article, -1);
+    if (db_step(st) == DB_ROW) j->check_seen = db_col_int64(st, 0);
+    db_finalize(st);
+    return j->check_rc;
+}
+
+static int run_checked(store_job *job, db_t *db) {
+    ((tjob *)job)->ran_at = ++step_seq;
+    return run_insert(job, db);
 }
 
 static void done_count(store_job *job) {
@@ -144,6 +170,62 @@ static void test_group_commit(void **state) {
         assert_true(jobs[i].at >= before - 5000 && jobs[i].at <= now_ms() + 5000);
     }
     assert_int_equal(count_of("SELECT count(*) FROM comments WHERE article LIKE 'g-%'"), 20);
+    store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
+
+/* A group runs every job's check before taking its locks and running the jobs: a
+ * check's error answers its job without run, STORE_JOB_DONE answers it 0 without run, a
+ * check whose statement fails is answered PERR_INTERNAL without spoiling the others, and
+ * a check sees what was committed before its group, not the group's own inserts. */
+static void test_checks_before_locks(void **state) {
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_t *s = store_open(&loop, NULL, 16);
+    assert_non_null(s);
+    tjob jobs[7];
+    memset(jobs, 0, sizeof jobs);
+    /* job 0 holds the writer so that the next six wait and make one group */
+    jobs[0].job.run = run_insert;
+    jobs[0].article = "c-art";
+    jobs[0].sleep_ms = 300;
+    int rcs[6] = {0, PERR_FORBIDDEN, STORE_JOB_DONE, 0, 0, 0};
+    for (int i = 1; i < 7; i++) {
+        jobs[i].job.run = run_checked;
+        jobs[i].job.check = check_job;
+        jobs[i].job.lock_key = "c-art";
+        jobs[i].article = "c-art";
+        jobs[i].check_rc = rcs[i - 1];
+        jobs[i].check_fails = i == 4;
+    }
+    for (int i = 0; i < 7; i++) {
+        jobs[i].job.done = done_plain;
+        store_submit(s, &jobs[i].job);
+        if (i == 0) usleep(100 * 1000);
+    }
+    run_until(&loop, jobs, 7, 20000);
+    assert_int_equal(jobs[1].job.status, 0);
+    assert_int_equal(jobs[2].job.status, PERR_FORBIDDEN);
+    assert_int_equal(jobs[3].job.status, 0);
+    assert_int_equal(jobs[4].job.status, PERR_INTERNAL);
+    assert_int_equal(jobs[5].job.status, 0);
+    assert_int_equal(jobs[6].job.status, 0);
+    for (int i = 2; i <= 4; i++) assert_int_equal(jobs[i].runs, 0);
+    int last_check = 0, first_run = 1 << 30;
+    for (int i = 1; i < 7; i++) {
+        assert_true(jobs[i].checked_at > 0);
+        if (jobs[i].checked_at > last_check) last_check = jobs[i].checked_at;
+        if (jobs[i].runs) {
+            assert_int_equal(jobs[i].runs, 1);
+            if (jobs[i].ran_at < first_run) first_run = jobs[i].ran_at;
+        }
+    }
+    assert_true(last_check < first_run);
+    /* job 0's comment was committed before the group; jobs 1 and 5 insert within it */
+    assert_int_equal(jobs[6].check_seen, 1);
+    assert_int_equal(count_of("SELECT count(*) FROM comments WHERE article = 'c-art'"), 4);
     store_close(s);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -289,6 +371,7 @@ static void test_down_and_back(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_checks_before_locks),
         cmocka_unit_test(test_ids_in_commit_order),
         cmocka_unit_test(test_deadlock_retried),
         cmocka_unit_test(test_down_and_back),
