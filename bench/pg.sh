@@ -64,10 +64,14 @@ record() { # scenario server json
 }
 
 # ---- PostgreSQL (durable: fsync and synchronous_commit on) and Redis ----
+PG_MALLOC_TUNABLES=${PG_MALLOC_TUNABLES-glibc.malloc.trim_threshold=67108864:glibc.malloc.top_pad=16777216}
 echo "bench/pg: starting PostgreSQL and Redis (at ${SECONDS} s)"
 bash scripts/pg-cluster.sh start "$PGDIR" >/dev/null   # initdb (unix socket only)
 bash scripts/pg-cluster.sh stop "$PGDIR"                # it runs with fsync off: restart durable
-as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
+# glibc's malloc in the backends as docs/operations.md advises (PostgreSQL, "glibc's
+# malloc"): without it a backend whose heap top sits at the trim threshold gives memory
+# back to the kernel and takes it again around every statement (brk, TLB shootdowns).
+as_pg env "GLIBC_TUNABLES=$PG_MALLOC_TUNABLES" "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
   -o "-c listen_addresses='' -k $PGDIR -c max_connections=200 -c fsync=on -c synchronous_commit=on" start >/dev/null
 psql -X -q -d "host=$PGDIR dbname=postgres user=parley" -c "CREATE DATABASE bench" >/dev/null
 CONNINFO="host=$PGDIR dbname=bench user=parley"

@@ -431,10 +431,11 @@ static const char *const incr_script =
 /* ARGV[i] > 0: add one to KEYS[i], starting a window of that many ms; then each key's
  * value and time left. */
 static const char *const get_script =
-    "local r = {} for i, k in ipairs(KEYS) do local w = tonumber(ARGV[i] or '0') local v "
-    "if w > 0 then v = redis.call('INCR', k) if v == 1 then redis.call('PEXPIRE', k, w) end "
-    "else v = tonumber(redis.call('GET', k) or '0') end "
-    "r[#r + 1] = v r[#r + 1] = redis.call('PTTL', k) end return r";
+    "local r = {} for i, k in ipairs(KEYS) do local w = tonumber(ARGV[i] or '0') local v, t "
+    "if w > 0 then v = redis.call('INCR', k) t = 0 "
+    "if v == 1 then redis.call('PEXPIRE', k, w) end "
+    "else v = tonumber(redis.call('GET', k) or '0') t = redis.call('PTTL', k) end "
+    "r[#r + 1] = v r[#r + 1] = t end return r";
 
 void bus_counter_add(const char *key, long window_ms) {
     if (enabled && cmd_up) {
@@ -537,6 +538,7 @@ void bus_counter_add_get(const char *const *keys, const long *windows, int n,
         local_counter *c = local_get(keys[i], now);
         if (!c) continue;
         vals[i] = c->count;
+        if (windows && windows[i] > 0) continue; /* added: no time left asked (bus.h) */
         if ((long)(c->until_ms - now) > ttl) ttl = (long)(c->until_ms - now);
     }
     cb(vals, ttl, arg);

@@ -43,7 +43,9 @@ bool bus_shared(void);
 typedef void (*bus_counter_cb)(const long *vals, long ttl_ms, void *arg);
 void bus_counter_get(const char *const *keys, int n, bus_counter_cb cb, void *arg);
 /* Adds one to each counter i with windows[i] > 0 (as bus_counter_add), then reads them
- * all (as bus_counter_get): one round trip to Redis for the lot. */
+ * all (as bus_counter_get): one round trip to Redis for the lot. The time left given to
+ * cb is that of the counters read only (windows[i] <= 0), 0 when every one was added:
+ * asking Redis for it was a third of the script's calls on the post path. */
 void bus_counter_add_get(const char *const *keys, const long *windows, int n,
                          bus_counter_cb cb, void *arg);
 

@@ -11,9 +11,10 @@
 #include "bus.h"
 #include "clock.h"
 
-static long got[BUS_COUNTERS_MAX];
+static long got[BUS_COUNTERS_MAX], got_ttl;
 static void read_cb(const long *vals, long ttl_ms, void *arg) {
     for (int i = 0; i < BUS_COUNTERS_MAX; i++) got[i] = vals[i];
+    got_ttl = ttl_ms;
 }
 
 static void test_windows_count_and_expire(void **state) {
@@ -29,22 +30,29 @@ static void test_windows_count_and_expire(void **state) {
     clock_fake(0);
 }
 
-/* add_get adds to the counters with a window and reads every one, the added included. */
+/* add_get adds to the counters with a window and reads every one, the added included;
+ * the time left it reports is the read counters' only (bus.h). */
 static void test_add_get(void **state) {
     (void)state;
     clock_fake(1800000000000);
     const char *k[3] = {"post:a:ann", "post:ip:x", "dup:b"};
     const long w[3] = {60000, 60000, 0};
     bus_counter_add("dup:b", 60000);
+    clock_fake(1800000000000 + 1000);
     for (int i = 1; i <= 3; i++) {
         bus_counter_add_get(k, w, 3, read_cb, NULL);
         assert_int_equal(got[0], i);
         assert_int_equal(got[1], i);
         assert_int_equal(got[2], 1); /* window 0: read, not added to */
+        assert_int_equal(got_ttl, 59000); /* dup:b's, started a second earlier */
     }
+    bus_counter_add_get(k, w, 2, read_cb, NULL); /* only added ones: no time asked */
+    assert_int_equal(got[0], 4);
+    assert_int_equal(got_ttl, 0);
     bus_counter_add_get(k, NULL, 3, read_cb, NULL); /* no windows: a read */
-    assert_int_equal(got[0], 3);
-    clock_fake(1800000000000 + 61000);
+    assert_int_equal(got[0], 4);
+    assert_int_equal(got_ttl, 60000);
+    clock_fake(1800000000000 + 62000);
     bus_counter_add_get(k, w, 3, read_cb, NULL);
     assert_int_equal(got[0], 1); /* a new window */
     assert_int_equal(got[2], 0);
