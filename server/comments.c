@@ -53,6 +53,7 @@ typedef struct {
     size_t nshared_rules;    /* post: how many of them belong to the rules; flood's follow */
     /* post: what check_post found, for run_post */
     store_post_facts facts;
+    uint64_t facts_run;      /* the store run the facts were read in (store_job.run_) */
     article_mode_t mode;
     decision_t decision;
     double score;
@@ -209,8 +210,51 @@ static int replay_post(db_t *db, cjob *j) {
     return j->comment_json ? 1 : -PERR_INTERNAL;
 }
 
+enum { FACTS_BATCH_MAX = 256 };
+
+static int check_post(store_job *job, db_t *db);
+
+/* A post's facts query; key receives the folded guest name it points to. */
+static store_post_query facts_query(cjob *j, char key[256]) {
+    bool guest_name = j->guest && names_key(j->name, key, 256) == 0;
+    return (store_post_query){.article = j->article, .author_id = j->author_id,
+                              .ip_hash = j->ip_hash, .name_key = guest_name ? key : NULL,
+                              .nonce = j->nonce, .now = now_ms(),
+                              .count_cap = rules_author_posts_needed(j->rs->rules)};
+}
+
+/* Reads the facts of j and, on PostgreSQL, of the posts after it in its group's run
+ * whose checks are still to come, in one statement: there every check of a run comes
+ * before every run of it (store.h), so they would read the same state one round trip
+ * at a time. Returns 0 or -1. */
+static int fetch_facts(db_t *db, cjob *j) {
+    if (j->facts_run == j->job.run_) return 0;
+    size_t n = 0;
+    cjob **batch = xmalloc(FACTS_BATCH_MAX * sizeof *batch);
+    for (store_job *k = &j->job; k && n < FACTS_BATCH_MAX; k = k->next) {
+        cjob *c = (cjob *)k;
+        if (k->check == check_post && k->run_ == j->job.run_ && c->facts_run != k->run_)
+            batch[n++] = c;
+        if (db_dialect(db) != DB_POSTGRES) break;
+    }
+    store_post_query *qs = xmalloc(n * sizeof *qs);
+    char(*keys)[256] = xmalloc(n * sizeof *keys);
+    store_post_facts *out = xmalloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++) qs[i] = facts_query(batch[i], keys[i]);
+    int rc = store_post_facts_many(db, qs, n, out);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        batch[i]->facts = out[i];
+        batch[i]->facts_run = batch[i]->job.run_;
+    }
+    free(out);
+    free(keys);
+    free(qs);
+    free(batch);
+    return rc;
+}
+
 /* A post's checks, which only read (store.h: on PostgreSQL they run before the group
- * takes its articles' locks): a retry's first answer, the parent, the facts, and the
+ * takes its articles' locks): the facts, a retry's first answer, the parent, and the
  * rules' score. The facts are as committed when the group began: posts of the same
  * group by the same author do not count for each other, so a newcomer's burst is judged
  * as a newcomer's posts (docs/decisions.md). */
@@ -224,7 +268,9 @@ static int check_post(store_job *job, db_t *db) {
     json_decref(j->comment_json);
     j->comment_json = NULL;
     j->replayed = false;
-    if (j->nonce) {
+    if (fetch_facts(db, j)) return PERR_UNAVAILABLE;
+    store_post_facts *f = &j->facts;
+    if (j->nonce && f->nonce_id) {
         int r = replay_post(db, j);
         if (r) return r < 0 ? -r : STORE_JOB_DONE;
     }
@@ -232,14 +278,6 @@ static int check_post(store_job *job, db_t *db) {
         j->message = xstrdup("parent is not a published comment of this article");
         return PERR_BAD_REQUEST;
     }
-    /* one statement for what the checks below need (store_post.h) */
-    char key[256];
-    bool guest_name = j->guest && names_key(j->name, key, sizeof key) == 0;
-    store_post_query q = {.article = j->article, .author_id = j->author_id,
-                          .ip_hash = j->ip_hash, .name_key = guest_name ? key : NULL,
-                          .now = now_ms(), .count_cap = rules_author_posts_needed(j->rs->rules)};
-    store_post_facts *f = &j->facts;
-    if (store_post_facts_get(db, &q, f)) return PERR_UNAVAILABLE;
     if (f->name_reserved) {
         j->message = xstrdup("That name belongs to a registered reader or a moderator; please "
                             "choose another.");

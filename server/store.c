@@ -419,6 +419,18 @@ int store_secret(const char *name, unsigned char *out, size_t len) {
 
 /* ---- The thread ---- */
 
+/* A new run's number (store_job.run_). */
+static uint64_t next_run(void) {
+    static atomic_uint_fast64_t runs;
+    return atomic_fetch_add(&runs, 1) + 1;
+}
+
+/* Numbers a new run of the group at head. */
+static void number_run(store_job *head) {
+    uint64_t r = next_run();
+    for (store_job *j = head; j; j = j->next) j->run_ = r;
+}
+
 /* A job's check and then, unless the check answered it, its run: its status. */
 static int run_job(store_job *j, db_t *db) {
     if (j->check) {
@@ -431,6 +443,7 @@ static int run_job(store_job *j, db_t *db) {
 /* Runs one group: every job in its own savepoint inside one transaction. */
 static void run_group(store_t *s, store_job *head) {
     uint64_t t0 = mono_us();
+    number_run(head);
     bool ok = db_exec(s->db, "BEGIN IMMEDIATE") == DB_OK;
     if (!ok) log_err("store: begin failed: %s", db_errmsg(s->db));
     for (store_job *j = head; j && ok; j = j->next) {
@@ -579,6 +592,7 @@ static int try_group_pg(store_t *s, store_job *head, bool *commit_sent) {
     *commit_sent = false;
     db_clear_failure(db);
     db_set_now(db, 0);
+    number_run(head);
     int rc = db_exec(db, "BEGIN");
     for (store_job *j = head; j && rc == DB_OK; j = j->next) {
         j->checked_ = 0;
@@ -768,6 +782,7 @@ static void *pg_reader(void *arg) {
             rc = db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
             if (rc == DB_OK) {
                 db_clear_failure(db);
+                j->run_ = next_run();
                 j->status = run_job(j, db);
                 rc = db_failure(db) ? db_failure(db) : db_exec(db, "COMMIT");
                 if (rc != DB_OK && db_alive(db)) db_exec(db, "ROLLBACK");

@@ -45,6 +45,10 @@ struct store_job {
     store_job *next;
     uint64_t seq_, after_; /* the store's own: submission order */
     int checked_;          /* the store's own: what check returned */
+    /* The run of its group the job is in (a group run again gets a new number), for a
+     * check that reads for the jobs after it (store_job.next, same run): on PostgreSQL
+     * every check of a run precedes every run of it, so they read the same state. */
+    uint64_t run_;
 };
 
 /* check: the job is answered, status 0, and run is not called. */

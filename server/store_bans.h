@@ -27,9 +27,12 @@ typedef struct {
  * database a tuplesort's memory on every post). No parameter is ever NULL: PostgreSQL
  * folds a NULL into a custom plan cheaper than the generic one and then plans the
  * statement again on every run. Also read as a scalar subquery by store_post.c. */
-#define STORE_BANS_STATE_SQL                                                                \
+#define STORE_BANS_STATE_SQL STORE_BANS_STATE_SQL_OF("?", "?", "?")
+/* The same with SQL expressions (string literals) for now, author and address. */
+#define STORE_BANS_STATE_SQL_OF(now, author, ip)                                           \
     "SELECT MAX(CASE WHEN kind = 'ban' THEN 2 ELSE 1 END) FROM bans WHERE lifted = 0 AND " \
-    "(until IS NULL OR until > ?) AND (author_id = ? OR (ip_hash = ? AND ip_hash <> ''))"
+    "(until IS NULL OR until > " now ") AND (author_id = " author " OR (ip_hash = " ip      \
+    " AND ip_hash <> ''))"
 
 /* STORE_BAN_* of a value of STORE_BANS_STATE_SQL (NULL read as 0). */
 int store_bans_kind_of(int64_t v);

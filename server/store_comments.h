@@ -70,12 +70,19 @@ long store_comments_author_count(db_t *db, const char *author, long cap);
  * unknown to PostgreSQL's generic plan, which then guesses a tenth of the author's rows,
  * costs more than a custom plan and so is never chosen: the statement was planned again
  * on every post (pg_stat_statements: plans = calls, planning 10x the execution). */
-#define STORE_COMMENTS_AUTHOR_COUNT_SQL                                                     \
-    "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_id = ? LIMIT %ld) AS posts"
+#define STORE_COMMENTS_AUTHOR_COUNT_SQL STORE_COMMENTS_AUTHOR_COUNT_SQL_OF("?")
+/* The same with an SQL expression (a string literal) for the author. */
+#define STORE_COMMENTS_AUTHOR_COUNT_SQL_OF(author)                                          \
+    "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_id = " author " LIMIT %ld) AS posts"
 /* How many posts held for review since since_ms from the author (by_address false) or
  * the address hash (true), counted up to cap; -1 on error. */
 long store_comments_pending_count(db_t *db, bool by_address, const char *value,
                                   int64_t since_ms, long cap);
+
+/* The id of the comment an author stored with a client nonce (no row: none), with SQL
+ * expressions (string literals) for both; read as a scalar subquery by store_post.c. */
+#define STORE_COMMENTS_NONCE_ID_SQL_OF(author, nonce)                                       \
+    "SELECT id FROM comments WHERE author_id = " author " AND nonce = " nonce
 
 /* The comment author posted with the client nonce, if any: 1 with its id, its stored
  * status in status[16] and the rules' explanation (JSON text, malloc'd, owned by the

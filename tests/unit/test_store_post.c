@@ -88,13 +88,71 @@ static int64_t add(db_t *db, const char *article, const char *author) {
     return store_comments_insert(db, &c, NULL);
 }
 
+static void assert_same(const store_post_facts *a, const store_post_facts *b) {
+    assert_int_equal(a->has_mode, b->has_mode);
+    assert_string_equal(a->mode, b->mode);
+    assert_int_equal(a->ban, b->ban);
+    assert_int_equal(a->author_posts, b->author_posts);
+    assert_int_equal(a->name_reserved, b->name_reserved);
+    assert_int_equal(a->nonce_id, b->nonce_id);
+}
+
+/* The facts of one query, read alone and (the same, checked) in a batch between two
+ * others. */
 static store_post_facts facts(db_t *db, const char *article, const char *author,
                               const char *ip, const char *key, long cap) {
     store_post_query q = {.article = article, .author_id = author, .ip_hash = ip,
                           .name_key = key, .now = 5000, .count_cap = cap};
-    store_post_facts f;
+    store_post_facts f, many[3];
     assert_int_equal(store_post_facts_get(db, &q, &f), 0);
+    store_post_query qs[3] = {q, q, q};
+    qs[0].author_id = qs[2].author_id = "g:someone-else";
+    assert_int_equal(store_post_facts_many(db, qs, 3, many), 0);
+    assert_same(&many[1], &f);
     return f;
+}
+
+/* A batch answers each query as it would be answered alone, in order: nonces, keys
+ * that need escaping, repeated authors; queries with different caps too. */
+static void test_many(void **state) {
+    db_t *db = *state;
+    store_comment_new c = {.article = "a\"q\"", .author_id = "g:ann", .author_name = "Ann",
+                           .ip_hash = "ip1", .title = "T", .body = "b", .status = "published",
+                           .created_at = 1000, .guest = true, .nonce = "n-1"};
+    int64_t id = store_comments_insert(db, &c, NULL);
+    assert_true(id > 0);
+    add(db, "a\"q\"", "g:ann");
+    assert_int_equal(store_moderation_article_set_mode(db, "a\"q\"", "premoderated", 1), 0);
+    store_names_put(db, "ada", "reader");
+    store_ban ban = {.author = "g:carl", .ip_hash = "ip-bad", .moderator = "m", .created_at = 2};
+    assert_true(store_bans_insert(db, &ban) > 0);
+    store_post_query qs[6] = {
+        {.article = "a\"q\"", .author_id = "g:ann", .nonce = "n-1", .now = 5000, .count_cap = 5},
+        {.article = "a\"q\"", .author_id = "g:ann", .nonce = "n-2", .now = 5000, .count_cap = 5},
+        {.article = "other", .author_id = "g:bob", .ip_hash = "ip-bad", .now = 5000,
+         .count_cap = 5},
+        {.article = "c\xc3\xa9", .author_id = "g:\\x", .name_key = "ada", .now = 5000,
+         .count_cap = 5},
+        {.article = "a\"q\"", .author_id = "g:ann", .now = 5000, .count_cap = 5},
+        {.article = "a\"q\"", .author_id = "g:ann", .nonce = "n-1", .now = 5000, .count_cap = 1},
+    };
+    store_post_facts many[6], one;
+    for (size_t n = 5; n <= 6; n++) { /* one cap, then two */
+        assert_int_equal(store_post_facts_many(db, qs, n, many), 0);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(store_post_facts_get(db, &qs[i], &one), 0);
+            assert_same(&many[i], &one);
+        }
+    }
+    assert_int_equal(many[0].nonce_id, id);
+    assert_int_equal(many[1].nonce_id, 0);
+    assert_int_equal(many[0].author_posts, 2);
+    assert_string_equal(many[0].mode, "premoderated");
+    assert_int_equal(many[2].ban, STORE_BAN_BANNED);
+    assert_false(many[2].has_mode);
+    assert_true(many[3].name_reserved);
+    assert_int_equal(many[4].nonce_id, 0); /* no nonce: none found */
+    assert_int_equal(many[5].author_posts, 1);
 }
 
 /* The article's stored mode, the author's count up to the cap, and nothing else. */
@@ -190,11 +248,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_mode_and_count, sqlite_setup, teardown),
         cmocka_unit_test_setup_teardown(test_bans, sqlite_setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_names, sqlite_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many, sqlite_setup, teardown),
     };
     const struct CMUnitTest on_postgres[] = {
         cmocka_unit_test_setup_teardown(test_mode_and_count, pg_setup, teardown),
         cmocka_unit_test_setup_teardown(test_bans, pg_setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_names, pg_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many, pg_setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_articles, pg_setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("sqlite", on_sqlite, NULL, NULL);
