@@ -145,7 +145,7 @@ out.push('', 'adversarial_1..7: 1000 characters of one repeated shape each: a lo
 const hw = rows.filter((r) => r.scenario === 'h_write');
 if (hw.length) {
   out.push('## h. SQLite and PostgreSQL, 1 to 3 processes', '',
-    'Posts as fast as acks return through the default rules, each acknowledged after a durable commit (SQLite: WAL, synchronous=FULL, the processes share one file; PostgreSQL: fsync and synchronous_commit on, each process its own data dir, one database, glibc's malloc in the backends set as docs/operations.md advises). One Redis. "handful": 8 connections a process, 4 posts in flight each; "many": 32 connections a process, 16 in flight each (bench/pg.sh).', '',
+    'Posts as fast as acks return through the default rules, each acknowledged after a durable commit (SQLite: WAL, synchronous=FULL, the processes share one file; PostgreSQL: fsync and synchronous_commit on, each process its own data dir, one database, glibc\'s malloc in the backends set as docs/operations.md advises). One Redis. "handful": 8 connections a process, 4 posts in flight each; "many": 32 connections a process, 16 in flight each (bench/pg.sh).', '',
     '| store | processes | articles | writers | acknowledged posts/s | send → delivery p50 ms (worst process) | errors |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of hw) {
     const x = r.result;

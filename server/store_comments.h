@@ -71,7 +71,8 @@ long store_comments_author_count(db_t *db, const char *author, long cap);
  * costs more than a custom plan and so is never chosen: the statement was planned again
  * on every post (pg_stat_statements: plans = calls, planning 10x the execution). */
 #define STORE_COMMENTS_AUTHOR_COUNT_SQL STORE_COMMENTS_AUTHOR_COUNT_SQL_OF("?")
-/* The same with an SQL expression (a string literal) for the author. */
+/* The same with an SQL expression (a string literal) for the author. (On PostgreSQL
+ * its plan stays on the index (author_id, id) because of migration 4's n_distinct.) */
 #define STORE_COMMENTS_AUTHOR_COUNT_SQL_OF(author)                                          \
     "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_id = " author " LIMIT %ld) AS posts"
 /* How many posts held for review since since_ms from the author (by_address false) or
