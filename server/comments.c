@@ -223,19 +223,17 @@ static store_post_query facts_query(cjob *j, char key[256]) {
                               .count_cap = rules_author_posts_needed(j->rs->rules)};
 }
 
-/* Reads the facts of j and, on PostgreSQL, of the posts after it in its group's run
- * whose checks are still to come, in one statement: there every check of a run comes
- * before every run of it (store.h), so they would read the same state one round trip
- * at a time. Returns 0 or -1. */
+/* Reads the facts of j and of the posts after it in its store run (store.h: their
+ * checks are still to come and read the same state) in one statement, instead of one
+ * round trip each. Returns 0 or -1. */
 static int fetch_facts(db_t *db, cjob *j) {
     if (j->facts_run == j->job.run_) return 0;
     size_t n = 0;
     cjob **batch = xmalloc(FACTS_BATCH_MAX * sizeof *batch);
-    for (store_job *k = &j->job; k && n < FACTS_BATCH_MAX; k = k->next) {
+    for (store_job *k = &j->job; k && k->run_ == j->job.run_ && n < FACTS_BATCH_MAX;
+         k = k->next) {
         cjob *c = (cjob *)k;
-        if (k->check == check_post && k->run_ == j->job.run_ && c->facts_run != k->run_)
-            batch[n++] = c;
-        if (db_dialect(db) != DB_POSTGRES) break;
+        if (k->check == check_post && c->facts_run != k->run_) batch[n++] = c;
     }
     store_post_query *qs = xmalloc(n * sizeof *qs);
     char(*keys)[256] = xmalloc(n * sizeof *keys);

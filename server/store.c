@@ -425,10 +425,12 @@ static uint64_t next_run(void) {
     return atomic_fetch_add(&runs, 1) + 1;
 }
 
-/* Numbers a new run of the group at head. */
-static void number_run(store_job *head) {
+/* Numbers a new run of the group at head: one number for them all on PostgreSQL, where
+ * every check of the group comes before every run; one each on SQLite, where a job's
+ * check and run come together (store_job.run_). */
+static void number_run(store_job *head, bool together) {
     uint64_t r = next_run();
-    for (store_job *j = head; j; j = j->next) j->run_ = r;
+    for (store_job *j = head; j; j = j->next) j->run_ = together ? r : next_run();
 }
 
 /* A job's check and then, unless the check answered it, its run: its status. */
@@ -443,7 +445,7 @@ static int run_job(store_job *j, db_t *db) {
 /* Runs one group: every job in its own savepoint inside one transaction. */
 static void run_group(store_t *s, store_job *head) {
     uint64_t t0 = mono_us();
-    number_run(head);
+    number_run(head, false);
     bool ok = db_exec(s->db, "BEGIN IMMEDIATE") == DB_OK;
     if (!ok) log_err("store: begin failed: %s", db_errmsg(s->db));
     for (store_job *j = head; j && ok; j = j->next) {
@@ -592,7 +594,7 @@ static int try_group_pg(store_t *s, store_job *head, bool *commit_sent) {
     *commit_sent = false;
     db_clear_failure(db);
     db_set_now(db, 0);
-    number_run(head);
+    number_run(head, true);
     int rc = db_exec(db, "BEGIN");
     for (store_job *j = head; j && rc == DB_OK; j = j->next) {
         j->checked_ = 0;

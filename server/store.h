@@ -45,9 +45,11 @@ struct store_job {
     store_job *next;
     uint64_t seq_, after_; /* the store's own: submission order */
     int checked_;          /* the store's own: what check returned */
-    /* The run of its group the job is in (a group run again gets a new number), for a
-     * check that reads for the jobs after it (store_job.next, same run): on PostgreSQL
-     * every check of a run precedes every run of it, so they read the same state. */
+    /* The store's own: which run of its group the job is in, for a check that reads for
+     * the jobs after it (store_job.next) with the same number: every check of a run
+     * comes before every run of it, so they read the same state. A group run again gets
+     * a new number; on SQLite, where a job's check and run come together, each job is
+     * a run of its own. */
     uint64_t run_;
 };
 

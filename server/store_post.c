@@ -21,6 +21,27 @@
 
 static long cap_of(const store_post_query *q) { return q->count_cap < 0 ? 0 : q->count_cap; }
 
+/* The statement's text for a cap (one query, or a batch): formatted once per thread and
+ * cap, not on every post. */
+static const char *facts_sql(long cap, bool batch) {
+    static _Thread_local char text[2][2048];
+    static _Thread_local long for_cap[2] = {-1, -1};
+    if (for_cap[batch] != cap) {
+        if (batch)
+            snprintf(text[1], sizeof text[1],
+                     "SELECT " FACTS_COLUMNS("q.article", "q.now", "q.author", "q.ip",
+                                             "q.name_key", "q.nonce")
+                     " FROM json_to_recordset(CAST(? AS json)) AS q(i int, article text, "
+                     "now bigint, author text, ip text, name_key text, nonce text) ORDER BY q.i",
+                     cap);
+        else
+            snprintf(text[0], sizeof text[0], "SELECT " FACTS_COLUMNS("?", "?", "?", "?", "?", "?"),
+                     cap);
+        for_cap[batch] = cap;
+    }
+    return text[batch];
+}
+
 static void read_row(db_stmt *st, store_post_facts *out) {
     if (db_col_type(st, 0) != DB_NULL) {
         const char *m = db_col_text(st, 0);
@@ -35,10 +56,8 @@ static void read_row(db_stmt *st, store_post_facts *out) {
 
 int store_post_facts_get(db_t *db, const store_post_query *q, store_post_facts *out) {
     memset(out, 0, sizeof *out);
-    char sql[1536];
-    snprintf(sql, sizeof sql, "SELECT " FACTS_COLUMNS("?", "?", "?", "?", "?", "?"), cap_of(q));
     db_stmt *st = NULL;
-    if (db_prepare(db, sql, &st) != DB_OK) {
+    if (db_prepare(db, facts_sql(cap_of(q), false), &st) != DB_OK) {
         log_err("store: post facts: %s", db_errmsg(db));
         return -1;
     }
@@ -91,15 +110,8 @@ int store_post_facts_many(db_t *db, const store_post_query *qs, size_t n,
         log_err("store: post facts: a query is not valid UTF-8");
         return -1;
     }
-    char sql[2048];
-    snprintf(sql, sizeof sql,
-             "SELECT " FACTS_COLUMNS("q.article", "q.now", "q.author", "q.ip", "q.name_key",
-                                     "q.nonce")
-             " FROM json_to_recordset(CAST(? AS json)) AS q(i int, article text, now bigint, "
-             "author text, ip text, name_key text, nonce text) ORDER BY q.i",
-             cap_of(&qs[0]));
     db_stmt *st = NULL;
-    int rc = db_prepare(db, sql, &st);
+    int rc = db_prepare(db, facts_sql(cap_of(&qs[0]), true), &st);
     size_t got = 0;
     if (rc == DB_OK) {
         db_bind_text(st, 1, list, -1);
