@@ -1,5 +1,6 @@
-/* store_schema_pg.h: the PostgreSQL schema and its migrations (store.c calls them for a
- * PostgreSQL connection; SQLite's live in store.c). */
+/* store_schema_pg.h: the PostgreSQL schema and its migrations (store_migrate calls them
+ * for a PostgreSQL connection; SQLite's live in store_schema.c, whose migration loop
+ * they share). */
 #ifndef PARLEY_STORE_SCHEMA_PG_H
 #define PARLEY_STORE_SCHEMA_PG_H
 
@@ -10,5 +11,6 @@
 int store_pg_migrate(db_t *db);
 /* The PostgreSQL schema version this build migrates to. */
 int store_pg_schema_version(void);
+
 
 #endif
