@@ -71,7 +71,9 @@ static void ws_hook(conn_t *c) {
         free(token);
         return;
     }
-    c->session = token;
+    conn_person *p = conn_person_of(c);
+    free(p->session);
+    p->session = token;
 }
 
 int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **name,

@@ -476,7 +476,7 @@ void comments_post(conn_t *c, const json_t *id, post_input *in) {
     j->job.lock_key = j->article; /* PostgreSQL: ids of one article commit in order */
     j->parent = in->parent;
     j->guest = !c->signed_in;
-    snprintf(j->badge, sizeof j->badge, "%s", c->badge);
+    snprintf(j->badge, sizeof j->badge, "%s", c->person ? c->person->badge : "");
     j->rs = ruleset_get();
     /* With several processes, rate windows and the duplicate memory are counted in Redis
      * first, so every process sees every post; without it, the rules keep their own. */
@@ -599,7 +599,7 @@ void comments_edit(conn_t *c, const json_t *id, int64_t comment, char *title, ch
     j->comment = comment;
     j->title = title;
     j->body = body;
-    j->name = c->user_name ? xstrdup(c->user_name) : NULL;
+    j->name = c->person && c->person->user_name ? xstrdup(c->person->user_name) : NULL;
     j->rs = ruleset_get();
     store_submit(srv.store, &j->job);
 }

@@ -17,11 +17,21 @@
 static const conn_ops *ops;
 static size_t q_max_msgs, q_max_bytes;
 
-/* What one writable callback writes at most (ws_writable). */
+/* What one writable callback writes at most (ws_writable): frames, in at most
+ * NET_WS_BATCH_BYTES of payload unless one frame is larger. */
 #define WRITE_ROUND_FRAMES 64
-#define WRITE_ROUND_BYTES (64 * 1024)
-static dict_t *conns;                 /* "id" -> conn_t (not owned: the transport's) */
+/* The registry: id -> conn_t (not owned: the transport's), a chained table through
+ * conn_t.rnext, so that a connection costs it no allocation of its own (issue 17). */
+static conn_t **reg;
+static size_t reg_mask, reg_count;
 static uint64_t next_id;
+/* Origins in use, one copy each: every reader of a site's pages sends the same one, so a
+ * connection holds a reference rather than a string of its own (issue 17). */
+typedef struct {
+    long refs;
+    char s[];
+} origin_t;
+static dict_t *origins;                /* origin -> origin_t */
 static void (*on_message)(conn_t *c, const char *data, size_t len);
 static void (*open_hooks[MAX_HOOKS])(conn_t *c);
 static void (*close_hooks[MAX_HOOKS])(conn_t *c);
@@ -63,12 +73,36 @@ void conn_init(const conn_ops *o, size_t max_messages, size_t max_bytes) {
     ops = o;
     q_max_msgs = max_messages;
     q_max_bytes = max_bytes;
-    conns = dict_new();
+    reg_mask = 1023;
+    reg = xcalloc(reg_mask + 1, sizeof *reg);
+    reg_count = 0;
+    origins = dict_new();
 }
 
 void conn_shutdown(void) {
-    dict_free(conns, NULL);
-    conns = NULL;
+    free(reg);
+    reg = NULL;
+    reg_mask = reg_count = 0;
+    dict_free(origins, free);
+    origins = NULL;
+}
+
+static const char *origin_ref(const char *s) {
+    origin_t *o = dict_get(origins, s);
+    if (!o) {
+        size_t n = strlen(s);
+        o = xmalloc(sizeof *o + n + 1);
+        o->refs = 0;
+        memcpy(o->s, s, n + 1);
+        dict_set(origins, s, o, NULL);
+    }
+    o->refs++;
+    return o->s;
+}
+
+static void origin_unref(const char *s) {
+    origin_t *o = s && origins ? dict_get(origins, s) : NULL;
+    if (o && --o->refs == 0) free(dict_del(origins, s));
 }
 
 void conn_set_message_handler(void (*fn)(conn_t *, const char *, size_t)) { on_message = fn; }
@@ -83,27 +117,62 @@ void conn_add_close_hook(void (*fn)(conn_t *c)) {
     close_hooks[nclose++] = fn;
 }
 
-static void idkey(uint64_t id, char out[24]) { snprintf(out, 24, "%llu", (unsigned long long)id); }
-
-conn_t *conn_by_id(uint64_t id) {
-    char k[24];
-    idkey(id, k);
-    return conns ? dict_get(conns, k) : NULL;
+static size_t reg_slot(uint64_t id, size_t mask) {
+    return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
 }
 
-typedef struct {
-    void (*fn)(conn_t *, void *);
-    void *arg;
-} each_arg;
+static void reg_add(conn_t *c) {
+    if (reg_count > reg_mask) { /* more than one a slot: double */
+        size_t nmask = reg_mask * 2 + 1;
+        conn_t **n = xcalloc(nmask + 1, sizeof *n);
+        for (size_t i = 0; i <= reg_mask; i++) {
+            for (conn_t *e = reg[i], *next; e; e = next) {
+                next = e->rnext;
+                size_t k = reg_slot(e->id, nmask);
+                e->rnext = n[k];
+                n[k] = e;
+            }
+        }
+        free(reg);
+        reg = n;
+        reg_mask = nmask;
+    }
+    size_t k = reg_slot(c->id, reg_mask);
+    c->rnext = reg[k];
+    reg[k] = c;
+    reg_count++;
+}
 
-static void each_one(const char *key, void *val, void *arg) {
-    each_arg *a = arg;
-    a->fn(val, a->arg);
+static void reg_del(conn_t *c) {
+    for (conn_t **p = &reg[reg_slot(c->id, reg_mask)]; *p; p = &(*p)->rnext) {
+        if (*p == c) {
+            *p = c->rnext;
+            c->rnext = NULL;
+            reg_count--;
+            return;
+        }
+    }
+}
+
+conn_t *conn_by_id(uint64_t id) {
+    if (!reg || !id) return NULL;
+    for (conn_t *c = reg[reg_slot(id, reg_mask)]; c; c = c->rnext)
+        if (c->id == id) return c;
+    return NULL;
 }
 
 void conn_each(void (*fn)(conn_t *c, void *arg), void *arg) {
-    each_arg a = {fn, arg};
-    if (conns) dict_each(conns, each_one, &a);
+    if (!reg) return;
+    for (size_t i = 0; i <= reg_mask; i++)
+        for (conn_t *c = reg[i], *next; c; c = next) {
+            next = c->rnext;
+            fn(c, arg);
+        }
+}
+
+conn_person *conn_person_of(conn_t *c) {
+    if (!c->person) c->person = xcalloc(1, sizeof *c->person);
+    return c->person;
 }
 
 /* ---- Send queue ---- */
@@ -256,11 +325,9 @@ static void ws_open(void *user, void *transport, const char *ip_hash) {
     c->id = ++next_id;
     /* the page that opened the socket (permalinks are kept only on its origin) */
     char origin[128];
-    if (conn_header(c, "origin:", origin, sizeof origin) > 0) c->origin = xstrdup(origin);
-    snprintf(c->ip_hash, sizeof c->ip_hash, "%s", ip_hash);
-    char k[24];
-    idkey(c->id, k);
-    dict_set(conns, k, c, NULL);
+    if (conn_header(c, "origin:", origin, sizeof origin) > 0) c->origin = origin_ref(origin);
+    c->ip_hash = ip_hash;
+    reg_add(c);
     metrics.connections++;
     metrics.connections_total++;
     metrics.ws_opened++;
@@ -284,26 +351,34 @@ static void ws_throttled(void *user) {
 static int ws_writable(void *user) {
     conn_t *c = user;
     if (c->qlen) {
-        /* Several queued frames per callback while lws holds nothing unsent: a callback
-         * costs a poll-set change on and one off (four epoll_ctl calls through libuv's
-         * uv_poll), a frame one send. A write lws could not finish is buffered by it and
-         * ends the round (the maintainer's rule against colliding with a partial write);
-         * the round is bounded so that one reader cannot hold the loop. */
-        size_t frames = 0, bytes = 0;
-        int n = 0;
-        do {
+        /* The frames waiting, up to a round's worth, in one write: a callback costs a
+         * poll-set change on and one off (four epoll_ctl calls through libuv's uv_poll),
+         * and the transport sends what it takes of them with one system call (issue 17).
+         * One write per callback: what the kernel does not take, lws keeps, and the next
+         * callback comes once it is sent (the maintainer's rule against a write colliding
+         * with a partial one); the round is bounded so that one reader cannot hold the
+         * loop. */
+        net_frame f[WRITE_ROUND_FRAMES];
+        size_t nf = 0, bytes = 0;
+        while (nf < c->qlen && nf < WRITE_ROUND_FRAMES) {
+            msg_t *m = c->q[(c->qhead + nf) % c->qcap];
+            if (nf && bytes + m->len > NET_WS_BATCH_BYTES) break;
+            f[nf].payload = msg_payload(m);
+            f[nf].len = m->len;
+            bytes += m->len;
+            nf++;
+        }
+        int n = ops->write(c->transport, f, nf);
+        metrics.ws_write_rounds++;
+        for (size_t i = 0, taken = n < 0 ? nf : (size_t)n; i < taken; i++) {
             msg_t *m = c->q[c->qhead];
-            n = ops->write(c->transport, msg_payload(m), m->len);
             c->qhead = (c->qhead + 1) % c->qcap;
             c->qlen--;
             c->qbytes -= m->len;
             metrics.frames_out++;
             metrics.bytes_out += m->len;
-            frames++;
-            bytes += m->len;
             msg_unref(m);
-        } while (n >= 0 && c->qlen && frames < WRITE_ROUND_FRAMES &&
-                 bytes < WRITE_ROUND_BYTES && ops->idle(c->transport));
+        }
         if (c->qlen == 0) { /* an idle connection holds no ring (issue 17) */
             free(c->q);
             c->q = NULL;
@@ -337,18 +412,20 @@ static void ws_closed(void *user) {
     if (!c->id) return;
     for (int i = 0; i < nclose; i++) close_hooks[i](c);
     run_waiters(c, true);
-    char k[24];
-    idkey(c->id, k);
-    dict_del(conns, k);
+    reg_del(c);
     queue_clear(c);
     free(c->q);
-    free(c->user_name);
-    free(c->avatar);
-    free(c->email);
-    free(c->session);
-    free(c->mod_name);
-    free(c->mod_role);
-    free(c->origin);
+    if (c->person) {
+        free(c->person->user_name);
+        free(c->person->avatar);
+        free(c->person->email);
+        free(c->person->session);
+        free(c->person->mod_name);
+        free(c->person->mod_role);
+        free(c->person);
+        c->person = NULL;
+    }
+    origin_unref(c->origin);
     c->origin = NULL;
     metrics.connections--;
     clog_debug(c->id, "conn: closed");

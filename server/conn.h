@@ -55,48 +55,61 @@ typedef struct conn_waiter {
     struct conn_waiter *next;
 } conn_waiter;
 
-struct conn {
-    void *transport;         /* the transport's handle; NULL once closed */
-    uint64_t id;
-    char ip_hash[33];        /* hex keyed hash of the client address */
-
-    /* session: who is on the other end (identity.c, auth.c) */
-    char author_id[80];      /* "g:<hex>" or "u:<sub>" */
-    char badge[16];          /* signed-in readers: "staff", "verified", "moderator" or "" */
-    char *origin;            /* the handshake's Origin (the embedding page's), or NULL
-                              * when absent; owned (most readers' sockets carry none
-                              * worth keeping: allocated only when present) */
+/* What a signed-in reader or a moderator brings: allocated by the first hook that sets
+ * any of it (conn_person_of), NULL for a guest, which most readers are (issue 17: an idle
+ * connection's memory). */
+typedef struct conn_person {
     char *user_name;         /* signed-in users: the name from the token */
     char *avatar;
     char *email;             /* signed-in users: the token's email claim, or NULL */
-    bool signed_in;
-    bool moderator;          /* mod.hello found a live session: gets queue events */
     char *session;           /* session token from the handshake's cookie, or NULL */
     char *mod_name;
     char *mod_role;
+    char badge[16];          /* signed-in readers: "staff", "verified", "moderator" or "" */
+} conn_person;
+
+struct conn {
+    void *transport;         /* the transport's handle; NULL once closed */
+    uint64_t id;
+    const char *ip_hash;     /* hex keyed hash of the client address: the transport's
+                              * copy, valid until the connection closes */
+    struct conn *rnext;      /* the registry's chain (conn.c) */
+    const char *origin;      /* the handshake's Origin (the embedding page's), or NULL
+                              * when absent; shared by the connections that sent it */
+    conn_person *person;     /* who signed in: NULL for guests */
 
     /* send queue: a ring of message references */
     msg_t **q;
-    uint32_t qcap, qhead, qlen;
     size_t qbytes;
+    uint32_t qcap, qhead, qlen;
 
-    struct sub *subs;        /* hub.c's list through cnext */
     int nsubs;
-
+    struct sub *subs;        /* hub.c's list through cnext */
+    conn_waiter *waiters;    /* run when the send queue is empty again */
     int close_code;          /* > 0: close with this code once the queue is written;
                               * < 0: the close has been handed to the transport */
-    conn_waiter *waiters;    /* run when the send queue is empty again */
+
+    /* session: who is on the other end (identity.c, auth.c) */
+    char author_id[67];      /* "g:<hex>" or "u:<sub>" (a token's sub is at most 64 bytes) */
+    bool signed_in : 1;
+    bool moderator : 1;      /* mod.hello found a live session: gets queue events */
 };
+/* lws allocates conn_t behind the transport's 80 bytes, one block per connection: 248
+ * bytes in all keep it in a 256-byte malloc chunk (issue 17: idle memory). */
+_Static_assert(sizeof(conn_t) <= 168, "conn_t grew past 168 bytes");
+
+/* The connection's person, allocated (empty) when it has none yet. */
+conn_person *conn_person_of(conn_t *c);
 
 /* The transport, filled in by main with net's functions (void *t is the transport
- * handle). write sends one text frame whose payload has NET_WS_PRE bytes of room before
- * it, returning 0 (written or buffered by the transport) or -1; it and close are called
- * only from the writable handler. idle is true when the transport holds nothing unsent;
+ * handle). write sends the first of n text frames (n >= 1) and as many after it as it
+ * takes in one write (net_ws_write), returning how many it took (written or buffered by
+ * the transport) or -1; it and close are called only from the writable handler. idle is true when the transport holds nothing unsent;
  * wake asks for a writable callback; close sets the code and reason of the close frame
  * that the transport sends when the writable handler then returns -1; header copies a
  * handshake header. */
 typedef struct {
-    int (*write)(void *t, unsigned char *payload, size_t len);
+    int (*write)(void *t, const net_frame *frames, size_t n);
     bool (*idle)(void *t);
     void (*wake)(void *t);
     void (*close)(void *t, int code, const char *reason);

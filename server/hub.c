@@ -93,13 +93,10 @@ sub_t *hub_subscribe(conn_t *c, const char *article, bool *created) {
 }
 
 static void pend_clear(sub_t *s) {
-    for (uint32_t i = 0; i < s->npend; i++) msg_unref(s->pend[i]);
+    if (!s->pend) return;
+    for (uint32_t i = 0; i < s->pend->n; i++) msg_unref(s->pend->msgs[i]);
     free(s->pend);
-    free(s->pend_ids);
     s->pend = NULL;
-    s->pend_ids = NULL;
-    s->npend = 0;
-    s->pend_last = 0;
 }
 
 /* Remembers that cid was given to s out of order (bounded: past it a later read may bring
@@ -128,23 +125,22 @@ void hub_activate(sub_t *s, const int64_t *ids, size_t n, int64_t since) {
         if (ids[i] > last) last = ids[i];
     s->last = last;
     s->nextra = 0;
-    if (s->pend_overflow) {
+    if (s->pend && s->pend->overflow) {
         conn_close(s->conn, 1013);
-    } else {
+    } else if (s->pend) {
         /* what waited: events, and new comments the history did not hold (a page of the
          * newest threads can leave out a reply that came meanwhile); an approved comment
          * (negative id) unless the history held it */
-        for (uint32_t i = 0; i < s->npend; i++) {
-            int64_t id = s->pend_ids[i], cid = id < 0 ? -id : id;
+        for (uint32_t i = 0; i < s->pend->n; i++) {
+            int64_t id = s->pend->ids[i], cid = id < 0 ? -id : id;
             if (cid > 0 && (cid <= since || in_ids(ids, n, cid))) continue;
-            conn_enqueue(s->conn, s->pend[i]);
+            conn_enqueue(s->conn, s->pend->msgs[i]);
             if (id > s->last) s->last = id;
             else if (id < 0 && cid > s->last)
                 extra_add(s, cid);
         }
     }
     pend_clear(s);
-    s->pend_overflow = false;
     /* whatever committed after the history was read and was not announced here yet */
     if (dedupe) room_read(s->room);
 }
@@ -197,19 +193,22 @@ void hub_unsubscribe_all(conn_t *c) {
 static bool sub_deliver(sub_t *s, msg_t *m, int64_t comment_id) {
     if (!dedupe && comment_id < 0) comment_id = 0; /* one process: always in order */
     if (!s->active) {
-        if (comment_id > 0 && comment_id <= s->pend_last) return false;
-        if (s->npend == HUB_PEND_MAX) {
-            s->pend_overflow = true;
+        if (!s->pend) {
+            s->pend = xmalloc(sizeof *s->pend);
+            s->pend->last = 0;
+            s->pend->n = 0;
+            s->pend->overflow = false;
+        }
+        sub_pend *p = s->pend;
+        if (comment_id > 0 && comment_id <= p->last) return false;
+        if (p->n == HUB_PEND_MAX) {
+            p->overflow = true;
             return false;
         }
-        if (!s->pend) {
-            s->pend = xmalloc(HUB_PEND_MAX * sizeof *s->pend);
-            s->pend_ids = xmalloc(HUB_PEND_MAX * sizeof *s->pend_ids);
-        }
         m->refs++;
-        s->pend[s->npend] = m;
-        s->pend_ids[s->npend++] = comment_id;
-        if (comment_id > s->pend_last) s->pend_last = comment_id;
+        p->msgs[p->n] = m;
+        p->ids[p->n++] = comment_id;
+        if (comment_id > p->last) p->last = comment_id;
         return false;
     }
     if (comment_id > 0) {

@@ -58,11 +58,12 @@ void identity_init_conn(conn_t *c) {
 
 static void welcome(conn_t *c, const json_t *id) {
     json_t *user = json_pack("{s:s, s:b}", "id", c->author_id, "guest", !c->signed_in);
+    const conn_person *p = c->person;
     /* whether the token carried an address (never the address itself) */
-    if (c->email) json_object_set_new(user, "email", json_true());
-    json_object_set_new(user, "name", c->user_name ? json_string(c->user_name) : json_null());
-    if (c->avatar) json_object_set_new(user, "avatar", json_string(c->avatar));
-    if (c->badge[0]) json_object_set_new(user, "badge", json_string(c->badge));
+    if (p && p->email) json_object_set_new(user, "email", json_true());
+    json_object_set_new(user, "name", p && p->user_name ? json_string(p->user_name) : json_null());
+    if (p && p->avatar) json_object_set_new(user, "avatar", json_string(p->avatar));
+    if (p && p->badge[0]) json_object_set_new(user, "badge", json_string(p->badge));
     json_t *r = json_pack("{s:s, s:o, s:b, s:{s:I, s:I, s:I}, s:s}", "type", "welcome", "user",
                           user, "guests", srv.cfg.guests, "limits", "title",
                           (json_int_t)srv.cfg.limit_title, "body",
@@ -97,20 +98,21 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
             return;
         }
         snprintf(c->author_id, sizeof c->author_id, "u:%s", cl.sub);
-        free(c->user_name);
-        free(c->avatar);
+        conn_person *p = conn_person_of(c);
+        free(p->user_name);
+        free(p->avatar);
         /* a display name is held to the same rules as a guest's */
         char *name = NULL;
         size_t ncp;
         if (text_clean(cl.name, strlen(cl.name), TEXT_NAME, (size_t)srv.cfg.limit_name, &name,
                        &ncp) != TEXT_OK)
             name = xstrdup("Reader");
-        c->user_name = name;
-        c->avatar = cl.avatar ? xstrdup(cl.avatar) : NULL;
-        free(c->email);
-        c->email = cl.email ? xstrdup(cl.email) : NULL;
+        p->user_name = name;
+        p->avatar = cl.avatar ? xstrdup(cl.avatar) : NULL;
+        free(p->email);
+        p->email = cl.email ? xstrdup(cl.email) : NULL;
         c->signed_in = true;
-        badge_of(cl.roles, c->badge);
+        badge_of(cl.roles, p->badge);
         jwt_claims_free(&cl);
         welcome(c, id);
         return;

@@ -75,6 +75,9 @@ char *metrics_render(const char *extra) {
     GAUGE("parley_rooms", "Articles with at least one subscriber.", metrics.rooms);
     COUNTER("parley_frames_in_total", "WebSocket frames received.", metrics.frames_in);
     COUNTER("parley_frames_out_total", "WebSocket frames sent.", metrics.frames_out);
+    COUNTER("parley_ws_write_rounds_total",
+            "Writes of WebSocket frames (each one send() of one or more frames).",
+            metrics.ws_write_rounds);
     COUNTER("parley_bytes_in_total", "WebSocket payload bytes received.", metrics.bytes_in);
     COUNTER("parley_bytes_out_total", "WebSocket payload bytes sent.", metrics.bytes_out);
     COUNTER("parley_ws_writes_outside_writeable",

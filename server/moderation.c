@@ -462,10 +462,11 @@ static void done_mod(store_job *job) {
         }
     } else {
         if (c && j->hello) {
-            free(c->mod_name);
-            free(c->mod_role);
-            c->mod_name = xstrdup(j->name);
-            c->mod_role = xstrdup(j->role);
+            conn_person *p = conn_person_of(c);
+            free(p->mod_name);
+            free(p->mod_role);
+            p->mod_name = xstrdup(j->name);
+            p->mod_role = xstrdup(j->role);
             c->moderator = true; /* from now on it gets the console events */
             clog_info(c->id, "moderation: console for '%s' (%s)", j->name, j->role);
         }
@@ -515,7 +516,7 @@ static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *i
                    log_excerpt(type, ex, sizeof ex));
         return;
     }
-    if (!c->session || (!hello && !c->moderator)) {
+    if (!c->person || !c->person->session || (!hello && !c->moderator)) {
         conn_error(c, id, hello ? PERR_UNAUTHORIZED : PERR_FORBIDDEN,
                    hello ? "Sign in as a moderator first." : "Moderator actions need a moderator session.");
         return;
@@ -532,7 +533,7 @@ static void handle_mod(conn_t *c, const char *type, json_t *req, const json_t *i
         j->hello = hello;
         j->fn = actions[i].fn;
         j->admin_only = actions[i].admin_only;
-        auth_token_hash(c->session, j->token_hash);
+        auth_token_hash(c->person->session, j->token_hash);
         store_submit(srv.store, &j->job);
         return;
     }

@@ -23,13 +23,13 @@
  * connection's memory). A larger message arrives in pieces that on_receive reassembles,
  * so this bounds only how much one read takes: subscribes and pings fit; a 1,000-character
  * post (up to about 4.1 KB of JSON) takes a few reads. It must hold a whole control frame
- * (lws parses those in it): 125 bytes of payload. */
-#define RX_BUFFER 256
+ * (lws parses those in it): 125 bytes of payload, so 128. */
+#define RX_BUFFER 128
 /* lws limits each send to tx_packet_size, or to rx_buffer_size when that is 0: set on its
  * own, to what it was (1024) before the receive buffer shrank: left at 0 with a 256-byte
  * buffer, lws would send every comment frame in 256-byte pieces, the rest buffered and
  * sent on later writeable turns (lws-protocols-plugins.h). */
-#define TX_PACKET 1024
+#define TX_PACKET (NET_WS_BATCH_BYTES + 1024)
 
 static uv_timer_t throttle_timer;
 static bool throttle_timer_on;
@@ -37,19 +37,22 @@ static bool throttle_timer_on;
  * and the conn layer's user area (handlers->user_size bytes) follows. */
 typedef struct ws_conn {
     struct lws *wsi;
-    bool open;               /* ESTABLISHED seen: the user area is live */
-    char ip_hash[33];
-    /* fragments of the message being received */
+    /* fragments of the message being received (at most max_frame_bytes) */
     char *rx;
-    size_t rxlen;
+    struct ws_conn *tnext;   /* in the throttled list */
     /* token bucket for incoming messages */
     double tokens;
     uint64_t tokens_at_ms;
+    uint32_t rxlen;
+    char ip_hash[33];
+    bool open;               /* ESTABLISHED seen: the user area is live */
     bool throttled;
     bool closing;            /* net_ws_close set the close frame: end it at LWS_CALLBACK_TIMER */
-    struct ws_conn *tnext;   /* in the throttled list */
     _Alignas(max_align_t) unsigned char user[];
 } ws_conn;
+/* lws allocates this and the conn layer's conn_t as one block per connection (issue 17:
+ * idle memory); the fields above fill the 16-byte-aligned header without a gap. */
+_Static_assert(sizeof(ws_conn) <= 80, "ws_conn grew past 80 bytes");
 
 static const net_ws_handlers *ws;    /* the conn layer's, set by main */
 static ws_conn *throttled;           /* list through tnext */
@@ -69,9 +72,43 @@ bool net_ws_idle(void *t) {
     return t && !lws_partial_buffered(t);
 }
 
-int net_ws_write(void *t, unsigned char *payload, size_t len) {
+/* A server's frame header (RFC 6455 5.2: FIN, text, no mask) for a payload of len bytes,
+ * written at out; returns its length (2, 4 or 10). */
+static size_t ws_text_header(unsigned char *out, size_t len) {
+    out[0] = 0x81;
+    if (len < 126) {
+        out[1] = (unsigned char)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        out[1] = 126;
+        out[2] = (unsigned char)(len >> 8);
+        out[3] = (unsigned char)len;
+        return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; i++) out[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+int net_ws_write(void *t, const net_frame *f, size_t n) {
     /* lws keeps what the kernel does not take and sends it when the socket drains */
-    return net_lws_write(t, payload, len, LWS_WRITE_TEXT) < 0 ? -1 : 0;
+    static unsigned char batch[LWS_PRE + NET_WS_BATCH_BYTES + 10 * 64];
+    if (n == 1 || 10 + f[0].len + 10 + f[1].len > sizeof batch - LWS_PRE)
+        return net_lws_write(t, f[0].payload, f[0].len, LWS_WRITE_TEXT) < 0 ? -1 : 1;
+    /* Several frames: framed here into one buffer and handed to lws as raw bytes
+     * (LWS_WRITE_RAW), one send() for all of them, where a write per frame cost a system
+     * call each and bounded a hot article's deliveries (issue 17). lws frames nothing else
+     * for this socket's data (no extensions are offered); what it writes itself (pongs,
+     * the close frame) goes between whole writes. */
+    size_t used = 0, i = 0;
+    if (t != net_writeable_wsi) metrics.ws_writes_outside++;
+    for (; i < n && used + 10 + f[i].len <= sizeof batch - LWS_PRE; i++) {
+        used += ws_text_header(batch + LWS_PRE + used, f[i].len);
+        memcpy(batch + LWS_PRE + used, f[i].payload, f[i].len);
+        used += f[i].len;
+    }
+    return lws_write(t, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0 ? -1 : (int)i;
 }
 
 void net_ws_close(void *t, int code, const char *reason) {
@@ -202,7 +239,7 @@ static int on_receive(ws_conn *c, struct lws *wsi, const void *in, size_t len) {
     char *nb = xrealloc(c->rx, c->rxlen + len + 1);
     c->rx = nb;
     memcpy(c->rx + c->rxlen, in, len);
-    c->rxlen += len;
+    c->rxlen += (uint32_t)len;
     if (whole) {
         metrics.frames_in++;
         spend_token(c);

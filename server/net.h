@@ -41,11 +41,21 @@ typedef struct {
 
 /* Must be called before net_start. */
 void net_set_ws_handlers(const net_ws_handlers *h);
-/* Sends one text frame (payload has NET_WS_PRE bytes of room before it); what the
- * kernel does not take, lws keeps and sends when the socket drains. 0 or -1. Only from
- * the writable handler (lws's rule; a write elsewhere is counted in /metrics as
+/* One text frame to send: its payload, with NET_WS_PRE bytes of room before it. */
+typedef struct {
+    unsigned char *payload;
+    size_t len;
+} net_frame;
+/* The payload bytes that one net_ws_write takes at most in several frames (one larger
+ * frame goes alone). */
+#define NET_WS_BATCH_BYTES 16384
+/* Sends the first of n text frames (n >= 1) and as many after it, in order, as fit in
+ * NET_WS_BATCH_BYTES, in one write: one send() instead of one per frame. What the kernel
+ * does not take, lws keeps and sends when the socket drains; the payloads may be freed on
+ * return. Returns the number of frames taken, or -1. Only from the writable handler
+ * (lws's rule; a write elsewhere is counted in /metrics as
  * parley_ws_writes_outside_writeable). */
-int net_ws_write(void *ws, unsigned char *payload, size_t len);
+int net_ws_write(void *ws, const net_frame *frames, size_t n);
 /* True when nothing is buffered unsent in the transport. */
 bool net_ws_idle(void *ws);
 void net_ws_wake(void *ws);

@@ -5,6 +5,7 @@
 #include "alloc.h"
 
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,9 @@ bool net_own_origin(struct lws *wsi, const char *origin) {
  * at all), so that no kind of idle socket can fill the process's descriptors. A socket
  * past the total cap, or past the per-address cap, is closed at accept. Keeping the total
  * below the descriptor limit also keeps accept() from failing with EMFILE, which lws would
- * otherwise retry (and log) in a tight loop. Each counted wsi carries its address hash as
- * its opaque user data (owned by the wsi; freed on LWS_CALLBACK_WSI_DESTROY). */
+ * otherwise retry (and log) in a tight loop. Each counted wsi carries its address's key as
+ * its opaque user data: a number, not a string, so that a socket costs no allocation of
+ * its own (issue 17); counted off on LWS_CALLBACK_WSI_DESTROY. */
 
 static long sock_count_of(const char *iph) {
     return (long)(uintptr_t)dict_get(sock_counts, iph);
@@ -108,6 +110,21 @@ static void fd_addr_hash(int fd, char iph[33]) {
     server_hash_hex(addr, strlen(addr), iph);
 }
 
+/* A socket's address as the number its wsi carries (the keyed hash's first 64 bits, never
+ * 0) and as its key in sock_counts (that number in hex). */
+static void addr_key_of(uintptr_t v, char key[17]) {
+    snprintf(key, 17, "%016jx", (uintmax_t)v);
+}
+
+static uintptr_t fd_addr_key(int fd, char key[17]) {
+    char iph[33];
+    fd_addr_hash(fd, iph);
+    iph[2 * sizeof(uintptr_t)] = '\0';
+    uintptr_t v = (uintptr_t)strtoull(iph, NULL, 16) | 1;
+    addr_key_of(v, key);
+    return v;
+}
+
 /* Whether a socket just accepted may stay: 0 yes, else 1 (lws closes it). */
 int net_sock_filter(int fd) {
     if (metrics.sockets >= (uint64_t)max_sockets || srv.shutting_down) {
@@ -119,8 +136,8 @@ int net_sock_filter(int fd) {
     /* Behind a proxy every socket comes from the proxy: the per-address caps then apply
      * to WebSocket handshakes (X-Forwarded-For), not to sockets. */
     if (srv.cfg.trust_proxy || srv.cfg.max_sockets_per_ip <= 0) return 0;
-    char iph[33];
-    fd_addr_hash(fd, iph);
+    char iph[17];
+    fd_addr_key(fd, iph);
     if (sock_count_of(iph) >= srv.cfg.max_sockets_per_ip) {
         metrics.sockets_refused++;
         log_warn("net: refused a socket at accept: address %.8s has %ld sockets", iph,
@@ -146,21 +163,22 @@ void net_sock_opened(struct lws *wsi) {
         uv_timer_start(&trim_timer, on_trim, 1000, 0);
         trim_timer_on = true;
     }
-    char *iph = xmalloc(33);
-    fd_addr_hash((int)lws_get_socket_fd(wsi), iph);
-    lws_set_opaque_user_data(wsi, iph);
+    char iph[17];
+    uintptr_t v = fd_addr_key((int)lws_get_socket_fd(wsi), iph);
+    lws_set_opaque_user_data(wsi, (void *)v);
     sock_count_add(iph, +1);
     metrics.sockets++;
     metrics.sockets_total++;
 }
 
 void net_sock_closed(struct lws *wsi) {
-    char *iph = lws_get_opaque_user_data(wsi);
-    if (!iph) return;
+    uintptr_t v = (uintptr_t)lws_get_opaque_user_data(wsi);
+    if (!v) return;
     lws_set_opaque_user_data(wsi, NULL);
+    char iph[17];
+    addr_key_of(v, iph);
     sock_count_add(iph, -1);
     metrics.sockets--;
-    free(iph);
 }
 
 /* ---- Request size ----

@@ -295,8 +295,9 @@ void notify_email(conn_t *c, const json_t *id, const char *article, const char *
     }
     const char *address = email;
     bool verified = false;
-    if (c->signed_in && c->email && (!email || !strcmp(email, c->email))) {
-        address = c->email;
+    const char *token_email = c->signed_in && c->person ? c->person->email : NULL;
+    if (token_email && (!email || !strcmp(email, token_email))) {
+        address = token_email;
         verified = true; /* the host site vouches for it */
     }
     if (!address) {

@@ -268,9 +268,9 @@ static void handle_post(conn_t *c, json_t *req, const json_t *id) {
     if (get_text(c, req, id, "title", TEXT_TITLE, cfg->limit_title, in.parent == 0, &in.title))
         goto fail;
     if (get_text(c, req, id, "body", TEXT_BODY, cfg->limit_body, true, &in.body)) goto fail;
-    if (c->signed_in) {
-        in.name = xstrdup(c->user_name);
-        in.avatar = c->avatar ? xstrdup(c->avatar) : NULL;
+    if (c->signed_in && c->person) {
+        in.name = xstrdup(c->person->user_name);
+        in.avatar = c->person->avatar ? xstrdup(c->person->avatar) : NULL;
     } else if (get_text(c, req, id, "name", TEXT_NAME, cfg->limit_name, true, &in.name)) {
         goto fail;
     }

@@ -18,20 +18,28 @@
 /* ---- A transport that records the comment ids written to each connection ---- */
 
 typedef struct {
-    int64_t got[64];
-    int n;       /* frames written (ids of the first 64 kept) */
+    int64_t got[128];
+    int n;       /* frames written (ids of the first 128 kept) */
+    int writes;  /* calls of write */
+    int last;    /* frames the last call was given */
     bool held;   /* the socket is not writable: wake asks, nothing is written */
     bool choked; /* after each write the transport holds unsent bytes (not idle) */
 } fake_t;
 
-static int fake_write(void *t, unsigned char *payload, size_t len) {
+/* Takes every frame it is given, as net_ws_write does when they fit in its batch. */
+static int fake_write(void *t, const net_frame *fr, size_t nf) {
     fake_t *f = t;
-    json_t *j = json_loadb((const char *)payload, len, 0, NULL);
-    json_t *c = json_object_get(j, "comment");
-    if (f->n < 64) f->got[f->n] = json_is_object(c) ? json_integer_value(json_object_get(c, "id")) : 0;
-    f->n++;
-    json_decref(j);
-    return 0;
+    f->writes++;
+    f->last = (int)nf;
+    for (size_t i = 0; i < nf; i++) {
+        json_t *j = json_loadb((const char *)fr[i].payload, fr[i].len, 0, NULL);
+        json_t *c = json_object_get(j, "comment");
+        if (f->n < 128)
+            f->got[f->n] = json_is_object(c) ? json_integer_value(json_object_get(c, "id")) : 0;
+        f->n++;
+        json_decref(j);
+    }
+    return (int)nf;
 }
 static bool fake_idle(void *t) { return !((fake_t *)t)->choked; }
 static conn_t conns[4];
@@ -227,22 +235,49 @@ static void fill(int i, int n) {
     }
 }
 
-/* One writable callback writes queued frames in order, a round at most (64), and only one
- * when the transport is left holding unsent bytes. */
+/* One writable callback hands the queued frames to the transport in one write, in order,
+ * a round at most (64 frames), whether or not the transport still holds bytes. */
 static void test_write_round(void **state) {
     fakes[0].held = true;
     fill(0, 100);
     conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].writes, 1);
     assert_int_equal(fakes[0].n, 64);
     assert_int_equal(conns[0].qlen, 36);
-    for (int k = 0; k < 64; k++) assert_int_equal(fakes[0].got[k], 1000 + k);
     fakes[0].choked = true;
     conn_ws_handlers()->writable(&conns[0]);
-    assert_int_equal(fakes[0].n, 65);
-    fakes[0].choked = false;
-    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].writes, 2);
     assert_int_equal(conns[0].qlen, 0);
     assert_int_equal(fakes[0].n, 100);
+    for (int k = 0; k < 100; k++) assert_int_equal(fakes[0].got[k], 1000 + k);
+    fakes[0].choked = false;
+}
+
+/* A round also ends at NET_WS_BATCH_BYTES of payload, except that its first frame goes
+ * whatever its size. */
+static void test_write_round_bytes(void **state) {
+    fakes[0].held = true;
+    size_t big = NET_WS_BATCH_BYTES / 3 + 1; /* two fit in a batch, three do not */
+    char *text = malloc(big + 1);
+    memset(text, 'x', big);
+    text[big] = '\0';
+    for (int k = 0; k < 5; k++) {
+        msg_t *m = msg_take_json(json_pack("{s:s, s:{s:I, s:s}}", "type", "comment", "comment",
+                                           "id", (json_int_t)(2000 + k), "body", text));
+        assert_true(m->len > big && m->len < NET_WS_BATCH_BYTES / 2);
+        assert_int_equal(conn_enqueue(&conns[0], m), 0);
+        msg_unref(m);
+    }
+    free(text);
+    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].last, 2);
+    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].last, 2);
+    conn_ws_handlers()->writable(&conns[0]);
+    assert_int_equal(fakes[0].last, 1);
+    assert_int_equal(conns[0].qlen, 0);
+    assert_int_equal(fakes[0].writes, 3);
+    for (int k = 0; k < 5; k++) assert_int_equal(fakes[0].got[k], 2000 + k);
 }
 
 /* Two readers of article, their first reads answered; reader 0 stops writing with 600 of
@@ -297,6 +332,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_pending_reader_keeps_what_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approval_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_round, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_round_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_wait_for_a_half_full_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stalled_reader_closed_at_the_second_tick, setup, teardown),
     };
