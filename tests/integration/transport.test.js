@@ -65,6 +65,36 @@ test('posts, fan-out, errors, history and HTTP answers (sync and async) write on
   a.close(); b.close();
 });
 
+// Frames queued behind each other leave in one write (one send() for the lot, framed by
+// net.c into one buffer): the client must still read each one whole and in order, short
+// frames (2-byte header) and longer ones (4-byte header) mixed.
+test('frames queued together go out in one write, whole and in order', async () => {
+  const writer = await Client.connect(srv.wsUrl);
+  const reader = await Client.connect(srv.wsUrl);
+  await reader.request({ type: 'subscribe', article: 'tw-batch' });
+  const frames0 = await metric('parley_frames_out_total');
+  const rounds0 = await metric('parley_ws_write_rounds_total');
+  // 40 pings in one burst: 40 pongs queued in one loop turn
+  for (let i = 0; i < 40; i++) reader.send({ type: 'ping', id: `b${i}` });
+  for (let i = 0; i < 40; i++) assert.equal((await reader.next((m) => m.id === `b${i}`)).type, 'pong');
+  // 20 posts sent at once: their comments (over 125 bytes each) reach the reader together
+  for (let i = 0; i < 20; i++)
+    writer.send({ type: 'post', article: 'tw-batch', name: 'W', title: `t${i}`, body: `${'z'.repeat(300)} ${i}`, id: `w${i}` });
+  const seen = [];
+  while (seen.length < 20) {
+    const m = await reader.next((x) => x.type === 'comment');
+    seen.push(Number(m.comment.body.split(' ')[1]));
+  }
+  assert.deepEqual(seen, [...seen].sort((x, y) => x - y), 'comments in id order');
+  assert.deepEqual([...seen].sort((x, y) => x - y), [...Array(20).keys()]);
+  const frames = (await metric('parley_frames_out_total')) - frames0;
+  const rounds = (await metric('parley_ws_write_rounds_total')) - rounds0;
+  assert.ok(frames >= 80, `${frames} frames`);
+  assert.ok(rounds < frames, `${frames} frames in ${rounds} writes: some writes carried several`);
+  assert.equal(await metric('parley_ws_writes_outside_writeable'), 0);
+  writer.close(); reader.close();
+});
+
 test('a reader that stops reading is closed with 1013 and the reason, once it reads again', async () => {
   const writer = await Client.connect(srv.wsUrl);
   const slow = await Client.connect(srv.wsUrl);
