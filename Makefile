@@ -62,13 +62,16 @@ run: deps all
 # The integration suite runs twice: on PostgreSQL with the plain build, and on SQLite
 # under ASan/UBSan (the same tests; a plain SQLite run would add four minutes and find
 # nothing the sanitized one misses: docs/decisions.md, "make test in under 15 minutes").
+# The builds use every core (JOBS); the suites run one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	bash scripts/check-layers.sh
-	$(MAKE) all unit-bins
+	$(MAKE) -j$(JOBS) all unit-bins
 	$(MAKE) test-unit test-node-pg test-cluster test-browser
 	$(MAKE) bench-quick
+	$(MAKE) -j$(JOBS) fuzz-bins
 	$(MAKE) fuzz-quick
-	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
+	$(MAKE) -j$(JOBS) SANITIZE=address,undefined OPT="-O1 -g" all unit-bins
 	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test-unit test-node
 	@echo "make test: all suites passed"
 

@@ -76,16 +76,16 @@ static void take_replies(conn_t *c, const json_t *want, bool *seen) {
  * transport: replies stay in its queue, where take_replies reads them). */
 static conn_t *conn_open(unsigned flags) {
     conn_t *c = calloc(1, sizeof *c);
-    const char *addr = "127.0.0.1";
-    char iph[33];
-    server_hash_hex(addr, strlen(addr), iph);
+    /* the transport keeps the address hash as long as the connection (conn_t points to it) */
+    static char iph[33];
+    if (!iph[0]) server_hash_hex("127.0.0.1", strlen("127.0.0.1"), iph);
     conn_ws_handlers()->open(c, NULL, iph);
     snprintf(c->author_id, sizeof c->author_id, "g:00000000fuzz0000");
-    if (flags & 1) c->session = strdup(FUZZ_SESSION);
+    if (flags & 1) conn_person_of(c)->session = strdup(FUZZ_SESSION);
     if (flags & 2) {
         c->signed_in = true;
-        c->user_name = strdup("Signed Reader");
-        c->avatar = strdup("https://example.com/a.png");
+        conn_person_of(c)->user_name = strdup("Signed Reader");
+        conn_person_of(c)->avatar = strdup("https://example.com/a.png");
         snprintf(c->author_id, sizeof c->author_id, "u:fuzz-user");
     }
     return c;
