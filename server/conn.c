@@ -359,12 +359,13 @@ static int ws_writable(void *user) {
          * with a partial one); the round is bounded so that one reader cannot hold the
          * loop. */
         net_frame f[WRITE_ROUND_FRAMES];
-        size_t nf = 0, bytes = 0;
+        msg_t *first = c->q[c->qhead];
+        f[0] = (net_frame){msg_payload(first), first->len}; /* the first goes whatever its size */
+        size_t nf = 1, bytes = first->len;
         while (nf < c->qlen && nf < WRITE_ROUND_FRAMES) {
             msg_t *m = c->q[(c->qhead + nf) % c->qcap];
-            if (nf && bytes + m->len > NET_WS_BATCH_BYTES) break;
-            f[nf].payload = msg_payload(m);
-            f[nf].len = m->len;
+            if (bytes + m->len > NET_WS_BATCH_BYTES) break;
+            f[nf] = (net_frame){msg_payload(m), m->len};
             bytes += m->len;
             nf++;
         }

@@ -19,7 +19,6 @@
 #include "dict.h"
 #include "log.h"
 #include "rules_norm.h"
-#include "server.h"
 
 static atomic_ulong limit_hits;
 
@@ -649,17 +648,3 @@ json_t *rules_result_json(const rules_result *res) {
     return j;
 }
 
-
-/* ---- Rule sets shared with storage jobs ---- */
-
-ruleset_t *ruleset_get(void) {
-    atomic_fetch_add(&srv.ruleset->refs, 1);
-    return srv.ruleset;
-}
-
-void ruleset_put(ruleset_t *rs) {
-    if (atomic_fetch_sub(&rs->refs, 1) == 1) {
-        rules_free(rs->rules);
-        free(rs);
-    }
-}

@@ -1,12 +1,16 @@
 /* rules_load.c: compiling and checking the rules of moderation.yml (rules_load), with
- * every error reported as file:line:col, and describing them (rules check). */
+ * every error reported as file:line:col, describing them (rules check), and the rule
+ * sets' lifetime: built here, freed here when the last job holding one lets go. */
 #include "rules_impl.h"
 #include "alloc.h"
 
 #include <fnmatch.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "server.h"
 
 /* ---- Loading ---- */
 
@@ -403,4 +407,18 @@ void rules_describe(const rules_t *r, FILE *f) {
         fprintf(f, "  article %-20s %s\n", r->articles[i].match,
                 r->articles[i].mode == ARTICLE_CLOSED ? "closed"
                 : r->articles[i].mode == ARTICLE_PREMODERATED ? "premoderated" : "open");
+}
+
+/* ---- Rule sets shared with storage jobs ---- */
+
+ruleset_t *ruleset_get(void) {
+    atomic_fetch_add(&srv.ruleset->refs, 1);
+    return srv.ruleset;
+}
+
+void ruleset_put(ruleset_t *rs) {
+    if (atomic_fetch_sub(&rs->refs, 1) == 1) {
+        rules_free(rs->rules);
+        free(rs);
+    }
 }

@@ -94,10 +94,7 @@ int store_secret(const char *name, unsigned char *out, size_t len);
 
 /* Applies every migration above the database's user_version; returns 0 or -1. */
 int store_migrate(db_t *db);
-/* The SQL of migration n (1-based), or NULL; for tests that build old databases. */
-const char *store_migration_sql(int n);
-/* The schema version this build migrates to. */
-int store_schema_version(void);
+/* (The SQLite schema's version and migrations: store_schema.h.) */
 
 
 #endif

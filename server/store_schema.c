@@ -1,7 +1,6 @@
 /* store_schema.c: the SQLite schema and its migrations (see store_schema.h; the
  * version functions are declared in store.h). */
 #include "store_schema.h"
-#include "store.h"
 
 #include <stdio.h>
 

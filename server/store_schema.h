@@ -8,6 +8,10 @@
 /* Applies every SQLite migration above the file's user_version, inside one write
  * transaction (processes starting together on one file take turns). 0 or -1 (logged). */
 int store_sqlite_migrate(db_t *db);
+/* The SQL of SQLite migration n (1-based), or NULL; for tests that build old databases. */
+const char *store_migration_sql(int n);
+/* The SQLite schema version this build migrates to. */
+int store_schema_version(void);
 
 /* The migration loop: inside the caller's open transaction, applies list[from..to-1],
  * recording each version with record_fmt (a printf format of the version), then

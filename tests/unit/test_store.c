@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_schema.h"
 
 static char dir[64];
 
