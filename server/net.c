@@ -25,10 +25,10 @@
  * post (up to about 4.1 KB of JSON) takes a few reads. It must hold a whole control frame
  * (lws parses those in it): 125 bytes of payload, so 128. */
 #define RX_BUFFER 128
-/* lws limits each send to tx_packet_size, or to rx_buffer_size when that is 0: set on its
- * own, to what it was (1024) before the receive buffer shrank: left at 0 with a 256-byte
- * buffer, lws would send every comment frame in 256-byte pieces, the rest buffered and
- * sent on later writeable turns (lws-protocols-plugins.h). */
+/* lws limits each send to tx_packet_size, or to rx_buffer_size when that is 0, and sends
+ * the rest of a larger write in such pieces on later writeable turns
+ * (lws-protocols-plugins.h): set on its own, to hold one batch of frames (net_ws_write)
+ * with their headers, so that a batch, or a history page of up to 17 KiB, is one send. */
 #define TX_PACKET (NET_WS_BATCH_BYTES + 1024)
 
 static uv_timer_t throttle_timer;
