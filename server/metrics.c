@@ -78,6 +78,10 @@ char *metrics_render(const char *extra) {
     COUNTER("parley_ws_write_rounds_total",
             "Writes of WebSocket frames (each one send() of one or more frames).",
             metrics.ws_write_rounds);
+    COUNTER("parley_ws_reads_on_total",
+            "Reads of a WebSocket at the next loop turn after it received, to take the rest "
+            "of a message without waiting for every other ready socket.",
+            metrics.ws_reads_on);
     COUNTER("parley_bytes_in_total", "WebSocket payload bytes received.", metrics.bytes_in);
     COUNTER("parley_bytes_out_total", "WebSocket payload bytes sent.", metrics.bytes_out);
     COUNTER("parley_ws_writes_outside_writeable",

@@ -18,6 +18,7 @@ typedef struct {
     uint64_t connections_total;  /* accepted since start */
     uint64_t frames_in, frames_out, bytes_in, bytes_out;
     uint64_t ws_write_rounds; /* writable callbacks that wrote frames (one write each) */
+    uint64_t ws_reads_on;     /* reads at the next loop turn after a receive (net.c) */
     uint64_t posts[POST__COUNT];
     uint64_t errors[PERR__COUNT];
     uint64_t slow_closed;        /* readers closed with 1013 */

@@ -45,9 +45,10 @@ typedef struct ws_conn {
     uint64_t tokens_at_ms;
     uint32_t rxlen;
     char ip_hash[33];
-    bool open;               /* ESTABLISHED seen: the user area is live */
-    bool throttled;
-    bool closing;            /* net_ws_close set the close frame: end it at LWS_CALLBACK_TIMER */
+    bool open : 1;           /* ESTABLISHED seen: the user area is live */
+    bool throttled : 1;
+    bool closing : 1;        /* net_ws_close set the close frame: end it at LWS_CALLBACK_TIMER */
+    bool rx_more : 1;        /* in rx_more: read again this loop turn */
     _Alignas(max_align_t) unsigned char user[];
 } ws_conn;
 /* lws allocates this and the conn layer's conn_t as one block per connection (issue 17:
@@ -56,6 +57,25 @@ _Static_assert(sizeof(ws_conn) <= 80, "ws_conn grew past 80 bytes");
 
 static const net_ws_handlers *ws;    /* the conn layer's, set by main */
 static ws_conn *throttled;           /* list through tnext */
+
+/* Reading on. lws reads at most RX_BUFFER bytes a readable event on a WebSocket
+ * (roles/ws/ops-ws.c reads rx_buffer_size), and the next event for that socket comes
+ * after every other ready socket has had its turn: under a hot article's fan-out (10,000
+ * writable sockets) that is a whole round of writes for each 128 bytes, so a 250-byte post
+ * waited a round half-read and a poster's pipelined posts one round each (issue 17:
+ * 60 of 500 posts acknowledged at 100 posts/s). A connection that has just received is
+ * read again at the next loop turn, before the poll, until a read finds nothing (up to
+ * RX_MORE_READS reads a turn): what a larger buffer gave, without its memory on every
+ * idle reader. */
+#define RX_MORE_READS 16
+typedef struct {
+    ws_conn **v;
+    size_t n, cap;
+} conn_vec;
+static conn_vec rx_more, rx_batch;   /* to read next turn; being read now */
+static uv_idle_t rx_more_idle;
+static bool rx_more_on;
+static uint64_t rx_seen;             /* messages and fragments received, ever */
 
 void net_set_ws_handlers(const net_ws_handlers *h) { ws = h; }
 
@@ -214,6 +234,61 @@ static void unthrottle(ws_conn *c) {
     c->throttled = false;
 }
 
+static void read_on_turn(uv_idle_t *h);
+
+/* Marks c to be read again at the next loop turn (not while throttled: lws does not read
+ * it then, and the throttle tick lets it go on). */
+static void read_on(ws_conn *c) {
+    if (c->rx_more || c->throttled || c->closing) return;
+    if (rx_more.n == rx_more.cap) {
+        rx_more.cap = rx_more.cap ? rx_more.cap * 2 : 16;
+        rx_more.v = xrealloc(rx_more.v, rx_more.cap * sizeof *rx_more.v);
+    }
+    rx_more.v[rx_more.n++] = c;
+    c->rx_more = true;
+    if (!rx_more_on) {
+        uv_idle_start(&rx_more_idle, read_on_turn);
+        rx_more_on = true;
+    }
+}
+
+static void vec_forget(conn_vec *v, const ws_conn *c) {
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i] == c) v->v[i] = NULL;
+}
+
+/* The idle callback: each marked connection is read as a readable event would read it
+ * (lws_service_fd with POLLIN, which is what lws's libuv plugin calls), again while reads
+ * bring something. A read that finds the socket empty ends in EAGAIN, which lws ignores. A
+ * connection closed meanwhile (by its own read or another's) is unmarked by on_closed. */
+static void read_on_turn(uv_idle_t *h) {
+    conn_vec t = rx_batch;
+    rx_batch = rx_more;
+    rx_more = t;
+    rx_more.n = 0;
+    for (size_t i = 0; i < rx_batch.n; i++) {
+        if (rx_batch.v[i]) rx_batch.v[i]->rx_more = false;
+    }
+    for (size_t i = 0; i < rx_batch.n; i++) {
+        for (int k = 0; k < RX_MORE_READS && rx_batch.v[i] && srv.ctx; k++) {
+            ws_conn *c = rx_batch.v[i];
+            if (c->throttled || c->closing || !c->wsi) break;
+            struct lws_pollfd pfd = {.fd = lws_get_socket_fd(c->wsi),
+                                     .events = LWS_POLLIN, .revents = LWS_POLLIN};
+            if (pfd.fd < 0) break;
+            uint64_t seen = rx_seen;
+            metrics.ws_reads_on++;
+            lws_service_fd(srv.ctx, &pfd);
+            if (rx_seen == seen) break;
+        }
+    }
+    rx_batch.n = 0;
+    if (!rx_more.n) {
+        uv_idle_stop(h);
+        rx_more_on = false;
+    }
+}
+
 static int on_receive(ws_conn *c, struct lws *wsi, const void *in, size_t len) {
     if (!c->open) return 0;
     if (lws_frame_is_binary(wsi)) {
@@ -229,6 +304,8 @@ static int on_receive(ws_conn *c, struct lws *wsi, const void *in, size_t len) {
         return -1;
     }
     metrics.bytes_in += len;
+    rx_seen++;
+    read_on(c);
     bool whole = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
     if (whole && c->rxlen == 0) {
         metrics.frames_in++;
@@ -255,6 +332,9 @@ static void on_closed(ws_conn *c) {
     if (!c->open) return; /* refused during the handshake */
     c->open = false;
     if (c->throttled) unthrottle(c);
+    if (c->rx_more) vec_forget(&rx_more, c);
+    vec_forget(&rx_batch, c);
+    c->rx_more = false;
     ws->closed(c->user);
     free(c->rx);
     c->rx = NULL;
@@ -330,6 +410,7 @@ int net_start(uv_loop_t *loop) {
     net_http_init();
     net_sock_init(loop);
     uv_timer_init(loop, &throttle_timer);
+    uv_idle_init(loop, &rx_more_idle);
     void *foreign[1] = {loop};
     info.port = srv.cfg.listen_port;
     info.iface = srv.cfg.listen_host;
@@ -374,5 +455,11 @@ void net_stop(void) {
     if (!net_sock_stop()) return; /* stopped already: the second call only destroys again */
     if (throttle_timer_on) uv_timer_stop(&throttle_timer);
     uv_close((uv_handle_t *)&throttle_timer, NULL);
+    if (rx_more_on) uv_idle_stop(&rx_more_idle);
+    rx_more_on = false;
+    uv_close((uv_handle_t *)&rx_more_idle, NULL);
+    free(rx_more.v);
+    free(rx_batch.v);
+    rx_more = rx_batch = (conn_vec){0};
     net_http_stop();
 }

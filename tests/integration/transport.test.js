@@ -95,6 +95,41 @@ test('frames queued together go out in one write, whole and in order', async () 
   writer.close(); reader.close();
 });
 
+test('a connection that has just received is read on: pipelined and fragmented posts, 128 bytes a read', async () => {
+  // lws reads 128 bytes of a WebSocket a readable event; the server reads a connection
+  // that has just received again at the next loop turn (net.c read_on) instead of waiting
+  // for the poll to come round to it behind every other ready socket (issue 17).
+  const writer = await Client.connect(srv.wsUrl);
+  const reader = await Client.connect(srv.wsUrl);
+  await reader.request({ type: 'subscribe', article: 'tw-readon' });
+  const on0 = await metric('parley_ws_reads_on_total');
+  const sock = writer.ws._socket;
+  let bytes = 0;
+  sock.cork(); // one write: twelve posts of about 1 KB, the sixth in three fragments
+  for (let i = 0; i < 12; i++) {
+    const m = JSON.stringify({ type: 'post', article: 'tw-readon', name: 'R', title: `r${i}`, body: `${'y'.repeat(900)} ${i}`, id: `r${i}` });
+    bytes += m.length;
+    if (i === 5) {
+      writer.ws.send(m.slice(0, 300), { fin: false });
+      writer.ws.send(m.slice(300, 700), { fin: false });
+      writer.ws.send(m.slice(700), { fin: true });
+    } else {
+      writer.ws.send(m);
+    }
+  }
+  sock.uncork();
+  for (let i = 0; i < 12; i++) assert.equal((await writer.next((m) => m.id === `r${i}`)).type, 'ack');
+  const seen = [];
+  while (seen.length < 12) seen.push(Number((await reader.next((x) => x.type === 'comment')).comment.body.split(' ')[1]));
+  assert.deepEqual(seen, [...Array(12).keys()], 'every post whole, in the order sent');
+  const reads = (await metric('parley_ws_reads_on_total')) - on0;
+  assert.ok(reads >= bytes / 128 / 2, `${reads} reads on for ${bytes} bytes`);
+  // the connection is still usable and not throttled
+  assert.equal((await writer.request({ type: 'ping' })).type, 'pong');
+  assert.equal(await metric('parley_ws_writes_outside_writeable'), 0);
+  writer.close(); reader.close();
+});
+
 test('a reader that stops reading is closed with 1013 and the reason, once it reads again', async () => {
   const writer = await Client.connect(srv.wsUrl);
   const slow = await Client.connect(srv.wsUrl);
