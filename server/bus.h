@@ -16,6 +16,9 @@
 /* Starts the bus on loop (connecting to Redis when configured). Returns 0. */
 int bus_start(uv_loop_t *loop);
 void bus_stop(void);
+/* Announces the reader count of every room whose count moved (every 2 s from the bus's
+ * tick): queued, and sent from the next loop turns about 100 readers' frames a turn. */
+void bus_presence(void);
 
 /* Delivers m to the article's readers here and in every other process. comment_id > 0
  * announces a newly published comment, < 0 a comment published out of id order (an

@@ -45,20 +45,8 @@ static bool fake_idle(void *t) { return !((fake_t *)t)->choked; }
 static conn_t conns[4];
 static fake_t fakes[4];
 
-/* The writable callback at once, until the queue is written (frames are written only
- * from it since issue 11 fix 8). */
-static void fake_wake(void *t) {
-    static bool busy;
-    if (busy || ((fake_t *)t)->held) return;
-    busy = true;
-    conn_t *c = &conns[(fake_t *)t - fakes];
-    while (c->qlen) conn_ws_handlers()->writable(c);
-    busy = false;
-}
-static void fake_close(void *t, int code, const char *reason) {}
-static int fake_header(void *t, const char *name, char *out, size_t outlen) { return -1; }
-static void fake_closing(void *t, int seconds) {}
-static const conn_ops fake_ops = {fake_write, fake_idle, fake_wake, fake_close, fake_header, fake_closing};
+#define FAKE_HELD(f) ((f)->held)
+#include "fake_transport.h"
 
 /* ---- A store read that records what was asked ---- */
 
