@@ -471,12 +471,79 @@ size_t rules_shared_keys(const rules_t *rs, const rules_input *in, rules_shared_
     return n;
 }
 
+/* Text for patterns and links without its invisible formatting characters (Unicode
+ * category Cf: zero-width spaces and joiners, the byte-order mark, soft hyphens, bidi
+ * controls): "sub\u200Bscribe" is "subscribe" to a reader and must be to a pattern too, and
+ * a link followed by U+FEFF is still a link. The word lists' folding drops them already
+ * (rules_norm.c). map[i] is the code point index in the original of the result's i-th
+ * code point, so that spans are reported on the text as posted. Returns false (and
+ * nothing allocated) when the text has none. */
+typedef struct {
+    char *text;
+    size_t *map;
+} plain_t;
+
+static bool plain_text(const char *text, plain_t *out) {
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+    utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(text);
+    bool any = false;
+    for (utf8proc_ssize_t i = 0; i < left; i++)
+        if (p[i] >= 0xC2) { /* Cf lives outside ASCII */
+            any = true;
+            break;
+        }
+    if (!any) return false;
+    size_t len = (size_t)left, ncp = 0, o = 0, kept = 0;
+    char *t = xmalloc(len + 1);
+    size_t *map = xmalloc((len + 1) * sizeof *map);
+    bool dropped = false;
+    while (left > 0) {
+        int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) n = 1, cp = -1; /* not UTF-8: kept byte for byte */
+        if (cp >= 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
+            dropped = true;
+        } else {
+            memcpy(t + o, p, (size_t)n);
+            o += (size_t)n;
+            map[kept++] = ncp;
+        }
+        p += n, left -= n, ncp++;
+    }
+    if (!dropped) {
+        free(t);
+        free(map);
+        return false;
+    }
+    t[o] = '\0';
+    map[kept] = ncp; /* the end */
+    out->text = t;
+    out->map = map;
+    return true;
+}
+
+/* Spans found on a plain text, moved onto the original's code points. */
+static void spans_to_original(found_t *f, const size_t *map) {
+    for (size_t i = 0; i < f->nspans; i++) {
+        size_t s = f->spans[i][0], e = f->spans[i][1];
+        f->spans[i][0] = map[s];
+        f->spans[i][1] = e > s ? map[e - 1] + 1 : map[s];
+    }
+}
+
 int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rules_result *out) {
     memset(out, 0, sizeof *out);
     const char *texts[3] = {in->title ? in->title : "", in->body ? in->body : "",
                             in->name ? in->name : ""};
     norm_t norms[3];
     bool have_norm[3] = {false, false, false};
+    plain_t plains[3];
+    bool have_plain[3];
+    const char *ptexts[3]; /* texts for patterns and links */
+    for (int fd = 0; fd < 3; fd++) {
+        have_plain[fd] = plain_text(texts[fd], &plains[fd]);
+        ptexts[fd] = have_plain[fd] ? plains[fd].text : texts[fd];
+    }
     decision_t forced = DECISION_PUBLISH;
     const char *message = NULL;
     size_t shared_at = 0;
@@ -502,15 +569,17 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
                     have_norm[fd] = true;
                 }
                 if (r->kind == KIND_PATTERN) {
-                    find_regex(rs, r->re, r->md, texts[fd], &f, NULL, NULL);
+                    find_regex(rs, r->re, r->md, ptexts[fd], &f, NULL, NULL);
+                    if (have_plain[fd]) spans_to_original(&f, plains[fd].map);
                 } else if (r->kind == KIND_WORDS) {
                     word_arg a = {&norms[fd], &f};
                     words_match(r->words, norms[fd].text, norms[fd].run, norms[fd].len, on_word, &a);
                 } else if (r->kind == KIND_LINKS) {
                     /* every link form has a dot, a colon or a spelled-out "dot" */
-                    if (!strpbrk(texts[fd], ".:") && !strcasestr(texts[fd], "dot")) continue;
-                    link_arg a = {r, 0, 0, xstrdup(texts[fd])};
-                    find_regex(rs, rs->link_re, rs->link_md, texts[fd], &f, on_link, &a);
+                    if (!strpbrk(ptexts[fd], ".:") && !strcasestr(ptexts[fd], "dot")) continue;
+                    link_arg a = {r, 0, 0, xstrdup(ptexts[fd])};
+                    find_regex(rs, rs->link_re, rs->link_md, ptexts[fd], &f, on_link, &a);
+                    if (have_plain[fd]) spans_to_original(&f, plains[fd].map);
                     total_links += a.counted;
                     denied += a.denied;
                     if (a.counted) words_left += count_words(a.mask);
@@ -575,8 +644,10 @@ int rules_eval(const rules_t *rs, rules_state_t *st, const rules_input *in, rule
             break;
         }
     }
-    for (int fd = 0; fd < 3; fd++)
+    for (int fd = 0; fd < 3; fd++) {
         if (have_norm[fd]) norm_free(&norms[fd]);
+        if (have_plain[fd]) free(plains[fd].text), free(plains[fd].map);
+    }
     if (++st->evals % 4096 == 0) {
         sweep(st->windows, in->now);
         sweep(st->seen, in->now);

@@ -56,12 +56,16 @@ static pcre2_code *compile(const char *pattern, uint32_t flags, char *why, size_
     return re;
 }
 
-/* Possessive, bounded label groups: a dotted run like "a.b.c.d..." costs linear time. */
+/* Possessive, bounded label groups: a dotted run like "a.b.c.d..." costs linear time.
+ * A bare domain counts with the listed top-level domains, or with any (a country's:
+ * example.pl, example.com.br) when a path follows it: "word.it" may be a missing space,
+ * "trojmiasto.pl/page" is a link. */
 static const char *link_pattern =
     "(?:https?://|www\\.)[^\\s<>\"']++"
     "|\\b(?:[a-z0-9][a-z0-9-]{0,62}\\.){1,4}+(?:com|net|org|info|biz|io|co|ly|me|"
     "tv|ru|cn|xyz|top|club|site|online|link|gl|us|uk|de|fr|in|tk|ml|ga|cf|gq|be|to|cc|ws|app|"
     "dev|shop|store|live|news|blog|pro|website|space|fun|win|bid|loan|click)\\b(?:/[^\\s]*+)?"
+    "|\\b(?:[a-z0-9][a-z0-9-]{0,62}\\.){1,4}+[a-z]{2,6}/[^\\s]*+"
     "|\\b[a-z0-9-]{2,}+(?:\\s*(?:\\(dot\\)|\\[dot\\]|\\{dot\\})|\\s+dot)\\s*+(?:com|net|org|info|"
     "io|co|ru|xyz|me|tv)\\b";
 

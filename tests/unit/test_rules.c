@@ -166,6 +166,62 @@ static void test_pattern_and_thresholds(void **state) {
     rules_free(r);
 }
 
+/* Invisible formatting characters (Cf) do not hide a pattern or a link, and spans stay on
+ * the text as posted. */
+static void test_invisible_characters(void **state) {
+    (void)state;
+    rules_t *r = must_load("moderation: {hold_at: 5, reject_at: 10}\n"
+                           "rules:\n"
+                           "  - {name: promo, kind: pattern, pattern: '\\bsubscribe to my channel\\b', score: 5}\n"
+                           "  - {name: page, kind: pattern, pattern: 'facebook\\.com/\\w+(\\s|$)', score: 2}\n"
+                           "  - {name: links, kind: links, score: 3}\n");
+    /* U+200B in "subscribe", U+00AD (soft hyphen) in "channel": 2 + 3 bytes hidden */
+    rules_result res = eval(r, "hi! sub\u200bscribe to my chan\u00adnel");
+    const rules_hit *h = hit(&res, "promo");
+    assert_non_null(h);
+    assert_int_equal(h->nspans, 1);
+    assert_int_equal(h->spans[0][0], 4);  /* "s" of "sub" */
+    assert_int_equal(h->spans[0][1], 29); /* past "nel": 29 code points, 2 of them hidden */
+    assert_int_equal(res.decision, DECISION_HOLD);
+    rules_result_free(&res);
+    /* a link with U+FEFF after it still ends the text */
+    res = eval(r, "join us https://www.facebook.com/someshop\ufeff");
+    assert_non_null(hit(&res, "page"));
+    assert_non_null(hit(&res, "links"));
+    assert_int_equal(res.decision, DECISION_HOLD);
+    rules_result_free(&res);
+    /* without them nothing changes */
+    res = eval(r, "I subscribe to my channel of news");
+    h = hit(&res, "promo");
+    assert_non_null(h);
+    assert_int_equal(h->spans[0][0], 2);
+    assert_int_equal(h->spans[0][1], 25);
+    rules_result_free(&res);
+    rules_free(r);
+}
+
+/* A bare domain with a country's top-level domain is a link when a path follows it; a
+ * missing space after a full stop ("job.it") is not. */
+static void test_bare_domains(void **state) {
+    (void)state;
+    rules_t *r = must_load("moderation: {hold_at: 5, reject_at: 10}\n"
+                           "rules:\n  - {name: links, kind: links, score: 3}\n");
+    const char *links[] = {"she loves it. trojmiasto.pl/Vena-Bus-Taxi.html", "see shop.example.com.br/x",
+                           "example.com", "www.example.nl"};
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
+        rules_result res = eval(r, links[i]);
+        if (!hit(&res, "links")) fail_msg("no link found in \"%s\"", links[i]);
+        rules_result_free(&res);
+    }
+    const char *prose[] = {"great job.it was fine", "rated 3.5/10 and/or more", "the U.S/Mexico border"};
+    for (size_t i = 0; i < sizeof prose / sizeof *prose; i++) {
+        rules_result res = eval(r, prose[i]);
+        if (hit(&res, "links")) fail_msg("a link found in \"%s\"", prose[i]);
+        rules_result_free(&res);
+    }
+    rules_free(r);
+}
+
 static void test_links_shouting_repetition(void **state) {
     (void)state;
     rules_t *r = must_load("moderation: {hold_at: 5, reject_at: 100}\n"
@@ -308,7 +364,9 @@ static void test_articles(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_words_obfuscation), cmocka_unit_test(test_spans_multibyte),
-        cmocka_unit_test(test_pattern_and_thresholds), cmocka_unit_test(test_links_shouting_repetition),
+        cmocka_unit_test(test_pattern_and_thresholds), cmocka_unit_test(test_invisible_characters),
+        cmocka_unit_test(test_bare_domains),
+        cmocka_unit_test(test_links_shouting_repetition),
         cmocka_unit_test(test_stateful), cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_runaway_pattern), cmocka_unit_test(test_articles),
     };
