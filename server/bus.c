@@ -614,10 +614,19 @@ static void announce(const char *article, size_t reading) {
 
 /* Whether a room's reader count moved enough to announce: any change below 100 readers,
  * at least 1% above (nobody reads "10,000 reading" against "10,013"; a hot article's
- * churn would otherwise cost a frame to every reader each tick). */
-static bool presence_moved(size_t announced, size_t now) {
+ * churn would otherwise cost a frame to every reader each tick), and any change once the
+ * last announcement is PRESENCE_STALE_MS old, so that a reader who joins a large room
+ * learns its count within that. Records the announcement when it says yes. */
+#define PRESENCE_STALE_MS 10000
+static bool presence_moved(room_t *room, size_t now) {
+    size_t announced = *hub_room_presence(room);
     size_t diff = now > announced ? now - announced : announced - now;
-    return diff > 0 && diff >= announced / 100;
+    int64_t t = now_ms();
+    if (!diff || (diff < announced / 100 && t - *hub_room_presence_at(room) < PRESENCE_STALE_MS))
+        return false;
+    *hub_room_presence(room) = now;
+    *hub_room_presence_at(room) = t;
+    return true;
 }
 
 static void on_presence(redisAsyncContext *ac, void *r, void *priv) {
@@ -634,8 +643,7 @@ static void on_presence(redisAsyncContext *ac, void *r, void *priv) {
                 total += (size_t)count;
         }
         room_t *room = hub_find_room(article);
-        if (room && presence_moved(*hub_room_presence(room), total)) {
-            *hub_room_presence(room) = total;
+        if (room && presence_moved(room, total)) {
             announce(article, total);
         }
     }
@@ -646,8 +654,7 @@ static void presence_room(room_t *r, void *arg) {
     const char *article = hub_room_article(r);
     size_t local = hub_room_readers(r);
     if (!enabled || !cmd_up) {
-        if (presence_moved(*hub_room_presence(r), local)) {
-            *hub_room_presence(r) = local;
+        if (presence_moved(r, local)) {
             announce(article, local);
         }
         return;

@@ -17,6 +17,7 @@ struct room {
     size_t nsubs, nactive;
     int64_t max_id;
     size_t presence;
+    int64_t presence_at; /* when it was announced (ms), for the bus */
     /* Catch-up by id (dedupe): one read outstanding at a time; `again` asks for one
      * more when it ends. While a reader's queue is half full the next read waits for
      * it to drain (`waiting`, on wait_conn, generation wait_gen); a reader that has not
@@ -417,6 +418,7 @@ room_t *hub_find_room(const char *article) { return rooms ? dict_get(rooms, arti
 size_t hub_room_readers(const room_t *r) { return r->nactive; }
 int64_t hub_room_max_id(const room_t *r) { return r->max_id; }
 size_t *hub_room_presence(room_t *r) { return &r->presence; }
+int64_t *hub_room_presence_at(room_t *r) { return &r->presence_at; }
 
 size_t hub_readers(const char *article) {
     room_t *r = rooms ? dict_get(rooms, article) : NULL;

@@ -1,9 +1,9 @@
 /* Unit tests for the pacing of reader-count announcements (bus.c, issue 17): a crowd
  * joining many rooms at once is announced over several loop turns, about 100 readers'
  * frames a turn (plus the room that crosses it), each reader once with the newest count;
- * and a large room's count is announced only when it moved by 1%. The bus runs locally
- * (no Redis) on a real libuv loop; the transport is a fake that counts the presence frames
- * written to each connection. */
+ * and a large room's count is announced only when it moved by 1%, or changed at all 10 s
+ * after the last announcement. The bus runs locally (no Redis) on a real libuv loop; the
+ * transport is a fake that counts the presence frames written to each connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "bus.h"
+#include "clock.h"
 #include "conn.h"
 #include "hub.h"
 
@@ -121,7 +122,8 @@ static void test_newest_count_once(void **state) {
     }
 }
 
-/* A room of 300 readers: a change of 2 (under 1%) is not announced, one of 3 is. */
+/* A room of 300 readers: a change of 2 (under 1%) is not announced, one of 3 is; a change
+ * of 1 is, 10 s later. */
 static void test_large_room_moves_by_a_percent(void **state) {
     for (int i = 0; i < 300; i++) hub_unsubscribe_all(&conns[i]);
     for (int i = 0; i < 300; i++) join(i, "big");
@@ -139,6 +141,19 @@ static void test_large_room_moves_by_a_percent(void **state) {
     uv_run(loop, UV_RUN_NOWAIT);
     assert_int_equal(frames_written, 297);
     assert_int_equal(fakes[3].last_count, 297);
+    /* under 1% is announced once the last announcement is 10 s old: a reader who joined
+     * meanwhile learns the count */
+    frames_written = 0;
+    hub_unsubscribe(&conns[3], "big"); /* 296: 1 of 297 */
+    bus_presence();
+    uv_run(loop, UV_RUN_NOWAIT);
+    assert_int_equal(frames_written, 0);
+    clock_fake(now_ms() + 11000);
+    bus_presence();
+    uv_run(loop, UV_RUN_NOWAIT);
+    clock_fake(0);
+    assert_int_equal(frames_written, 296);
+    assert_int_equal(fakes[4].last_count, 296);
 }
 
 int main(void) {
