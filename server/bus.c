@@ -621,7 +621,7 @@ static void announce(const char *article, size_t reading) {
 static bool presence_moved(room_t *room, size_t now) {
     size_t announced = *hub_room_presence(room);
     size_t diff = now > announced ? now - announced : announced - now;
-    int64_t t = now_ms();
+    int64_t t = (int64_t)mono_ms(); /* elapsed time: not moved by clock changes */
     if (!diff || (diff < announced / 100 && t - *hub_room_presence_at(room) < PRESENCE_STALE_MS))
         return false;
     *hub_room_presence(room) = now;

@@ -17,7 +17,7 @@ struct room {
     size_t nsubs, nactive;
     int64_t max_id;
     size_t presence;
-    int64_t presence_at; /* when it was announced (ms), for the bus */
+    int64_t presence_at; /* when it was announced (mono_ms), for the bus */
     /* Catch-up by id (dedupe): one read outstanding at a time; `again` asks for one
      * more when it ends. While a reader's queue is half full the next read waits for
      * it to drain (`waiting`, on wait_conn, generation wait_gen); a reader that has not

@@ -120,7 +120,7 @@ void hub_each_room(void (*fn)(room_t *r, void *arg), void *arg);
 size_t hub_room_readers(const room_t *r);
 /* The newest comment id delivered in the room (0: none yet). */
 int64_t hub_room_max_id(const room_t *r);
-/* Per-room values kept for the bus: presence last announced, and when (ms). */
+/* Per-room values kept for the bus: presence last announced, and when (mono_ms). */
 size_t *hub_room_presence(room_t *r);
 int64_t *hub_room_presence_at(room_t *r);
 /* Active readers of an article in this process. */
