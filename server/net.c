@@ -122,13 +122,12 @@ int net_ws_write(void *t, const net_frame *f, size_t n) {
      * for this socket's data (no extensions are offered); what it writes itself (pongs,
      * the close frame) goes between whole writes. */
     size_t used = 0, i = 0;
-    if (t != net_writeable_wsi) metrics.ws_writes_outside++;
     for (; i < n && used + 10 + f[i].len <= sizeof batch - LWS_PRE; i++) {
         used += ws_text_header(batch + LWS_PRE + used, f[i].len);
         memcpy(batch + LWS_PRE + used, f[i].payload, f[i].len);
         used += f[i].len;
     }
-    return lws_write(t, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0 ? -1 : (int)i;
+    return net_lws_write(t, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0 ? -1 : (int)i;
 }
 
 void net_ws_close(void *t, int code, const char *reason) {

@@ -54,7 +54,7 @@ void net_client_addr(struct lws *wsi, char *out, size_t outlen) {
 int net_lws_write(struct lws *wsi, unsigned char *buf, size_t len,
                   enum lws_write_protocol wp) {
     if (wsi != net_writeable_wsi) {
-        if (wp == LWS_WRITE_TEXT)
+        if (wp == LWS_WRITE_TEXT || wp == LWS_WRITE_RAW) /* RAW: net_ws_write's batches */
             metrics.ws_writes_outside++;
         else if (wp != LWS_WRITE_HTTP_HEADERS || wsi != net_http_serviced_wsi)
             metrics.http_writes_outside++;

@@ -484,36 +484,40 @@ typedef struct {
 } plain_t;
 
 static bool plain_text(const char *text, plain_t *out) {
+    /* first only look, without allocating: most texts have none */
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
     utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(text);
-    bool any = false;
-    for (utf8proc_ssize_t i = 0; i < left; i++)
-        if (p[i] >= 0xC2) { /* Cf lives outside ASCII */
-            any = true;
+    size_t len = (size_t)left, first = len; /* byte offset of the first Cf */
+    while (left > 0) {
+        if (*p < 0x80) { /* Cf lives outside ASCII */
+            p++, left--;
+            continue;
+        }
+        int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) n = 1, cp = -1;
+        if (cp >= 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
+            first = len - (size_t)left;
             break;
         }
-    if (!any) return false;
-    size_t len = (size_t)left, ncp = 0, o = 0, kept = 0;
+        p += n, left -= n;
+    }
+    if (first == len) return false;
+    size_t ncp = norm_cp_index(text, first), o = first, kept = ncp;
     char *t = xmalloc(len + 1);
     size_t *map = xmalloc((len + 1) * sizeof *map);
-    bool dropped = false;
+    memcpy(t, text, first);
+    for (size_t i = 0; i < ncp; i++) map[i] = i;
     while (left > 0) {
         int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
         if (n <= 0) n = 1, cp = -1; /* not UTF-8: kept byte for byte */
-        if (cp >= 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
-            dropped = true;
-        } else {
+        if (cp < 0 || utf8proc_category(cp) != UTF8PROC_CATEGORY_CF) {
             memcpy(t + o, p, (size_t)n);
             o += (size_t)n;
             map[kept++] = ncp;
         }
         p += n, left -= n, ncp++;
-    }
-    if (!dropped) {
-        free(t);
-        free(map);
-        return false;
     }
     t[o] = '\0';
     map[kept] = ncp; /* the end */
