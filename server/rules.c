@@ -354,6 +354,7 @@ static void fire(rules_result *out, const rule_t *r, rules_field_t fd, const fou
     if (first && r->action == DECISION_PUBLISH) {
         score = r->score + (f ? f->extra : 0);
         if (f && f->matches > 1) score += r->each * (double)(f->matches - 1);
+        if (r->max_score > 0 && score > r->max_score) score = r->max_score;
     }
     if (r->action > *forced) *forced = r->action;
     if (r->message && !*message) *message = r->message;

@@ -38,6 +38,7 @@ typedef struct {
     char *name, *description, *message;
     kind_t kind;
     double score, each;       /* score when it fires; extra for each further match */
+    double max_score;         /* the most score + each may add up to; 0: no bound */
     decision_t action;        /* DECISION_PUBLISH: none */
     unsigned fields;          /* bit per rules_field_t */
     /* pattern */

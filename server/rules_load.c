@@ -96,7 +96,7 @@ static char *resolve(const char *base_dir, const char *p) {
 static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file,
                      const char *base_dir, char *err, size_t errlen) {
     static const char *const common[] = {"name", "description", "kind", "score", "each",
-                                         "action", "fields", "message"};
+                                         "max_score", "action", "fields", "message"};
     static const char *const extra[][12] = {
         [KIND_PATTERN] = {"pattern", "case_sensitive"},
         [KIND_WORDS] = {"lists"},
@@ -151,6 +151,8 @@ static int load_rule(rules_t *rs, rule_t *r, const cfg_node *n, const char *file
     const cfg_node *sc = cfg_get(n, "score"), *ac = cfg_get(n, "action");
     if (sc && cfg_double(sc, -1000, 1000, &r->score, file, err, errlen)) return -1;
     if ((v = cfg_get(n, "each")) && cfg_double(v, 0, 1000, &r->each, file, err, errlen)) return -1;
+    if ((v = cfg_get(n, "max_score")) && cfg_double(v, 0.1, 1000, &r->max_score, file, err, errlen))
+        return -1;
     if (ac) {
         const char *a = cfg_str(ac, file, err, errlen);
         if (!a) return -1;

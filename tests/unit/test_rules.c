@@ -166,6 +166,31 @@ static void test_pattern_and_thresholds(void **state) {
     rules_free(r);
 }
 
+/* max_score bounds what one rule adds however often it matches: a weak signal alone
+ * never holds, with another rule it does. */
+static void test_max_score(void **state) {
+    (void)state;
+    rules_t *r = must_load("moderation: {hold_at: 5, reject_at: 10}\n"
+                           "rules:\n"
+                           "  - {name: weak, kind: pattern, pattern: 'vote|sell|buy', score: 2.5, each: 1.5,"
+                           " max_score: 4.5}\n"
+                           "  - {name: other, kind: pattern, pattern: 'my channel', score: 2}\n");
+    rules_result res = eval(r, "vote, sell, buy, vote, sell"); /* 2.5 + 4*1.5 = 8.5, bounded */
+    assert_int_equal(res.decision, DECISION_PUBLISH);
+    assert_true(hit(&res, "weak")->score == 4.5);
+    rules_result_free(&res);
+    res = eval(r, "vote"); /* under the bound: as scored */
+    assert_true(hit(&res, "weak")->score == 2.5);
+    rules_result_free(&res);
+    res = eval(r, "buy and sell on my channel");
+    assert_int_equal(res.decision, DECISION_HOLD);
+    rules_result_free(&res);
+    rules_free(r);
+    char err[CFG_ERRLEN] = "";
+    assert_null(load("rules:\n  - {name: w, kind: pattern, pattern: x, score: 1, max_score: 0}\n", err));
+    assert_non_null(strstr(err, "test.yml:2"));
+}
+
 /* Invisible formatting characters (Cf) do not hide a pattern or a link, and spans stay on
  * the text as posted. */
 static void test_invisible_characters(void **state) {
@@ -364,7 +389,8 @@ static void test_articles(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_words_obfuscation), cmocka_unit_test(test_spans_multibyte),
-        cmocka_unit_test(test_pattern_and_thresholds), cmocka_unit_test(test_invisible_characters),
+        cmocka_unit_test(test_pattern_and_thresholds), cmocka_unit_test(test_max_score),
+        cmocka_unit_test(test_invisible_characters),
         cmocka_unit_test(test_bare_domains),
         cmocka_unit_test(test_links_shouting_repetition),
         cmocka_unit_test(test_stateful), cmocka_unit_test(test_load_errors),
