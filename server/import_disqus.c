@@ -83,6 +83,10 @@ int import_disqus(const char *path, import_sink *s) {
     int ret = xmlTextReaderRead(r), rc = 0;
     bool root = false;
     while (ret == 1 && !rc) {
+        if (import_xml_doctype(r, s)) {
+            rc = -1;
+            break;
+        }
         if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT) {
             ret = xmlTextReaderRead(r);
             continue;

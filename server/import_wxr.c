@@ -111,6 +111,10 @@ int import_wxr(const char *path, import_sink *s) {
     while (ret == 1 && !rc) {
         int type = xmlTextReaderNodeType(r), depth = xmlTextReaderDepth(r);
         const char *local = (const char *)xmlTextReaderConstLocalName(r);
+        if (import_xml_doctype(r, s)) {
+            rc = -1;
+            break;
+        }
         if (type == XML_READER_TYPE_END_ELEMENT && depth == item_depth &&
             !strcmp(local, "item")) {
             rc = end_item(&it, s);

@@ -217,6 +217,27 @@ test('disqus: a malformed file stops at file:line:column and imports nothing', (
   assert.equal(imp(site, 'disqus', path.join(tmp, 'missing.xml')).code, 1);
 });
 
+test('a DTD is refused: its entities could expand a small file without bound (disqus, wordpress)', () => {
+  // 100 kB of entity referenced 20,000 times: a 2 MB file that would expand to 2 GB of text
+  const dtd = `<!DOCTYPE d [<!ENTITY e "${'x'.repeat(100000)}">]>`;
+  const refs = '&e;'.repeat(20000);
+  const files = {
+    disqus: write('dtd-disqus.xml', `<?xml version="1.0"?>${dtd}<disqus xmlns:dsq="x"><thread dsq:id="1"><id>a</id></thread>` +
+      `<post dsq:id="1"><message>${refs}</message><createdAt>2012-01-01T00:00:00Z</createdAt><thread dsq:id="1"/></post></disqus>`),
+    wordpress: write('dtd-wp.xml', `<?xml version="1.0"?>${dtd}<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>` +
+      `<item><link>https://b/p</link><wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_date_gmt>2020-01-01 00:00:00` +
+      `</wp:comment_date_gmt><wp:comment_content>${refs}</wp:comment_content></wp:comment></item></channel></rss>`),
+  };
+  for (const [format, file] of Object.entries(files)) {
+    const site = newSite();
+    const r = run(['import', format, file, '--config', site.config, '--data', site.data], { timeout: 20000 });
+    assert.equal(r.code, 1, `${format}: ${r.err}`);
+    assert.match(r.err, /has a DTD \(<!DOCTYPE \.\.\.>\), which no export has: refused/);
+    assert.match(r.err, /nothing was imported/);
+    assert.equal(exportLines(site).length, 0);
+  }
+});
+
 test('disqus edge cases: over-limit kept whole, duplicates, shared ids, sparse elements, undeclared prefix', () => {
   const site = newSite();
   const long = 'x'.repeat(1500);
