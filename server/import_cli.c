@@ -139,6 +139,9 @@ static void print_summary(const import_sink *s, const import_result *r, bool dry
     if (r->orphans)
         printf("  replies whose parent is missing (kept at top level): %lld\n",
                (long long)r->orphans);
+    if (r->cycles)
+        printf("  replies whose parents form a loop (kept at top level): %lld\n",
+               (long long)r->cycles);
     printf("  time:             %.1f s reading, %.1f s writing (the database is locked for "
            "writing only then)\n", read_s, write_s);
     fflush(stdout);

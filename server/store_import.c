@@ -295,9 +295,23 @@ int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
                               "comment_id FROM import_links)",
                           f);
     if (res->replies < 0) goto fail;
+    /* A file may name parents in a loop (A under B, B under A): the server walks up a
+     * comment's parents (permalinks) and would never stop. Ids grow along every live
+     * reply chain, so the oldest comment of a loop has a newer parent: up from each
+     * such reply, the loop is where the walk comes back to it; the oldest of the loop
+     * loses its parent link and stays at top level, the rest of the loop under it. */
+    res->cycles = change(db, "UPDATE comments SET parent = NULL WHERE id IN (WITH RECURSIVE "
+                             "up(start, id) AS (SELECT c.id, c.parent FROM import_links l "
+                             "JOIN comments c ON c.id = l.comment_id WHERE c.parent > c.id "
+                             "UNION SELECT up.start, c.parent FROM up JOIN comments c ON "
+                             "c.id = up.id WHERE c.parent IS NOT NULL) SELECT u.start FROM "
+                             "up u WHERE u.id = u.start AND u.start = (SELECT MIN(v.id) FROM "
+                             "up v WHERE v.start = u.start))", NULL);
+    if (res->cycles < 0) goto fail;
     res->orphans = scalar(db, "SELECT COUNT(*) FROM import_links l JOIN comments c ON c.id "
                               "= l.comment_id WHERE c.parent IS NULL", NULL);
     res->replies -= res->orphans;
+    res->orphans -= res->cycles;
     if (exec(db, dry_run ? "ROLLBACK" : "COMMIT")) goto fail;
     return 0;
 fail:

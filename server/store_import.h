@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     int64_t threads, articles, articles_new, comments, replies, over_limit;
     int64_t skip_unknown_thread, skip_duplicate, skip_already, orphans, shared_articles;
+    int64_t cycles; /* replies whose parent link closed a loop: kept at top level */
 } import_result;
 
 /* Opens the staging tables on db for one import of format; NULL on failure (logged). */

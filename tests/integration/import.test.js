@@ -273,6 +273,32 @@ test('disqus edge cases: over-limit kept whole, duplicates, shared ids, sparse e
   assert.equal(num(l.out, 'comments'), 1);
 });
 
+test('disqus: parents in a loop are cut, so walking up from any comment ends', () => {
+  const site = newSite();
+  // 1 -> 2 -> 3 -> 1 (a loop of three, with 4 hanging under it), 5 <-> 6, 7 under itself
+  const at = (n) => `2012-05-01T10:0${n}:00Z`;
+  const file = write('loops.xml', DISQUS_HEAD + dqThread('10', 'loops', 'https://x/loops', 'Loops') +
+    dqPost('1', '10', { parent: '2', at: at(1) }) + dqPost('2', '10', { parent: '3', at: at(2) }) +
+    dqPost('3', '10', { parent: '1', at: at(3) }) + dqPost('4', '10', { parent: '3', at: at(4) }) +
+    dqPost('5', '10', { parent: '6', at: at(5) }) + dqPost('6', '10', { parent: '5', at: at(6) }) +
+    dqPost('7', '10', { parent: '7', at: at(7) }) + '</disqus>\n');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 7);
+  assert.match(r.out, /parents form a loop \(kept at top level\): 2/);
+  const rows = exportLines(site);
+  const byId = new Map(rows.map((c) => [c.id, c]));
+  const by = Object.fromEntries(rows.map((c) => [c.source.id, c]));
+  for (const c of rows) {
+    let p = c, steps = 0;
+    while (p.parent !== null && steps <= rows.length) { p = byId.get(p.parent); steps++; }
+    assert.ok(steps <= rows.length, `comment ${c.source.id} is in a loop of parents`);
+  }
+  // only the links that closed a loop were cut: the oldest of each loop is its root
+  assert.deepEqual(['1', '2', '3', '4', '5', '6', '7'].map((k) => by[k].parent === null ? null : byId.get(by[k].parent).source.id),
+    [null, '3', '1', '3', null, '5', null]);
+});
+
 const WXR_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" ' +
   'xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" ' +
   'xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" ' +
