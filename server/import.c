@@ -168,7 +168,10 @@ int import_article_id(const char *raw, char out[129]) {
 }
 
 /* The path of a URL ("https://host/a/b?q#f" -> "/a/b"); a string without a scheme is
- * taken as a path. Returns a new string or NULL when there is nothing. */
+ * taken as a path. When the path is only "/", the query is kept: it is what names the
+ * page ("https://blog/?p=12", WordPress's plain permalinks), and without it every post
+ * of such a site would share one article. Returns a new string or NULL when there is
+ * nothing. */
 static char *link_path(const char *link) {
     if (!link) return NULL;
     while (*link == ' ' || *link == '\t' || *link == '\n' || *link == '\r') link++;
@@ -183,6 +186,13 @@ static char *link_path(const char *link) {
         p = link;
     }
     size_t n = strcspn(p, "?#");
+    if ((n == 0 || (n == 1 && p[0] == '/')) && p[n] == '?' && p[n + 1] && p[n + 1] != '#') {
+        char *q = xstrndup(p + n, strcspn(p + n, "#"));
+        char *out = xmalloc(strlen(q) + 2);
+        sprintf(out, "/%s", q);
+        free(q);
+        return out;
+    }
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\t'))
         n--;
     if (!n) return xstrdup("/");

@@ -365,6 +365,29 @@ test('wordpress (WXR): tree, approval states, pingbacks, newlines, dates; seen t
   assert.match(b.err, /wpbad\.xml:\d+:\d+: malformed XML/);
 });
 
+test('wordpress: plain permalinks (?p=N) keep posts apart; notes and order notes are not published', () => {
+  const site = newSite();
+  const file = write('wp-plain.xml', WXR_HEAD +
+    wpItem(1, 'hello', 'https://blog.example/?p=1', wpComment(11, { type: 'comment', content: 'on post 1' }) +
+      wpComment(12, { type: 'review', content: 'five stars' }) +
+      wpComment(13, { type: 'note', content: 'Editor note: fix the typo before publishing' })) +
+    wpItem(2, 'second', 'https://blog.example/?p=2#more', wpComment(21, { content: 'on post 2' })) +
+    wpItem(9, '', 'https://blog.example/?post_type=shop_order&amp;p=9',
+      wpComment(91, { type: 'order_note', author: 'WooCommerce', content: 'Payment received from Ann, card ending 4242' })) +
+    '</channel></rss>\n');
+  const r = imp(site, 'wordpress', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 3);
+  assert.equal(num(r.out, 'other_comment_type'), 2);
+  assert.doesNotMatch(r.out, /shared by several threads/);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by['11'].article, '/-p-1', 'the query names the page when the path is only /');
+  assert.equal(by['12'].article, '/-p-1');
+  assert.equal(by['21'].article, '/-p-2');
+  assert.equal(by['13'], undefined, 'an editor note is private');
+  assert.equal(by['91'], undefined, 'an order note is private');
+});
+
 test('export then import parley: a lossless round trip', () => {
   const a = newSite();
   assert.equal(imp(a, 'disqus', disqusFile()).code, 0);
