@@ -571,6 +571,34 @@ c.commit()
   assert.match(notIsso.err, /not an Isso database|cannot open as SQLite/);
 });
 
+test('isso: a creation time that is no time stops the import; nothing is stored', () => {
+  // Isso's schema; the second comment's created is out of range, negative, or a text
+  const py = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256))")
+c.execute("""CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
+  created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR, author VARCHAR,
+  email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
+  notification INTEGER DEFAULT 0)""")
+c.execute("INSERT INTO threads VALUES (1, '/a/', 'A')")
+bad = {'huge': 1e300, 'negative': -5.0, 'text': 'yesterday'}[sys.argv[2]]
+for i, created in ((1, 1500000000.0), (2, bad)):
+    c.execute("INSERT INTO comments (tid, id, created, mode, text, voters) VALUES (1, ?, ?, 1, 'x', x'00')", (i, created))
+c.commit()
+`;
+  for (const kind of ['huge', 'negative', 'text']) {
+    const db = path.join(tmp, `isso-${kind}.db`);
+    const mk = spawnSync('/usr/bin/python3', ['-c', py, db, kind], { encoding: 'utf8' });
+    assert.equal(mk.status, 0, mk.stderr);
+    const site = newSite();
+    const r = imp(site, 'isso', db);
+    assert.equal(r.code, 1, `${kind}: ${r.out}`);
+    assert.match(r.err, /comment 2: 'created' is not a time/);
+    assert.equal(exportLines(site).length, 0);
+  }
+});
+
 test('remark42: backup lines (metadata line skipped), HTML, deleted, tree', () => {
   const site = newSite();
   const loc = (url) => ({ site: 'remark', url });
