@@ -66,6 +66,10 @@ void import_sink_progress(import_sink *s, int64_t bytes) {
     fflush(stderr);
 }
 
+size_t import_bom_len(const char *s, size_t n) {
+    return n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 int64_t import_parse_time(const char *s) {
     if (!s) return -1;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;

@@ -80,6 +80,10 @@ int import_article_id(const char *raw, char out[129]);
  * "YYYY-MM-DD HH:MM:SS" (taken as UTC) into ms since the epoch; -1 when invalid. */
 int64_t import_parse_time(const char *s);
 
+/* The length of a UTF-8 byte order mark at the start of s (3), or 0: files saved by some
+ * Windows editors begin with one, which JSON does not allow. */
+size_t import_bom_len(const char *s, size_t n);
+
 /* The commands (import_cli.c); argv[0] is the command's own name. Return the exit status. */
 int import_cli(int argc, char **argv);
 int export_cli(int argc, char **argv);

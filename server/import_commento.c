@@ -23,8 +23,21 @@ static const char *status_of(json_t *c) {
 }
 
 int import_commento(const char *path, import_sink *s) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        import_sink_error(s, 0, 0, "cannot open the file");
+        return -1;
+    }
+    char head[3]; /* a byte order mark is skipped */
+    size_t got = fread(head, 1, sizeof head, f);
+    if (fseek(f, (long)import_bom_len(head, got), SEEK_SET)) {
+        fclose(f);
+        import_sink_error(s, 0, 0, "cannot read the file");
+        return -1;
+    }
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_loadf(f, 0, &je);
+    fclose(f);
     if (!root) {
         import_sink_error(s, je.line, je.column, "%s", je.text);
         return -1;

@@ -668,6 +668,39 @@ test('commento: JSON export with commenters, root parents, states, deleted', () 
   assert.match(b.err, /commento-bad\.json:2:\d+: /);
 });
 
+test('json formats: a byte order mark and CRLF line ends are read; a file of another format is refused', () => {
+  const BOM = '\ufeff';
+  const meta = { version: 1, users: null, posts: [{ url: 'https://r.example/p/1', count: 1 }] };
+  const rk = { id: 'c1', pid: '', text: '<p>hi</p>', user: { name: 'Ann', id: 'github_1' },
+    locator: { site: 'remark', url: 'https://r.example/p/1' }, time: '2019-03-04T05:06:07Z' };
+  const remark = write('bom-remark.jsonl', BOM + [meta, rk].map((l) => JSON.stringify(l)).join('\r\n') + '\r\n');
+  const commento = write('bom-commento.json', BOM + JSON.stringify({ version: 1, commenters: [], comments: [
+    { commentHex: 'a1', domain: 'c.example', path: '/p', commenterHex: 'anonymous', markdown: 'hi', parentHex: 'root',
+      state: 'approved', creationDate: '2020-02-01T00:00:00Z', deleted: false }] }, null, 2).replace(/\n/g, '\r\n'));
+  for (const [format, file] of [['remark42', remark], ['commento', commento]]) {
+    const site = newSite();
+    const r = imp(site, format, file);
+    assert.equal(r.code, 0, `${format}: ${r.err}`);
+    assert.equal(num(r.out, 'comments'), 1, format);
+    assert.equal(exportLines(site)[0].body, 'hi');
+  }
+  const a = newSite();
+  assert.equal(imp(a, 'remark42', remark).code, 0);
+  const exported = write('bom-export.jsonl', BOM + exportLines(a).map((c) => JSON.stringify(c)).join('\r\n') + '\r\n');
+  const p = imp(newSite(), 'parley', exported);
+  assert.equal(p.code, 0, p.err);
+  assert.equal(num(p.out, 'comments'), 1);
+
+  // a Commento export on one line is JSON lines too, but no Remark42 backup; nor is an empty file
+  const oneLine = write('commento-one-line.json', JSON.stringify({ version: 1, comments: [], commenters: [] }) + '\n');
+  for (const file of [oneLine, write('empty.jsonl', '')]) {
+    const site = newSite();
+    const r = imp(site, 'remark42', file);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, /not a Remark42 backup/);
+  }
+});
+
 test('a progress line on a terminal only', () => {
   const file = disqusFile();
   const plain = imp(newSite(), 'disqus', file);
