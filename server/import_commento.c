@@ -58,7 +58,10 @@ int import_commento(const char *path, import_sink *s) {
     }
     int rc = 0;
     json_array_foreach(comments, i, c) {
-        const char *hex = str(c, "commentHex"), *domain = str(c, "domain"), *pth = str(c, "path");
+        /* Commento writes the page's path as "url" (its comment struct's Path field is
+         * tagged json:"url"); "path" is read too, for hand-made files */
+        const char *hex = str(c, "commentHex"), *domain = str(c, "domain"), *pth = str(c, "url");
+        if (!pth || !*pth) pth = str(c, "path");
         int64_t ms = import_parse_time(str(c, "creationDate"));
         if (!hex || !*hex) {
             import_sink_skip(s, "comment_without_id");
@@ -75,7 +78,8 @@ int import_commento(const char *path, import_sink *s) {
         if ((rc = import_sink_thread(s, &t))) break;
         const char *parent = str(c, "parentHex");
         json_t *person = dict_get(who, str(c, "commenterHex") ? str(c, "commenterHex") : "");
-        const char *md = str(c, "markdown");
+        const char *md = str(c, "markdown"); /* the reader's text; else its HTML */
+        if (md && !*md && str(c, "html") && *str(c, "html")) md = NULL;
         import_comment ic = {.source_id = hex, .thread = key,
                              .parent = parent && strcmp(parent, "root") ? parent : NULL,
                              .name = person ? str(person, "name") : NULL,

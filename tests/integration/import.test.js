@@ -701,6 +701,34 @@ test('json formats: a byte order mark and CRLF line ends are read; a file of ano
   }
 });
 
+test('commento: the export names the page by "url" (as Commento writes it); HTML when the markdown is empty', () => {
+  const site = newSite();
+  // the fields of Commento's comment struct as it encodes them: Path is tagged json:"url"
+  const doc = { version: 1,
+    comments: [
+      { commentHex: 'e7', domain: 'example.com', url: '/blog/post/1', commenterHex: 'anonymous', markdown: 'First',
+        html: '', parentHex: 'root', score: 1, state: 'approved', creationDate: '2021-03-12T11:21:56Z', direction: 0, deleted: false },
+      { commentHex: 'e8', domain: 'example.com', url: '/blog/post/1', commenterHex: 'a1', markdown: '',
+        html: '<p>Only <b>HTML</b></p>', parentHex: 'e7', score: 0, state: 'approved', creationDate: '2021-03-17T12:09:47.722181Z',
+        direction: 0, deleted: false },
+      { commentHex: 'e9', domain: 'example.com', url: '/blog/post/2', commenterHex: 'a1', markdown: 'Other page',
+        html: '', parentHex: 'root', score: 0, state: 'flagged', creationDate: '2021-05-11T15:43:01.852651Z', direction: 0, deleted: false },
+    ],
+    commenters: [{ commenterHex: 'a1', email: 'a1@example.com', name: 'User5276', link: 'https://example.com/profile/257',
+      photo: 'https://secure.gravatar.com/avatar/x', provider: 'sso:example.com', joinDate: '2021-03-19T19:27:25.954285Z', isModerator: false }] };
+  const r = imp(site, 'commento', write('commento-url.json', JSON.stringify(doc, null, 2)));
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 3);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by.e7.article, '/blog/post/1');
+  assert.equal(by.e9.article, '/blog/post/2');
+  assert.equal(by.e8.parent, by.e7.id);
+  assert.equal(by.e8.body, 'Only HTML');
+  assert.equal(by.e8.name, 'User5276');
+  assert.equal(by.e8.created, '2021-03-17T12:09:47.722Z');
+  assert.equal(by.e9.status, 'pending');
+});
+
 test('a progress line on a terminal only', () => {
   const file = disqusFile();
   const plain = imp(newSite(), 'disqus', file);
