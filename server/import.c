@@ -437,7 +437,7 @@ int import_sink_thread(import_sink *s, const import_thread *t) {
     size_t n;
     char *title = t->title ? clean_field(t->title, TEXT_TITLE, &n) : NULL;
     rc = import_repo_thread(s->repo, t->source_id, article, title && *title ? title : NULL,
-                            t->link && *t->link ? t->link : NULL);
+                            t->link && *t->link ? t->link : NULL, t->deleted);
     free(title);
     if (rc) {
         import_sink_error(s, 0, 0, "the staging database failed");

@@ -20,6 +20,7 @@ typedef struct {
     const char *identifier; /* the site's own id for the page; NULL or "" when none */
     const char *link;       /* the page's URL */
     const char *title;
+    bool deleted;           /* the source deleted it: its comments are imported removed */
 } import_thread;
 
 /* A comment of the source. Strings are borrowed for the call; NULL when absent. */

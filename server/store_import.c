@@ -79,7 +79,7 @@ import_repo *import_repo_open(db_t *db, const char *format) {
     "INTEGER NOT NULL DEFAULT 0);"                                                             \
     "CREATE INDEX import_stage_time ON import_stage(created_at, seq);"                         \
     "CREATE TEMP TABLE import_thread_stage (source_id TEXT PRIMARY KEY, article "              \
-    "TEXT NOT NULL, title TEXT, url TEXT);"                                                    \
+    "TEXT NOT NULL, title TEXT, url TEXT, deleted INTEGER NOT NULL DEFAULT 0);"                                                    \
     "CREATE TEMP TABLE import_links (comment_id BIGINT PRIMARY KEY, "                          \
     "parent_source TEXT NOT NULL);"
     /* the apply reads in time order (the index) without a sort of its own */
@@ -91,7 +91,8 @@ import_repo *import_repo_open(db_t *db, const char *format) {
     r->db = db;
     r->format = xstrdup(format);
     r->ins_thread = prep(db, "INSERT INTO import_thread_stage (source_id, article, title, "
-                             "url) VALUES (?, ?, ?, ?) ON CONFLICT (source_id) DO NOTHING");
+                             "url, deleted) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_id) DO "
+                             "NOTHING");
     r->ins_comment = prep(db, "INSERT INTO import_stage (source_id, thread, article, "
                               "parent_source, author_id, author_name, guest, avatar, ip_hash, "
                               "title, body, status, reason, score, decision, moderated_by, "
@@ -131,12 +132,13 @@ static int step_reset(db_t *db, db_stmt *st) {
 }
 
 int import_repo_thread(import_repo *r, const char *source_id, const char *article,
-                       const char *title, const char *url) {
+                       const char *title, const char *url, bool deleted) {
     db_stmt *st = r->ins_thread;
     db_bind_text(st, 1, source_id, -1);
     db_bind_text(st, 2, article, -1);
     bind_opt(st, 3, title);
     bind_opt(st, 4, url);
+    db_bind_int(st, 5, deleted ? 1 : 0);
     return step_reset(r->db, st);
 }
 
@@ -266,6 +268,12 @@ int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
                                    "import_stage.source_id)", f);
     if (res->skip_unknown_thread < 0 || res->skip_duplicate < 0 || res->skip_already < 0)
         goto fail;
+    /* a thread the source deleted was not shown there: its comments are kept, hidden */
+    res->in_deleted_threads = change(db, "UPDATE import_stage SET status = 'removed' WHERE "
+                                         "status IN ('published', 'pending') AND thread IN "
+                                         "(SELECT source_id FROM import_thread_stage WHERE "
+                                         "deleted = 1)", NULL);
+    if (res->in_deleted_threads < 0) goto fail;
     res->over_limit = scalar(db, "SELECT COUNT(*) FROM import_stage WHERE over_limit = 1", NULL);
     res->articles = scalar(db, "SELECT COUNT(DISTINCT article) FROM import_stage", NULL);
     res->articles_new = -1;

@@ -299,6 +299,28 @@ test('disqus: parents in a loop are cut, so walking up from any comment ends', (
     [null, '3', '1', '3', null, '5', null]);
 });
 
+test('disqus: a deleted thread\'s posts are kept removed; a post with <id> but no dsq:id is kept', () => {
+  const site = newSite();
+  const deleted = dqThread('20', 'gone', 'https://x/gone', 'Gone').replace('<isDeleted>false</isDeleted>', '<isDeleted>true</isDeleted>');
+  const file = write('deleted-thread.xml', DISQUS_HEAD + dqThread('10', 'live', 'https://x/live', 'Live') +
+    dqPost('1', '20', { msg: 'in a deleted thread' }) + dqPost('2', '20', { spam: true, msg: 'spam in a deleted thread' }) +
+    dqPost('3', '10', { msg: 'live post' }) + deleted +
+    // an export's post without the dsq:id attribute, named by its <id> only
+    '<post><id>12345678890</id><message>This comment had no dsq:id</message><createdAt>2011-08-31T22:49:43Z</createdAt>' +
+    '<isDeleted>false</isDeleted><isSpam>false</isSpam><author><name>Blah</name></author><thread dsq:id="10"/></post>\n' +
+    '</disqus>\n');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 4);
+  assert.match(r.out, /comments of deleted threads \(kept removed\): 1/);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by['1'].status, 'removed', 'the thread was deleted in Disqus: not shown again here');
+  assert.equal(by['2'].status, 'rejected');
+  assert.equal(by['3'].status, 'published');
+  assert.equal(by['12345678890'].body, 'This comment had no dsq:id');
+  assert.equal(by['12345678890'].article, 'live');
+});
+
 const WXR_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" ' +
   'xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" ' +
   'xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" ' +
