@@ -66,6 +66,10 @@ void import_sink_progress(import_sink *s, int64_t bytes) {
     fflush(stderr);
 }
 
+size_t import_bom_len(const char *s, size_t n) {
+    return n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 int64_t import_parse_time(const char *s) {
     if (!s) return -1;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
@@ -168,7 +172,10 @@ int import_article_id(const char *raw, char out[129]) {
 }
 
 /* The path of a URL ("https://host/a/b?q#f" -> "/a/b"); a string without a scheme is
- * taken as a path. Returns a new string or NULL when there is nothing. */
+ * taken as a path. When the path is only "/", the query is kept: it is what names the
+ * page ("https://blog/?p=12", WordPress's plain permalinks), and without it every post
+ * of such a site would share one article. Returns a new string or NULL when there is
+ * nothing. */
 static char *link_path(const char *link) {
     if (!link) return NULL;
     while (*link == ' ' || *link == '\t' || *link == '\n' || *link == '\r') link++;
@@ -183,6 +190,13 @@ static char *link_path(const char *link) {
         p = link;
     }
     size_t n = strcspn(p, "?#");
+    if ((n == 0 || (n == 1 && p[0] == '/')) && p[n] == '?' && p[n + 1] && p[n + 1] != '#') {
+        char *q = xstrndup(p + n, strcspn(p + n, "#"));
+        char *out = xmalloc(strlen(q) + 2);
+        sprintf(out, "/%s", q);
+        free(q);
+        return out;
+    }
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\t'))
         n--;
     if (!n) return xstrdup("/");
@@ -423,7 +437,7 @@ int import_sink_thread(import_sink *s, const import_thread *t) {
     size_t n;
     char *title = t->title ? clean_field(t->title, TEXT_TITLE, &n) : NULL;
     rc = import_repo_thread(s->repo, t->source_id, article, title && *title ? title : NULL,
-                            t->link && *t->link ? t->link : NULL);
+                            t->link && *t->link ? t->link : NULL, t->deleted);
     free(title);
     if (rc) {
         import_sink_error(s, 0, 0, "the staging database failed");

@@ -20,6 +20,7 @@ typedef struct {
     const char *identifier; /* the site's own id for the page; NULL or "" when none */
     const char *link;       /* the page's URL */
     const char *title;
+    bool deleted;           /* the source deleted it: its comments are imported removed */
 } import_thread;
 
 /* A comment of the source. Strings are borrowed for the call; NULL when absent. */
@@ -79,6 +80,10 @@ int import_article_id(const char *raw, char out[129]);
 /* Parses RFC 3339 / ISO 8601 ("2012-05-12T15:32:15Z", "+02:00", fractions) and
  * "YYYY-MM-DD HH:MM:SS" (taken as UTC) into ms since the epoch; -1 when invalid. */
 int64_t import_parse_time(const char *s);
+
+/* The length of a UTF-8 byte order mark at the start of s (3), or 0: files saved by some
+ * Windows editors begin with one, which JSON does not allow. */
+size_t import_bom_len(const char *s, size_t n);
 
 /* The commands (import_cli.c); argv[0] is the command's own name. Return the exit status. */
 int import_cli(int argc, char **argv);

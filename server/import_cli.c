@@ -139,6 +139,12 @@ static void print_summary(const import_sink *s, const import_result *r, bool dry
     if (r->orphans)
         printf("  replies whose parent is missing (kept at top level): %lld\n",
                (long long)r->orphans);
+    if (r->in_deleted_threads)
+        printf("  comments of deleted threads (kept removed): %lld\n",
+               (long long)r->in_deleted_threads);
+    if (r->cycles)
+        printf("  replies whose parents form a loop (kept at top level): %lld\n",
+               (long long)r->cycles);
     printf("  time:             %.1f s reading, %.1f s writing (the database is locked for "
            "writing only then)\n", read_s, write_s);
     fflush(stdout);

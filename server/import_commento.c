@@ -23,8 +23,21 @@ static const char *status_of(json_t *c) {
 }
 
 int import_commento(const char *path, import_sink *s) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        import_sink_error(s, 0, 0, "cannot open the file");
+        return -1;
+    }
+    char head[3]; /* a byte order mark is skipped */
+    size_t got = fread(head, 1, sizeof head, f);
+    if (fseek(f, (long)import_bom_len(head, got), SEEK_SET)) {
+        fclose(f);
+        import_sink_error(s, 0, 0, "cannot read the file");
+        return -1;
+    }
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_loadf(f, 0, &je);
+    fclose(f);
     if (!root) {
         import_sink_error(s, je.line, je.column, "%s", je.text);
         return -1;
@@ -45,7 +58,10 @@ int import_commento(const char *path, import_sink *s) {
     }
     int rc = 0;
     json_array_foreach(comments, i, c) {
-        const char *hex = str(c, "commentHex"), *domain = str(c, "domain"), *pth = str(c, "path");
+        /* Commento writes the page's path as "url" (its comment struct's Path field is
+         * tagged json:"url"); "path" is read too, for hand-made files */
+        const char *hex = str(c, "commentHex"), *domain = str(c, "domain"), *pth = str(c, "url");
+        if (!pth || !*pth) pth = str(c, "path");
         int64_t ms = import_parse_time(str(c, "creationDate"));
         if (!hex || !*hex) {
             import_sink_skip(s, "comment_without_id");
@@ -62,7 +78,8 @@ int import_commento(const char *path, import_sink *s) {
         if ((rc = import_sink_thread(s, &t))) break;
         const char *parent = str(c, "parentHex");
         json_t *person = dict_get(who, str(c, "commenterHex") ? str(c, "commenterHex") : "");
-        const char *md = str(c, "markdown");
+        const char *md = str(c, "markdown"); /* the reader's text; else its HTML */
+        if (md && !*md && str(c, "html") && *str(c, "html")) md = NULL;
         import_comment ic = {.source_id = hex, .thread = key,
                              .parent = parent && strcmp(parent, "root") ? parent : NULL,
                              .name = person ? str(person, "name") : NULL,

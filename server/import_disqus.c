@@ -25,7 +25,8 @@ static int do_thread(xmlNode *n, import_sink *s) {
         ident = import_xml_text(import_xml_child(n, "identifiers"), "identifier");
     }
     char *link = import_xml_text(n, "link"), *title = import_xml_text(n, "title");
-    import_thread t = {.source_id = id, .identifier = ident, .link = link, .title = title};
+    import_thread t = {.source_id = id, .identifier = ident, .link = link, .title = title,
+                       .deleted = import_xml_true(n, "isDeleted")};
     int rc = import_sink_thread(s, &t);
     free(id);
     free(ident);
@@ -38,6 +39,10 @@ static int do_thread(xmlNode *n, import_sink *s) {
  * <author><name/><email/><username/></author><ipAddress/><thread dsq:id/><parent dsq:id/> */
 static int do_post(xmlNode *n, import_sink *s) {
     char *id = import_xml_attr(n, "id");
+    if (!id || !*id) { /* some exports have posts without dsq:id, but with an <id> */
+        free(id);
+        id = import_xml_text(n, "id");
+    }
     char *created = import_xml_text(n, "createdAt");
     int rc = 0;
     int64_t ms = import_parse_time(created);
@@ -83,6 +88,10 @@ int import_disqus(const char *path, import_sink *s) {
     int ret = xmlTextReaderRead(r), rc = 0;
     bool root = false;
     while (ret == 1 && !rc) {
+        if (import_xml_doctype(r, s)) {
+            rc = -1;
+            break;
+        }
         if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT) {
             ret = xmlTextReaderRead(r);
             continue;

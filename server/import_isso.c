@@ -24,8 +24,11 @@ static int on_thread(const store_isso_thread *row, void *arg) {
 /* One Isso comment to the sink; non-zero stops the read (the sink has said why). */
 static int on_comment(const store_isso_comment *row, void *arg) {
     import_sink *s = arg;
-    if (!row->has_created) {
-        import_sink_error(s, 0, 0, "comment %s has no creation time", row->id);
+    /* seconds since 1970, up to the end of year 9999: anything else is no time, and
+     * would not even convert to milliseconds */
+    if (!row->has_created || !(row->created >= 0 && row->created < 253402300800.0)) {
+        import_sink_error(s, 0, 0, "comment %s: 'created' is not a time (seconds since 1970)",
+                          row->id ? row->id : "?");
         return 1;
     }
     import_comment c = {.source_id = row->id, .thread = row->tid, .parent = row->parent,

@@ -88,9 +88,10 @@ int import_parley(const char *path, import_sink *s) {
         bytes += n;
         size_t k = (size_t)n;
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
-        if (!k) continue;
+        size_t bom = lineno == 1 ? import_bom_len(line, k) : 0;
+        if (k == bom) continue;
         json_error_t je;
-        json_t *o = json_loadb(line, k, JSON_REJECT_DUPLICATES, &je);
+        json_t *o = json_loadb(line + bom, k - bom, JSON_REJECT_DUPLICATES, &je);
         if (!json_is_object(o)) {
             import_sink_error(s, lineno, o ? 1 : je.column, "%s",
                               o ? "a line must be a JSON object" : je.text);

@@ -47,6 +47,10 @@ static int do_comment(xmlNode *n, const item_t *it, import_sink *s) {
     if (ms < 0 && local && strncmp(local, "0000", 4)) ms = import_parse_time(local);
     if (type && (!strcmp(type, "pingback") || !strcmp(type, "trackback"))) {
         import_sink_skip(s, type[0] == 'p' ? "pingback" : "trackback");
+    } else if (type && *type && strcmp(type, "comment") && strcmp(type, "review")) {
+        /* not a reader's comment: editor notes (WordPress 6.9 "note"), WooCommerce order
+         * notes and logs ... are private, and would be published here */
+        import_sink_skip(s, "other_comment_type");
     } else if (!id || !*id) {
         import_sink_skip(s, "comment_without_id");
     } else if (ms < 0) {
@@ -111,6 +115,10 @@ int import_wxr(const char *path, import_sink *s) {
     while (ret == 1 && !rc) {
         int type = xmlTextReaderNodeType(r), depth = xmlTextReaderDepth(r);
         const char *local = (const char *)xmlTextReaderConstLocalName(r);
+        if (import_xml_doctype(r, s)) {
+            rc = -1;
+            break;
+        }
         if (type == XML_READER_TYPE_END_ELEMENT && depth == item_depth &&
             !strcmp(local, "item")) {
             rc = end_item(&it, s);

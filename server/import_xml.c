@@ -28,6 +28,12 @@ xmlTextReaderPtr import_xml_open(const char *path, import_sink *s) {
     return r;
 }
 
+int import_xml_doctype(xmlTextReaderPtr r, import_sink *s) {
+    if (xmlTextReaderNodeType(r) != XML_READER_TYPE_DOCUMENT_TYPE) return 0;
+    import_sink_error(s, 0, 0, "the file has a DTD (<!DOCTYPE ...>), which no export has: refused");
+    return 1;
+}
+
 void import_xml_fail(xmlTextReaderPtr r, import_sink *s) {
     import_sink_error(s, xmlTextReaderGetParserLineNumber(r),
                       xmlTextReaderGetParserColumnNumber(r), "malformed XML");

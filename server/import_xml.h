@@ -12,6 +12,10 @@
  * well-formedness errors are recorded in s with their line and column. NULL on failure
  * (recorded). Free with xmlFreeTextReader. */
 xmlTextReaderPtr import_xml_open(const char *path, import_sink *s);
+/* True, with the error recorded in s, when the reader is on a <!DOCTYPE>: exports have
+ * none, and the entities a DTD declares could expand a small file without bound (each
+ * reference is expanded again wherever the text is read). */
+int import_xml_doctype(xmlTextReaderPtr r, import_sink *s);
 /* Records the reader's failure in s unless an error is already recorded. */
 void import_xml_fail(xmlTextReaderPtr r, import_sink *s);
 /* The first element child of n with this local name (any namespace), or NULL. */

@@ -79,7 +79,7 @@ import_repo *import_repo_open(db_t *db, const char *format) {
     "INTEGER NOT NULL DEFAULT 0);"                                                             \
     "CREATE INDEX import_stage_time ON import_stage(created_at, seq);"                         \
     "CREATE TEMP TABLE import_thread_stage (source_id TEXT PRIMARY KEY, article "              \
-    "TEXT NOT NULL, title TEXT, url TEXT);"                                                    \
+    "TEXT NOT NULL, title TEXT, url TEXT, deleted INTEGER NOT NULL DEFAULT 0);"                                                    \
     "CREATE TEMP TABLE import_links (comment_id BIGINT PRIMARY KEY, "                          \
     "parent_source TEXT NOT NULL);"
     /* the apply reads in time order (the index) without a sort of its own */
@@ -91,7 +91,8 @@ import_repo *import_repo_open(db_t *db, const char *format) {
     r->db = db;
     r->format = xstrdup(format);
     r->ins_thread = prep(db, "INSERT INTO import_thread_stage (source_id, article, title, "
-                             "url) VALUES (?, ?, ?, ?) ON CONFLICT (source_id) DO NOTHING");
+                             "url, deleted) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_id) DO "
+                             "NOTHING");
     r->ins_comment = prep(db, "INSERT INTO import_stage (source_id, thread, article, "
                               "parent_source, author_id, author_name, guest, avatar, ip_hash, "
                               "title, body, status, reason, score, decision, moderated_by, "
@@ -131,12 +132,13 @@ static int step_reset(db_t *db, db_stmt *st) {
 }
 
 int import_repo_thread(import_repo *r, const char *source_id, const char *article,
-                       const char *title, const char *url) {
+                       const char *title, const char *url, bool deleted) {
     db_stmt *st = r->ins_thread;
     db_bind_text(st, 1, source_id, -1);
     db_bind_text(st, 2, article, -1);
     bind_opt(st, 3, title);
     bind_opt(st, 4, url);
+    db_bind_int(st, 5, deleted ? 1 : 0);
     return step_reset(r->db, st);
 }
 
@@ -266,6 +268,12 @@ int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
                                    "import_stage.source_id)", f);
     if (res->skip_unknown_thread < 0 || res->skip_duplicate < 0 || res->skip_already < 0)
         goto fail;
+    /* a thread the source deleted was not shown there: its comments are kept, hidden */
+    res->in_deleted_threads = change(db, "UPDATE import_stage SET status = 'removed' WHERE "
+                                         "status IN ('published', 'pending') AND thread IN "
+                                         "(SELECT source_id FROM import_thread_stage WHERE "
+                                         "deleted = 1)", NULL);
+    if (res->in_deleted_threads < 0) goto fail;
     res->over_limit = scalar(db, "SELECT COUNT(*) FROM import_stage WHERE over_limit = 1", NULL);
     res->articles = scalar(db, "SELECT COUNT(DISTINCT article) FROM import_stage", NULL);
     res->articles_new = -1;
@@ -295,9 +303,23 @@ int import_repo_apply(import_repo *r, bool dry_run, import_result *res) {
                               "comment_id FROM import_links)",
                           f);
     if (res->replies < 0) goto fail;
+    /* A file may name parents in a loop (A under B, B under A): the server walks up a
+     * comment's parents (permalinks) and would never stop. Ids grow along every live
+     * reply chain, so the oldest comment of a loop has a newer parent: up from each
+     * such reply, the loop is where the walk comes back to it; the oldest of the loop
+     * loses its parent link and stays at top level, the rest of the loop under it. */
+    res->cycles = change(db, "UPDATE comments SET parent = NULL WHERE id IN (WITH RECURSIVE "
+                             "up(start, id) AS (SELECT c.id, c.parent FROM import_links l "
+                             "JOIN comments c ON c.id = l.comment_id WHERE c.parent > c.id "
+                             "UNION SELECT up.start, c.parent FROM up JOIN comments c ON "
+                             "c.id = up.id WHERE c.parent IS NOT NULL) SELECT u.start FROM "
+                             "up u WHERE u.id = u.start AND u.start = (SELECT MIN(v.id) FROM "
+                             "up v WHERE v.start = u.start))", NULL);
+    if (res->cycles < 0) goto fail;
     res->orphans = scalar(db, "SELECT COUNT(*) FROM import_links l JOIN comments c ON c.id "
                               "= l.comment_id WHERE c.parent IS NULL", NULL);
     res->replies -= res->orphans;
+    res->orphans -= res->cycles;
     if (exec(db, dry_run ? "ROLLBACK" : "COMMIT")) goto fail;
     return 0;
 fail:

@@ -33,13 +33,16 @@ typedef struct {
 typedef struct {
     int64_t threads, articles, articles_new, comments, replies, over_limit;
     int64_t skip_unknown_thread, skip_duplicate, skip_already, orphans, shared_articles;
+    int64_t cycles; /* replies whose parent link closed a loop: kept at top level */
+    int64_t in_deleted_threads; /* comments of threads the source deleted: kept removed */
 } import_result;
 
 /* Opens the staging tables on db for one import of format; NULL on failure (logged). */
 import_repo *import_repo_open(db_t *db, const char *format);
-/* Stages a thread (its source id, article id, title and link). Returns 0 or -1. */
+/* Stages a thread (its source id, article id, title and link; deleted when the source
+ * deleted it, which makes its comments removed). Returns 0 or -1. */
 int import_repo_thread(import_repo *r, const char *source_id, const char *article,
-                       const char *title, const char *url);
+                       const char *title, const char *url, bool deleted);
 /* Stages a comment. Returns 0 or -1. */
 int import_repo_comment(import_repo *r, const import_row *row);
 /* Applies everything staged in one transaction; rolls back instead of committing when

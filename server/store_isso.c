@@ -47,7 +47,8 @@ int store_isso_comments(db_t *db, int (*fn)(const store_isso_comment *c, void *a
         store_isso_comment c = {.id = col(st, 0),
                                 .tid = col(st, 1),
                                 .parent = col(st, 2),
-                                .has_created = db_col_type(st, 3) != DB_NULL,
+                                .has_created = db_col_type(st, 3) == DB_FLOAT ||
+                                               db_col_type(st, 3) == DB_INTEGER,
                                 .created = db_col_double(st, 3),
                                 .mode = db_col_int(st, 4),
                                 .remote_addr = col(st, 5),

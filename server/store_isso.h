@@ -20,7 +20,8 @@ typedef struct {
 } store_isso_thread;
 
 /* One comment row; strings borrowed for the callback, NULL for SQL NULL. created is
- * Isso's creation time in seconds (a REAL), has_created 0 when it is NULL. mode: 1
+ * Isso's creation time in seconds (a REAL), has_created 0 when it is NULL or not a
+ * number (a text, a blob). mode: 1
  * accepted, 2 waiting for moderation, 4 deleted. */
 typedef struct {
     const char *id, *tid, *parent, *remote_addr, *text, *author, *email;

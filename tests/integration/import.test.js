@@ -217,6 +217,27 @@ test('disqus: a malformed file stops at file:line:column and imports nothing', (
   assert.equal(imp(site, 'disqus', path.join(tmp, 'missing.xml')).code, 1);
 });
 
+test('a DTD is refused: its entities could expand a small file without bound (disqus, wordpress)', () => {
+  // 100 kB of entity referenced 20,000 times: a 2 MB file that would expand to 2 GB of text
+  const dtd = `<!DOCTYPE d [<!ENTITY e "${'x'.repeat(100000)}">]>`;
+  const refs = '&e;'.repeat(20000);
+  const files = {
+    disqus: write('dtd-disqus.xml', `<?xml version="1.0"?>${dtd}<disqus xmlns:dsq="x"><thread dsq:id="1"><id>a</id></thread>` +
+      `<post dsq:id="1"><message>${refs}</message><createdAt>2012-01-01T00:00:00Z</createdAt><thread dsq:id="1"/></post></disqus>`),
+    wordpress: write('dtd-wp.xml', `<?xml version="1.0"?>${dtd}<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>` +
+      `<item><link>https://b/p</link><wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_date_gmt>2020-01-01 00:00:00` +
+      `</wp:comment_date_gmt><wp:comment_content>${refs}</wp:comment_content></wp:comment></item></channel></rss>`),
+  };
+  for (const [format, file] of Object.entries(files)) {
+    const site = newSite();
+    const r = run(['import', format, file, '--config', site.config, '--data', site.data], { timeout: 20000 });
+    assert.equal(r.code, 1, `${format}: ${r.err}`);
+    assert.match(r.err, /has a DTD \(<!DOCTYPE \.\.\.>\), which no export has: refused/);
+    assert.match(r.err, /nothing was imported/);
+    assert.equal(exportLines(site).length, 0);
+  }
+});
+
 test('disqus edge cases: over-limit kept whole, duplicates, shared ids, sparse elements, undeclared prefix', () => {
   const site = newSite();
   const long = 'x'.repeat(1500);
@@ -250,6 +271,54 @@ test('disqus edge cases: over-limit kept whole, duplicates, shared ids, sparse e
   const l = imp(newSite(), 'disqus', loose);
   assert.equal(l.code, 0, l.err);
   assert.equal(num(l.out, 'comments'), 1);
+});
+
+test('disqus: parents in a loop are cut, so walking up from any comment ends', () => {
+  const site = newSite();
+  // 1 -> 2 -> 3 -> 1 (a loop of three, with 4 hanging under it), 5 <-> 6, 7 under itself
+  const at = (n) => `2012-05-01T10:0${n}:00Z`;
+  const file = write('loops.xml', DISQUS_HEAD + dqThread('10', 'loops', 'https://x/loops', 'Loops') +
+    dqPost('1', '10', { parent: '2', at: at(1) }) + dqPost('2', '10', { parent: '3', at: at(2) }) +
+    dqPost('3', '10', { parent: '1', at: at(3) }) + dqPost('4', '10', { parent: '3', at: at(4) }) +
+    dqPost('5', '10', { parent: '6', at: at(5) }) + dqPost('6', '10', { parent: '5', at: at(6) }) +
+    dqPost('7', '10', { parent: '7', at: at(7) }) + '</disqus>\n');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 7);
+  assert.match(r.out, /parents form a loop \(kept at top level\): 2/);
+  const rows = exportLines(site);
+  const byId = new Map(rows.map((c) => [c.id, c]));
+  const by = Object.fromEntries(rows.map((c) => [c.source.id, c]));
+  for (const c of rows) {
+    let p = c, steps = 0;
+    while (p.parent !== null && steps <= rows.length) { p = byId.get(p.parent); steps++; }
+    assert.ok(steps <= rows.length, `comment ${c.source.id} is in a loop of parents`);
+  }
+  // only the links that closed a loop were cut: the oldest of each loop is its root
+  assert.deepEqual(['1', '2', '3', '4', '5', '6', '7'].map((k) => by[k].parent === null ? null : byId.get(by[k].parent).source.id),
+    [null, '3', '1', '3', null, '5', null]);
+});
+
+test('disqus: a deleted thread\'s posts are kept removed; a post with <id> but no dsq:id is kept', () => {
+  const site = newSite();
+  const deleted = dqThread('20', 'gone', 'https://x/gone', 'Gone').replace('<isDeleted>false</isDeleted>', '<isDeleted>true</isDeleted>');
+  const file = write('deleted-thread.xml', DISQUS_HEAD + dqThread('10', 'live', 'https://x/live', 'Live') +
+    dqPost('1', '20', { msg: 'in a deleted thread' }) + dqPost('2', '20', { spam: true, msg: 'spam in a deleted thread' }) +
+    dqPost('3', '10', { msg: 'live post' }) + deleted +
+    // an export's post without the dsq:id attribute, named by its <id> only
+    '<post><id>12345678890</id><message>This comment had no dsq:id</message><createdAt>2011-08-31T22:49:43Z</createdAt>' +
+    '<isDeleted>false</isDeleted><isSpam>false</isSpam><author><name>Blah</name></author><thread dsq:id="10"/></post>\n' +
+    '</disqus>\n');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 4);
+  assert.match(r.out, /comments of deleted threads \(kept removed\): 1/);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by['1'].status, 'removed', 'the thread was deleted in Disqus: not shown again here');
+  assert.equal(by['2'].status, 'rejected');
+  assert.equal(by['3'].status, 'published');
+  assert.equal(by['12345678890'].body, 'This comment had no dsq:id');
+  assert.equal(by['12345678890'].article, 'live');
 });
 
 const WXR_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" ' +
@@ -316,6 +385,29 @@ test('wordpress (WXR): tree, approval states, pingbacks, newlines, dates; seen t
   const b = imp(newSite(), 'wordpress', bad);
   assert.equal(b.code, 1);
   assert.match(b.err, /wpbad\.xml:\d+:\d+: malformed XML/);
+});
+
+test('wordpress: plain permalinks (?p=N) keep posts apart; notes and order notes are not published', () => {
+  const site = newSite();
+  const file = write('wp-plain.xml', WXR_HEAD +
+    wpItem(1, 'hello', 'https://blog.example/?p=1', wpComment(11, { type: 'comment', content: 'on post 1' }) +
+      wpComment(12, { type: 'review', content: 'five stars' }) +
+      wpComment(13, { type: 'note', content: 'Editor note: fix the typo before publishing' })) +
+    wpItem(2, 'second', 'https://blog.example/?p=2#more', wpComment(21, { content: 'on post 2' })) +
+    wpItem(9, '', 'https://blog.example/?post_type=shop_order&amp;p=9',
+      wpComment(91, { type: 'order_note', author: 'WooCommerce', content: 'Payment received from Ann, card ending 4242' })) +
+    '</channel></rss>\n');
+  const r = imp(site, 'wordpress', file);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 3);
+  assert.equal(num(r.out, 'other_comment_type'), 2);
+  assert.doesNotMatch(r.out, /shared by several threads/);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by['11'].article, '/-p-1', 'the query names the page when the path is only /');
+  assert.equal(by['12'].article, '/-p-1');
+  assert.equal(by['21'].article, '/-p-2');
+  assert.equal(by['13'], undefined, 'an editor note is private');
+  assert.equal(by['91'], undefined, 'an order note is private');
 });
 
 test('export then import parley: a lossless round trip', () => {
@@ -501,6 +593,34 @@ c.commit()
   assert.match(notIsso.err, /not an Isso database|cannot open as SQLite/);
 });
 
+test('isso: a creation time that is no time stops the import; nothing is stored', () => {
+  // Isso's schema; the second comment's created is out of range, negative, or a text
+  const py = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256))")
+c.execute("""CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
+  created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR, author VARCHAR,
+  email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
+  notification INTEGER DEFAULT 0)""")
+c.execute("INSERT INTO threads VALUES (1, '/a/', 'A')")
+bad = {'huge': 1e300, 'negative': -5.0, 'text': 'yesterday'}[sys.argv[2]]
+for i, created in ((1, 1500000000.0), (2, bad)):
+    c.execute("INSERT INTO comments (tid, id, created, mode, text, voters) VALUES (1, ?, ?, 1, 'x', x'00')", (i, created))
+c.commit()
+`;
+  for (const kind of ['huge', 'negative', 'text']) {
+    const db = path.join(tmp, `isso-${kind}.db`);
+    const mk = spawnSync('/usr/bin/python3', ['-c', py, db, kind], { encoding: 'utf8' });
+    assert.equal(mk.status, 0, mk.stderr);
+    const site = newSite();
+    const r = imp(site, 'isso', db);
+    assert.equal(r.code, 1, `${kind}: ${r.out}`);
+    assert.match(r.err, /comment 2: 'created' is not a time/);
+    assert.equal(exportLines(site).length, 0);
+  }
+});
+
 test('remark42: backup lines (metadata line skipped), HTML, deleted, tree', () => {
   const site = newSite();
   const loc = (url) => ({ site: 'remark', url });
@@ -568,6 +688,67 @@ test('commento: JSON export with commenters, root parents, states, deleted', () 
   const b = imp(newSite(), 'commento', write('commento-bad.json', '{"version":1,\n"comments": [}'));
   assert.equal(b.code, 1);
   assert.match(b.err, /commento-bad\.json:2:\d+: /);
+});
+
+test('json formats: a byte order mark and CRLF line ends are read; a file of another format is refused', () => {
+  const BOM = '\ufeff';
+  const meta = { version: 1, users: null, posts: [{ url: 'https://r.example/p/1', count: 1 }] };
+  const rk = { id: 'c1', pid: '', text: '<p>hi</p>', user: { name: 'Ann', id: 'github_1' },
+    locator: { site: 'remark', url: 'https://r.example/p/1' }, time: '2019-03-04T05:06:07Z' };
+  const remark = write('bom-remark.jsonl', BOM + [meta, rk].map((l) => JSON.stringify(l)).join('\r\n') + '\r\n');
+  const commento = write('bom-commento.json', BOM + JSON.stringify({ version: 1, commenters: [], comments: [
+    { commentHex: 'a1', domain: 'c.example', path: '/p', commenterHex: 'anonymous', markdown: 'hi', parentHex: 'root',
+      state: 'approved', creationDate: '2020-02-01T00:00:00Z', deleted: false }] }, null, 2).replace(/\n/g, '\r\n'));
+  for (const [format, file] of [['remark42', remark], ['commento', commento]]) {
+    const site = newSite();
+    const r = imp(site, format, file);
+    assert.equal(r.code, 0, `${format}: ${r.err}`);
+    assert.equal(num(r.out, 'comments'), 1, format);
+    assert.equal(exportLines(site)[0].body, 'hi');
+  }
+  const a = newSite();
+  assert.equal(imp(a, 'remark42', remark).code, 0);
+  const exported = write('bom-export.jsonl', BOM + exportLines(a).map((c) => JSON.stringify(c)).join('\r\n') + '\r\n');
+  const p = imp(newSite(), 'parley', exported);
+  assert.equal(p.code, 0, p.err);
+  assert.equal(num(p.out, 'comments'), 1);
+
+  // a Commento export on one line is JSON lines too, but no Remark42 backup; nor is an empty file
+  const oneLine = write('commento-one-line.json', JSON.stringify({ version: 1, comments: [], commenters: [] }) + '\n');
+  for (const file of [oneLine, write('empty.jsonl', '')]) {
+    const site = newSite();
+    const r = imp(site, 'remark42', file);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, /not a Remark42 backup/);
+  }
+});
+
+test('commento: the export names the page by "url" (as Commento writes it); HTML when the markdown is empty', () => {
+  const site = newSite();
+  // the fields of Commento's comment struct as it encodes them: Path is tagged json:"url"
+  const doc = { version: 1,
+    comments: [
+      { commentHex: 'e7', domain: 'example.com', url: '/blog/post/1', commenterHex: 'anonymous', markdown: 'First',
+        html: '', parentHex: 'root', score: 1, state: 'approved', creationDate: '2021-03-12T11:21:56Z', direction: 0, deleted: false },
+      { commentHex: 'e8', domain: 'example.com', url: '/blog/post/1', commenterHex: 'a1', markdown: '',
+        html: '<p>Only <b>HTML</b></p>', parentHex: 'e7', score: 0, state: 'approved', creationDate: '2021-03-17T12:09:47.722181Z',
+        direction: 0, deleted: false },
+      { commentHex: 'e9', domain: 'example.com', url: '/blog/post/2', commenterHex: 'a1', markdown: 'Other page',
+        html: '', parentHex: 'root', score: 0, state: 'flagged', creationDate: '2021-05-11T15:43:01.852651Z', direction: 0, deleted: false },
+    ],
+    commenters: [{ commenterHex: 'a1', email: 'a1@example.com', name: 'User5276', link: 'https://example.com/profile/257',
+      photo: 'https://secure.gravatar.com/avatar/x', provider: 'sso:example.com', joinDate: '2021-03-19T19:27:25.954285Z', isModerator: false }] };
+  const r = imp(site, 'commento', write('commento-url.json', JSON.stringify(doc, null, 2)));
+  assert.equal(r.code, 0, r.err);
+  assert.equal(num(r.out, 'comments'), 3);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by.e7.article, '/blog/post/1');
+  assert.equal(by.e9.article, '/blog/post/2');
+  assert.equal(by.e8.parent, by.e7.id);
+  assert.equal(by.e8.body, 'Only HTML');
+  assert.equal(by.e8.name, 'User5276');
+  assert.equal(by.e8.created, '2021-03-17T12:09:47.722Z');
+  assert.equal(by.e9.status, 'pending');
 });
 
 test('a progress line on a terminal only', () => {
