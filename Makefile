@@ -149,7 +149,7 @@ fuzz-bins: $(FUZZ_BINS)
 fuzz: deps fuzz-bins
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TIMEOUT) $(FUZZ_BINS)
 fuzz-quick: fuzz-bins
-	@bash tests/fuzz/run.sh 10 $(FUZZ_TIMEOUT) $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh 5 $(FUZZ_TIMEOUT) $(FUZZ_BINS)
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c

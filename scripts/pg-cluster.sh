@@ -42,8 +42,19 @@ dir=$(cd "$dir" && pwd)
 case "$cmd" in
   start)
     if [ ! -f "$dir/data/PG_VERSION" ]; then
-      as_pg "$bindir/initdb" -D "$dir/data" -U parley --auth=trust -E UTF8 --no-locale \
-        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+      # initdb once per machine into a template, then copy it (0.1 s against 1.2 s for
+      # initdb: every test file starts a cluster). The template appears by rename, so
+      # two test processes starting together never copy a half-made one.
+      template=${PARLEY_PG_TEMPLATE:-${TMPDIR:-/tmp}/parley-pg-template-$(basename "$(dirname "$bindir")")-$(id -u)}
+      if [ ! -f "$template/PG_VERSION" ]; then
+        fresh=$(mktemp -d "$template.XXXXXX")
+        [ "$(id -u)" -eq 0 ] && chown postgres "$fresh"
+        as_pg "$bindir/initdb" -D "$fresh/data" -U parley --auth=trust -E UTF8 --no-locale \
+          >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -rf "$fresh"; exit 1; }
+        mv -T "$fresh/data" "$template" 2>/dev/null || true # another process was first
+        rm -rf "$fresh"
+      fi
+      cp -a "$template" "$dir/data"
     fi
     as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-c listen_addresses='' -k $dir -c fsync=off -c max_connections=200" start \
