@@ -31,6 +31,7 @@ const discussion = [
   'He was promoted after the merger, sold his shares, and now wants us to support the buyout. Please.',
   'The petition has 200,000 signatures, so parliament must debate it. Help us understand why the vote was at 11pm.',
   'Download the budget yourself: the promotion budget tripled while libraries closed and donations fell.',
+  'The council refused the Gypsy and Traveller site again, so Gypsies and Travellers still have nowhere legal to stop.',
 ];
 
 const spam = [
