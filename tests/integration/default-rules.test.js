@@ -32,6 +32,7 @@ const discussion = [
   'The petition has 200,000 signatures, so parliament must debate it. Help us understand why the vote was at 11pm.',
   'Download the budget yourself: the promotion budget tripled while libraries closed and donations fell.',
   'The council refused the Gypsy and Traveller site again, so Gypsies and Travellers still have nowhere legal to stop.',
+  'Nurses here make $40 an hour and still cannot afford the rent. I paid $25 online for a parking permit last week.',
 ];
 
 const spam = [
@@ -40,6 +41,9 @@ const spam = [
   'I would subscribe to your channel if you sub back',
   'Subscribe and like to me for more how to videos',
   'Check out this video on my channel, it took me weeks to make',
+  'My aunt makes $85 an hour on the internet. She has been without work for 9 months but last month her income was $17000.',
+  "I'm earning £90 an hour working from my laptop. Here is what I do",
+  'WINNER!! As a valued customer you have been selected to receive a £900 prize reward! Claim code KL341.',
 ];
 
 test('ordinary news discussion with commercial-sounding words is published', () => {
