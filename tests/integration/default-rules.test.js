@@ -33,6 +33,8 @@ const discussion = [
   'Download the budget yourself: the promotion budget tripled while libraries closed and donations fell.',
   'The council refused the Gypsy and Traveller site again, so Gypsies and Travellers still have nowhere legal to stop.',
   'Nurses here make $40 an hour and still cannot afford the rent. I paid $25 online for a parking permit last week.',
+  'The court ruled he should be released; the victims\' families say he deserves a longer sentence. Shut the border? Not likely.',
+  'What a joke of a budget. The chancellor should get a grip on inflation before cutting taxes again.',
 ];
 
 const spam = [
@@ -44,6 +46,21 @@ const spam = [
   'My aunt makes $85 an hour on the internet. She has been without work for 9 months but last month her income was $17000.',
   "I'm earning £90 an hour working from my laptop. Here is what I do",
   'WINNER!! As a valued customer you have been selected to receive a £900 prize reward! Claim code KL341.',
+];
+
+// Abuse as it is written under news articles: threats and wishes of violence, and
+// name-calling aimed at another reader.
+const abuse = [
+  'People like you should be shot.',
+  'Someone should put a bullet in that traitor\'s head.',
+  'I know where you live, watch your back.',
+  'Hang them all from the nearest lamppost.',
+  'The journalist who wrote this deserves to be raped.',
+  'Go back to your own country if you hate it here so much.',
+  'Shut your mouth, you brainless troll.',
+  'What a pathetic loser you are.',
+  'You are a disgrace to humanity, crawl back under your rock.',
+  'Libtards like you are the reason this country is dying.',
 ];
 
 test('ordinary news discussion with commercial-sounding words is published', () => {
@@ -58,6 +75,12 @@ test('the commercial rule alone never holds: its score is bounded below the hold
   assert.ok(commercial, 'commercial fired');
   assert.equal(commercial.score, 4.5);
   assert.equal(res.decision, 'publish');
+});
+
+test('threats and name-calling aimed at readers are held', () => {
+  decide(abuse).forEach((res, i) => {
+    assert.notEqual(res.decision, 'publish', `published: "${abuse[i]}"`);
+  });
 });
 
 test('the spam those words come from is still held or refused', () => {
