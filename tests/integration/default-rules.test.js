@@ -34,6 +34,7 @@ const discussion = [
   'The council refused the Gypsy and Traveller site again, so Gypsies and Travellers still have nowhere legal to stop.',
   'Nurses here make $40 an hour and still cannot afford the rent. I paid $25 online for a parking permit last week.',
   'The court ruled he should be released; the victims\' families say he deserves a longer sentence. Shut the border? Not likely.',
+  'The bill should be killed in committee, and the plan needs to be executed properly or not at all; the record will be beaten.',
   'What a joke of a budget. The chancellor should get a grip on inflation before cutting taxes again.',
 ];
 
