@@ -1,7 +1,8 @@
 /* import_remark42.c: a Remark42 backup (one JSON object a line; a first line holding
  * "version" and the site's users and posts is metadata and skipped). Each comment line
  * has id, pid, text (HTML), user {name, id, ip}, locator {site, url}, time, delete and
- * title (the page's). Read a line at a time. */
+ * title (the page's). Read a line at a time, gzipped (as Remark42 writes its backups,
+ * backup-{site}-{YYYYMMDD}.gz) or not (import_file.c). */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "import.h"
+#include "import_file.h"
 
 static const char *str(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
@@ -52,27 +54,20 @@ static int do_line(json_t *o, long lineno, import_sink *s, bool *known) {
 }
 
 int import_remark42(const char *path, import_sink *s) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        import_sink_error(s, 0, 0, "cannot open the file");
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    import_file *f = import_file_open(path, s);
+    if (!f) return -1;
+    const char *line;
+    size_t n;
     long lineno = 0;
-    int64_t bytes = 0;
     int rc = 0;
     bool known = false;
-    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+    while (!rc && (line = import_file_line(f, &n))) {
         lineno++;
-        bytes += n;
-        size_t k = (size_t)n;
+        size_t k = n;
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
-        size_t bom = lineno == 1 ? import_bom_len(line, k) : 0;
-        if (k == bom) continue;
+        if (!k) continue;
         json_error_t je;
-        json_t *o = json_loadb(line + bom, k - bom, 0, &je);
+        json_t *o = json_loadb(line, k, 0, &je);
         if (!json_is_object(o)) {
             import_sink_error(s, lineno, o ? 1 : je.column, "%s",
                               o ? "a line must be a JSON object" : je.text);
@@ -81,10 +76,10 @@ int import_remark42(const char *path, import_sink *s) {
             rc = do_line(o, lineno, s, &known);
         }
         json_decref(o);
-        import_sink_progress(s, bytes);
+        import_sink_progress(s, import_file_offset(f));
     }
-    free(line);
-    fclose(f);
+    if (!rc && import_file_failed(f)) rc = -1; /* a read error, or gzip data cut short */
+    import_file_close(f);
     /* JSON lines, but neither the metadata line nor one comment: another format's file
      * (a Commento export on one line, an empty file), not an empty import */
     if (!rc && !known) {

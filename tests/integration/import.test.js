@@ -723,6 +723,58 @@ test('json formats: a byte order mark and CRLF line ends are read; a file of ano
   }
 });
 
+// Remark42 writes its backups gzipped (backup-{site}-{YYYYMMDD}.gz) and Commento's export
+// is a gzipped JSON file: the content tells, not the name.
+test('json formats: gzipped files import as the plain ones; a truncated or corrupt one imports nothing', () => {
+  const zlib = require('node:zlib');
+  const rkLines = [{ version: 1, users: [], posts: [{ url: 'https://r.example/p/1', count: 300 }] }];
+  for (let i = 1; i <= 300; i++) {
+    rkLines.push({ id: `c${i}`, pid: i > 1 && i % 4 === 0 ? `c${i - 1}` : '', text: `<p>comment ${i} <b>${(i * 7919).toString(36)}</b></p>`,
+      user: { name: `User ${i % 17}`, id: `github_${i % 17}` }, locator: { site: 'remark', url: `https://r.example/p/${i % 5}` },
+      time: new Date(Date.UTC(2019, 0, 1) + i * 60000).toISOString() });
+  }
+  const remark = rkLines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  const commento = JSON.stringify({ version: 1, commenters: [{ commenterHex: 'p1', email: 'p1@example.com', name: 'Pat' }],
+    comments: Array.from({ length: 200 }, (_, i) => ({ commentHex: `h${i}`, domain: 'c.example', url: `/p/${i % 3}`,
+      commenterHex: i % 2 ? 'p1' : 'anonymous', markdown: `text ${i} ${(i * 104729).toString(36)}`, parentHex: i % 5 ? 'root' : `h${i - 1}`,
+      state: 'approved', creationDate: new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString(), deleted: false })) }, null, 2);
+  // an export of its own, for the parley format
+  const src = newSite();
+  assert.equal(imp(src, 'remark42', write('gz-src.jsonl', remark)).code, 0);
+  const parley = exportLines(src).map((c) => JSON.stringify(c)).join('\n') + '\n';
+  // the keyed hashes differ from one data directory to another: the rest must be equal
+  const rows = (site) => exportLines(site).map(({ author_id, ip_hash, ...c }) => c);
+  for (const [format, text, ext] of [['remark42', remark, 'jsonl'], ['commento', commento, 'json'], ['parley', parley, 'jsonl']]) {
+    const gz = zlib.gzipSync(Buffer.from(text));
+    const a = newSite(), b = newSite();
+    const pa = imp(a, format, write(`gz-${format}.${ext}`, text));
+    assert.equal(pa.code, 0, `${format}: ${pa.err}`);
+    // no .gz in the name: the first bytes tell
+    const pb = imp(b, format, write(`gz-${format}.${ext}.backup`, gz));
+    assert.equal(pb.code, 0, `${format} gzipped: ${pb.err}`);
+    assert.ok(num(pb.out, 'comments') >= 200, format);
+    assert.equal(num(pb.out, 'comments'), num(pa.out, 'comments'), format);
+    assert.deepEqual(rows(b), rows(a), format);
+
+    // cut in the middle, cut in the trailer (the data is whole, its check and length are
+    // not), or damaged: an error naming the file, and nothing imported
+    const bad = gz.subarray(0, 40);
+    const damaged = Buffer.from(gz);
+    for (let i = 20; i < 40; i++) damaged[i] ^= 0x55;
+    for (const [what, bytes, why] of [['half', gz.subarray(0, gz.length >> 1), /gzip data ends early: the file is truncated/],
+      ['trailer', gz.subarray(0, gz.length - 4), /gzip data ends early: the file is truncated/],
+      ['head', bad, /gzip data ends early/], ['damaged', damaged, /gzip data is corrupt/]]) {
+      const site = newSite();
+      const r = imp(site, format, write(`gz-${format}-${what}.gz`, bytes));
+      assert.equal(r.code, 1, `${format} ${what}: ${r.out}`);
+      assert.match(r.err, new RegExp(`gz-${format}-${what}\\.gz: `), `${format} ${what}`);
+      assert.match(r.err, why, `${format} ${what}`);
+      assert.match(r.err, /nothing was imported/);
+      assert.equal(exportLines(site).length, 0, `${format} ${what}`);
+    }
+  }
+});
+
 test('commento: the export names the page by "url" (as Commento writes it); HTML when the markdown is empty', () => {
   const site = newSite();
   // the fields of Commento's comment struct as it encodes them: Path is tagged json:"url"
