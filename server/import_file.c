@@ -1,4 +1,4 @@
-/* import_file.c: the JSON importers' input, plain or gzip-compressed, through zlib's
+/* import_file.c: the importers' input, plain or gzip-compressed, through zlib's
  * gzread (which looks at the first bytes: gzip data is inflated, anything else is read
  * as it is). Decompressed bytes go through one fixed buffer, so memory is that buffer
  * and the longest line. */
@@ -99,14 +99,18 @@ const char *import_file_line(import_file *f, size_t *len) {
     return f->line;
 }
 
-/* jansson's reader: (size_t)-1 on an error, which it takes as the end of the input. */
-static size_t json_read(void *out, size_t want, void *arg) {
-    import_file *f = arg;
-    if (f->pos == f->have && fill(f) <= 0) return f->failed ? (size_t)-1 : 0;
+long import_file_read(import_file *f, char *out, size_t want) {
+    if (f->pos == f->have && fill(f) <= 0) return f->failed ? -1 : 0;
     size_t n = f->have - f->pos < want ? f->have - f->pos : want;
     memcpy(out, f->buf + f->pos, n);
     f->pos += n;
-    return n;
+    return (long)n;
+}
+
+/* jansson's reader: (size_t)-1 on an error, which it takes as the end of the input. */
+static size_t json_read(void *out, size_t want, void *arg) {
+    long n = import_file_read(arg, out, want);
+    return n < 0 ? (size_t)-1 : (size_t)n;
 }
 
 json_t *import_file_json(import_file *f, size_t flags, json_error_t *je) {

@@ -22,6 +22,9 @@ import_file *import_file_open(const char *path, import_sink *s);
  * the next call); *len is its length. NULL at the end of the file or on an error (then
  * import_file_failed is true). A last line without a line end is returned too. */
 const char *import_file_line(import_file *f, size_t *len);
+/* Up to want bytes of the (decompressed) text into out: how many, 0 at the end, -1 on an
+ * error (recorded). */
+long import_file_read(import_file *f, char *out, size_t want);
 /* The whole file as one JSON document (json_load_callback: read in chunks, never held
  * whole as text). NULL on an error: a read error is recorded in s, a JSON error is left
  * in *je for the caller. */

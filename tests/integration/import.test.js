@@ -410,6 +410,37 @@ test('wordpress: plain permalinks (?p=N) keep posts apart; notes and order notes
   assert.equal(by['91'], undefined, 'an order note is private');
 });
 
+test('xml formats: a gzipped Disqus or WXR file imports as the plain one; a truncated or corrupt one imports nothing', () => {
+  const zlib = require('node:zlib');
+  const rows = (site) => exportLines(site).map(({ author_id, ip_hash, ...c }) => c);
+  const wxr = fs.readFileSync(write('gz-wp.xml', WXR_HEAD + wpItem(5, 'first-post', 'https://blog.example/2020/01/first-post/',
+    wpComment(6, { content: 'Top comment' }) + wpComment(7, { parent: 6, content: 'A reply' })) + '</channel></rss>\n'));
+  for (const [format, plain] of [['disqus', fs.readFileSync(disqusFile())], ['wordpress', wxr]]) {
+    const gz = zlib.gzipSync(plain);
+    const a = newSite(), b = newSite();
+    const pa = imp(a, format, write(`gz-${format}.xml`, plain));
+    assert.equal(pa.code, 0, `${format}: ${pa.err}`);
+    const pb = imp(b, format, write(`gz-${format}.export`, gz));
+    assert.equal(pb.code, 0, `${format} gzipped: ${pb.err}`);
+    assert.ok(num(pb.out, 'comments') >= 2, format);
+    assert.equal(pb.out.replace(/gz-\w+\.\w+|[\d.]+ s/g, ''), pa.out.replace(/gz-\w+\.\w+|[\d.]+ s/g, ''), format);
+    assert.deepEqual(rows(b), rows(a), format);
+    const damaged = Buffer.from(gz);
+    for (let i = 20; i < 40; i++) damaged[i] ^= 0x55;
+    for (const [what, bytes, why] of [['half', gz.subarray(0, gz.length >> 1), /: the gzip data ends early: the file is truncated/],
+      ['trailer', gz.subarray(0, gz.length - 4), /: the gzip data ends early: the file is truncated/],
+      ['damaged', damaged, /: the gzip data is corrupt/]]) {
+      const site = newSite();
+      const r = imp(site, format, write(`gz-${format}-${what}.gz`, bytes));
+      assert.equal(r.code, 1, `${format} ${what}: ${r.out}`);
+      assert.match(r.err, why, `${format} ${what}`);
+      assert.doesNotMatch(r.err, /malformed XML|I\/O error/, `${format} ${what}: the gzip error, not what libxml2 made of it`);
+      assert.match(r.err, /nothing was imported/);
+      assert.equal(exportLines(site).length, 0, `${format} ${what}`);
+    }
+  }
+});
+
 test('export then import parley: a lossless round trip', () => {
   const a = newSite();
   assert.equal(imp(a, 'disqus', disqusFile()).code, 0);
