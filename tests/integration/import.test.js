@@ -341,6 +341,30 @@ const wpItem = (postId, slug, link, comments, title = 'Post') => `<item><title>$
   `<wp:post_id>${postId}</wp:post_id><wp:post_date>2020-01-01 00:00:00</wp:post_date><wp:post_name>${slug}</wp:post_name>` +
   `<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>${comments}</item>\n`;
 
+// Disqus keeps the links of a message as it shows them: through its redirector, the
+// target percent-encoded in "url" with ":<hash>" appended.
+test('disqus: links through disq.us are unwrapped to their target', () => {
+  const site = newSite();
+  const hash = '%3AzjHJ9CS7YTS6D6-FWtZRTF8swk4';
+  const msgs = {
+    r1: '<p>See <a href="https://disq.us/url?url=https%3A%2F%2Fexample.org%2Fa%3Fb%3D1%26q%3Da%2Bb' + hash +
+      '&amp;cuid=5002428" rel="nofollow noopener" target="_blank" title="https://example.org/a?b=1&amp;q=a+b">this page</a>.</p>',
+    r2: '<a href="http://disq.us/?url=http%3A%2F%2Fold.example%2Fx' + hash + '&amp;cuid=1">http://old.example/x</a>',
+    r3: '<a href="https://disq.us/url?url=http%3A%2F%2Fhost.example%3A8080%2Fwiki%2FSpecial%3APage%3AlCXtetgf9YHMt7wShspF19n5pMw&amp;cuid=2">wiki</a>',
+    r4: '<a href="https://example.net/url?url=https%3A%2F%2Fexample.org%2F">not disqus</a> ' +
+      '<a href="https://disq.us/url?cuid=3">no url</a>',
+  };
+  const file = write('disqus-links.xml', DISQUS_HEAD + dqThread('1', 'links', 'https://news.example/links', 'Links') +
+    Object.entries(msgs).map(([id, msg]) => dqPost(id, '1', { msg })).join('') + '</disqus>\n');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by.r1.body, 'See this page (https://example.org/a?b=1&q=a+b).');
+  assert.equal(by.r2.body, 'http://old.example/x', 'the text is the target: shown once');
+  assert.equal(by.r3.body, 'wiki (http://host.example:8080/wiki/Special:Page)', 'only the hash is cut, not a port or a colon of the target');
+  assert.equal(by.r4.body, 'not disqus (https://example.net/url?url=https%3A%2F%2Fexample.org%2F) no url (https://disq.us/url?cuid=3)');
+});
+
 test('wordpress (WXR): tree, approval states, pingbacks, newlines, dates; seen through a real server', async () => {
   const site = newSite();
   const file = write('wp.xml', WXR_HEAD +
