@@ -1,8 +1,8 @@
 /* import_remark42.c: a Remark42 backup (one JSON object a line; a first line holding
  * "version" and the site's users and posts is metadata and skipped). Each comment line
- * has id, pid, text (HTML), user {name, id, ip}, locator {site, url}, time, delete and
- * title (the page's). Read a line at a time, gzipped (as Remark42 writes its backups,
- * backup-{site}-{YYYYMMDD}.gz) or not (import_file.c). */
+ * has id, pid, text (HTML), user {name, id, ip}, locator {site, url}, time, edit {time},
+ * delete and title (the page's). Read a line at a time, gzipped (as Remark42 writes its
+ * backups, backup-{site}-{YYYYMMDD}.gz) or not (import_file.c). */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,13 +43,16 @@ static int do_line(json_t *o, long lineno, import_sink *s, bool *known) {
     import_thread t = {.source_id = url, .link = url, .title = str(o, "title")};
     if (import_sink_thread(s, &t)) return -1;
     const char *pid = str(o, "pid");
+    /* edit: {"time", "summary"} once the author edited it; a time that cannot be read
+     * (Go's zero time, 0001-01-01) is no edit */
+    int64_t edited = import_parse_time(str(json_object_get(o, "edit"), "time"));
     /* user.ip is already Remark42's own hash, never an address: not kept */
     import_comment c = {.source_id = id, .thread = url, .parent = pid && *pid ? pid : NULL,
                         .name = str(user, "name"), .account = str(user, "id"),
                         .html = str(o, "text") ? str(o, "text") : "",
                         .status = json_is_true(json_object_get(o, "delete")) ? "removed"
                                                                              : "published",
-                        .created_ms = ms};
+                        .created_ms = ms, .edited_ms = edited > ms ? edited : 0};
     return import_sink_comment(s, &c);
 }
 

@@ -622,6 +622,8 @@ rows = [(1, 1, None, 1500000000.5, 1, '192.168.1.0', 'First *markdown* [link](ht
         (7, 6, None, 1500000500.0, 1, '10.0.0.0', 'Thread 7 is gone', 'X', None)]
 for r in rows:
     c.execute("INSERT INTO comments (tid, id, parent, created, mode, remote_addr, text, author, email, voters) VALUES (?,?,?,?,?,?,?,?,?,x'00')", r)
+c.execute("UPDATE comments SET modified = 1500003600.25 WHERE id = 1")  # edited an hour later
+c.execute("UPDATE comments SET modified = 'soon' WHERE id = 3")  # no time: no edit
 c.commit()
 `;
   const mk = spawnSync('/usr/bin/python3', ['-c', py, db], { encoding: 'utf8' });
@@ -634,6 +636,9 @@ c.commit()
   assert.equal(by['1'].article, '/blog/hello-world/');
   assert.equal(by['1'].body, 'First *markdown* [link](https://isso.example)');
   assert.equal(by['1'].created, '2017-07-14T02:40:00.500Z');
+  assert.equal(by['1'].edited, '2017-07-14T03:40:00.250Z', "Isso's modified is the edit time");
+  assert.equal(by['3'].edited, null);
+  assert.equal(by['4'].edited, null);
   assert.deepEqual([by['1'].status, by['2'].status, by['4'].status], ['published', 'removed', 'pending']);
   assert.equal(by['3'].parent, by['2'].id);
   assert.equal(by['2'].name, 'Anonymous');
@@ -683,11 +688,12 @@ test('remark42: backup lines (metadata line skipped), HTML, deleted, tree', () =
     { version: 1, users: [{ id: 'github_1', blocked: { status: false } }], posts: [{ url: 'https://r.example/p/1', count: 2 }] },
     { id: 'c1', pid: '', text: '<p>Hello <a href="https://r.example" rel="nofollow">there</a> &amp; welcome</p>\n',
       orig: 'Hello [there](https://r.example) & welcome', user: { name: 'Ann', id: 'github_1', picture: '', ip: 'abcdef0123', admin: false },
-      locator: loc('https://r.example/p/1?x=1'), score: 2, vote: 0, time: '2019-03-04T05:06:07.123456789-05:00', title: 'Post 1' },
+      locator: loc('https://r.example/p/1?x=1'), score: 2, vote: 0, time: '2019-03-04T05:06:07.123456789-05:00', title: 'Post 1',
+      edit: { time: '2019-03-04T11:00:00.5Z', summary: 'typo' } },
     { id: 'c2', pid: 'c1', text: '', user: { name: 'Bo', id: 'google_2', ip: 'x' }, locator: loc('https://r.example/p/1?x=1'),
       time: '2019-03-04T10:06:08Z', delete: true },
     { id: 'c3', pid: 'c2', text: '<p>under deleted</p>', user: { name: 'Cy', id: 'email_3' }, locator: loc('https://r.example/p/1?x=1'),
-      time: '2019-03-05T00:00:00Z' },
+      time: '2019-03-05T00:00:00Z', edit: { time: '0001-01-01T00:00:00Z', summary: '' } },
   ];
   const file = write('remark.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const r = imp(site, 'remark42', file);
@@ -697,6 +703,9 @@ test('remark42: backup lines (metadata line skipped), HTML, deleted, tree', () =
   assert.equal(by.c1.article, '/p/1');
   assert.equal(by.c1.body, 'Hello there (https://r.example) & welcome');
   assert.equal(by.c1.created, '2019-03-04T10:06:07.123Z');
+  assert.equal(by.c1.edited, '2019-03-04T11:00:00.500Z', "Remark42's edit.time is the edit time");
+  assert.equal(by.c2.edited, null);
+  assert.equal(by.c3.edited, null, "Go's zero time is no edit");
   assert.equal(by.c1.ip_hash, null, "Remark42's own ip hash is not an address");
   assert.equal(by.c2.status, 'removed');
   assert.equal(by.c3.parent, by.c2.id);
