@@ -8,7 +8,7 @@
 #   SANITIZE=address,undefined make   sanitizer build under build/san/
 
 CC      ?= cc
-PKGS    := libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n libxml-2.0 libcurl libpq
+PKGS    := libwebsockets libuv hiredis sqlite3 libpcre2-8 libsodium yaml-0.1 jansson libutf8proc icu-uc icu-i18n libxml-2.0 libcurl libpq zlib
 OPT     ?= -O2 -g
 CFLAGS  := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -MMD -MP -Iserver

@@ -8,7 +8,7 @@ PKGS=(build-essential pkg-config
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
       libsqlite3-dev libpcre2-dev libsodium-dev libyaml-dev libjansson-dev
       libutf8proc-dev libicu-dev libcmocka-dev
-      libpq-dev postgresql libcurl4-openssl-dev libxml2-dev libxml2-utils python3-aiosmtpd
+      libpq-dev postgresql libcurl4-openssl-dev libxml2-dev libxml2-utils zlib1g-dev python3-aiosmtpd
       clang libclang-rt-14-dev nginx libnginx-mod-nchan
       redis-server sqlite3 nodejs npm chromium)
 

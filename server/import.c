@@ -7,6 +7,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/uri.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -212,7 +213,52 @@ typedef struct {
     bool pending_sp;  /* a space owed before the next text */
     int pre;          /* inside <pre> */
     bool keep_nl;     /* newlines in text are line breaks (WordPress) */
+    bool disqus;      /* links through Disqus's redirector are unwrapped */
 } textbuf;
+
+/* Disqus sends the links of a message through its redirector, and its export keeps them
+ * so: https://disq.us/url?url=<the target, percent-encoded>%3A<hash>&cuid=<n> (older:
+ * http://disq.us/?url=...). The target is the url parameter, decoded, without the
+ * ":<hash>" Disqus appends (27 characters of base64url, a SHA-1 digest: so neither a
+ * port nor "Special:Page" is taken for one). Returns the target (free() it), or NULL when href is not such a link. */
+static char *disqus_target(const char *href) {
+    xmlURIPtr u = xmlParseURI(href);
+    if (!u) return NULL;
+    char *out = NULL;
+    const char *q = u->query_raw ? u->query_raw : u->query;
+    bool redirector = u->server && (!strcasecmp(u->server, "disq.us") ||
+                                    (strlen(u->server) > 8 &&
+                                     !strcasecmp(u->server + strlen(u->server) - 8, ".disq.us")));
+    if (redirector && q && (!u->path || !strcmp(u->path, "/") || !strcmp(u->path, "/url"))) {
+        const char *p = q;
+        while (*p && strncmp(p, "url=", 4)) {
+            p += strcspn(p, "&");
+            p += *p == '&';
+        }
+        size_t n = strcspn(p, "&");
+        if (n > 4) {
+            char *raw = xstrndup(p + 4, n - 4);
+            for (char *c = raw; *c; c++)
+                if (*c == '+') *c = ' '; /* form encoding: '+' is a space ("%2B" a plus) */
+            /* "%00" would end the string early: such a link is left as it is */
+            char *v = strstr(raw, "%00") ? NULL : xmlURIUnescapeString(raw, 0, NULL);
+            free(raw);
+            char *colon = v ? strrchr(v, ':') : NULL;
+            if (colon) {
+                size_t k = strlen(colon + 1);
+                bool hash = k == 27;
+                for (const char *c = colon + 1; *c && hash; c++)
+                    hash = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                           (*c >= '0' && *c <= '9') || *c == '-' || *c == '_';
+                if (hash) *colon = '\0';
+            }
+            if (v && *v) out = xstrdup(v);
+            xmlFree(v);
+        }
+    }
+    xmlFreeURI(u);
+    return out;
+}
 
 static void tb_put(textbuf *t, const char *s, size_t n) {
     if (t->len + n + 1 > t->cap) {
@@ -312,6 +358,8 @@ static void html_walk(textbuf *t, xmlNode *n, int depth) {
         if (!strcasecmp(name, "a")) {
             xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
             const char *h = (const char *)href;
+            char *target = t->disqus && h ? disqus_target(h) : NULL;
+            if (target) h = target;
             if (h) {
                 while (*h == ' ' || *h == '\t' || *h == '\n') h++;
                 size_t hl = strlen(h);
@@ -336,6 +384,7 @@ static void html_walk(textbuf *t, xmlNode *n, int depth) {
                     if (sl) tb_put(t, ")", 1);
                 }
             }
+            free(target);
             xmlFree(href);
         }
         if (is_para) tb_block(t, 2);
@@ -344,9 +393,10 @@ static void html_walk(textbuf *t, xmlNode *n, int depth) {
 }
 
 /* The converter behind import_html_text; keep_nl makes a newline in text a line break,
- * as WordPress shows comments (its text keeps newlines and allows some tags). */
-static char *html_text(const char *html, size_t len, bool keep_nl) {
-    textbuf t = {.keep_nl = keep_nl};
+ * as WordPress shows comments (its text keeps newlines and allows some tags); disqus
+ * unwraps the links of Disqus's redirector. */
+static char *html_text(const char *html, size_t len, bool keep_nl, bool disqus) {
+    textbuf t = {.keep_nl = keep_nl, .disqus = disqus};
     if (len > INT_MAX) len = INT_MAX;
     if (len) {
         htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
@@ -361,7 +411,9 @@ static char *html_text(const char *html, size_t len, bool keep_nl) {
     return t.buf;
 }
 
-char *import_html_text(const char *html, size_t len) { return html_text(html, len, false); }
+char *import_html_text(const char *html, size_t len) {
+    return html_text(html, len, false, false);
+}
 
 /* ---- Field cleaning ---- */
 
@@ -499,7 +551,8 @@ int import_sink_comment(import_sink *s, const import_comment *c) {
     size_t nbody, ntitle, nname;
     char *html_body = NULL;
     if (!c->text && c->html)
-        html_body = html_text(c->html, strlen(c->html), !strcmp(s->format, "wordpress"));
+        html_body = html_text(c->html, strlen(c->html), !strcmp(s->format, "wordpress"),
+                              !strcmp(s->format, "disqus"));
     char *body = clean_field(c->text ? c->text : html_body ? html_body : "", TEXT_BODY, &nbody);
     free(html_body);
     char *title = clean_field(c->title, TEXT_TITLE, &ntitle);

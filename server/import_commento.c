@@ -1,6 +1,7 @@
 /* import_commento.c: Commento's JSON export ({"version": 1, "comments": [...],
- * "commenters": [...]}). The export is one JSON document, so it is read whole with
- * jansson (Commento's exports are per domain and small; see docs/migration.md). */
+ * "commenters": [...]}), as Commento writes it gzipped or unpacked (import_file.c). The
+ * export is one JSON document, so it is parsed whole with jansson (Commento's exports
+ * are per domain and small; see docs/migration.md). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "dict.h"
 #include "import.h"
+#include "import_file.h"
 
 static const char *str(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
@@ -23,23 +25,13 @@ static const char *status_of(json_t *c) {
 }
 
 int import_commento(const char *path, import_sink *s) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        import_sink_error(s, 0, 0, "cannot open the file");
-        return -1;
-    }
-    char head[3]; /* a byte order mark is skipped */
-    size_t got = fread(head, 1, sizeof head, f);
-    if (fseek(f, (long)import_bom_len(head, got), SEEK_SET)) {
-        fclose(f);
-        import_sink_error(s, 0, 0, "cannot read the file");
-        return -1;
-    }
+    import_file *f = import_file_open(path, s);
+    if (!f) return -1;
     json_error_t je;
-    json_t *root = json_loadf(f, 0, &je);
-    fclose(f);
+    json_t *root = import_file_json(f, 0, &je);
+    import_file_close(f);
     if (!root) {
-        import_sink_error(s, je.line, je.column, "%s", je.text);
+        import_sink_error(s, je.line, je.column, "%s", je.text); /* unless a read error was */
         return -1;
     }
     json_t *comments = json_object_get(root, "comments");

@@ -83,7 +83,8 @@ static int do_post(xmlNode *n, import_sink *s) {
 }
 
 int import_disqus(const char *path, import_sink *s) {
-    xmlTextReaderPtr r = import_xml_open(path, s);
+    import_file *f;
+    xmlTextReaderPtr r = import_xml_open(path, s, &f);
     if (!r) return -1;
     int ret = xmlTextReaderRead(r), rc = 0;
     bool root = false;
@@ -114,7 +115,7 @@ int import_disqus(const char *path, import_sink *s) {
                 break;
             }
             rc = !strcmp(local, "thread") ? do_thread(n, s) : do_post(n, s);
-            import_sink_progress(s, (int64_t)xmlTextReaderByteConsumed(r));
+            import_sink_progress(s, import_file_offset(f));
             ret = xmlTextReaderNext(r);
             continue;
         }

@@ -1,6 +1,7 @@
 /* import_isso.c: an Isso database mapped onto import's threads and comments. The file
  * is read through the store_isso repository (Isso's schema, opened read-only, a row at
  * a time); this file holds only the mapping. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,17 @@ static int on_comment(const store_isso_comment *row, void *arg) {
                           row->id ? row->id : "?");
         return 1;
     }
+    /* the last edit, when it is a time after the creation; else none (not worth stopping
+     * the import for) */
+    bool edited = row->has_modified && row->modified > row->created &&
+                  row->modified < 253402300800.0;
     import_comment c = {.source_id = row->id, .thread = row->tid, .parent = row->parent,
                         .created_ms = (int64_t)(row->created * 1000.0),
                         .status = mode_status(row->mode), .ip = row->remote_addr,
                         /* Markdown as the reader wrote it: already plain text */
                         .text = row->text ? row->text : "", .name = row->author,
-                        .email = row->email};
+                        .email = row->email,
+                        .edited_ms = edited ? (int64_t)(row->modified * 1000.0) : 0};
     return import_sink_comment(s, &c) ? 1 : 0;
 }
 

@@ -1,5 +1,5 @@
 /* import_parley.c: Parley's own export (`parley export`), one JSON object a line, read
- * back line by line. Every field is kept as it was; ids become source ids, so parents
+ * back line by line, gzipped or not (import_file.c). Every field is kept as it was; ids become source ids, so parents
  * are rebuilt whatever ids the comments get here. */
 #include <jansson.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "import.h"
+#include "import_file.h"
 
 static const char *str(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
@@ -72,26 +73,19 @@ static int do_line(json_t *o, long lineno, import_sink *s) {
 }
 
 int import_parley(const char *path, import_sink *s) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        import_sink_error(s, 0, 0, "cannot open the file");
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    import_file *f = import_file_open(path, s);
+    if (!f) return -1;
+    const char *line;
+    size_t n;
     long lineno = 0;
     int rc = 0;
-    int64_t bytes = 0;
-    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+    while (!rc && (line = import_file_line(f, &n))) {
         lineno++;
-        bytes += n;
-        size_t k = (size_t)n;
+        size_t k = n;
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
-        size_t bom = lineno == 1 ? import_bom_len(line, k) : 0;
-        if (k == bom) continue;
+        if (!k) continue;
         json_error_t je;
-        json_t *o = json_loadb(line + bom, k - bom, JSON_REJECT_DUPLICATES, &je);
+        json_t *o = json_loadb(line, k, JSON_REJECT_DUPLICATES, &je);
         if (!json_is_object(o)) {
             import_sink_error(s, lineno, o ? 1 : je.column, "%s",
                               o ? "a line must be a JSON object" : je.text);
@@ -100,9 +94,9 @@ int import_parley(const char *path, import_sink *s) {
             rc = do_line(o, lineno, s);
         }
         json_decref(o);
-        import_sink_progress(s, bytes);
+        import_sink_progress(s, import_file_offset(f));
     }
-    free(line);
-    fclose(f);
+    if (!rc && import_file_failed(f)) rc = -1; /* a read error, or gzip data cut short */
+    import_file_close(f);
     return rc;
 }

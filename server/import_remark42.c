@@ -1,7 +1,8 @@
 /* import_remark42.c: a Remark42 backup (one JSON object a line; a first line holding
  * "version" and the site's users and posts is metadata and skipped). Each comment line
- * has id, pid, text (HTML), user {name, id, ip}, locator {site, url}, time, delete and
- * title (the page's). Read a line at a time. */
+ * has id, pid, text (HTML), user {name, id, ip}, locator {site, url}, time, edit {time},
+ * delete and title (the page's). Read a line at a time, gzipped (as Remark42 writes its
+ * backups, backup-{site}-{YYYYMMDD}.gz) or not (import_file.c). */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "import.h"
+#include "import_file.h"
 
 static const char *str(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
@@ -41,38 +43,34 @@ static int do_line(json_t *o, long lineno, import_sink *s, bool *known) {
     import_thread t = {.source_id = url, .link = url, .title = str(o, "title")};
     if (import_sink_thread(s, &t)) return -1;
     const char *pid = str(o, "pid");
+    /* edit: {"time", "summary"} once the author edited it; a time that cannot be read
+     * (Go's zero time, 0001-01-01) is no edit */
+    int64_t edited = import_parse_time(str(json_object_get(o, "edit"), "time"));
     /* user.ip is already Remark42's own hash, never an address: not kept */
     import_comment c = {.source_id = id, .thread = url, .parent = pid && *pid ? pid : NULL,
                         .name = str(user, "name"), .account = str(user, "id"),
                         .html = str(o, "text") ? str(o, "text") : "",
                         .status = json_is_true(json_object_get(o, "delete")) ? "removed"
                                                                              : "published",
-                        .created_ms = ms};
+                        .created_ms = ms, .edited_ms = edited > ms ? edited : 0};
     return import_sink_comment(s, &c);
 }
 
 int import_remark42(const char *path, import_sink *s) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        import_sink_error(s, 0, 0, "cannot open the file");
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    import_file *f = import_file_open(path, s);
+    if (!f) return -1;
+    const char *line;
+    size_t n;
     long lineno = 0;
-    int64_t bytes = 0;
     int rc = 0;
     bool known = false;
-    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+    while (!rc && (line = import_file_line(f, &n))) {
         lineno++;
-        bytes += n;
-        size_t k = (size_t)n;
+        size_t k = n;
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
-        size_t bom = lineno == 1 ? import_bom_len(line, k) : 0;
-        if (k == bom) continue;
+        if (!k) continue;
         json_error_t je;
-        json_t *o = json_loadb(line + bom, k - bom, 0, &je);
+        json_t *o = json_loadb(line, k, 0, &je);
         if (!json_is_object(o)) {
             import_sink_error(s, lineno, o ? 1 : je.column, "%s",
                               o ? "a line must be a JSON object" : je.text);
@@ -81,10 +79,10 @@ int import_remark42(const char *path, import_sink *s) {
             rc = do_line(o, lineno, s, &known);
         }
         json_decref(o);
-        import_sink_progress(s, bytes);
+        import_sink_progress(s, import_file_offset(f));
     }
-    free(line);
-    fclose(f);
+    if (!rc && import_file_failed(f)) rc = -1; /* a read error, or gzip data cut short */
+    import_file_close(f);
     /* JSON lines, but neither the metadata line nor one comment: another format's file
      * (a Commento export on one line, an empty file), not an empty import */
     if (!rc && !known) {

@@ -106,7 +106,8 @@ static void read_field(xmlTextReaderPtr r, char **dst) {
 }
 
 int import_wxr(const char *path, import_sink *s) {
-    xmlTextReaderPtr r = import_xml_open(path, s);
+    import_file *f;
+    xmlTextReaderPtr r = import_xml_open(path, s, &f);
     if (!r) return -1;
     item_t it = {0};
     long nitems = 0;
@@ -156,7 +157,7 @@ int import_wxr(const char *path, import_sink *s) {
                         break;
                     }
                     rc = do_comment(n, &it, s);
-                    import_sink_progress(s, (int64_t)xmlTextReaderByteConsumed(r));
+                    import_sink_progress(s, import_file_offset(f));
                     ret = xmlTextReaderNext(r);
                     continue;
                 }

@@ -16,10 +16,27 @@ static void on_error(void *arg, xmlErrorPtr e) {
     import_sink_error(s, e->line, e->int2, "malformed XML: %s", msg);
 }
 
-xmlTextReaderPtr import_xml_open(const char *path, import_sink *s) {
+static int io_read(void *arg, char *out, int len) {
+    return (int)import_file_read(arg, out, len > 0 ? (size_t)len : 0);
+}
+
+static int io_close(void *arg) {
+    import_file_close(arg);
+    return 0;
+}
+
+xmlTextReaderPtr import_xml_open(const char *path, import_sink *s, import_file **file) {
+    /* read through import_file.c rather than by libxml2 itself: gzipped exports whatever
+     * zlib support libxml2 was built with, a cut or damaged gzip file said so instead of
+     * seen as malformed XML, and progress in bytes of the file on disk */
+    import_file *f = import_file_open(path, s);
+    if (!f) return NULL;
+    /* the reader owns f from here (io_close), even when it cannot be made */
     xmlTextReaderPtr r =
-        xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOERROR |
-                                          XML_PARSE_NOWARNING);
+        xmlReaderForIO(io_read, io_close, f, path, NULL,
+                       XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOERROR |
+                           XML_PARSE_NOWARNING);
+    *file = r ? f : NULL;
     if (!r) {
         import_sink_error(s, 0, 0, "cannot open the file as XML");
         return NULL;

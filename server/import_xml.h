@@ -7,11 +7,13 @@
 #include <libxml/xmlreader.h>
 
 #include "import.h"
+#include "import_file.h"
 
-/* Opens path for streaming (no network, no external entities, big line numbers);
- * well-formedness errors are recorded in s with their line and column. NULL on failure
- * (recorded). Free with xmlFreeTextReader. */
-xmlTextReaderPtr import_xml_open(const char *path, import_sink *s);
+/* Opens path, plain or gzipped (import_file.c), for streaming (no network, no external
+ * entities, big line numbers); well-formedness errors are recorded in s with their line
+ * and column. NULL on failure (recorded). Free with xmlFreeTextReader, which closes
+ * *file too (borrowed meanwhile, for import_file_offset). */
+xmlTextReaderPtr import_xml_open(const char *path, import_sink *s, import_file **file);
 /* True, with the error recorded in s, when the reader is on a <!DOCTYPE>: exports have
  * none, and the entities a DTD declares could expand a small file without bound (each
  * reference is expanded again wherever the text is read). */

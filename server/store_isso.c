@@ -36,7 +36,8 @@ int store_isso_comments(db_t *db, int (*fn)(const store_isso_comment *c, void *a
                         void *arg, char *err, size_t errlen) {
     db_stmt *st;
     if (db_prepare(db,
-                   "SELECT id, tid, parent, created, mode, remote_addr, text, author, email "
+                   "SELECT id, tid, parent, created, mode, remote_addr, text, author, email, "
+                   "modified "
                    "FROM comments ORDER BY id",
                    &st) != DB_OK) {
         snprintf(err, errlen, "not an Isso database: %s", db_errmsg(db));
@@ -54,7 +55,10 @@ int store_isso_comments(db_t *db, int (*fn)(const store_isso_comment *c, void *a
                                 .remote_addr = col(st, 5),
                                 .text = col(st, 6),
                                 .author = col(st, 7),
-                                .email = col(st, 8)};
+                                .email = col(st, 8),
+                                .has_modified = db_col_type(st, 9) == DB_FLOAT ||
+                                                db_col_type(st, 9) == DB_INTEGER,
+                                .modified = db_col_double(st, 9)};
         rc = fn(&c, arg);
     }
     if (!rc && step != DB_DONE) {

@@ -21,12 +21,12 @@ typedef struct {
 
 /* One comment row; strings borrowed for the callback, NULL for SQL NULL. created is
  * Isso's creation time in seconds (a REAL), has_created 0 when it is NULL or not a
- * number (a text, a blob). mode: 1
- * accepted, 2 waiting for moderation, 4 deleted. */
+ * number (a text, a blob); modified, the time of the last edit, likewise (NULL when the
+ * comment was never edited). mode: 1 accepted, 2 waiting for moderation, 4 deleted. */
 typedef struct {
     const char *id, *tid, *parent, *remote_addr, *text, *author, *email;
-    double created;
-    int has_created, mode;
+    double created, modified;
+    int has_created, has_modified, mode;
 } store_isso_comment;
 
 /* Calls fn for every thread in id order, then returns 0; stops at the first fn that

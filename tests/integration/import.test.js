@@ -341,6 +341,30 @@ const wpItem = (postId, slug, link, comments, title = 'Post') => `<item><title>$
   `<wp:post_id>${postId}</wp:post_id><wp:post_date>2020-01-01 00:00:00</wp:post_date><wp:post_name>${slug}</wp:post_name>` +
   `<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>${comments}</item>\n`;
 
+// Disqus keeps the links of a message as it shows them: through its redirector, the
+// target percent-encoded in "url" with ":<hash>" appended.
+test('disqus: links through disq.us are unwrapped to their target', () => {
+  const site = newSite();
+  const hash = '%3AzjHJ9CS7YTS6D6-FWtZRTF8swk4';
+  const msgs = {
+    r1: '<p>See <a href="https://disq.us/url?url=https%3A%2F%2Fexample.org%2Fa%3Fb%3D1%26q%3Da%2Bb' + hash +
+      '&amp;cuid=5002428" rel="nofollow noopener" target="_blank" title="https://example.org/a?b=1&amp;q=a+b">this page</a>.</p>',
+    r2: '<a href="http://disq.us/?url=http%3A%2F%2Fold.example%2Fx' + hash + '&amp;cuid=1">http://old.example/x</a>',
+    r3: '<a href="https://disq.us/url?url=http%3A%2F%2Fhost.example%3A8080%2Fwiki%2FSpecial%3APage%3AlCXtetgf9YHMt7wShspF19n5pMw&amp;cuid=2">wiki</a>',
+    r4: '<a href="https://example.net/url?url=https%3A%2F%2Fexample.org%2F">not disqus</a> ' +
+      '<a href="https://disq.us/url?cuid=3">no url</a>',
+  };
+  const file = write('disqus-links.xml', DISQUS_HEAD + dqThread('1', 'links', 'https://news.example/links', 'Links') +
+    Object.entries(msgs).map(([id, msg]) => dqPost(id, '1', { msg })).join('') + '</disqus>\n');
+  const r = imp(site, 'disqus', file);
+  assert.equal(r.code, 0, r.err);
+  const by = Object.fromEntries(exportLines(site).map((c) => [c.source.id, c]));
+  assert.equal(by.r1.body, 'See this page (https://example.org/a?b=1&q=a+b).');
+  assert.equal(by.r2.body, 'http://old.example/x', 'the text is the target: shown once');
+  assert.equal(by.r3.body, 'wiki (http://host.example:8080/wiki/Special:Page)', 'only the hash is cut, not a port or a colon of the target');
+  assert.equal(by.r4.body, 'not disqus (https://example.net/url?url=https%3A%2F%2Fexample.org%2F) no url (https://disq.us/url?cuid=3)');
+});
+
 test('wordpress (WXR): tree, approval states, pingbacks, newlines, dates; seen through a real server', async () => {
   const site = newSite();
   const file = write('wp.xml', WXR_HEAD +
@@ -408,6 +432,37 @@ test('wordpress: plain permalinks (?p=N) keep posts apart; notes and order notes
   assert.equal(by['21'].article, '/-p-2');
   assert.equal(by['13'], undefined, 'an editor note is private');
   assert.equal(by['91'], undefined, 'an order note is private');
+});
+
+test('xml formats: a gzipped Disqus or WXR file imports as the plain one; a truncated or corrupt one imports nothing', () => {
+  const zlib = require('node:zlib');
+  const rows = (site) => exportLines(site).map(({ author_id, ip_hash, ...c }) => c);
+  const wxr = fs.readFileSync(write('gz-wp.xml', WXR_HEAD + wpItem(5, 'first-post', 'https://blog.example/2020/01/first-post/',
+    wpComment(6, { content: 'Top comment' }) + wpComment(7, { parent: 6, content: 'A reply' })) + '</channel></rss>\n'));
+  for (const [format, plain] of [['disqus', fs.readFileSync(disqusFile())], ['wordpress', wxr]]) {
+    const gz = zlib.gzipSync(plain);
+    const a = newSite(), b = newSite();
+    const pa = imp(a, format, write(`gz-${format}.xml`, plain));
+    assert.equal(pa.code, 0, `${format}: ${pa.err}`);
+    const pb = imp(b, format, write(`gz-${format}.export`, gz));
+    assert.equal(pb.code, 0, `${format} gzipped: ${pb.err}`);
+    assert.ok(num(pb.out, 'comments') >= 2, format);
+    assert.equal(pb.out.replace(/gz-\w+\.\w+|[\d.]+ s/g, ''), pa.out.replace(/gz-\w+\.\w+|[\d.]+ s/g, ''), format);
+    assert.deepEqual(rows(b), rows(a), format);
+    const damaged = Buffer.from(gz);
+    for (let i = 20; i < 40; i++) damaged[i] ^= 0x55;
+    for (const [what, bytes, why] of [['half', gz.subarray(0, gz.length >> 1), /: the gzip data ends early: the file is truncated/],
+      ['trailer', gz.subarray(0, gz.length - 4), /: the gzip data ends early: the file is truncated/],
+      ['damaged', damaged, /: the gzip data is corrupt/]]) {
+      const site = newSite();
+      const r = imp(site, format, write(`gz-${format}-${what}.gz`, bytes));
+      assert.equal(r.code, 1, `${format} ${what}: ${r.out}`);
+      assert.match(r.err, why, `${format} ${what}`);
+      assert.doesNotMatch(r.err, /malformed XML|I\/O error/, `${format} ${what}: the gzip error, not what libxml2 made of it`);
+      assert.match(r.err, /nothing was imported/);
+      assert.equal(exportLines(site).length, 0, `${format} ${what}`);
+    }
+  }
 });
 
 test('export then import parley: a lossless round trip', () => {
@@ -567,6 +622,8 @@ rows = [(1, 1, None, 1500000000.5, 1, '192.168.1.0', 'First *markdown* [link](ht
         (7, 6, None, 1500000500.0, 1, '10.0.0.0', 'Thread 7 is gone', 'X', None)]
 for r in rows:
     c.execute("INSERT INTO comments (tid, id, parent, created, mode, remote_addr, text, author, email, voters) VALUES (?,?,?,?,?,?,?,?,?,x'00')", r)
+c.execute("UPDATE comments SET modified = 1500003600.25 WHERE id = 1")  # edited an hour later
+c.execute("UPDATE comments SET modified = 'soon' WHERE id = 3")  # no time: no edit
 c.commit()
 `;
   const mk = spawnSync('/usr/bin/python3', ['-c', py, db], { encoding: 'utf8' });
@@ -579,6 +636,9 @@ c.commit()
   assert.equal(by['1'].article, '/blog/hello-world/');
   assert.equal(by['1'].body, 'First *markdown* [link](https://isso.example)');
   assert.equal(by['1'].created, '2017-07-14T02:40:00.500Z');
+  assert.equal(by['1'].edited, '2017-07-14T03:40:00.250Z', "Isso's modified is the edit time");
+  assert.equal(by['3'].edited, null);
+  assert.equal(by['4'].edited, null);
   assert.deepEqual([by['1'].status, by['2'].status, by['4'].status], ['published', 'removed', 'pending']);
   assert.equal(by['3'].parent, by['2'].id);
   assert.equal(by['2'].name, 'Anonymous');
@@ -628,11 +688,12 @@ test('remark42: backup lines (metadata line skipped), HTML, deleted, tree', () =
     { version: 1, users: [{ id: 'github_1', blocked: { status: false } }], posts: [{ url: 'https://r.example/p/1', count: 2 }] },
     { id: 'c1', pid: '', text: '<p>Hello <a href="https://r.example" rel="nofollow">there</a> &amp; welcome</p>\n',
       orig: 'Hello [there](https://r.example) & welcome', user: { name: 'Ann', id: 'github_1', picture: '', ip: 'abcdef0123', admin: false },
-      locator: loc('https://r.example/p/1?x=1'), score: 2, vote: 0, time: '2019-03-04T05:06:07.123456789-05:00', title: 'Post 1' },
+      locator: loc('https://r.example/p/1?x=1'), score: 2, vote: 0, time: '2019-03-04T05:06:07.123456789-05:00', title: 'Post 1',
+      edit: { time: '2019-03-04T11:00:00.5Z', summary: 'typo' } },
     { id: 'c2', pid: 'c1', text: '', user: { name: 'Bo', id: 'google_2', ip: 'x' }, locator: loc('https://r.example/p/1?x=1'),
       time: '2019-03-04T10:06:08Z', delete: true },
     { id: 'c3', pid: 'c2', text: '<p>under deleted</p>', user: { name: 'Cy', id: 'email_3' }, locator: loc('https://r.example/p/1?x=1'),
-      time: '2019-03-05T00:00:00Z' },
+      time: '2019-03-05T00:00:00Z', edit: { time: '0001-01-01T00:00:00Z', summary: '' } },
   ];
   const file = write('remark.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const r = imp(site, 'remark42', file);
@@ -642,6 +703,9 @@ test('remark42: backup lines (metadata line skipped), HTML, deleted, tree', () =
   assert.equal(by.c1.article, '/p/1');
   assert.equal(by.c1.body, 'Hello there (https://r.example) & welcome');
   assert.equal(by.c1.created, '2019-03-04T10:06:07.123Z');
+  assert.equal(by.c1.edited, '2019-03-04T11:00:00.500Z', "Remark42's edit.time is the edit time");
+  assert.equal(by.c2.edited, null);
+  assert.equal(by.c3.edited, null, "Go's zero time is no edit");
   assert.equal(by.c1.ip_hash, null, "Remark42's own ip hash is not an address");
   assert.equal(by.c2.status, 'removed');
   assert.equal(by.c3.parent, by.c2.id);
@@ -720,6 +784,58 @@ test('json formats: a byte order mark and CRLF line ends are read; a file of ano
     const r = imp(site, 'remark42', file);
     assert.equal(r.code, 1, r.out);
     assert.match(r.err, /not a Remark42 backup/);
+  }
+});
+
+// Remark42 writes its backups gzipped (backup-{site}-{YYYYMMDD}.gz) and Commento's export
+// is a gzipped JSON file: the content tells, not the name.
+test('json formats: gzipped files import as the plain ones; a truncated or corrupt one imports nothing', () => {
+  const zlib = require('node:zlib');
+  const rkLines = [{ version: 1, users: [], posts: [{ url: 'https://r.example/p/1', count: 300 }] }];
+  for (let i = 1; i <= 300; i++) {
+    rkLines.push({ id: `c${i}`, pid: i > 1 && i % 4 === 0 ? `c${i - 1}` : '', text: `<p>comment ${i} <b>${(i * 7919).toString(36)}</b></p>`,
+      user: { name: `User ${i % 17}`, id: `github_${i % 17}` }, locator: { site: 'remark', url: `https://r.example/p/${i % 5}` },
+      time: new Date(Date.UTC(2019, 0, 1) + i * 60000).toISOString() });
+  }
+  const remark = rkLines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  const commento = JSON.stringify({ version: 1, commenters: [{ commenterHex: 'p1', email: 'p1@example.com', name: 'Pat' }],
+    comments: Array.from({ length: 200 }, (_, i) => ({ commentHex: `h${i}`, domain: 'c.example', url: `/p/${i % 3}`,
+      commenterHex: i % 2 ? 'p1' : 'anonymous', markdown: `text ${i} ${(i * 104729).toString(36)}`, parentHex: i % 5 ? 'root' : `h${i - 1}`,
+      state: 'approved', creationDate: new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString(), deleted: false })) }, null, 2);
+  // an export of its own, for the parley format
+  const src = newSite();
+  assert.equal(imp(src, 'remark42', write('gz-src.jsonl', remark)).code, 0);
+  const parley = exportLines(src).map((c) => JSON.stringify(c)).join('\n') + '\n';
+  // the keyed hashes differ from one data directory to another: the rest must be equal
+  const rows = (site) => exportLines(site).map(({ author_id, ip_hash, ...c }) => c);
+  for (const [format, text, ext] of [['remark42', remark, 'jsonl'], ['commento', commento, 'json'], ['parley', parley, 'jsonl']]) {
+    const gz = zlib.gzipSync(Buffer.from(text));
+    const a = newSite(), b = newSite();
+    const pa = imp(a, format, write(`gz-${format}.${ext}`, text));
+    assert.equal(pa.code, 0, `${format}: ${pa.err}`);
+    // no .gz in the name: the first bytes tell
+    const pb = imp(b, format, write(`gz-${format}.${ext}.backup`, gz));
+    assert.equal(pb.code, 0, `${format} gzipped: ${pb.err}`);
+    assert.ok(num(pb.out, 'comments') >= 200, format);
+    assert.equal(num(pb.out, 'comments'), num(pa.out, 'comments'), format);
+    assert.deepEqual(rows(b), rows(a), format);
+
+    // cut in the middle, cut in the trailer (the data is whole, its check and length are
+    // not), or damaged: an error naming the file, and nothing imported
+    const bad = gz.subarray(0, 40);
+    const damaged = Buffer.from(gz);
+    for (let i = 20; i < 40; i++) damaged[i] ^= 0x55;
+    for (const [what, bytes, why] of [['half', gz.subarray(0, gz.length >> 1), /gzip data ends early: the file is truncated/],
+      ['trailer', gz.subarray(0, gz.length - 4), /gzip data ends early: the file is truncated/],
+      ['head', bad, /gzip data ends early/], ['damaged', damaged, /gzip data is corrupt/]]) {
+      const site = newSite();
+      const r = imp(site, format, write(`gz-${format}-${what}.gz`, bytes));
+      assert.equal(r.code, 1, `${format} ${what}: ${r.out}`);
+      assert.match(r.err, new RegExp(`gz-${format}-${what}\\.gz: `), `${format} ${what}`);
+      assert.match(r.err, why, `${format} ${what}`);
+      assert.match(r.err, /nothing was imported/);
+      assert.equal(exportLines(site).length, 0, `${format} ${what}`);
+    }
   }
 });
 
