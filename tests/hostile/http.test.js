@@ -80,3 +80,16 @@ test('keep-alive without pipelining still works: a POST, then each next request 
   s.destroy();
   assert.deepEqual(got.match(/HTTP\/1\.1 \d{3}/g), ['HTTP/1.1 204', 'HTTP/1.1 204', 'HTTP/1.1 200']);
 });
+
+test('a CONNECT request is closed at once, not kept as a raw socket without a timeout', async () => {
+  // lws 4.1 turned it into a raw socket with no timeout: held open for good
+  for (const req of [`CONNECT 127.0.0.1:22 HTTP/1.1\r\n${H}\r\n`,
+    `GET /healthz HTTP/1.1\r\n${H}\r\nCONNECT 127.0.0.1:22 HTTP/1.1\r\n${H}\r\nraw bytes`]) {
+    const t0 = Date.now();
+    const r = await raw(req, 3000);
+    assert.ok(r.closed, `closed (${JSON.stringify(req.slice(0, 30))})`);
+    assert.ok(Date.now() - t0 < 2000, `closed in ${Date.now() - t0} ms`);
+    assert.ok(statusLines(r).length <= 1, 'nothing answered for the CONNECT');
+  }
+  await healthzWithin(1000);
+});
