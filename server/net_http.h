@@ -25,6 +25,7 @@ typedef struct http_req {
     char *resp;
     size_t resp_len, resp_off;
     bool finish;              /* an answer is pending: end it once hdr and resp are written */
+    bool dispatched;          /* a POST handed to its route (once: BODY_COMPLETION) */
 } http_req;
 
 /* A header for net_http_respond: name without colon, value. */
