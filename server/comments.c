@@ -20,6 +20,7 @@
 #include "rules.h"
 #include "notify.h"
 #include "outbox.h"
+#include "permalink.h"
 #include "server.h"
 #include "store.h"
 #include "store_comments.h"
@@ -408,6 +409,7 @@ static void done_post(store_job *job) {
         bool shadow = j->shadow;
         if (published && !shadow) publish_event("comment", j->article, j->comment_json);
         effects_apply(j->effects);
+        permalink_article_posted(j->article);
         if (c && shadow) {
             /* Its author alone sees it, as if published. */
             json_t *ev = json_pack("{s:s, s:O}", "type", "comment", "comment", j->comment_json);

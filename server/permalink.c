@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "dict.h"
 #include "reactions.h"
 #include "server.h"
@@ -75,25 +76,61 @@ void permalink_thread(conn_t *c, const json_t *id, const char *article, int64_t 
 #define URL_MAX 1024
 #define URLS_MAX 10000 /* articles remembered per process before the memory starts over */
 
-/* article -> url last written by this process (malloc'd strings owned here). */
-static dict_t *known_urls;
+/* article -> url last written by this process, and article -> url waiting for the
+ * article's first comment (nothing is written for an article without one). malloc'd
+ * strings owned here. */
+static dict_t *known_urls, *pending_urls;
 
 typedef struct {
     store_job job;
     char *article, *url;
+    int written;
 } url_job;
 
 static int run_url(store_job *job, db_t *db) {
     url_job *j = (url_job *)job;
-    store_permalink_put_url(db, j->article, j->url);
+    j->written = store_permalink_put_url(db, j->article, j->url);
     return 0;
+}
+
+/* Puts url under article in *d, starting the table over when it is full. */
+static void remember(dict_t **d, const char *article, const char *url) {
+    if (!*d) *d = dict_new();
+    if (dict_size(*d) >= URLS_MAX) {
+        dict_free(*d, free);
+        *d = dict_new();
+    }
+    void *old = NULL;
+    dict_set(*d, article, xstrdup(url), &old);
+    free(old);
+}
+
+static void forget(dict_t *d, const char *article) {
+    if (d) free(dict_del(d, article));
 }
 
 static void done_url(store_job *job) {
     url_job *j = (url_job *)job;
+    if (j->written == 0) {
+        /* no comment yet: written at its first one here, or at a later subscribe */
+        forget(known_urls, j->article);
+        remember(&pending_urls, j->article, j->url);
+    } else if (j->written > 0) {
+        forget(pending_urls, j->article);
+    }
     free(j->article);
     free(j->url);
     free(j);
+}
+
+static void write_url(const char *article, const char *url) {
+    remember(&known_urls, article, url);
+    url_job *j = xcalloc(1, sizeof *j);
+    j->job.run = run_url;
+    j->job.done = done_url;
+    j->article = xstrdup(article);
+    j->url = xstrdup(url);
+    store_submit(srv.store, &j->job);
 }
 
 int permalink_url_origin(const char *url, char *out, size_t n) {
@@ -113,26 +150,20 @@ int permalink_url_origin(const char *url, char *out, size_t n) {
 }
 
 void permalink_note_url(const char *article, const char *url) {
-    if (!known_urls) known_urls = dict_new();
-    const char *had = dict_get(known_urls, article);
+    const char *had = known_urls ? dict_get(known_urls, article) : NULL;
     if (had && !strcmp(had, url)) return;
-    if (dict_size(known_urls) >= URLS_MAX) {
-        dict_free(known_urls, free);
-        known_urls = dict_new();
-    }
-    void *old = NULL;
-    dict_set(known_urls, article, strdup(url), &old);
-    free(old);
-    url_job *j = calloc(1, sizeof *j);
-    if (!j) abort();
-    j->job.run = run_url;
-    j->job.done = done_url;
-    j->article = strdup(article);
-    j->url = strdup(url);
-    store_submit(srv.store, &j->job);
+    write_url(article, url);
+}
+
+void permalink_article_posted(const char *article) {
+    char *url = pending_urls ? dict_del(pending_urls, article) : NULL;
+    if (!url) return;
+    write_url(article, url);
+    free(url);
 }
 
 void permalink_shutdown(void) {
     if (known_urls) dict_free(known_urls, free);
-    known_urls = NULL;
+    if (pending_urls) dict_free(pending_urls, free);
+    known_urls = pending_urls = NULL;
 }

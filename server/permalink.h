@@ -21,8 +21,11 @@ void permalink_thread(conn_t *c, const json_t *id, const char *article, int64_t 
 int permalink_url_origin(const char *url, char *out, size_t n);
 /* Remembers url (checked with permalink_url_origin, on the reader's own origin) as the
  * page article is read at, so moderators' links can open a comment on its article page.
- * The last one seen wins; a process writes each (article, url) pair once. */
+ * The last one seen wins; a process writes each (article, url) pair once, and only for
+ * an article that has a comment (made-up article ids would otherwise grow the table). */
 void permalink_note_url(const char *article, const char *url);
+/* A comment was stored on article: an address noted while it had none is written now. */
+void permalink_article_posted(const char *article);
 void permalink_shutdown(void);
 
 #endif

@@ -60,17 +60,21 @@ char *store_permalink_url(db_t *db, const char *article) {
     return url;
 }
 
-void store_permalink_put_url(db_t *db, const char *article, const char *url) {
+int store_permalink_put_url(db_t *db, const char *article, const char *url) {
     db_stmt *st = NULL;
-    if (db_prepare(db, "INSERT INTO article_pages (article, url, updated_at) VALUES "
-                               "(?1, ?2, ?3) ON CONFLICT(article) DO UPDATE SET url = ?2, "
-                               "updated_at = ?3", &st)) {
+    /* only for an article that has a comment: subscribing to made-up article ids would
+     * otherwise add a row each, without bound */
+    if (db_prepare(db, "INSERT INTO article_pages (article, url, updated_at) SELECT ?1, ?2, "
+                       "?3 WHERE EXISTS (SELECT 1 FROM comments WHERE article = ?1) "
+                       "ON CONFLICT(article) DO UPDATE SET url = ?2, updated_at = ?3", &st)) {
         log_err("store: prepare failed: %s", db_errmsg(db));
-        return;
+        return -1;
     }
     db_bind_text(st, 1, article, -1);
     db_bind_text(st, 2, url, -1);
     db_bind_int64(st, 3, db_now_ms(db));
-    db_step(st);
+    int rc = db_step(st);
+    int written = rc == DB_DONE ? (db_changes(db) > 0) : -1;
     db_finalize(st);
+    return written;
 }

@@ -14,6 +14,8 @@ int store_permalink_thread(db_t *db, const char *article, const char *reader,
 
 /* Storage thread: the article's page address (malloc'd) or NULL. */
 char *store_permalink_url(db_t *db, const char *article);
-void store_permalink_put_url(db_t *db, const char *article, const char *url);
+/* Storage thread: keeps url as the article's page address if the article has a comment.
+ * Returns 1 when kept, 0 when the article has none (nothing written), -1 on an error. */
+int store_permalink_put_url(db_t *db, const char *article, const char *url);
 
 #endif

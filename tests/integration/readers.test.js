@@ -253,6 +253,13 @@ test('the page an article is read on reaches the console, from its own origin on
   assert.equal(item.article_url, page);
   assert.equal(item.comment.featured, false);
   assert.equal(item2.article_url, null);
+  // an address is kept only for an article with a comment: subscribing to made-up
+  // article ids writes nothing (it would grow the table without bound)
+  for (let i = 0; i < 20; i++)
+    assert.equal((await a.request({ type: 'subscribe', article: `url-empty-${i}`, url: page })).type, 'history');
+  await settle(300);
+  assert.equal(srv.sql("SELECT COUNT(*) FROM article_pages WHERE article LIKE 'url-empty-%'").trim(), '0');
+  assert.equal(srv.sql("SELECT url FROM article_pages WHERE article = 'url-1'").trim(), page);
   for (const c of [mod, a, b]) c.close();
 });
 
