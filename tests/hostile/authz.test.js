@@ -1,0 +1,80 @@
+// Authorization in moderation and self-service (red team, 26 Nov 2026): consoles whose
+// session ended, undo against later decisions, bulk id lists, self-service erasure and
+// bans, identity switches on one connection.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { startServer, Client, httpRequest, relaxedConfig, addModerator, login, consoleClient, signJwt, BIN } =
+  require('../lib/server.js');
+
+const secret = crypto.randomBytes(32);
+let srv;
+before(async () => {
+  srv = await startServer({ configText: relaxedConfig((t) => t
+    .replace(/identity:\n  guests: true[^\n]*\n/,
+      `identity:\n  guests: true\n  self_service: true\n  keys:\n    - id: site\n      alg: HS256\n      secret: "${secret.toString('base64')}"\n`)
+    .replace(/^console:\n/m, 'console:\n  session_check_seconds: 1\n')) });
+  addModerator(srv, 'ana', 'correct horse battery', 'admin');
+  addModerator(srv, 'milo', 'another long secret', 'moderator');
+});
+after(async () => { await srv.stop(); srv.cleanup(); });
+
+const token = (sub, name) => signJwt({ sub, name, exp: Math.floor(Date.now() / 1000) + 600 }, { secret, kid: 'site' });
+const post = (c, article, body, extra = {}) =>
+  c.request({ type: 'post', article, name: 'Reader', title: 'A title', body, ...extra });
+const cli = (...args) => execFileSync(BIN, [...args, '--config', srv.config, '--data', path.join(srv.dir, 'data')],
+  { input: 'a brand new password\n', encoding: 'utf8' });
+let articles = 0;
+
+// A pre-moderated article (its posts are held), made by the admin console `ana`.
+async function heldArticle(ana) {
+  const article = `authz-${++articles}`;
+  assert.equal((await ana.request({ type: 'mod.article', article, mode: 'premoderated' })).type, 'mod.ok');
+  return article;
+}
+
+// A console whose session ends is told so, closed, and gets no queue event after it.
+async function assertEnded(con, ana, how) {
+  const err = await con.next((m) => m.type === 'error' && m.code === 'unauthorized', 5000);
+  assert.match(err.message, /session has ended/, how);
+  const { code } = await con.closed;
+  assert.equal(code, 1008, `${how}: the console is closed`);
+  const g = await Client.connect(srv.wsUrl);
+  const p = await post(g, await heldArticle(ana), `Held text after ${how}.`);
+  assert.equal(p.comment.status, 'pending');
+  await ana.next((m) => m.type === 'mod.item' && m.item.comment.id === p.comment.id);
+  assert.ok(!con.queue.some((m) => m.type === 'mod.item'), `${how}: no queue event reaches it`);
+  g.close();
+}
+
+test('a console stops getting the queue when its session ends: logout, passwd, remove', async () => {
+  const ana = await consoleClient(srv, await login(srv, 'ana', 'correct horse battery'));
+
+  // logout: at once
+  let cookie = await login(srv, 'milo', 'another long secret');
+  let con = await consoleClient(srv, cookie);
+  const r = await httpRequest(`${srv.base}/api/mod/logout`, { method: 'POST', headers: { cookie, origin: srv.base }, body: '' });
+  assert.equal(r.status, 204);
+  await assertEnded(con, ana, 'logout');
+
+  // a password changed from the command line (another process): within session_check_seconds
+  cookie = await login(srv, 'milo', 'another long secret');
+  con = await consoleClient(srv, cookie);
+  cli('moderator', 'passwd', 'milo');
+  await assertEnded(con, ana, 'passwd');
+
+  // a moderator removed
+  addModerator(srv, 'temp', 'temporary pass');
+  con = await consoleClient(srv, await login(srv, 'temp', 'temporary pass'));
+  cli('moderator', 'remove', 'temp');
+  await assertEnded(con, ana, 'remove');
+
+  // a live session is left alone
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.equal(ana.closeCode, undefined, 'the admin with a live session stays');
+  assert.equal((await ana.request({ type: 'mod.queue', queue: 'held' })).type, 'mod.queue');
+  ana.close();
+});
