@@ -318,8 +318,20 @@ static int undo_entry(mjob *j, db_t *db, int64_t aid, const char *action, const 
     if (!strncmp(target, "comment:", 8)) {
         int64_t id = strtoll(target + 8, NULL, 10);
         const char *to = json_string_value(json_object_get(before, "status"));
+        const char *left = json_string_value(json_object_get(after, "status"));
         char from[64];
         if (!to || get_status(db, id, from)) return PERR_NOT_FOUND;
+        /* Only a decision still in force is taken back: one that another moderator, the
+         * author (an edit held, a delete, an erasure) or readers' reports changed since
+         * stays as it is now. */
+        if (left && strcmp(from, left)) {
+            free(j->message);
+            char msg[160];
+            snprintf(msg, sizeof msg, "Comment %lld has changed since (it is %s now); nothing "
+                     "was undone.", (long long)id, from);
+            j->message = xstrdup(msg);
+            return PERR_CONFLICT;
+        }
         if (store_moderation_set_status(db, id, to, NULL, j->name)) return PERR_UNAVAILABLE;
         learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
         rule_quality_on_decision(db, id);

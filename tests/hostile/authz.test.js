@@ -78,3 +78,34 @@ test('a console stops getting the queue when its session ends: logout, passwd, r
   assert.equal((await ana.request({ type: 'mod.queue', queue: 'held' })).type, 'mod.queue');
   ana.close();
 });
+
+test('undo takes back only a decision still in force: not another moderator\'s later one, not an author\'s delete', async () => {
+  const ana = await consoleClient(srv, await login(srv, 'ana', 'correct horse battery'));
+  const milo = await consoleClient(srv, await login(srv, 'milo', 'a brand new password'));
+  const article = await heldArticle(ana);
+  const g = await Client.connect(srv.wsUrl);
+  const status = (id) => srv.sql(`SELECT status FROM comments WHERE id = ${id}`).trim();
+
+  // milo rejects, ana then approves: milo's undo must not pull ana's approval back
+  const a = await post(g, article, 'First held post.');
+  assert.equal((await milo.request({ type: 'mod.reject', comment: a.comment.id, reason: 'Spam' })).type, 'mod.ok');
+  assert.equal((await ana.request({ type: 'mod.approve', comment: a.comment.id })).type, 'mod.ok');
+  const u = await milo.request({ type: 'mod.undo' });
+  assert.equal(u.code, 'conflict', JSON.stringify(u));
+  assert.match(u.message, /changed since/);
+  assert.equal(status(a.comment.id), 'published', 'ana\'s approval stands');
+
+  // approved, then deleted by its author: an undo must not bring it back to the queue
+  const b = await post(g, article, 'Second held post.');
+  assert.equal((await ana.request({ type: 'mod.approve', comment: b.comment.id })).type, 'mod.ok');
+  assert.equal((await g.request({ type: 'delete', comment: b.comment.id })).comment.status, 'removed');
+  assert.equal((await ana.request({ type: 'mod.undo' })).code, 'conflict');
+  assert.equal(status(b.comment.id), 'removed', 'the author\'s delete stands');
+
+  // an undo of a decision still in force works, once
+  const c = await post(g, article, 'Third held post.');
+  assert.equal((await milo.request({ type: 'mod.approve', comment: c.comment.id })).type, 'mod.ok');
+  assert.equal((await milo.request({ type: 'mod.undo' })).type, 'mod.ok');
+  assert.equal(status(c.comment.id), 'pending');
+  for (const x of [ana, milo, g]) x.close();
+});
