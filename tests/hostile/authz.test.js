@@ -109,3 +109,26 @@ test('undo takes back only a decision still in force: not another moderator\'s l
   assert.equal(status(c.comment.id), 'pending');
   for (const x of [ana, milo, g]) x.close();
 });
+
+test('a banned reader cannot lift the ban by erasing themselves (erase_me)', async () => {
+  const milo = await consoleClient(srv, await login(srv, 'milo', 'a brand new password'));
+  const b = await Client.connect(srv.wsUrl);
+  assert.equal((await b.request({ type: 'hello', token: token('banned-1', 'Banned Reader') })).type, 'welcome');
+  assert.equal((await post(b, 'authz-open', 'Before the ban.')).type, 'ack');
+  // an old ban, lifted, and one in force with the address
+  assert.equal((await milo.request({ type: 'mod.ban', author: 'u:banned-1', duration: 60, ip: false, reason: 'first' })).type, 'mod.ok');
+  assert.equal((await milo.request({ type: 'mod.unban', author: 'u:banned-1' })).type, 'mod.ok');
+  assert.equal((await milo.request({ type: 'mod.ban', author: 'u:banned-1', duration: null, ip: true, reason: 'Spam links' })).type, 'mod.ok');
+  assert.equal((await post(b, 'authz-open', 'While banned.')).code, 'forbidden');
+  const er = await b.request({ type: 'erase_me', confirm: true });
+  assert.equal(er.type, 'erased', JSON.stringify(er));
+  assert.equal(er.erased.bans, 1, 'only the lifted ban is deleted');
+  const again = await post(b, 'authz-open', 'Free again?');
+  assert.equal(again.code, 'forbidden', `the ban holds after the erasure: ${JSON.stringify(again)}`);
+  const g = await Client.connect(srv.wsUrl); // the same address: the address ban holds too
+  assert.equal((await post(g, 'authz-open', 'From the same address.')).code, 'forbidden');
+  assert.equal(srv.sql("SELECT COUNT(*) FROM bans WHERE author_id = 'u:banned-1' AND reason IS NOT NULL").trim(), '0',
+    'the moderator\'s reason about them is gone');
+  assert.equal((await milo.request({ type: 'mod.unban', author: 'u:banned-1' })).type, 'mod.ok');
+  for (const x of [milo, b, g]) x.close();
+});
