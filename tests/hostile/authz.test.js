@@ -132,3 +132,19 @@ test('a banned reader cannot lift the ban by erasing themselves (erase_me)', asy
   assert.equal((await milo.request({ type: 'mod.unban', author: 'u:banned-1' })).type, 'mod.ok');
   for (const x of [milo, b, g]) x.close();
 });
+
+test('a hello with a guest_key after a sign-in makes a plain guest', async () => {
+  const m = await Client.connect(srv.wsUrl);
+  assert.equal((await m.request({ type: 'hello', token: token('mix-1', 'Signed Name') })).user.guest, false);
+  const w = await m.request({ type: 'hello', guest_key: 'k'.repeat(24) });
+  assert.equal(w.user.guest, true, JSON.stringify(w));
+  assert.equal(w.user.name, null);
+  assert.equal(w.self_service, false);
+  const p = await post(m, 'authz-open', 'Posted as the guest.', { name: 'Guest Name' });
+  assert.equal(p.type, 'ack', JSON.stringify(p));
+  assert.deepEqual([p.comment.author.guest, p.comment.author.name], [true, 'Guest Name'],
+    'not shown as the signed-in reader');
+  assert.equal((await m.request({ type: 'erase_me', confirm: true })).code, 'unauthorized',
+    'a guest id cannot be erased through the earlier sign-in');
+  m.close();
+});
