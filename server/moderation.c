@@ -169,6 +169,12 @@ static int do_bulk(mjob *j, db_t *db) {
         free(j->message);
         j->message = NULL;
         int e = id > 0 ? 0 : PERR_BAD_REQUEST;
+        /* an id listed twice is decided once: the repeat fails (no second audit entry,
+         * webhook event or decision sent to the author) */
+        for (size_t k = 0; !e && k < i; k++)
+            if (json_is_integer(json_array_get(ids, k)) &&
+                json_integer_value(json_array_get(ids, k)) == id)
+                e = PERR_CONFLICT;
         if (!e && store_moderation_step_begin(db)) {
             e = PERR_UNAVAILABLE;
         } else if (!e) {

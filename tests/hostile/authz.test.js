@@ -148,3 +148,18 @@ test('a hello with a guest_key after a sign-in makes a plain guest', async () =>
     'a guest id cannot be erased through the earlier sign-in');
   m.close();
 });
+
+test('bulk: an id listed many times is decided once', async () => {
+  const ana = await consoleClient(srv, await login(srv, 'ana', 'correct horse battery'));
+  const g = await Client.connect(srv.wsUrl);
+  const p = await post(g, await heldArticle(ana), 'Held for a bulk approval.');
+  const r = await ana.request({ type: 'mod.bulk', action: 'approve', comments: Array(200).fill(p.comment.id) });
+  assert.equal(r.type, 'mod.ok', JSON.stringify(r).slice(0, 300));
+  assert.deepEqual(r.done, [p.comment.id]);
+  assert.equal(r.failed.length, 199);
+  assert.equal(srv.sql(`SELECT COUNT(*) FROM audit WHERE target = 'comment:${p.comment.id}'`).trim(), '1');
+  const decisions = g.queue.filter((m) => m.type === 'decision');
+  await new Promise((res) => setTimeout(res, 200));
+  assert.ok(g.queue.filter((m) => m.type === 'decision').length <= 1, `decisions: ${decisions.length}`);
+  for (const x of [ana, g]) x.close();
+});
