@@ -76,8 +76,9 @@ static void ws_hook(conn_t *c) {
     p->session = token;
 }
 
-int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **name,
-                       char **role) {
+/* Looks a session up; an ended one is deleted. With touch, its use moves last_seen. */
+static int session_lookup(db_t *db, const char *token_hash, int64_t now, bool touch,
+                          char **name, char **role) {
     int64_t idle_ms = srv.cfg.idle_minutes * 60000;
     store_accounts_session s;
     int found = store_accounts_session_get(db, token_hash, &s);
@@ -87,10 +88,107 @@ int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **nam
         store_accounts_session_delete(db, token_hash);
         return PERR_UNAUTHORIZED;
     }
-    *name = s.moderator;
-    *role = s.role;
-    store_accounts_session_touch(db, token_hash, now);
+    if (name) {
+        *name = s.moderator;
+        *role = s.role;
+    } else {
+        store_accounts_session_free(&s);
+    }
+    if (touch) store_accounts_session_touch(db, token_hash, now);
     return 0;
+}
+
+int auth_session_check(db_t *db, const char *token_hash, int64_t now, char **name,
+                       char **role) {
+    return session_lookup(db, token_hash, now, true, name, role);
+}
+
+/* ---- Open consoles whose session ends ----
+ * A console's WebSocket gets the queue's events (held texts, authors, reports) for as
+ * long as c->moderator is set; a mod.* request re-checks the session, but a console that
+ * only listens sends none. So every console_check_ms the sessions of the open consoles
+ * are looked up (without counting as use); one that has ended (logout, password change,
+ * removal, expiry, idleness, on whichever process) loses the events and is closed. A
+ * logout ends its own process's consoles of that session at once. */
+
+/* Takes a console's rights away and closes it: the console reconnects, is refused at
+ * mod.hello and shows the sign-in form. */
+static void end_console(conn_t *c) {
+    if (!c->moderator) return;
+    c->moderator = false;
+    clog_info(c->id, "auth: console closed: its session has ended");
+    conn_error(c, NULL, PERR_UNAUTHORIZED, "Your session has ended; sign in again.");
+    conn_close(c, 1008);
+}
+
+typedef struct {
+    store_job job;
+    size_t n, cap;
+    uint64_t *conn_ids;
+    char (*hashes)[65];
+    bool *ended;
+} console_check;
+
+static uv_timer_t check_timer;
+static bool check_in_flight; /* loop thread only */
+
+static void add_console(conn_t *c, void *arg) {
+    console_check *k = arg;
+    if (!c->moderator || !c->person || !c->person->session) return;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 8;
+        k->conn_ids = xrealloc(k->conn_ids, k->cap * sizeof *k->conn_ids);
+        k->hashes = xrealloc(k->hashes, k->cap * sizeof *k->hashes);
+    }
+    k->conn_ids[k->n] = c->id;
+    auth_token_hash(c->person->session, k->hashes[k->n]);
+    k->n++;
+}
+
+static int run_console_check(store_job *job, db_t *db) {
+    console_check *k = (console_check *)job;
+    int64_t now = now_ms();
+    for (size_t i = 0; i < k->n; i++)
+        k->ended[i] = session_lookup(db, k->hashes[i], now, false, NULL, NULL) == PERR_UNAUTHORIZED;
+    return 0;
+}
+
+static void done_console_check(store_job *job) {
+    console_check *k = (console_check *)job;
+    check_in_flight = false;
+    for (size_t i = 0; !job->status && i < k->n; i++) {
+        conn_t *c = k->ended[i] ? conn_by_id(k->conn_ids[i]) : NULL;
+        if (c) end_console(c);
+    }
+    free(k->conn_ids);
+    free(k->hashes);
+    free(k->ended);
+    free(k);
+}
+
+static void on_check_timer(uv_timer_t *t) {
+    (void)t;
+    if (check_in_flight || !srv.store || srv.shutting_down) return;
+    console_check *k = xcalloc(1, sizeof *k);
+    conn_each(add_console, k);
+    if (!k->n) {
+        free(k);
+        return;
+    }
+    k->ended = xcalloc(k->n, sizeof *k->ended);
+    k->job.run = run_console_check;
+    k->job.done = done_console_check;
+    k->job.read_only = false; /* an ended session is deleted */
+    check_in_flight = true;
+    store_submit(srv.store, &k->job);
+}
+
+/* A logout: this process's consoles of that session end now. */
+static void end_session_consoles(conn_t *c, void *arg) {
+    char h[65];
+    if (!c->moderator || !c->person || !c->person->session) return;
+    auth_token_hash(c->person->session, h);
+    if (!strcmp(h, (const char *)arg)) end_console(c);
 }
 
 /* ---- Login throttling: failures per name and per address within a window ----
@@ -366,6 +464,7 @@ static int logout_reply(http_req *r) {
 static void done_session(store_job *job) {
     session_job *s = (session_job *)job;
     http_req *r = net_http_by_id(s->http_id);
+    if (s->logout) conn_each(end_session_consoles, s->token_hash);
     if (r) {
         if (s->logout)
             logout_reply(r);
@@ -404,6 +503,13 @@ void auth_init(void) {
     net_add_route("POST", "/api/mod/logout", route_logout);
     net_add_route("GET", "/api/mod/me", route_me);
     conn_add_open_hook(ws_hook);
+    if (srv.loop) {
+        uint64_t ms = (uint64_t)srv.cfg.session_check_seconds * 1000;
+        uv_timer_init(srv.loop, &check_timer);
+        uv_timer_start(&check_timer, on_check_timer, ms, ms);
+        uv_unref((uv_handle_t *)&check_timer); /* never keeps the loop (or a shutdown) waiting;
+                                                 * closed with the loop's other handles */
+    }
 }
 
 void auth_shutdown(void) {

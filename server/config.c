@@ -32,7 +32,8 @@ static const char *const reactions_keys[] = {"guests", "flush_ms", NULL};
 static const char *const redis_keys[] = {"url", "password", "prefix", "catchup_ms", NULL};
 static const char *const console_keys[] = {"session_hours", "idle_minutes", "login_attempts",
                                            "login_window_minutes", "report_hide_at",
-                                           "report_weight_guest", NULL};
+                                           "report_weight_guest", "session_check_seconds",
+                                           NULL};
 
 static const char *const webhook_keys[] = {"url", "secret", "events", NULL};
 static const char *const notifications_keys[] = {"retry_initial_ms", "retry_max_ms",
@@ -341,6 +342,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->log_level = LOG_INFO;
     c->session_hours = 12;
     c->idle_minutes = 60;
+    c->session_check_seconds = 15;
     c->login_attempts = 5;
     c->login_window_minutes = 15;
     c->report_hide_at = 3;
@@ -389,6 +391,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     if (sec) {
         OPT_LONG(sec, "session_hours", 1, 24 * 90, c->session_hours);
         OPT_LONG(sec, "idle_minutes", 1, 60 * 24 * 30, c->idle_minutes);
+        OPT_LONG(sec, "session_check_seconds", 1, 3600, c->session_check_seconds);
         OPT_LONG(sec, "login_attempts", 1, 1000, c->login_attempts);
         OPT_LONG(sec, "login_window_minutes", 1, 24 * 60, c->login_window_minutes);
         OPT_LONG(sec, "report_hide_at", 0, 1000, c->report_hide_at);

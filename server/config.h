@@ -52,6 +52,7 @@ typedef struct {
 
     /* console: moderator sessions and reports */
     long session_hours, idle_minutes;
+    long session_check_seconds;  /* open consoles' sessions are re-checked this often */
     long login_attempts, login_window_minutes;
     long report_hide_at;
     double report_weight_guest;  /* a guest's report counts this much (signed-in: 1) */

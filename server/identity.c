@@ -127,6 +127,18 @@ void identity_hello(conn_t *c, json_t *req, const json_t *id) {
         server_hash_hex(json_string_value(key), n, hex);
         hex[16] = '\0';
         snprintf(c->author_id, sizeof c->author_id, "g:%s", hex);
+        /* a guest now: nothing of an earlier sign-in on this connection stays with the
+         * guest id (else its posts showed as a signed-in reader's, with the token's name
+         * and badge, and erase_me worked on a guest) */
+        c->signed_in = false;
+        if (c->person) {
+            conn_person *p = c->person;
+            free(p->user_name);
+            free(p->avatar);
+            free(p->email);
+            p->user_name = p->avatar = p->email = NULL;
+            p->badge[0] = '\0';
+        }
     }
     welcome(c, id);
 }

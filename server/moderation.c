@@ -169,6 +169,12 @@ static int do_bulk(mjob *j, db_t *db) {
         free(j->message);
         j->message = NULL;
         int e = id > 0 ? 0 : PERR_BAD_REQUEST;
+        /* an id listed twice is decided once: the repeat fails (no second audit entry,
+         * webhook event or decision sent to the author) */
+        for (size_t k = 0; !e && k < i; k++)
+            if (json_is_integer(json_array_get(ids, k)) &&
+                json_integer_value(json_array_get(ids, k)) == id)
+                e = PERR_CONFLICT;
         if (!e && store_moderation_step_begin(db)) {
             e = PERR_UNAVAILABLE;
         } else if (!e) {
@@ -318,8 +324,20 @@ static int undo_entry(mjob *j, db_t *db, int64_t aid, const char *action, const 
     if (!strncmp(target, "comment:", 8)) {
         int64_t id = strtoll(target + 8, NULL, 10);
         const char *to = json_string_value(json_object_get(before, "status"));
+        const char *left = json_string_value(json_object_get(after, "status"));
         char from[64];
         if (!to || get_status(db, id, from)) return PERR_NOT_FOUND;
+        /* Only a decision still in force is taken back: one that another moderator, the
+         * author (an edit held, a delete, an erasure) or readers' reports changed since
+         * stays as it is now. */
+        if (left && strcmp(from, left)) {
+            free(j->message);
+            char msg[160];
+            snprintf(msg, sizeof msg, "Comment %lld has changed since (it is %s now); nothing "
+                     "was undone.", (long long)id, from);
+            j->message = xstrdup(msg);
+            return PERR_CONFLICT;
+        }
         if (store_moderation_set_status(db, id, to, NULL, j->name)) return PERR_UNAVAILABLE;
         learned_on_undo(db, id, aid); /* the lesson of the decision still in force */
         rule_quality_on_decision(db, id);

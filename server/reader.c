@@ -138,7 +138,9 @@ static int run_reader(store_job *job, db_t *db) {
     int was = reader_repo_secure_delete_on(db);
     reader_erased e;
     names_forget_author(db, j->reader); /* before the names are gone from the comments */
-    rc = reader_repo_erase_tx(db, j->reader, j->by, &e);
+    /* a reader's own request keeps the bans in force on them (else erasing would lift
+     * them); an admin's erases them too */
+    rc = reader_repo_erase_tx(db, j->reader, j->by, j->conn_id != 0, &e);
     reader_repo_secure_delete_restore(db, was);
     if (rc) return PERR_INTERNAL;
     j->result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I}}", "erased", "comments",

@@ -96,7 +96,33 @@ static int64_t change(db_t *db, const char *sql, const char *reader, const char 
     return db_changes(db);
 }
 
-int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_erased *out) {
+/* A reader's own erasure keeps the bans in force on them, their reasons cleared: else
+ * a banned reader would lift their ban by erasing themselves. The rest are deleted.
+ * Rows deleted, or -1. */
+static int64_t erase_bans_keeping_in_force(db_t *db, const char *reader, int64_t now) {
+    db_stmt *st = NULL;
+    const char *sql = "DELETE FROM bans WHERE author_id = ?1 AND NOT (lifted = 0 AND "
+                      "(until IS NULL OR until > ?2))";
+    if (db_prepare(db, sql, &st) != DB_OK) {
+        log_err("reader: %s: %s", db_errmsg(db), sql);
+        return -1;
+    }
+    db_bind_text(st, 1, reader, -1);
+    db_bind_int64(st, 2, now);
+    int rc = db_step(st);
+    db_finalize(st);
+    if (rc != DB_DONE) {
+        log_err("reader: %s: %s", db_errmsg(db), sql);
+        return -1;
+    }
+    int64_t deleted = db_changes(db);
+    if (change(db, "UPDATE bans SET reason = NULL WHERE author_id = ?1", reader, NULL) < 0)
+        return -1;
+    return deleted;
+}
+
+int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, bool keep_bans,
+                         reader_erased *out) {
     memset(out, 0, sizeof *out);
     int64_t a1 = change(db, "UPDATE audit SET before = NULL, after = NULL WHERE target IN "
                             "(SELECT 'comment:' || id FROM comments WHERE author_id = ?1)",
@@ -106,7 +132,8 @@ int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_er
     out->notes = change(db, "DELETE FROM notes WHERE author_id = ?1 OR comment_id IN (SELECT id "
                             "FROM comments WHERE author_id = ?1)", reader, NULL);
     out->reports = change(db, "DELETE FROM reports WHERE reporter = ?1", reader, NULL);
-    out->bans = change(db, "DELETE FROM bans WHERE author_id = ?1", reader, NULL);
+    out->bans = keep_bans ? erase_bans_keeping_in_force(db, reader, db_now_ms(db))
+                          : change(db, "DELETE FROM bans WHERE author_id = ?1", reader, NULL);
     out->comments = change(db, "UPDATE comments SET title = '', body = '', author_name = '', "
                                "author_avatar = NULL, ip_hash = '', author_id = 'x:erased', "
                                "status = 'removed', reason = 'erased' WHERE author_id = ?1",
@@ -156,7 +183,7 @@ int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erase
     /* freed pages are overwritten, so the texts do not linger in the file */
     reader_repo_secure_delete_on(db);
     if (store_tx_begin_write(db) != DB_OK) return -1;
-    if (reader_repo_erase_tx(db, reader, by, out) || store_tx_commit(db) != DB_OK) {
+    if (reader_repo_erase_tx(db, reader, by, false, out) || store_tx_commit(db) != DB_OK) {
         store_tx_rollback(db);
         return -1;
     }

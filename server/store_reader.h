@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include "store_db.h"
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Everything stored about author id `reader`: comments (all statuses), reports they
@@ -24,9 +25,12 @@ typedef struct {
 int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erased *out);
 
 /* The same inside a transaction the caller holds (the server's storage jobs): no
- * BEGIN/COMMIT of their own, no checkpoint. */
+ * BEGIN/COMMIT of their own, no checkpoint. keep_bans (a reader erasing themselves):
+ * the bans in force on them stay, with their reasons cleared, so that an erasure does
+ * not lift a ban; only lifted and expired ones are deleted (and counted). */
 json_t *reader_repo_export_tx(db_t *db, const char *reader);
-int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, reader_erased *out);
+int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, bool keep_bans,
+                         reader_erased *out);
 
 /* Has freed pages overwritten from now on, so erased texts do not linger in an SQLite
  * file (PRAGMA secure_delete, per connection). Returns the setting before (1 on, 0 off)
