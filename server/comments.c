@@ -23,6 +23,7 @@
 #include "permalink.h"
 #include "server.h"
 #include "store.h"
+#include "store_bans.h"
 #include "store_comments.h"
 #include "store_post.h"
 #include "store_trust.h"
@@ -541,6 +542,16 @@ static int run_edit(store_job *job, db_t *db) {
     if (now - created > EDIT_WINDOW_MS) {
         j->message = xstrdup("Comments can be edited for 5 minutes after posting.");
         return PERR_EDIT_WINDOW;
+    }
+    /* a moderator's rejection stands: an edit would put the comment back in the queue;
+     * and a ban stops edits as it stops posts */
+    if (!strcmp(j->old_status, "rejected")) {
+        j->message = xstrdup("A moderator has rejected this comment; it can no longer be edited.");
+        return PERR_FORBIDDEN;
+    }
+    if (store_bans_state(db, j->author_id, j->ip_hash, now) == BAN_BANNED) {
+        j->message = xstrdup("You can't comment here at the moment.");
+        return PERR_FORBIDDEN;
     }
     double total = 0;
     char *dj = NULL;

@@ -160,3 +160,25 @@ test('bulk: an id listed many times is decided once', async () => {
   assert.equal(srv.sql(`SELECT COUNT(*) FROM audit WHERE target = 'comment:${p.comment.id}'`).trim(), '1');
   for (const x of [ana, g]) x.close();
 });
+
+test('a rejected comment cannot be edited back into the queue; a banned author cannot edit', async () => {
+  const ana = await consoleClient(srv, await login(srv, 'ana', 'correct horse battery'));
+  const a = await Client.connect(srv.wsUrl);
+  assert.equal((await a.request({ type: 'hello', token: token('editor-1', 'Editor') })).type, 'welcome');
+  const first = await post(a, 'authz-edit', 'A first comment, soon rejected.');
+  const second = await post(a, 'authz-edit', 'A second comment, fine as it is.');
+  assert.equal(first.comment.status, 'published');
+  assert.equal((await ana.request({ type: 'mod.reject', comment: first.comment.id, reason: 'spam' })).type, 'mod.ok');
+  const edit = await a.request({ type: 'edit', comment: first.comment.id, body: 'Check out my channel, subscribe please!' });
+  assert.equal(edit.code, 'forbidden', JSON.stringify(edit));
+  assert.match(edit.message, /rejected/);
+  assert.equal(srv.sql(`SELECT status FROM comments WHERE id = ${first.comment.id}`).trim(), 'rejected');
+  assert.equal((await ana.request({ type: 'mod.ban', author: 'u:editor-1', duration: 60, ip: false, reason: 'spam' })).type, 'mod.ok');
+  const banned = await a.request({ type: 'edit', comment: second.comment.id, body: 'Edited while banned.' });
+  assert.equal(banned.code, 'forbidden', JSON.stringify(banned));
+  assert.equal(srv.sql(`SELECT body FROM comments WHERE id = ${second.comment.id}`).trim(), 'A second comment, fine as it is.');
+  assert.equal((await ana.request({ type: 'mod.unban', author: 'u:editor-1' })).type, 'mod.ok');
+  const after = await a.request({ type: 'edit', comment: second.comment.id, body: 'Edited after the ban was lifted.' });
+  assert.equal(after.type, 'ack', JSON.stringify(after));
+  for (const x of [ana, a]) x.close();
+});
