@@ -16,7 +16,7 @@ static const char *const server_keys[] = {
     "listen", "web_root", "public_url", "origins", "behind_tls", "trust_proxy",
     "max_connections", "max_connections_per_ip", "max_frame_bytes", "client_rate",
     "client_burst", "queue_max_messages", "queue_max_bytes", "max_sockets", "max_sockets_per_ip",
-    NULL};
+    "http_body_seconds", NULL};
 static const char *const storage_keys[] = {"data_dir", "batch_max", "queue_max", "postgres",
                                            "start_wait_ms", NULL};
 static const char *const identity_keys[] = {"guests", "keys", "self_service", "badges", NULL};
@@ -158,6 +158,7 @@ static int read_server(config_t *c, const cfg_node *s, char *err, size_t errlen)
     OPT_LONG(s, "max_sockets", 0, 10000000, c->max_sockets);
     OPT_LONG(s, "max_sockets_per_ip", 0, 10000000, c->max_sockets_per_ip);
     OPT_LONG(s, "max_frame_bytes", 1024, 1 << 24, c->max_frame_bytes);
+    OPT_LONG(s, "http_body_seconds", 1, 3600, c->http_body_seconds);
     OPT_DOUBLE(s, "client_rate", 0.1, 1e6, c->client_rate);
     OPT_DOUBLE(s, "client_burst", 1, 1e6, c->client_burst);
     OPT_LONG(s, "queue_max_messages", 8, 1 << 20, c->queue_max_messages);
@@ -322,6 +323,7 @@ int config_load(const char *path, config_t *c, char *err, size_t errlen) {
     c->max_sockets = 0;          /* 0: max_connections + 256, below the descriptor limit */
     c->max_sockets_per_ip = 128;
     c->max_frame_bytes = 16384;
+    c->http_body_seconds = 30;
     c->client_rate = 20;
     c->client_burst = 40;
     c->queue_max_messages = 1024;

@@ -32,6 +32,7 @@ typedef struct {
     int norigins;
     bool behind_tls, trust_proxy;
     long max_connections, max_connections_per_ip, max_frame_bytes;
+    long http_body_seconds;   /* a POST's body must be in within this, however it trickles */
     long max_sockets, max_sockets_per_ip;  /* every socket from accept on (net.c) */
     double client_rate, client_burst;
     long queue_max_messages, queue_max_bytes;

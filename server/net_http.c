@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "clock.h"
 #include "dict.h"
 #include "log.h"
 #include "metrics.h"
@@ -453,6 +454,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         http_forget(r);
         r->wsi = wsi;
         r->id = ++next_http_id;
+        r->started_ms = mono_ms();
         char k[24];
         idkey(r->id, k);
         dict_set(http_reqs, k, r, NULL);
@@ -502,6 +504,15 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
          * has freed (a pipelined POST without one): drop such a connection before
          * touching `in` (tests/fuzz/regress/fuzz_http/). */
         if (strcmp(r->method, "POST")) return -1;
+        /* lws restarts its content timeout at every piece of the body, so a body sent a
+         * byte every few seconds would hold the socket for good: the whole body has
+         * server.http_body_seconds from the headers */
+        if (mono_ms() - r->started_ms > (uint64_t)srv.cfg.http_body_seconds * 1000) {
+            log_info("net: a request body still coming after %ld s: closing the connection",
+                     srv.cfg.http_body_seconds);
+            respond_text(r, 408, "request body too slow\n");
+            return -1;
+        }
         if (r->body_len + len > MAX_POST_BODY) {
             respond_text(r, 413, "request body too large\n");
             return -1;

@@ -26,6 +26,7 @@ typedef struct http_req {
     size_t resp_len, resp_off;
     bool finish;              /* an answer is pending: end it once hdr and resp are written */
     bool dispatched;          /* a POST handed to its route (once: BODY_COMPLETION) */
+    uint64_t started_ms;      /* mono_ms() at the request's headers: the body's deadline */
 } http_req;
 
 /* A header for net_http_respond: name without colon, value. */

@@ -5,10 +5,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const { startServer, httpGet } = require('../lib/server.js');
+const { startServer, httpGet, baseConfig } = require('../lib/server.js');
 
 let srv;
-before(async () => { srv = await startServer(); });
+before(async () => { srv = await startServer({ configText: baseConfig((t) => t.replace(/^server:\n/m, 'server:\n  http_body_seconds: 2\n')) }); });
 after(async () => { await srv.stop(); srv.cleanup(); });
 
 const H = 'Host: 127.0.0.1\r\n';
@@ -92,4 +92,24 @@ test('a CONNECT request is closed at once, not kept as a raw socket without a ti
     assert.ok(statusLines(r).length <= 1, 'nothing answered for the CONNECT');
   }
   await healthzWithin(1000);
+});
+
+test('a POST body sent a byte at a time is cut off at server.http_body_seconds (2 s here)', async () => {
+  const s = net.connect(srv.port, '127.0.0.1');
+  let closed = false, data = '';
+  s.on('close', () => { closed = true; });
+  s.on('error', () => {});
+  s.on('data', (c) => { data += c.toString('latin1'); });
+  await new Promise((r) => s.once('connect', r));
+  s.write(`POST /api/mod/logout HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\n`);
+  const t0 = Date.now();
+  for (let i = 0; i < 20 && !closed; i++) { // a byte every 400 ms: 8 s for the whole body
+    await new Promise((r) => setTimeout(r, 400));
+    if (!closed) s.write('x');
+  }
+  const took = Date.now() - t0;
+  s.destroy();
+  assert.ok(closed, 'the connection was still open after 8 s of trickled body');
+  assert.ok(took < 4500, `closed after ${took} ms`);
+  assert.ok(!/HTTP\/1\.1 204/.test(data), 'the POST was not answered as if complete');
 });
