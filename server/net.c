@@ -49,6 +49,7 @@ typedef struct ws_conn {
     bool throttled : 1;
     bool closing : 1;        /* net_ws_close set the close frame: end it at LWS_CALLBACK_TIMER */
     bool rx_more : 1;        /* in rx_more: read again this loop turn */
+    bool told : 1;           /* sent its rate_limited; again only once the bucket was full */
     _Alignas(max_align_t) unsigned char user[];
 } ws_conn;
 /* lws allocates this and the conn layer's conn_t as one block per connection (issue 17:
@@ -183,7 +184,10 @@ static void ip_count(const char *hash, int delta) {
 
 static void refill(ws_conn *c, uint64_t now) {
     c->tokens += (double)(now - c->tokens_at_ms) * srv.cfg.client_rate / 1000.0;
-    if (c->tokens > srv.cfg.client_burst) c->tokens = srv.cfg.client_burst;
+    if (c->tokens >= srv.cfg.client_burst) {
+        c->tokens = srv.cfg.client_burst;
+        c->told = false; /* the flood is over: a next one is told again */
+    }
     c->tokens_at_ms = now;
 }
 
@@ -206,8 +210,8 @@ static void on_throttle_tick(uv_timer_t *t) {
     }
 }
 
-/* Spends a token for a message; a connection out of tokens is told once and not read
- * from until its allowance refills. The message itself is still handled. */
+/* Spends a token for a message; a connection out of tokens is told once (a flood) and
+ * not read from until its allowance refills. The message itself is still handled. */
 static void spend_token(ws_conn *c) {
     refill(c, mono_ms());
     c->tokens -= 1;
@@ -215,8 +219,13 @@ static void spend_token(ws_conn *c) {
     c->throttled = true;
     c->tnext = throttled;
     throttled = c;
-    metrics.rate_limited++;
-    if (c->open) ws->throttled(c->user);
+    /* one rate_limited a flood: a client that keeps sending is paused at each empty
+     * bucket, but told once, until it has been quiet long enough to fill it again */
+    if (!c->told) {
+        c->told = true;
+        metrics.rate_limited++;
+        if (c->open) ws->throttled(c->user);
+    }
     lws_rx_flow_control(c->wsi, 0);
     if (!throttle_timer_on) {
         uv_timer_start(&throttle_timer, on_throttle_tick, 50, 50);

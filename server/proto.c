@@ -372,6 +372,36 @@ static json_t *salvage_id(const char *data, size_t len) {
     return id;
 }
 
+/* A frame that is JSON but for its text: a \u0000 escape (NUL, which no text may hold)
+ * or an escaped surrogate half without its pair (no character at all). Returns the
+ * object's "id" (a new reference, NULL when it has none) in *id and true when the frame
+ * parses once those are set aside, so the error can answer the request by its id. */
+static bool text_escape_only(const char *data, size_t len, json_t **id) {
+    json_t *o = json_loadb(data, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, NULL);
+    if (!o) {
+        /* \uD800-\uDFFF become \uFFFD (same length): pairs too, that is no matter here */
+        char *copy = xmalloc(len + 1);
+        memcpy(copy, data, len);
+        copy[len] = '\0';
+        for (size_t i = 0; i + 6 <= len; i++) {
+            if (copy[i] == '\\' && copy[i + 1] == '\\') {
+                i++; /* an escaped backslash, not an escape */
+            } else if (copy[i] == '\\' && copy[i + 1] == 'u' && (copy[i + 2] == 'd' || copy[i + 2] == 'D') &&
+                       strchr("89abcdefABCDEF", copy[i + 3]) && copy[i + 3]) {
+                memcpy(copy + i + 2, "FFFD", 4);
+                i += 5;
+            }
+        }
+        o = json_loadb(copy, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, NULL);
+        free(copy);
+    }
+    bool ok = json_is_object(o);
+    *id = ok ? json_object_get(o, "id") : NULL;
+    if (*id) json_incref(*id);
+    json_decref(o);
+    return ok;
+}
+
 void proto_handle(conn_t *c, const char *data, size_t len) {
     if (!text_utf8_valid(data, len)) {
         json_t *id = salvage_id(data, len);
@@ -381,6 +411,14 @@ void proto_handle(conn_t *c, const char *data, size_t len) {
     }
     json_error_t jerr;
     json_t *req = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *salvaged = NULL;
+    if (!req && text_escape_only(data, len, &salvaged)) {
+        conn_error(c, salvaged, PERR_INVALID_TEXT,
+                   "The message holds a NUL character or half of a surrogate pair (\\u0000, "
+                   "\\uD800-\\uDFFF alone), which is no text.");
+        json_decref(salvaged);
+        return;
+    }
     if (!req || !json_is_object(req)) {
         conn_error(c, NULL, PERR_BAD_JSON, "%s",
                    req ? "A message must be a JSON object." : jerr.text);

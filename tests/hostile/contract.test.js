@@ -52,3 +52,28 @@ test("a guest cannot take a moderator's or a signed-in reader's name, even disgu
   assert.equal((await post(g, { name: 'Ada Reader' })).type, 'ack', 'other names are free');
   await g.close(); await u.close();
 });
+
+test('a NUL or a lone surrogate escaped in the JSON is invalid_text, answered by its id', async () => {
+  const c = await Client.connect(srv.wsUrl);
+  const frames = {
+    nul: '{"type":"post","id":"nul","article":"contract","name":"Ann","title":"abc\\u0000def","body":"B"}',
+    lone: '{"type":"post","id":"lone","article":"contract","name":"Ann","title":"T","body":"x\\ud800y"}',
+    pair: '{"type":"post","id":"pair","article":"contract","name":"Ann","title":"T","body":"a \\\\ud800 \\ud83d\\ude00"}',
+    dup: '{"type":"ping","id":"dup","id":"dup2"}',
+    broken: '{"type":"ping","id":"broken",',
+  };
+  for (const f of Object.values(frames)) c.send(f);
+  for (const id of ['nul', 'lone']) {
+    const m = await c.next((x) => x.id === id, 5000);
+    assert.equal(m.code, 'invalid_text', `${id}: ${JSON.stringify(m)}`);
+  }
+  // an escaped backslash before "ud800" is text, and a real pair is one character
+  const pair = await c.next((x) => x.id === 'pair', 5000);
+  assert.equal(pair.type, 'ack', JSON.stringify(pair));
+  assert.equal(pair.comment.body, 'a \\ud800 \u{1F600}');
+  // not JSON (duplicate keys, cut short): bad_json, with no id to answer by
+  const bad = [await c.next((x) => x.code === 'bad_json', 5000), await c.next((x) => x.code === 'bad_json', 5000)];
+  for (const m of bad) assert.equal(m.id, undefined);
+  assert.equal((await c.request({ type: 'ping' })).type, 'pong', 'the connection stays open');
+  await c.close();
+});
