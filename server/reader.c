@@ -87,9 +87,11 @@ int reader_cli(int argc, char **argv) {
         reader_erased e;
         if (reader_repo_erase(db, id, by, &e) == 0) {
             printf("erased %s: %lld comments kept as placeholders, %lld reports, %lld notes, "
-                   "%lld bans deleted, %lld audit entries scrubbed\n",
+                   "%lld bans, %lld likes, %lld reply-email subscriptions, %lld learned texts, "
+                   "%lld webhook events deleted, %lld audit entries scrubbed\n",
                    id, (long long)e.comments, (long long)e.reports, (long long)e.notes,
-                   (long long)e.bans, (long long)e.audit);
+                   (long long)e.bans, (long long)e.reactions, (long long)e.emails,
+                   (long long)e.examples, (long long)e.events, (long long)e.audit);
             rc = 0;
         } else {
             fprintf(stderr, "parley reader: the erasure failed; nothing was changed\n");
@@ -143,10 +145,12 @@ static int run_reader(store_job *job, db_t *db) {
     rc = reader_repo_erase_tx(db, j->reader, j->by, j->conn_id != 0, &e);
     reader_repo_secure_delete_restore(db, was);
     if (rc) return PERR_INTERNAL;
-    j->result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I}}", "erased", "comments",
-                          (json_int_t)e.comments, "reports", (json_int_t)e.reports, "notes",
-                          (json_int_t)e.notes, "bans", (json_int_t)e.bans, "audit",
-                          (json_int_t)e.audit);
+    j->result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "erased",
+                          "comments", (json_int_t)e.comments, "reports", (json_int_t)e.reports,
+                          "notes", (json_int_t)e.notes, "bans", (json_int_t)e.bans, "audit",
+                          (json_int_t)e.audit, "likes", (json_int_t)e.reactions, "emails",
+                          (json_int_t)e.emails, "learned", (json_int_t)e.examples, "events",
+                          (json_int_t)e.events);
     return 0;
 }
 

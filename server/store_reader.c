@@ -64,18 +64,23 @@ json_t *reader_repo_export_tx(db_t *db, const char *reader) {
     json_t *notes = rows(db, "SELECT comment_id AS comment, text, created_at FROM notes WHERE "
                              "author_id = ?1 OR comment_id IN (SELECT id FROM comments WHERE "
                              "author_id = ?1) ORDER BY id", reader);
-    if (!comments || !reports || !bans || !notes) {
+    json_t *likes = rows(db, "SELECT r.comment_id AS comment, c.article, 'like' AS kind, "
+                             "r.created_at FROM reactions r JOIN comments c ON c.id = "
+                             "r.comment_id WHERE r.reader = ?1 ORDER BY r.created_at, "
+                             "r.comment_id", reader);
+    if (!comments || !reports || !bans || !notes || !likes) {
         json_decref(comments);
         json_decref(reports);
         json_decref(bans);
         json_decref(notes);
+        json_decref(likes);
         return NULL;
     }
     char now[32];
     comment_time(db_now_ms(db), now);
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:[]}", "reader", reader, "exported_at", now,
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "reader", reader, "exported_at", now,
                      "comments", comments, "reports", reports, "bans", bans, "notes", notes,
-                     "reactions");
+                     "reactions", likes);
 }
 
 /* Runs one statement with ?1 = reader (and ?2 = text when given); rows changed or -1. */
@@ -121,6 +126,23 @@ static int64_t erase_bans_keeping_in_force(db_t *db, const char *reader, int64_t
     return deleted;
 }
 
+/* Deletes the webhook events whose payload names the reader (their id as a JSON
+ * string, quoted, so "u:1" is not found in "u:10"); rows deleted or -1. */
+static int64_t erase_events(db_t *db, const char *reader) {
+    json_t *str = json_string(reader);
+    char *quoted = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+    json_decref(str);
+    if (!quoted) return -1;
+    int64_t n = change(db, db_dialect(db) == DB_POSTGRES
+                               ? "DELETE FROM outbox WHERE strpos(payload, ?2) > 0 AND "
+                                 "CAST(?1 AS TEXT) IS NOT NULL"
+                               : "DELETE FROM outbox WHERE instr(payload, ?2) > 0 AND "
+                                 "?1 IS NOT NULL",
+                       reader, quoted);
+    free(quoted);
+    return n;
+}
+
 int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, bool keep_bans,
                          reader_erased *out) {
     memset(out, 0, sizeof *out);
@@ -132,6 +154,19 @@ int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, bool keep
     out->notes = change(db, "DELETE FROM notes WHERE author_id = ?1 OR comment_id IN (SELECT id "
                             "FROM comments WHERE author_id = ?1)", reader, NULL);
     out->reports = change(db, "DELETE FROM reports WHERE reporter = ?1", reader, NULL);
+    /* their likes (the counts go down), their reply emails (sealed addresses), the texts
+     * the learned model keeps of their decided comments, and the webhook events that
+     * carry them: gone too */
+    int64_t l1 = change(db, "UPDATE comments SET likes = likes - 1, likes_seq = likes_seq + 1 "
+                            "WHERE id IN (SELECT comment_id FROM reactions WHERE reader = ?1)",
+                        reader, NULL);
+    out->reactions = l1 < 0 ? -1 : change(db, "DELETE FROM reactions WHERE reader = ?1", reader, NULL);
+    int64_t e1 = change(db, "DELETE FROM email_pending WHERE sub_id IN (SELECT id FROM "
+                            "email_subs WHERE author_id = ?1)", reader, NULL);
+    out->emails = e1 < 0 ? -1 : change(db, "DELETE FROM email_subs WHERE author_id = ?1", reader, NULL);
+    out->examples = change(db, "DELETE FROM learned_examples WHERE comment_id IN (SELECT id "
+                               "FROM comments WHERE author_id = ?1)", reader, NULL);
+    out->events = erase_events(db, reader);
     out->bans = keep_bans ? erase_bans_keeping_in_force(db, reader, db_now_ms(db))
                           : change(db, "DELETE FROM bans WHERE author_id = ?1", reader, NULL);
     out->comments = change(db, "UPDATE comments SET title = '', body = '', author_name = '', "
@@ -139,7 +174,8 @@ int reader_repo_erase_tx(db_t *db, const char *reader, const char *by, bool keep
                                "status = 'removed', reason = 'erased' WHERE author_id = ?1",
                            reader, NULL);
     out->audit = a1 < 0 || a2 < 0 ? -1 : a1 + a2;
-    if (out->audit < 0 || out->notes < 0 || out->reports < 0 || out->bans < 0 || out->comments < 0)
+    if (out->audit < 0 || out->notes < 0 || out->reports < 0 || out->bans < 0 || out->comments < 0 ||
+        out->reactions < 0 || out->emails < 0 || out->examples < 0 || out->events < 0)
         return -1;
     char note[160];
     snprintf(note, sizeof note, "%lld comments, %lld reports, %lld notes, %lld bans",

@@ -15,11 +15,15 @@ json_t *reader_repo_export(db_t *db, const char *reader);
 /* What an erasure changed. */
 typedef struct {
     int64_t comments, reports, notes, bans, audit;
+    int64_t reactions, emails, examples, events; /* likes, reply-email subscriptions,
+                                                  * learned texts, webhook events */
 } reader_erased;
 
 /* Erases `reader` in one transaction: their comments keep their place as removed
  * placeholders with no text, name, avatar or address hash and a forgotten author id;
- * their reports, bans and the notes about them are deleted; audit entries about them or
+ * their reports, bans, likes, reply-email subscriptions, the notes about them, the texts
+ * the learned model keeps of their comments and the webhook events naming them are
+ * deleted; audit entries about them or
  * their comments lose their before/after texts and their id; one audit entry records
  * the erasure (by `by`) without naming them. Returns 0 or -1 (nothing changed). */
 int reader_repo_erase(db_t *db, const char *reader, const char *by, reader_erased *out);

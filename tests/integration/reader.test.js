@@ -6,7 +6,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { startServer, Client, relaxedConfig, BIN, addModerator, login, httpRequest, ON_PG } = require('../lib/server.js');
+const { startServer, Client, relaxedConfig, BIN, addModerator, login, consoleClient, httpRequest, ON_PG } = require('../lib/server.js');
 
 // rows as JSON from the server's database: sqlite3 -json, or json_agg through psql
 const sql = (srv, q) => (ON_PG
@@ -17,7 +17,11 @@ const TABLES = ON_PG ? "SELECT tablename AS name FROM pg_tables WHERE schemaname
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 
 test('export then erase a reader: gone from every table, the thread still reads', async () => {
-  const srv = await startServer({ configText: relaxedConfig() });
+  // webhooks to a port nobody listens on (their events wait in the outbox) and SMTP the
+  // same way (a reply-email subscription is stored, its confirmation waits)
+  const srv = await startServer({ configText: relaxedConfig() +
+    '\nwebhooks:\n  - url: "http://127.0.0.1:9/hook"\n    secret: "a long enough shared secret here"\n    events: ["*"]\n' +
+    '\nnotifications:\n  smtp:\n    url: "smtp://127.0.0.1:9"\n    from: "news@example.test"\n    starttls: false\n' });
   const data = path.join(srv.dir, 'data');
   const cli = (...a) => spawnSync(BIN, ['reader', ...a, '--config', srv.config, '--data', data], { encoding: 'utf8' });
   try {
@@ -35,8 +39,19 @@ test('export then erase a reader: gone from every table, the thread still reads'
     assert.notEqual(rep.type, 'error', JSON.stringify(rep));
     const annId = a1.author.id;
     assert.ok(annId && annId === a2.author.id);
+    // Ann likes Bob's reply and asks for reply emails; a moderator decides on her second
+    // comment (the learned model keeps its text as an example)
+    assert.equal((await ann.request({ type: 'react', comment: b1.id, like: true })).type, 'reacted');
+    const sub = await ann.request({ type: 'notify.email', article: 'gdpr-1', email: 'annabel@example.test' });
+    assert.equal(sub.state, 'pending', JSON.stringify(sub));
+    addModerator(srv, 'gdpr.mod', 'a long moderator password', 'moderator');
+    const mod = await consoleClient(srv, await login(srv, 'gdpr.mod', 'a long moderator password'));
+    assert.equal((await mod.request({ type: 'mod.reject', comment: a2.id, reason: 'spam' })).type, 'mod.ok');
+    mod.close();
     ann.close(); bob.close();
-    await settle();
+    await settle(500);
+    assert.equal(sql(srv, `SELECT COUNT(*) AS n FROM learned_examples WHERE comment_id = ${a2.id}`).stdout.includes('1'), true,
+      'the decision was learned (its text kept)');
 
     const ex = cli('export', annId);
     assert.equal(ex.status, 0, ex.stderr);
@@ -47,11 +62,11 @@ test('export then erase a reader: gone from every table, the thread still reads'
     assert.equal(mine.comments[0].name, 'Annabel Secret');
     assert.equal(mine.reports.length, 1);
     assert.equal(mine.reports[0].comment, b1.id);
-    assert.deepEqual(mine.reactions, []);
+    assert.deepEqual(mine.reactions.map((r) => [r.comment, r.article, r.kind]), [[b1.id, 'gdpr-1', 'like']]);
 
     const er = cli('erase', annId);
     assert.equal(er.status, 0, er.stderr);
-    assert.match(er.stdout, /2 comments kept as placeholders, 1 reports/);
+    assert.match(er.stdout, /2 comments kept as placeholders, 1 reports, \d+ notes, \d+ bans, 1 likes, 1 reply-email subscriptions, 1 learned texts, [1-9]\d* webhook events deleted/);
 
     // gone from every table: no row of any table mentions the id, the name or the texts
     const db = srv;
@@ -71,6 +86,7 @@ test('export then erase a reader: gone from every table, the thread still reads'
     const h = await c.request({ type: 'subscribe', article: 'gdpr-1' });
     assert.deepEqual(h.comments.map((x) => x.id), [b1.id]);
     assert.equal(h.comments[0].parent, a1.id);
+    assert.equal(h.comments[0].likes, 0, 'her like is gone from the count too');
     c.close();
     // and the erased placeholders keep their place in the tree
     const rows = JSON.parse(sql(db, `SELECT id, parent, status, body, author_name FROM comments ORDER BY id`).stdout);
