@@ -77,10 +77,13 @@ text_status_t text_clean(const char *in, size_t len, text_field_t field, size_t 
     if (!cps) return TEXT_INVALID;
 
     /* Line breaks: CR LF and lone CR become LF in the body; elsewhere any is invalid
-     * (but trimming first lets a title end in a stray newline). */
+     * (but trimming first lets a title end in a stray newline). A tab becomes a space,
+     * as the widget turns pasted tabs into spaces. */
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
-        if (cps[i] == '\r') {
+        if (cps[i] == '\t') {
+            cps[w++] = ' ';
+        } else if (cps[i] == '\r') {
             if (i + 1 < n && cps[i + 1] == '\n') continue;
             cps[w++] = '\n';
         } else {
