@@ -593,10 +593,18 @@ static void done_change(store_job *job) {
     } else {
         const char *now = json_string_value(json_object_get(j->comment_json, "status"));
         bool was_public = j->old_status && !strcmp(j->old_status, "published");
-        if (now && !strcmp(now, "published"))
+        /* a shadow-banned author's comment reads as published to them alone: its edit
+         * goes to them alone too */
+        bool shadow = j->old_status && !strcmp(j->old_status, "shadow");
+        if (now && !strcmp(now, "published") && shadow) {
+            if (c && hub_find(c, j->article))
+                conn_send_json(c, json_pack("{s:s, s:O}", "type", "edited", "comment",
+                                            j->comment_json));
+        } else if (now && !strcmp(now, "published")) {
             publish_event("edited", j->article, j->comment_json);
-        else if (was_public)
+        } else if (was_public) {
             publish_removed(j->article, j->comment);
+        }
         if (c) reply_ack(c, j);
     }
     cjob_free(j);

@@ -221,6 +221,11 @@ test('ban, shadow-ban, unban, note, search', async () => {
   assert.equal(shadow.comment.status, 'published', 'the shadow-banned author sees it as published');
   await troll.next((m) => m.type === 'comment' && m.comment.id === shadow.comment.id);
   await nothing(reader, 'comment');
+  // an edit of it goes to its author alone, as the post did
+  const edit = await troll.request({ type: 'edit', comment: shadow.comment.id, body: 'Only I can see this one, edited.' });
+  assert.equal(edit.type, 'ack', JSON.stringify(edit));
+  await troll.next((m) => m.type === 'edited' && m.comment.id === shadow.comment.id);
+  await nothing(reader, 'edited');
   const stranger = await Client.connect(srv.wsUrl);
   const hist = await stranger.request({ type: 'subscribe', article: 'open-1' });
   assert.ok(!hist.comments.some((c) => c.id === shadow.comment.id));
