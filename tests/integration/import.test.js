@@ -600,6 +600,14 @@ test('backup while posts stream in; a server on the restored copy has every ackn
   } finally { await srv2.stop(); }
 });
 
+// Isso's own schema (isso/db/threads.py, isso/db/comments.py), for Python's sqlite3
+const ISSO_SCHEMA = `c.execute("CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256))")
+c.execute("""CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
+  created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR, author VARCHAR,
+  email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
+  notification INTEGER DEFAULT 0)""")
+`;
+
 test('isso: its SQLite database (threads, comments, modes), read-only', async () => {
   const site = newSite();
   const db = path.join(tmp, 'isso.db');
@@ -607,12 +615,7 @@ test('isso: its SQLite database (threads, comments, modes), read-only', async ()
   const py = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.execute("CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256))")
-c.execute("""CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
-  created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR, author VARCHAR,
-  email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
-  notification INTEGER DEFAULT 0)""")
-c.execute("INSERT INTO threads VALUES (1, '/blog/hello-world/', 'Hello')")
+${ISSO_SCHEMA}c.execute("INSERT INTO threads VALUES (1, '/blog/hello-world/', 'Hello')")
 c.execute("INSERT INTO threads VALUES (2, '/blog/second/', NULL)")
 rows = [(1, 1, None, 1500000000.5, 1, '192.168.1.0', 'First *markdown* [link](https://isso.example)', 'Ann', 'ann@example.com'),
         (1, 2, 1, 1500000100.0, 4, '192.168.1.0', '', None, None),
@@ -658,12 +661,7 @@ test('isso: a creation time that is no time stops the import; nothing is stored'
   const py = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.execute("CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256))")
-c.execute("""CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
-  created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR, author VARCHAR,
-  email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
-  notification INTEGER DEFAULT 0)""")
-c.execute("INSERT INTO threads VALUES (1, '/a/', 'A')")
+${ISSO_SCHEMA}c.execute("INSERT INTO threads VALUES (1, '/a/', 'A')")
 bad = {'huge': 1e300, 'negative': -5.0, 'text': 'yesterday'}[sys.argv[2]]
 for i, created in ((1, 1500000000.0), (2, bad)):
     c.execute("INSERT INTO comments (tid, id, created, mode, text, voters) VALUES (1, ?, ?, 1, 'x', x'00')", (i, created))
