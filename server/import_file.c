@@ -136,3 +136,32 @@ void import_file_close(import_file *f) {
     free(f->line);
     free(f);
 }
+
+int import_file_json_lines(const char *path, import_sink *s, size_t flags,
+                           int (*cb)(json_t *o, long lineno, void *arg), void *arg) {
+    import_file *f = import_file_open(path, s);
+    if (!f) return -1;
+    const char *line;
+    size_t n;
+    long lineno = 0;
+    int rc = 0;
+    while (!rc && (line = import_file_line(f, &n))) {
+        lineno++;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) n--;
+        if (!n) continue;
+        json_error_t je;
+        json_t *o = json_loadb(line, n, flags, &je);
+        if (!json_is_object(o)) {
+            import_sink_error(s, lineno, o ? 1 : je.column, "%s",
+                              o ? "a line must be a JSON object" : je.text);
+            rc = -1;
+        } else {
+            rc = cb(o, lineno, arg);
+        }
+        json_decref(o);
+        import_sink_progress(s, import_file_offset(f));
+    }
+    if (!rc && import_file_failed(f)) rc = -1; /* a read error, or gzip data cut short */
+    import_file_close(f);
+    return rc;
+}

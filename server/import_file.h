@@ -36,4 +36,11 @@ bool import_file_failed(const import_file *f);
 int64_t import_file_offset(import_file *f);
 void import_file_close(import_file *f);
 
+/* A file of JSON lines (Remark42's backup, Parley's export): every line that is not
+ * blank must be a JSON object (parsed with jansson's flags), else the error is recorded
+ * in s with its line and column; each object goes to cb with its line number, and a
+ * non-zero return stops the read. Returns 0, or -1 (recorded in s). */
+int import_file_json_lines(const char *path, import_sink *s, size_t flags,
+                           int (*cb)(json_t *o, long lineno, void *arg), void *arg);
+
 #endif

@@ -72,31 +72,8 @@ static int do_line(json_t *o, long lineno, import_sink *s) {
     return import_sink_comment(s, &c);
 }
 
+static int on_line(json_t *o, long lineno, void *arg) { return do_line(o, lineno, arg); }
+
 int import_parley(const char *path, import_sink *s) {
-    import_file *f = import_file_open(path, s);
-    if (!f) return -1;
-    const char *line;
-    size_t n;
-    long lineno = 0;
-    int rc = 0;
-    while (!rc && (line = import_file_line(f, &n))) {
-        lineno++;
-        size_t k = n;
-        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
-        if (!k) continue;
-        json_error_t je;
-        json_t *o = json_loadb(line, k, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(o)) {
-            import_sink_error(s, lineno, o ? 1 : je.column, "%s",
-                              o ? "a line must be a JSON object" : je.text);
-            rc = -1;
-        } else {
-            rc = do_line(o, lineno, s);
-        }
-        json_decref(o);
-        import_sink_progress(s, import_file_offset(f));
-    }
-    if (!rc && import_file_failed(f)) rc = -1; /* a read error, or gzip data cut short */
-    import_file_close(f);
-    return rc;
+    return import_file_json_lines(path, s, JSON_REJECT_DUPLICATES, on_line, s);
 }

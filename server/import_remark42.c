@@ -56,36 +56,22 @@ static int do_line(json_t *o, long lineno, import_sink *s, bool *known) {
     return import_sink_comment(s, &c);
 }
 
+typedef struct {
+    import_sink *s;
+    bool known; /* the metadata line or a comment was seen */
+} remark42_read;
+
+static int on_line(json_t *o, long lineno, void *arg) {
+    remark42_read *r = arg;
+    return do_line(o, lineno, r->s, &r->known);
+}
+
 int import_remark42(const char *path, import_sink *s) {
-    import_file *f = import_file_open(path, s);
-    if (!f) return -1;
-    const char *line;
-    size_t n;
-    long lineno = 0;
-    int rc = 0;
-    bool known = false;
-    while (!rc && (line = import_file_line(f, &n))) {
-        lineno++;
-        size_t k = n;
-        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
-        if (!k) continue;
-        json_error_t je;
-        json_t *o = json_loadb(line, k, 0, &je);
-        if (!json_is_object(o)) {
-            import_sink_error(s, lineno, o ? 1 : je.column, "%s",
-                              o ? "a line must be a JSON object" : je.text);
-            rc = -1;
-        } else {
-            rc = do_line(o, lineno, s, &known);
-        }
-        json_decref(o);
-        import_sink_progress(s, import_file_offset(f));
-    }
-    if (!rc && import_file_failed(f)) rc = -1; /* a read error, or gzip data cut short */
-    import_file_close(f);
+    remark42_read r = {.s = s};
+    int rc = import_file_json_lines(path, s, 0, on_line, &r);
     /* JSON lines, but neither the metadata line nor one comment: another format's file
      * (a Commento export on one line, an empty file), not an empty import */
-    if (!rc && !known) {
+    if (!rc && !r.known) {
         import_sink_error(s, 0, 0, "not a Remark42 backup: no metadata line (\"version\", \"users\") "
                                    "and no comment (\"id\", \"locator\")");
         rc = -1;
